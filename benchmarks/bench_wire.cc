@@ -1,0 +1,172 @@
+// Wire-path micro-benchmarks: decode -> decide (pass-through) -> encode, without HTTP.
+//
+// Run (Release build; nothing else heavy on the machine):
+//   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+//   cmake --build build --target bench_wire
+//   build/benchmarks/bench_wire --benchmark_min_time=1 --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true                      (one line)
+// One family:  --benchmark_filter='FullNodes'
+// CI smoke:    bench_wire --benchmark_min_time=0.01   (ctest -L bench)
+//
+// Bodies come from benchmarks/fixtures.h (the golden trainer pod; N node names or N
+// replicated ~18 KB GPU Node objects). bytes_per_second is request bytes; items_per_second
+// is nodes. Results and the targets they are held against: docs/benchmarks.md.
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "benchmarks/fixtures.h"
+#include "extender/decider.h"
+#include "extender/logging.h"
+#include "extender/metrics.h"
+#include "extender/readiness.h"
+#include "extender/router.h"
+#include "extender/server_metrics.h"
+#include "extender/wire_codec.h"
+
+namespace quotient::benchmarks {
+namespace {
+
+using extender::RequestBody;
+using extender::Verb;
+
+// The router as extender/serve.cc builds it, minus the HTTP server.
+struct Service {
+  Service() {
+    extender::ConfigureLogging(extender::LogFormat::kText, "warn");  // as `serve --log-level warn`
+    readiness.Set(true, "serving");
+  }
+  extender::metrics::Registry registry;
+  extender::ServerMetrics server_metrics{&registry};
+  extender::Readiness readiness;
+  extender::PassThroughDecider decider;
+  extender::Router router{"", &decider, &server_metrics, &registry, &readiness};
+};
+
+Service& GetService() {
+  static Service service;
+  return service;
+}
+
+// Request bodies are built once per size: the 5,000-node one is ~90 MB.
+const RequestBody& NamesBody(int64_t nodes) {
+  static std::map<int64_t, RequestBody> bodies;
+  auto [it, inserted] = bodies.try_emplace(nodes);
+  if (inserted) it->second = FilterNamesRequest(static_cast<size_t>(nodes));
+  return it->second;
+}
+
+const RequestBody& FullNodesBody(int64_t nodes) {
+  static std::map<int64_t, RequestBody> bodies;
+  auto [it, inserted] = bodies.try_emplace(nodes);
+  if (inserted) it->second = FilterFullNodesRequest(static_cast<size_t>(nodes));
+  return it->second;
+}
+
+void Report(benchmark::State& state, const RequestBody& body, size_t response_bytes) {
+  const auto iterations = static_cast<int64_t>(state.iterations());
+  state.SetBytesProcessed(iterations * static_cast<int64_t>(body.size()));
+  state.SetItemsProcessed(iterations * state.range(0));
+  state.counters["request_bytes"] = static_cast<double>(body.size());
+  state.counters["response_bytes"] = static_cast<double>(response_bytes);
+}
+
+// The whole synchronous webhook: DecodeExtenderArgs, the decider, the encoder, metrics.
+void RunWebhook(benchmark::State& state, Verb verb, const RequestBody& body) {
+  extender::Router& router = GetService().router;
+  extender::HttpResponse check = router.HandleSyncWebhook(verb, body, "bench");
+  if (check.status != 200) {
+    state.SkipWithError(("webhook answered " + std::to_string(check.status)).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    extender::HttpResponse response = router.HandleSyncWebhook(verb, body, "bench");
+    benchmark::DoNotOptimize(response.body.data());
+  }
+  Report(state, body, check.body.size());
+}
+
+// Decode only, to separate parse throughput from encoding.
+void RunDecode(benchmark::State& state, const RequestBody& body) {
+  extender::ExtenderArgs args;
+  extender::DecodeError error;
+  if (!extender::DecodeExtenderArgs(body, &args, &error) ||
+      args.nodes.size() != static_cast<size_t>(state.range(0))) {
+    state.SkipWithError(("decode failed: " + error.message).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    bool ok = extender::DecodeExtenderArgs(body, &args, &error);
+    benchmark::DoNotOptimize(ok);
+    benchmark::DoNotOptimize(args.nodes.data());
+  }
+  Report(state, body, 0);
+}
+
+void BM_FilterNames(benchmark::State& state) {
+  RunWebhook(state, Verb::kFilter, NamesBody(state.range(0)));
+}
+void BM_PrioritizeNames(benchmark::State& state) {
+  RunWebhook(state, Verb::kPrioritize, NamesBody(state.range(0)));
+}
+void BM_DecodeNames(benchmark::State& state) { RunDecode(state, NamesBody(state.range(0))); }
+void BM_FilterFullNodes(benchmark::State& state) {
+  RunWebhook(state, Verb::kFilter, FullNodesBody(state.range(0)));
+}
+void BM_PrioritizeFullNodes(benchmark::State& state) {
+  RunWebhook(state, Verb::kPrioritize, FullNodesBody(state.range(0)));
+}
+void BM_DecodeFullNodes(benchmark::State& state) {
+  RunDecode(state, FullNodesBody(state.range(0)));
+}
+
+// simdjson's own floor for the full-node body: stage 1 (structural index) plus one
+// On-Demand walk that reads each item's metadata.name, nothing else.
+void BM_SimdjsonFloorFullNodes(benchmark::State& state) {
+  const RequestBody& body = FullNodesBody(state.range(0));
+  namespace od = simdjson::ondemand;
+  od::parser parser;
+  auto count_names = [&]() -> int64_t {
+    simdjson::padded_string_view view(body.data(), body.size(),
+                                      body.size() + extender::kBodyPaddingBytes);
+    od::document doc;
+    if (parser.iterate(view).get(doc) != simdjson::SUCCESS) return -1;
+    int64_t names = 0;
+    od::array items;
+    if (doc.find_field("Nodes").find_field("items").get_array().get(items) != simdjson::SUCCESS) {
+      return -1;
+    }
+    for (auto item : items) {
+      std::string_view name;
+      if (item.find_field("metadata").find_field("name").get_string().get(name) ==
+          simdjson::SUCCESS) {
+        ++names;
+      }
+    }
+    return names;
+  };
+  if (count_names() != state.range(0)) {
+    state.SkipWithError("simdjson walk did not find every node");
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(count_names());
+  Report(state, body, 0);
+}
+
+constexpr auto kUnit = benchmark::kMicrosecond;
+
+BENCHMARK(BM_FilterNames)->Arg(500)->Arg(5000)->Arg(15000)->Unit(kUnit);
+BENCHMARK(BM_PrioritizeNames)->Arg(500)->Arg(5000)->Arg(15000)->Unit(kUnit);
+BENCHMARK(BM_DecodeNames)->Arg(500)->Arg(5000)->Arg(15000)->Unit(kUnit);
+BENCHMARK(BM_FilterFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
+BENCHMARK(BM_PrioritizeFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
+BENCHMARK(BM_DecodeFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
+BENCHMARK(BM_SimdjsonFloorFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
+
+}  // namespace
+}  // namespace quotient::benchmarks
+
+BENCHMARK_MAIN();

@@ -1,0 +1,26 @@
+// A configuration problem with where it is: source, line and field path.
+//
+// Loaders collect every error before returning so an operator fixes a file in one pass.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace quotient::config {
+
+struct ConfigError {
+  std::string source;  // file name, or "<flags>"
+  int line = 0;        // 1-based; 0 when unknown
+  std::string path;    // "server.limits.maxBodyBytes"
+  std::string message;
+
+  // "quotient.yaml:12: server.limits.maxBodyBytes: invalid quantity \"12Q\""
+  std::string ToString() const;
+};
+
+using ConfigErrors = std::vector<ConfigError>;
+
+// One error per line.
+std::string FormatErrors(const ConfigErrors& errors);
+
+}  // namespace quotient::config

@@ -1,0 +1,121 @@
+#include "config/server_config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/values.h"
+#include "config/yaml_reader.h"
+
+namespace quotient::config {
+
+bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings* out,
+                  ConfigErrors* errors) {
+  size_t before = errors->size();
+  YamlReader r{std::string(source), errors};
+  YAML::Node root;
+  if (!r.Parse(yaml_text, &root)) return false;
+  r.Map(root, "", {"server", "log"});
+  if (root.IsMap()) {
+    YAML::Node server = root["server"];
+    if (r.Map(server, "server",
+              {"listen", "urlPrefix", "metricsListen", "threads", "shutdownGracePeriod", "tls",
+               "limits"}) &&
+        server.IsMap()) {
+      ServerSettings& s = out->server;
+      r.String(server, "listen", "server", &s.listen);
+      r.String(server, "urlPrefix", "server", &s.url_prefix);
+      r.String(server, "metricsListen", "server", &s.metrics_listen);
+      r.Int(server, "threads", "server", 0, 256, &s.threads);
+      r.Duration(server, "shutdownGracePeriod", "server", &s.shutdown_grace);
+      YAML::Node tls = server["tls"];
+      if (r.Map(tls, "server.tls", {"certFile", "keyFile", "clientCAFile"}) && tls.IsMap()) {
+        r.String(tls, "certFile", "server.tls", &s.tls.cert_file);
+        r.String(tls, "keyFile", "server.tls", &s.tls.key_file);
+        r.String(tls, "clientCAFile", "server.tls", &s.tls.client_ca_file);
+      }
+      YAML::Node limits = server["limits"];
+      if (r.Map(limits, "server.limits",
+                {"maxBodyBytes", "maxHeaderBytes", "idleTimeout", "headerTimeout", "bodyTimeout",
+                 "writeTimeout"}) &&
+          limits.IsMap()) {
+        LimitSettings& l = s.limits;
+        r.ByteSize(limits, "maxBodyBytes", "server.limits", &l.max_body_bytes);
+        r.ByteSize(limits, "maxHeaderBytes", "server.limits", &l.max_header_bytes);
+        r.Duration(limits, "idleTimeout", "server.limits", &l.idle_timeout);
+        r.Duration(limits, "headerTimeout", "server.limits", &l.header_timeout);
+        r.Duration(limits, "bodyTimeout", "server.limits", &l.body_timeout);
+        r.Duration(limits, "writeTimeout", "server.limits", &l.write_timeout);
+      }
+    }
+    YAML::Node log = root["log"];
+    if (r.Map(log, "log", {"format", "level"}) && log.IsMap()) {
+      r.String(log, "format", "log", &out->log.format);
+      r.String(log, "level", "log", &out->log.level);
+    }
+  }
+  ValidateSettings(*out, source, errors);
+  return errors->size() == before;
+}
+
+bool LoadSettingsFile(const std::string& path, Settings* out, ConfigErrors* errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors->push_back({path, 0, "", "cannot read the file"});
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return LoadSettings(text.str(), path, out, errors);
+}
+
+bool ValidateSettings(const Settings& settings, std::string_view source, ConfigErrors* errors) {
+  size_t before = errors->size();
+  auto add = [&](std::string path, std::string message) {
+    errors->push_back({std::string(source), 0, std::move(path), std::move(message)});
+  };
+  std::string host;
+  uint16_t port = 0;
+  std::string error;
+  const ServerSettings& s = settings.server;
+  if (!ParseHostPort(s.listen, &host, &port, &error)) add("server.listen", error);
+  if (!s.metrics_listen.empty() && !ParseHostPort(s.metrics_listen, &host, &port, &error)) {
+    add("server.metricsListen", error);
+  }
+  if (s.tls.cert_file.empty() != s.tls.key_file.empty()) {
+    add("server.tls", "certFile and keyFile must be set together");
+  }
+  if (!s.tls.client_ca_file.empty() && !s.tls.enabled()) {
+    add("server.tls.clientCAFile", "requires certFile and keyFile (mutual TLS needs TLS)");
+  }
+  if (s.limits.max_body_bytes == 0) add("server.limits.maxBodyBytes", "must be positive");
+  if (s.limits.max_header_bytes < 1024) {
+    add("server.limits.maxHeaderBytes", "must be at least 1Ki");
+  }
+  if (s.limits.max_header_bytes > UINT32_MAX) {
+    add("server.limits.maxHeaderBytes", "must be below 4Gi");
+  }
+  for (auto [value, name] :
+       {std::pair{s.limits.idle_timeout, "idleTimeout"},
+        std::pair{s.limits.header_timeout, "headerTimeout"},
+        std::pair{s.limits.body_timeout, "bodyTimeout"},
+        std::pair{s.limits.write_timeout, "writeTimeout"}}) {
+    if (value.count() <= 0) add(fmt::format("server.limits.{}", name), "must be positive");
+  }
+  if (settings.log.format != "text" && settings.log.format != "json") {
+    add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));
+  }
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info",    "warn",
+                                                 "error", "critical", "off"};
+  bool level_ok = false;
+  for (auto l : kLevels) level_ok = level_ok || l == settings.log.level;
+  if (!level_ok) {
+    add("log.level", fmt::format("must be one of trace, debug, info, warn, error, critical, "
+                                 "off; got \"{}\"",
+                                 settings.log.level));
+  }
+  return errors->size() == before;
+}
+
+}  // namespace quotient::config

@@ -1,0 +1,73 @@
+// Quotient's process settings (`quotient serve --config FILE`), their defaults and
+// their YAML form. docs/configuration.md is the reference; keep the two in step.
+//
+//   server:
+//     listen: 127.0.0.1:8888        # webhooks (+ health/metrics unless metricsListen is set)
+//     urlPrefix: ""                 # the scheduler calls <urlPrefix>/<verb>
+//     metricsListen: ""             # e.g. 0.0.0.0:9090: /healthz /readyz /metrics /version, no TLS
+//     threads: 0                    # io threads; 0 = one per core
+//     shutdownGracePeriod: 10s
+//     tls: {certFile: "", keyFile: "", clientCAFile: ""}
+//     limits: {maxBodyBytes: 128Mi, maxHeaderBytes: 16Ki, idleTimeout: 90s,
+//              headerTimeout: 10s, bodyTimeout: 30s, writeTimeout: 30s}
+//   log: {format: text, level: info}
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config/config_error.h"
+
+namespace quotient::config {
+
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // set: mutual TLS (client certificates required)
+  bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
+};
+
+struct LimitSettings {
+  // 5,000 full Node objects of ~17 KB (nodeCacheCapable: false) are ~85 MB.
+  uint64_t max_body_bytes = 128ull << 20;
+  uint64_t max_header_bytes = 16ull << 10;
+  std::chrono::milliseconds idle_timeout{90'000};
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+};
+
+struct ServerSettings {
+  std::string listen = "127.0.0.1:8888";
+  std::string url_prefix;
+  std::string metrics_listen;
+  int64_t threads = 0;
+  std::chrono::milliseconds shutdown_grace{10'000};
+  TlsSettings tls;
+  LimitSettings limits;
+};
+
+struct LogSettings {
+  std::string format = "text";  // text | json
+  std::string level = "info";   // trace | debug | info | warn | error | critical | off
+};
+
+struct Settings {
+  ServerSettings server;
+  LogSettings log;
+};
+
+// Loads `yaml_text` over the defaults in *out. Returns false if any error was found;
+// every error is appended to *errors (source = `source`).
+bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings* out,
+                  ConfigErrors* errors);
+bool LoadSettingsFile(const std::string& path, Settings* out, ConfigErrors* errors);
+
+// Checks cross-field rules (addresses parse, TLS files come in pairs, level names).
+bool ValidateSettings(const Settings& settings, std::string_view source, ConfigErrors* errors);
+
+}  // namespace quotient::config

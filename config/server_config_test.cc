@@ -1,0 +1,90 @@
+#include "config/server_config.h"
+
+#include <gtest/gtest.h>
+
+namespace quotient::config {
+namespace {
+
+TEST(ServerConfigTest, DefaultsAreValidAndDocumented) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_TRUE(ValidateSettings(s, "defaults", &errors)) << FormatErrors(errors);
+  EXPECT_EQ(s.server.listen, "127.0.0.1:8888");
+  EXPECT_EQ(s.server.limits.max_body_bytes, 128u << 20);
+  EXPECT_EQ(s.log.format, "text");
+}
+
+TEST(ServerConfigTest, EveryFieldLoadsFromYaml) {
+  Settings s;
+  ConfigErrors errors;
+  ASSERT_TRUE(LoadSettings(R"(
+server:
+  listen: 0.0.0.0:8443
+  urlPrefix: /scheduler
+  metricsListen: 0.0.0.0:9090
+  threads: 4
+  shutdownGracePeriod: 5s
+  tls: {certFile: /c.pem, keyFile: /k.pem, clientCAFile: /ca.pem}
+  limits: {maxBodyBytes: 64Mi, maxHeaderBytes: 8Ki, idleTimeout: 1m, headerTimeout: 2s,
+           bodyTimeout: 3s, writeTimeout: 4s}
+log: {format: json, level: debug}
+)",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(s.server.listen, "0.0.0.0:8443");
+  EXPECT_EQ(s.server.url_prefix, "/scheduler");
+  EXPECT_EQ(s.server.metrics_listen, "0.0.0.0:9090");
+  EXPECT_EQ(s.server.threads, 4);
+  EXPECT_EQ(s.server.shutdown_grace.count(), 5000);
+  EXPECT_EQ(s.server.tls.client_ca_file, "/ca.pem");
+  EXPECT_EQ(s.server.limits.max_body_bytes, 64u << 20);
+  EXPECT_EQ(s.server.limits.max_header_bytes, 8u << 10);
+  EXPECT_EQ(s.server.limits.idle_timeout.count(), 60'000);
+  EXPECT_EQ(s.server.limits.write_timeout.count(), 4000);
+  EXPECT_EQ(s.log.format, "json");
+  EXPECT_EQ(s.log.level, "debug");
+}
+
+TEST(ServerConfigTest, EveryErrorIsReportedWithPathAndLine) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadSettings(R"(server:
+  listen: nowhere
+  threads: many
+  limits:
+    maxBodyBytes: 12Q
+    colour: blue
+  tls: {clientCAFile: /ca.pem}
+logs: {}
+)",
+                            "q.yaml", &s, &errors));
+  std::string text = FormatErrors(errors);
+  EXPECT_NE(text.find("q.yaml:3: server.threads: expected an integer"), std::string::npos) << text;
+  EXPECT_NE(text.find("q.yaml:5: server.limits.maxBodyBytes: invalid size \"12Q\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("q.yaml:6: server.limits.colour: unknown field"), std::string::npos) << text;
+  EXPECT_NE(text.find("q.yaml:8: logs: unknown field"), std::string::npos) << text;
+  EXPECT_NE(text.find("server.listen: invalid address \"nowhere\""), std::string::npos) << text;
+  EXPECT_NE(text.find("server.tls.clientCAFile: requires certFile"), std::string::npos) << text;
+}
+
+TEST(ServerConfigTest, SyntaxErrorsCarryTheirLine) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadSettings("server:\n  listen: [unclosed\n", "q.yaml", &s, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_GT(errors[0].line, 0);
+  EXPECT_NE(errors[0].message.find("invalid YAML"), std::string::npos);
+}
+
+TEST(ServerConfigTest, TlsCertAndKeyComeTogether) {
+  Settings s;
+  s.server.tls.cert_file = "/c.pem";
+  ConfigErrors errors;
+  EXPECT_FALSE(ValidateSettings(s, "x", &errors));
+  EXPECT_EQ(errors[0].path, "server.tls");
+}
+
+}  // namespace
+}  // namespace quotient::config

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Quotient developer entry point. Every sub-command is idempotent and installs
+# what it needs on a fresh Debian bookworm machine (run as root, or with sudo).
+#
+#   ./dev.sh demo     install deps, build, run the quick-start demo
+#   ./dev.sh test     install deps, build, run the whole default test suite
+#   ./dev.sh setup    only install the Debian packages
+#   ./dev.sh build    setup + Release build into build/
+#   ./dev.sh bench    setup + build + run every benchmark (slow; see docs/benchmarks.md)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BUILD_DIR=${QUOTIENT_BUILD_DIR:-$ROOT/build}
+JOBS=${JOBS:-$(nproc)}
+
+# Debian packages the build, the tests and the benchmarks need. Why each one is
+# here is in docs/architecture.md ("Dependencies").
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libssl-dev
+  nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  openssl curl
+)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+setup() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "dev.sh: installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {
+  setup
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+case "${1:-help}" in
+  setup) setup ;;
+  build) build ;;
+  demo)
+    build
+    echo "dev.sh: starting quotient serve on 127.0.0.1:8888 (Ctrl-C to stop)"
+    exec "$BUILD_DIR/extender/quotient" serve --config "$ROOT/examples/quotient.yaml"
+    ;;
+  test)
+    build
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE slow
+    ;;
+  bench)
+    build
+    for b in "$BUILD_DIR"/benchmarks/bench_*; do "$b"; done
+    ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
+esac

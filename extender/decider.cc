@@ -1,0 +1,56 @@
+#include "extender/decider.h"
+
+namespace quotient::extender {
+
+std::string_view DecisionResultName(DecisionResult result) {
+  switch (result) {
+    case DecisionResult::kAccepted: return "accepted";
+    case DecisionResult::kRejected: return "rejected";
+    case DecisionResult::kError: return "error";
+  }
+  return "unknown";
+}
+
+std::string_view DecisionReasonName(DecisionReason reason) {
+  switch (reason) {
+    case DecisionReason::kNoPolicy: return "no_policy";
+    case DecisionReason::kBindingUnavailable: return "binding_unavailable";
+  }
+  return "unknown";
+}
+
+std::string PassThroughDecider::Describe() const {
+  return "pass-through (no quota or GPU policy loaded: filter admits every node, "
+         "prioritize scores 0)";
+}
+
+FilterDecision PassThroughDecider::Filter(const ExtenderArgs& args) {
+  FilterDecision decision;
+  decision.answer.passed.resize(args.nodes.size());
+  for (size_t i = 0; i < args.nodes.size(); ++i) decision.answer.passed[i] = i;
+  return decision;
+}
+
+PrioritizeDecision PassThroughDecider::Prioritize(const ExtenderArgs& args) {
+  PrioritizeDecision decision;
+  decision.scores.assign(args.nodes.size(), 0);
+  return decision;
+}
+
+PreemptDecision PassThroughDecider::Preempt(const PreemptionArgs& args) {
+  PreemptDecision decision;
+  decision.nodes = args.nodes;
+  return decision;
+}
+
+boost::asio::awaitable<BindDecision> PassThroughDecider::Bind(BindingArgs /*args*/) {
+  BindDecision decision;
+  decision.result = DecisionResult::kError;
+  decision.reason = DecisionReason::kBindingUnavailable;
+  decision.error =
+      "quotient cannot bind: no Kubernetes API connection is configured; "
+      "remove bindVerb from the scheduler's extender configuration";
+  co_return decision;
+}
+
+}  // namespace quotient::extender

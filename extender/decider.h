@@ -1,0 +1,82 @@
+// The decision seam between the webhook handlers and Quotient's policy.
+//
+// Handlers decode the wire request, call one Decider method, and encode its answer.
+// A Decider sees domain-shaped arguments (wire.h) and answers with node indexes,
+// scores and victim lists plus a bounded reason code for metrics; it never touches
+// HTTP or JSON. The quota and GPU issues provide the real implementations; until then
+// PassThroughDecider admits every node.
+//
+// Thread safety: implementations must be thread-safe; handlers call them concurrently
+// from every server thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "extender/wire.h"
+#include "extender/wire_codec.h"
+
+namespace quotient::extender {
+
+// Bounded outcome labels for quotient_decisions_total{verb,result,reason}.
+enum class DecisionResult { kAccepted, kRejected, kError };
+inline constexpr int kDecisionResultCount = 3;
+std::string_view DecisionResultName(DecisionResult result);
+
+enum class DecisionReason {
+  kNoPolicy,           // pass-through: no quota or GPU policy is loaded
+  kBindingUnavailable, // bind asked but no Kubernetes API client is configured
+};
+inline constexpr int kDecisionReasonCount = 2;
+std::string_view DecisionReasonName(DecisionReason reason);
+
+struct FilterDecision {
+  FilterAnswer answer;  // node indexes into ExtenderArgs::nodes
+  DecisionResult result = DecisionResult::kAccepted;
+  DecisionReason reason = DecisionReason::kNoPolicy;
+};
+
+struct PrioritizeDecision {
+  std::vector<int64_t> scores;  // one per ExtenderArgs::nodes entry; clamped to 0..10
+  DecisionReason reason = DecisionReason::kNoPolicy;
+};
+
+struct PreemptDecision {
+  std::vector<NodeVictims> nodes;  // nodes of the input only; empty victim lists are dropped
+  DecisionResult result = DecisionResult::kAccepted;
+  DecisionReason reason = DecisionReason::kNoPolicy;
+};
+
+struct BindDecision {
+  std::string error;  // empty on success
+  DecisionResult result = DecisionResult::kAccepted;
+  DecisionReason reason = DecisionReason::kNoPolicy;
+};
+
+class Decider {
+ public:
+  virtual ~Decider() = default;
+  // One line for /version and logs, e.g. "pass-through (no quota or GPU policy)".
+  virtual std::string Describe() const = 0;
+  virtual FilterDecision Filter(const ExtenderArgs& args) = 0;
+  virtual PrioritizeDecision Prioritize(const ExtenderArgs& args) = 0;
+  virtual PreemptDecision Preempt(const PreemptionArgs& args) = 0;
+  // Binding talks to the API server, so it may suspend.
+  virtual boost::asio::awaitable<BindDecision> Bind(BindingArgs args) = 0;
+};
+
+// Admits every node, scores 0, accepts the scheduler's victims as proposed, and
+// refuses to bind (there is no API client yet).
+class PassThroughDecider : public Decider {
+ public:
+  std::string Describe() const override;
+  FilterDecision Filter(const ExtenderArgs& args) override;
+  PrioritizeDecision Prioritize(const ExtenderArgs& args) override;
+  PreemptDecision Preempt(const PreemptionArgs& args) override;
+  boost::asio::awaitable<BindDecision> Bind(BindingArgs args) override;
+};
+
+}  // namespace quotient::extender

@@ -1,0 +1,11 @@
+// quotient: entry point. Everything lives in libraries the tests link; see cli.h.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "extender/cli.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return quotient::extender::RunCli(args, std::cout, std::cerr);
+}

@@ -1,0 +1,410 @@
+#include "extender/wire_codec.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "extender/json_read.h"
+#include "extender/pod_decode.h"
+
+namespace quotient::extender {
+namespace {
+
+namespace od = simdjson::ondemand;
+using json::ForEachElement;
+using json::ForEachField;
+using json::KeyIs;
+using json::Path;
+
+// Opens the document root as an object, or fails with a clear message.
+bool OpenRoot(const RequestBody& body, od::document* doc, od::object* root, DecodeError* error) {
+  if (!json::Iterate(body, doc, error)) return false;
+  od::json_type type{};
+  if (auto code = doc->type().get(type); code != simdjson::SUCCESS) {
+    return json::FailJson(error, nullptr, code);
+  }
+  if (type != od::json_type::object) {
+    return json::Fail(error, DecodeFailure::kWrongType, nullptr,
+                      fmt::format("request body must be a JSON object, got {}",
+                                  json::TypeName(type)));
+  }
+  if (auto code = doc->get_object().get(*root); code != simdjson::SUCCESS) {
+    return json::FailJson(error, nullptr, code);
+  }
+  return true;
+}
+
+// Decodes "Pod"; `null` leaves *present false.
+bool DecodePodField(od::value& value, const Path* path, PodInfo* pod, bool* present,
+                    DecodeError* error) {
+  od::json_type type{};
+  if (!json::ReadType(value, path, &type, error)) return false;
+  if (type == od::json_type::null) return true;
+  if (type != od::json_type::object) return json::FailType(error, path, "Pod object", type);
+  *present = true;
+  return DecodePodObject(value, path, pod, error);
+}
+
+bool MissingPod(DecodeError* error) {
+  return json::Fail(error, DecodeFailure::kMissingField, nullptr,
+                    "Pod: missing or null (the request must carry the pod being scheduled)");
+}
+
+// One NodeList item: its metadata.name and its exact JSON bytes.
+bool DecodeNodeItem(od::value& value, const Path* path, WireNode* node, DecodeError* error) {
+  od::json_type type{};
+  if (!json::ReadType(value, path, &type, error)) return false;
+  if (type != od::json_type::object) return json::FailType(error, path, "Node object", type);
+  od::object object;
+  if (auto code = value.get_object().get(object); code != simdjson::SUCCESS) {
+    return json::FailJson(error, path, code);
+  }
+  if (auto code = object.raw_json().get(node->raw_json); code != simdjson::SUCCESS) {
+    return json::FailJson(error, path, code);
+  }
+  if (auto code = object.reset().error(); code != simdjson::SUCCESS) {
+    return json::FailJson(error, path, code);
+  }
+  for (auto field_result : object) {
+    od::field field;
+    std::string_view key;
+    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
+      return json::FailJson(error, path, code);
+    }
+    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
+      return json::FailJson(error, path, code);
+    }
+    if (!KeyIs(key, "metadata")) continue;
+    Path meta{path, key};
+    bool ok = ForEachField(field.value(), &meta, error,
+                           [&](std::string_view k, od::value& v, const Path* p) {
+                             if (KeyIs(k, "name")) return json::ReadString(v, p, &node->name, error);
+                             return true;
+                           });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool DecodeNodeList(od::value& value, const Path* path, ExtenderArgs* args, DecodeError* error) {
+  od::json_type type{};
+  if (!json::ReadType(value, path, &type, error)) return false;
+  if (type == od::json_type::null) return true;
+  args->has_nodes = true;
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (!KeyIs(key, "items")) return true;
+    return ForEachElement(v, p, error, [&](od::value& item, const Path* ip) {
+      return DecodeNodeItem(item, ip, &args->nodes.emplace_back(), error);
+    });
+  });
+}
+
+bool DecodeNodeNames(od::value& value, const Path* path, ExtenderArgs* args,
+                     DecodeError* error) {
+  od::json_type type{};
+  if (!json::ReadType(value, path, &type, error)) return false;
+  if (type == od::json_type::null) return true;
+  args->has_node_names = true;
+  return ForEachElement(value, path, error, [&](od::value& element, const Path* p) {
+    return json::ReadString(element, p, &args->nodes.emplace_back().name, error);
+  });
+}
+
+// metadata.uid of a victim v1.Pod.
+bool DecodeVictimPodUid(od::value& value, const Path* path, std::string_view* uid,
+                        DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (!KeyIs(key, "metadata")) return true;
+    return ForEachField(v, p, error, [&](std::string_view k, od::value& mv, const Path* mp) {
+      if (KeyIs(k, "uid")) return json::ReadString(mv, mp, uid, error);
+      return true;
+    });
+  });
+}
+
+bool DecodeMetaPodUid(od::value& value, const Path* path, std::string_view* uid,
+                      DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "UID")) return json::ReadString(v, p, uid, error);
+    return true;
+  });
+}
+
+// NodeNameToVictims / NodeNameToMetaVictims: node -> {Pods, NumPDBViolations}.
+bool DecodeVictimMap(od::value& value, const Path* path, bool full_pods,
+                     std::vector<NodeVictims>* out, DecodeError* error) {
+  out->clear();
+  return ForEachField(value, path, error, [&](std::string_view node, od::value& v, const Path* p) {
+    NodeVictims victims;
+    victims.node = node;
+    bool ok = ForEachField(v, p, error, [&](std::string_view key, od::value& fv, const Path* fp) {
+      if (KeyIs(key, "NumPDBViolations")) {
+        return json::ReadInt64(fv, fp, &victims.num_pdb_violations, error);
+      }
+      if (!KeyIs(key, "Pods")) return true;
+      return ForEachElement(fv, fp, error, [&](od::value& pod, const Path* pp) {
+        std::string_view uid;
+        bool decoded = full_pods ? DecodeVictimPodUid(pod, pp, &uid, error)
+                                 : DecodeMetaPodUid(pod, pp, &uid, error);
+        if (decoded && !uid.empty()) victims.victim_uids.push_back(uid);
+        return decoded;
+      });
+    });
+    if (ok) out->push_back(std::move(victims));
+    return ok;
+  });
+}
+
+}  // namespace
+
+bool DecodeExtenderArgs(const RequestBody& body, ExtenderArgs* out, DecodeError* error) {
+  *out = ExtenderArgs{};
+  od::document doc;
+  od::object root;
+  if (!OpenRoot(body, &doc, &root, error)) return false;
+  bool has_pod = false;
+  for (auto field_result : root) {
+    od::field field;
+    std::string_view key;
+    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
+      return json::FailJson(error, nullptr, code);
+    }
+    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
+      return json::FailJson(error, nullptr, code);
+    }
+    Path path{nullptr, key};
+    bool ok = true;
+    if (KeyIs(key, "Pod")) {
+      ok = DecodePodField(field.value(), &path, &out->pod, &has_pod, error);
+    } else if (KeyIs(key, "Nodes")) {
+      out->nodes.clear();
+      out->has_nodes = false;
+      ok = DecodeNodeList(field.value(), &path, out, error);
+    } else if (KeyIs(key, "NodeNames")) {
+      ok = DecodeNodeNames(field.value(), &path, out, error);
+    }
+    if (!ok) return false;
+  }
+  if (!json::ExpectEnd(doc, error)) return false;
+  if (!has_pod) return MissingPod(error);
+  // Both forms present is not something kube-scheduler sends; names win, as in
+  // nodeCacheCapable mode, and the node list must not duplicate them.
+  if (out->has_node_names && out->has_nodes) {
+    return json::Fail(error, DecodeFailure::kWrongType, nullptr,
+                      "Nodes and NodeNames are both set; send exactly one");
+  }
+  return true;
+}
+
+bool DecodePreemptionArgs(const RequestBody& body, PreemptionArgs* out, DecodeError* error) {
+  *out = PreemptionArgs{};
+  od::document doc;
+  od::object root;
+  if (!OpenRoot(body, &doc, &root, error)) return false;
+  bool has_pod = false;
+  bool has_meta = false;
+  std::vector<NodeVictims> full;
+  for (auto field_result : root) {
+    od::field field;
+    std::string_view key;
+    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
+      return json::FailJson(error, nullptr, code);
+    }
+    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
+      return json::FailJson(error, nullptr, code);
+    }
+    Path path{nullptr, key};
+    bool ok = true;
+    if (KeyIs(key, "Pod")) {
+      ok = DecodePodField(field.value(), &path, &out->pod, &has_pod, error);
+    } else if (KeyIs(key, "NodeNameToMetaVictims")) {
+      od::json_type type{};
+      ok = json::ReadType(field.value(), &path, &type, error);
+      if (ok && type != od::json_type::null) {
+        has_meta = true;
+        ok = DecodeVictimMap(field.value(), &path, false, &out->nodes, error);
+      }
+    } else if (KeyIs(key, "NodeNameToVictims")) {
+      ok = DecodeVictimMap(field.value(), &path, true, &full, error);
+    }
+    if (!ok) return false;
+  }
+  if (!json::ExpectEnd(doc, error)) return false;
+  if (!has_pod) return MissingPod(error);
+  if (!has_meta) {  // nodeCacheCapable: false sends full victim pods
+    out->nodes = std::move(full);
+    out->full_pods = true;
+  }
+  return true;
+}
+
+bool DecodeBindingArgs(const RequestBody& body, BindingArgs* out, DecodeError* error) {
+  *out = BindingArgs{};
+  od::document doc;
+  od::object root;
+  if (!OpenRoot(body, &doc, &root, error)) return false;
+  for (auto field_result : root) {
+    od::field field;
+    std::string_view key;
+    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
+      return json::FailJson(error, nullptr, code);
+    }
+    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
+      return json::FailJson(error, nullptr, code);
+    }
+    Path path{nullptr, key};
+    std::string* target = nullptr;
+    if (KeyIs(key, "PodName")) target = &out->pod_name;
+    if (KeyIs(key, "PodNamespace")) target = &out->pod_namespace;
+    if (KeyIs(key, "PodUID")) target = &out->pod_uid;
+    if (KeyIs(key, "Node")) target = &out->node;
+    if (target == nullptr) continue;
+    std::string_view text;
+    if (!json::ReadString(field.value(), &path, &text, error)) return false;
+    target->assign(text);
+  }
+  if (!json::ExpectEnd(doc, error)) return false;
+  for (auto [value, name] : {std::pair{&out->pod_name, "PodName"},
+                             std::pair{&out->pod_namespace, "PodNamespace"},
+                             std::pair{&out->node, "Node"}}) {
+    if (value->empty()) {
+      return json::Fail(error, DecodeFailure::kMissingField, nullptr,
+                        fmt::format("{}: missing or empty", name));
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// Appends {"name":"message",...} sorted by node name, as Go marshals a map.
+void AppendFailureMap(const ExtenderArgs& args, std::vector<NodeFailure> failures,
+                      std::string* out) {
+  std::sort(failures.begin(), failures.end(), [&](const NodeFailure& a, const NodeFailure& b) {
+    return args.nodes[a.first].name < args.nodes[b.first].name;
+  });
+  out->push_back('{');
+  std::string_view previous;
+  bool first = true;
+  for (const auto& [index, message] : failures) {
+    std::string_view name = args.nodes[index].name;
+    if (!first && name == previous) continue;  // a map holds each node once
+    if (!first) out->push_back(',');
+    first = false;
+    previous = name;
+    AppendJsonString(name, out);
+    out->push_back(':');
+    AppendJsonString(message, out);
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
+void EncodeFilterResult(const ExtenderArgs& args, const FilterAnswer& answer, std::string* out) {
+  out->append("{\"Nodes\":");
+  if (args.has_nodes) {
+    out->append("{\"metadata\":{},\"items\":[");
+    for (size_t i = 0; i < answer.passed.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      out->append(args.nodes[answer.passed[i]].raw_json);
+    }
+    out->append("]}");
+  } else {
+    out->append("null");
+  }
+  out->append(",\"NodeNames\":");
+  if (args.has_nodes) {
+    out->append("null");
+  } else {
+    out->push_back('[');
+    for (size_t i = 0; i < answer.passed.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      AppendJsonString(args.nodes[answer.passed[i]].name, out);
+    }
+    out->push_back(']');
+  }
+  out->append(",\"FailedNodes\":");
+  AppendFailureMap(args, answer.failed, out);
+  out->append(",\"FailedAndUnresolvableNodes\":");
+  AppendFailureMap(args, answer.failed_unresolvable, out);
+  out->append(",\"Error\":");
+  AppendJsonString(answer.error, out);
+  out->push_back('}');
+}
+
+void EncodeHostPriorities(const ExtenderArgs& args, const std::vector<int64_t>& scores,
+                          std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < args.nodes.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->append("{\"Host\":");
+    AppendJsonString(args.nodes[i].name, out);
+    out->append(",\"Score\":");
+    out->append(fmt::format_int(i < scores.size() ? scores[i] : 0).str());
+    out->push_back('}');
+  }
+  out->push_back(']');
+}
+
+void EncodePreemptionResult(const std::vector<NodeVictims>& nodes, std::string* out) {
+  std::vector<const NodeVictims*> sorted;
+  sorted.reserve(nodes.size());
+  for (const auto& n : nodes) {
+    if (!n.victim_uids.empty()) sorted.push_back(&n);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const NodeVictims* a, const NodeVictims* b) { return a->node < b->node; });
+  out->append("{\"NodeNameToMetaVictims\":{");
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(sorted[i]->node, out);
+    out->append(":{\"Pods\":[");
+    for (size_t j = 0; j < sorted[i]->victim_uids.size(); ++j) {
+      if (j > 0) out->push_back(',');
+      out->append("{\"UID\":");
+      AppendJsonString(sorted[i]->victim_uids[j], out);
+      out->push_back('}');
+    }
+    out->append("],\"NumPDBViolations\":");
+    out->append(fmt::format_int(sorted[i]->num_pdb_violations).str());
+    out->push_back('}');
+  }
+  out->append("}}");
+}
+
+void EncodeBindingResult(std::string_view error, std::string* out) {
+  out->append("{\"Error\":");
+  AppendJsonString(error, out);
+  out->push_back('}');
+}
+
+void EncodeErrorBody(std::string_view message, std::string_view reason, std::string* out) {
+  out->append("{\"Error\":");
+  AppendJsonString(message, out);
+  out->append(",\"Reason\":");
+  AppendJsonString(reason, out);
+  out->push_back('}');
+}
+
+std::string_view VerbName(Verb verb) {
+  switch (verb) {
+    case Verb::kFilter: return "filter";
+    case Verb::kPrioritize: return "prioritize";
+    case Verb::kPreempt: return "preempt";
+    case Verb::kBind: return "bind";
+  }
+  return "unknown";
+}
+
+std::string_view DecodeFailureName(DecodeFailure failure) {
+  switch (failure) {
+    case DecodeFailure::kMalformedJson: return "malformed_json";
+    case DecodeFailure::kWrongType: return "wrong_type";
+    case DecodeFailure::kMissingField: return "missing_field";
+    case DecodeFailure::kInvalidQuantity: return "invalid_quantity";
+  }
+  return "unknown";
+}
+
+}  // namespace quotient::extender
