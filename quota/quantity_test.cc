@@ -257,12 +257,14 @@ TEST(QuantityTest, ConvertsBetweenScalesLikeKubernetesScaledValue) {
     int scale;
     int64_t expected;
   };
-  constexpr Case kCases[] = {{"1n", 9, 1},          {"1n", 6, 1},      {"1n", 3, 1},   {"1n", 0, 1},
-                             {"1u", 9, 1000},       {"1u", 6, 1},      {"1u", 3, 1},   {"1u", 0, 1},
-                             {"1m", 9, 1000000},    {"1m", 6, 1000},   {"1m", 3, 1},   {"1m", 0, 1},
-                             {"1", 9, 1000000000},  {"1", 6, 1000000}, {"1", 3, 1000}, {"1", 0, 1},
-                             {"100", 2, 100 * 100},  // NewScaledQuantity(1, 2).ScaledValue(-2)
-                             {"1u", 9, 1000},       {"1m", 6, 1000},   {"0", 9, 0}};
+  constexpr Case kCases[] = {
+      {"1n", 9, 1},         {"1n", 6, 1},          {"1n", 3, 1},
+      {"1n", 0, 1},         {"1u", 9, 1000},       {"1u", 6, 1},
+      {"1u", 3, 1},         {"1u", 0, 1},          {"1m", 9, 1000000},
+      {"1m", 6, 1000},      {"1m", 3, 1},          {"1m", 0, 1},
+      {"1", 9, 1000000000}, {"1", 6, 1000000},     {"1", 3, 1000},
+      {"1", 0, 1},          {"100", 2, 100 * 100},  // NewScaledQuantity(1, 2).ScaledValue(-2)
+      {"0", 9, 0}};
   for (const Case& c : kCases) {
     EXPECT_EQ(Scaled(MustParse(c.input), c.scale), c.expected) << c.input << " @" << c.scale;
   }

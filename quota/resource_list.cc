@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -63,8 +64,13 @@ std::string FormatResourceAmount(std::string_view resource, int64_t amount) {
   const uint64_t magnitude = Magnitude(amount);
   std::string out = amount < 0 ? "-" : "";
   if (IsMilliResource(resource)) {
-    if (magnitude % 1000 == 0) return out + std::to_string(magnitude / 1000);
-    return out + std::to_string(magnitude) + "m";
+    if (magnitude % 1000 == 0) {
+      out += std::to_string(magnitude / 1000);
+    } else {
+      out += std::to_string(magnitude);
+      out += 'm';
+    }
+    return out;
   }
   static constexpr std::array<std::string_view, 6> kBinarySuffixes = {"Ki", "Mi", "Gi",
                                                                       "Ti", "Pi", "Ei"};
@@ -78,7 +84,8 @@ std::string FormatResourceAmount(std::string_view resource, int64_t amount) {
       }
     }
   }
-  return out + std::to_string(magnitude);
+  out += std::to_string(magnitude);
+  return out;
 }
 
 ResourceList::ResourceList(std::initializer_list<std::pair<std::string_view, int64_t>> entries) {
