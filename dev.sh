@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 BUILD_DIR=${QUOTIENT_BUILD_DIR:-$ROOT/build}
+TSAN_DIR=${QUOTIENT_TSAN_DIR:-$ROOT/build-tsan}
 JOBS=${JOBS:-$(nproc)}
 
 # Debian packages the build, the tests and the benchmarks need. Why each one is
@@ -55,6 +56,12 @@ case "${1:-help}" in
   test)
     build
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE slow
+    # The concurrency tests again under ThreadSanitizer (a small separate build).
+    cmake -S "$ROOT" -B "$TSAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DQUOTIENT_TSAN=ON -DQUOTIENT_BUILD_BENCHMARKS=OFF >/dev/null
+    cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+      ctest --test-dir "$TSAN_DIR" --output-on-failure -L stress
     ;;
   bench)
     build

@@ -1,0 +1,173 @@
+#include "quota/quota_ledger.h"
+
+namespace quotient::quota {
+
+QuotaLedger::QuotaLedger(std::shared_ptr<const QuotaTree> tree, Options options)
+    : options_(options), owned_current_(std::make_unique<QuotaUsage>(std::move(tree))) {
+  current_.store(owned_current_.get(), std::memory_order_release);
+}
+
+QuotaLedger::~QuotaLedger() = default;
+
+QuotaLedger::Shard& QuotaLedger::ShardFor(std::string_view uid) const {
+  return shards_[std::hash<std::string_view>{}(uid) % kShards];
+}
+
+AdmitDecision QuotaLedger::Admit(QuotaUsage& usage, const PodDemand& pod, bool reserve,
+                                 Entry* entry) const {
+  AdmitDecision decision;
+  const QuotaTree& tree = usage.tree();
+  decision.leaf = tree.LeafForNamespace(pod.ns);
+  entry->ns = pod.ns;
+  entry->requests = pod.requests;
+  entry->leaf = decision.leaf;
+  if (decision.leaf == kNoQuota) {
+    decision.code =
+        options_.allow_unquoted_namespaces ? AdmitCode::kUnquoted : AdmitCode::kRejectedUnquoted;
+    return decision;
+  }
+  entry->amounts = tree.ToSparse(pod.requests);
+  if (!reserve) {
+    if (!usage.WouldAdmit(decision.leaf, entry->amounts, &decision.refusal)) {
+      decision.code = AdmitCode::kRejectedMax;
+    }
+    return decision;
+  }
+  if (!usage.TryCharge(decision.leaf, entry->amounts, &decision.refusal)) {
+    decision.code = AdmitCode::kRejectedMax;
+  }
+  return decision;
+}
+
+AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
+  Shard& shard = ShardFor(pod.uid);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
+    return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
+  }
+  QuotaUsage& usage = *current_.load(std::memory_order_acquire);
+  Entry entry;
+  AdmitDecision decision = Admit(usage, pod, /*reserve=*/true, &entry);
+  if (decision.admitted()) {
+    entry.expiry = expiry;
+    shard.pods.emplace(pod.uid, std::move(entry));
+  }
+  return decision;
+}
+
+AdmitDecision QuotaLedger::Check(const PodDemand& pod) const {
+  Shard& shard = ShardFor(pod.uid);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
+    return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
+  }
+  Entry scratch;
+  return Admit(*current_.load(std::memory_order_acquire), pod, /*reserve=*/false, &scratch);
+}
+
+void QuotaLedger::Bind(const PodDemand& pod) {
+  Shard& shard = ShardFor(pod.uid);
+  std::lock_guard lock(shard.mu);
+  QuotaUsage& usage = *current_.load(std::memory_order_acquire);
+  auto it = shard.pods.find(pod.uid);
+  if (it == shard.pods.end()) {
+    Entry entry;
+    entry.ns = pod.ns;
+    entry.requests = pod.requests;
+    entry.leaf = usage.tree().LeafForNamespace(pod.ns);
+    if (entry.leaf != kNoQuota) {
+      entry.amounts = usage.tree().ToSparse(pod.requests);
+      usage.ForceCharge(entry.leaf, entry.amounts);
+    }
+    it = shard.pods.emplace(pod.uid, std::move(entry)).first;
+  }
+  Entry& entry = it->second;
+  if (!entry.bound) {
+    entry.bound = true;
+    if (entry.leaf != kNoQuota) usage.AddUsed(entry.leaf, entry.amounts, +1);
+  }
+}
+
+bool QuotaLedger::Release(std::string_view uid) {
+  Shard& shard = ShardFor(uid);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.pods.find(std::string(uid));
+  if (it == shard.pods.end()) return false;
+  QuotaUsage& usage = *current_.load(std::memory_order_acquire);
+  const Entry& entry = it->second;
+  if (entry.leaf != kNoQuota) {
+    if (entry.bound) usage.AddUsed(entry.leaf, entry.amounts, -1);
+    usage.Uncharge(entry.leaf, entry.amounts);
+  }
+  shard.pods.erase(it);
+  return true;
+}
+
+size_t QuotaLedger::ExpireReservations(TimePoint now) {
+  size_t expired = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    QuotaUsage& usage = *current_.load(std::memory_order_acquire);
+    for (auto it = shard.pods.begin(); it != shard.pods.end();) {
+      const Entry& entry = it->second;
+      if (entry.bound || entry.expiry > now) {
+        ++it;
+        continue;
+      }
+      if (entry.leaf != kNoQuota) usage.Uncharge(entry.leaf, entry.amounts);
+      it = shard.pods.erase(it);
+      ++expired;
+    }
+  }
+  return expired;
+}
+
+void QuotaLedger::Reload(std::shared_ptr<const QuotaTree> tree, TimePoint now) {
+  std::lock_guard reload_lock(reload_mu_);
+  auto fresh = std::make_unique<QuotaUsage>(std::move(tree));
+  const QuotaTree& t = fresh->tree();
+  std::array<std::unique_lock<std::mutex>, kShards> locks;
+  for (size_t i = 0; i < kShards; ++i) locks[i] = std::unique_lock(shards_[i].mu);
+  for (Shard& shard : shards_) {
+    for (auto& [uid, entry] : shard.pods) {
+      entry.leaf = t.LeafForNamespace(entry.ns);
+      entry.amounts.clear();
+      if (entry.leaf == kNoQuota) continue;
+      entry.amounts = t.ToSparse(entry.requests);
+      fresh->ForceCharge(entry.leaf, entry.amounts);
+      if (entry.bound) fresh->AddUsed(entry.leaf, entry.amounts, +1);
+    }
+  }
+  current_.store(fresh.get(), std::memory_order_release);
+  for (auto& lock : locks) lock.unlock();
+
+  retired_.emplace_back(now, std::move(owned_current_));
+  owned_current_ = std::move(fresh);
+  std::erase_if(retired_, [&](const auto& r) { return now - r.first >= kRetireGrace; });
+}
+
+bool QuotaLedger::Holds(std::string_view uid) const {
+  Shard& shard = ShardFor(uid);
+  std::lock_guard lock(shard.mu);
+  return shard.pods.contains(std::string(uid));
+}
+
+size_t QuotaLedger::reserved_count() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const auto& [uid, entry] : shard.pods) n += entry.bound ? 0 : 1;
+  }
+  return n;
+}
+
+size_t QuotaLedger::bound_count() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const auto& [uid, entry] : shard.pods) n += entry.bound ? 1 : 0;
+  }
+  return n;
+}
+
+}  // namespace quotient::quota

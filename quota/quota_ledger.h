@@ -1,0 +1,125 @@
+// The pod table of the quota core: which pods hold quota, as reservations (admitted,
+// not yet seen bound) or as bound pods, keyed by pod UID; and the current QuotaUsage.
+//
+// Thread safety
+// -------------
+// All methods are thread-safe.
+//  * The UID table is split into kShards shards, each guarded by its own mutex; an
+//    operation on one pod locks one shard for a few hundred nanoseconds. Quota checks
+//    inside are the lock-free CAS walk of QuotaUsage, so admissions of pods in different
+//    shards proceed in parallel and never over-commit.
+//  * Reload() holds every shard lock while it recomputes usage for the new tree from
+//    the table and publishes it (release store of current_). Under any shard lock the
+//    current QuotaUsage therefore cannot change, which is why a charge and its table
+//    entry always land in the same QuotaUsage.
+//  * Readers (metrics, explain) call usage() — one acquire load — and never block. The
+//    QuotaUsage they get stays valid for at least kRetireGrace after the reload that
+//    replaced it (retired snapshots are freed by later reloads), far longer than any
+//    decision takes.
+// Time is passed in by callers (TimePoint), never read here.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "quota/quota_usage.h"
+#include "quota/resource_list.h"
+
+namespace quotient::quota {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+// What the quota core needs to know of a pod.
+struct PodDemand {
+  std::string uid;
+  std::string ns;
+  ResourceList requests;  // effective requests, including "pods": 1
+};
+
+enum class AdmitCode {
+  kAdmitted,          // reserved now
+  kAlreadyHeld,       // this UID already holds a reservation or is bound (idempotent)
+  kUnquoted,          // namespace on no leaf; allowed by policy (tracked, not charged)
+  kRejectedMax,       // some level would exceed its max (see refusal)
+  kRejectedUnquoted,  // namespace on no leaf; denied by policy
+};
+
+struct AdmitDecision {
+  AdmitCode code = AdmitCode::kAdmitted;
+  QuotaId leaf = kNoQuota;
+  ChargeRefusal refusal;  // kRejectedMax only
+  bool admitted() const {
+    return code == AdmitCode::kAdmitted || code == AdmitCode::kAlreadyHeld ||
+           code == AdmitCode::kUnquoted;
+  }
+};
+
+class QuotaLedger {
+ public:
+  static constexpr size_t kShards = 32;  // Reload holds all: keep under TSan's 64-lock cap
+  static constexpr auto kRetireGrace = std::chrono::seconds(60);
+
+  struct Options {
+    bool allow_unquoted_namespaces = true;  // pods of namespaces on no leaf are admitted
+  };
+
+  QuotaLedger(std::shared_ptr<const QuotaTree> tree, Options options);
+  ~QuotaLedger();
+  QuotaLedger(const QuotaLedger&) = delete;
+  QuotaLedger& operator=(const QuotaLedger&) = delete;
+
+  // Admits and reserves quota for a pod until `expiry` (unless it is bound before).
+  AdmitDecision Reserve(const PodDemand& pod, TimePoint expiry);
+  // Checks admission without reserving anything.
+  AdmitDecision Check(const PodDemand& pod) const;
+  // The pod is bound (or found running): its reservation becomes usage, or, if it held
+  // none, it is charged without a max check (it runs whether quota likes it or not).
+  void Bind(const PodDemand& pod);
+  // The pod is gone (deleted, terminated, reservation abandoned). False if unknown.
+  bool Release(std::string_view uid);
+  // Drops reservations whose expiry is <= now; returns how many.
+  size_t ExpireReservations(TimePoint now);
+  // Publishes a new tree with usage recomputed from the table (namespaces re-resolved).
+  void Reload(std::shared_ptr<const QuotaTree> tree, TimePoint now);
+
+  const QuotaUsage& usage() const { return *current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const QuotaTree> tree() const { return usage().tree_ptr(); }
+  bool Holds(std::string_view uid) const;
+  size_t reserved_count() const;
+  size_t bound_count() const;
+
+ private:
+  struct Entry {
+    std::string ns;
+    ResourceList requests;
+    QuotaId leaf = kNoQuota;  // in usage at the time of the last charge or reload
+    SparseAmounts amounts;
+    bool bound = false;
+    TimePoint expiry;
+  };
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, Entry> pods;  // guarded by mu
+  };
+  Shard& ShardFor(std::string_view uid) const;
+  AdmitDecision Admit(QuotaUsage& usage, const PodDemand& pod, bool reserve, Entry* entry) const;
+
+  const Options options_;
+  mutable std::array<Shard, kShards> shards_;
+  std::atomic<QuotaUsage*> current_;
+
+  std::mutex reload_mu_;  // serialises Reload()
+  std::unique_ptr<QuotaUsage> owned_current_;                                // guarded by reload_mu_
+  std::vector<std::pair<TimePoint, std::unique_ptr<QuotaUsage>>> retired_;  // guarded by reload_mu_
+};
+
+}  // namespace quotient::quota
