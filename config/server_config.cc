@@ -16,7 +16,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
   YamlReader r{std::string(source), errors};
   YAML::Node root;
   if (!r.Parse(yaml_text, &root)) return false;
-  r.Map(root, "", {"server", "log"});
+  r.Map(root, "", {"server", "quota", "log"});
   if (root.IsMap()) {
     YAML::Node server = root["server"];
     if (r.Map(server, "server",
@@ -47,6 +47,23 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
         r.Duration(limits, "headerTimeout", "server.limits", &l.header_timeout);
         r.Duration(limits, "bodyTimeout", "server.limits", &l.body_timeout);
         r.Duration(limits, "writeTimeout", "server.limits", &l.write_timeout);
+      }
+    }
+    YAML::Node quota = root["quota"];
+    if (r.Map(quota, "quota", {"file", "reloadInterval", "unquotedNamespaces", "reservationTTL"}) &&
+        quota.IsMap()) {
+      QuotaSettings& q = out->quota;
+      r.String(quota, "file", "quota", &q.file);
+      r.Duration(quota, "reloadInterval", "quota", &q.reload_interval);
+      r.Duration(quota, "reservationTTL", "quota", &q.reservation_ttl);
+      std::string policy;
+      if (r.Scalar(quota, "unquotedNamespaces", "quota", &policy)) {
+        if (policy == "allow" || policy == "deny") {
+          q.allow_unquoted_namespaces = policy == "allow";
+        } else {
+          r.Error(quota["unquotedNamespaces"], "quota.unquotedNamespaces",
+                  fmt::format("must be allow or deny, got \"{}\"", policy));
+        }
       }
     }
     YAML::Node log = root["log"];
@@ -102,6 +119,12 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
         std::pair{s.limits.body_timeout, "bodyTimeout"},
         std::pair{s.limits.write_timeout, "writeTimeout"}}) {
     if (value.count() <= 0) add(fmt::format("server.limits.{}", name), "must be positive");
+  }
+  if (settings.quota.reload_interval.count() < 50) {
+    add("quota.reloadInterval", "must be at least 50ms");
+  }
+  if (settings.quota.reservation_ttl.count() <= 0) {
+    add("quota.reservationTTL", "must be positive");
   }
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));

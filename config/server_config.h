@@ -10,6 +10,11 @@
 //     tls: {certFile: "", keyFile: "", clientCAFile: ""}
 //     limits: {maxBodyBytes: 128Mi, maxHeaderBytes: 16Ki, idleTimeout: 90s,
 //              headerTimeout: 10s, bodyTimeout: 30s, writeTimeout: 30s}
+//   quota:
+//     file: ""                      # ElasticQuotaTree YAML; empty: no quota tree
+//     reloadInterval: 500ms         # how often the file is checked for edits
+//     unquotedNamespaces: allow     # allow | deny pods of namespaces on no leaf
+//     reservationTTL: 30s           # admitted, not-yet-bound pods hold quota this long
 //   log: {format: text, level: info}
 //
 // Thread safety: plain values.
@@ -51,6 +56,13 @@ struct ServerSettings {
   LimitSettings limits;
 };
 
+struct QuotaSettings {
+  std::string file;
+  std::chrono::milliseconds reload_interval{500};
+  bool allow_unquoted_namespaces = true;
+  std::chrono::milliseconds reservation_ttl{30'000};
+};
+
 struct LogSettings {
   std::string format = "text";  // text | json
   std::string level = "info";   // trace | debug | info | warn | error | critical | off
@@ -58,6 +70,7 @@ struct LogSettings {
 
 struct Settings {
   ServerSettings server;
+  QuotaSettings quota;
   LogSettings log;
 };
 

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "config/server_config.h"
+#include "extender/check_command.h"
 #include "extender/logging.h"
 #include "extender/serve.h"
 #include "extender/server_metrics.h"
@@ -21,6 +22,7 @@ constexpr std::string_view kMainHelp = R"(quotient: a kube-scheduler extender fo
 
 Usage:
   quotient serve [flags]     serve the extender webhooks, health and metrics
+  quotient check FILE...     validate quota files (ElasticQuotaTree YAML)
   quotient version           print version and build information
   quotient help [COMMAND]    show help for a command
 
@@ -43,6 +45,7 @@ Flags:
   --tls-client-ca FILE      require client certificates signed by this CA (mutual TLS)
   --log-format text|json    log line format (default text)
   --log-level LEVEL         trace, debug, info, warn, error, critical, off (default info)
+  --quota-file FILE         ElasticQuotaTree YAML, watched and reloaded on every valid edit
   -h, --help                show this help
 )";
 
@@ -66,6 +69,7 @@ int Serve(const std::vector<std::string>& args, std::ostream& out, std::ostream&
       {"--tls-client-ca", [&](const std::string& v) { settings.server.tls.client_ca_file = v; }},
       {"--log-format", [&](const std::string& v) { settings.log.format = v; }},
       {"--log-level", [&](const std::string& v) { settings.log.level = v; }},
+      {"--quota-file", [&](const std::string& v) { settings.quota.file = v; }},
       {"--threads",
        [&](const std::string& v) {
          try {
@@ -139,6 +143,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   const std::string& command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (IsHelp(command) || command == "help") {
+    if (!rest.empty() && rest[0] != "serve" && rest[0] != "version") {
+      std::vector<std::string> help = {"--help"};
+      if (rest[0] == "check") return RunCheck(help, out, err);
+    }
     if (!rest.empty() && rest[0] == "serve") {
       out << kServeHelp;
     } else if (!rest.empty() && rest[0] == "version") {
@@ -149,6 +157,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return kExitOk;
   }
   if (command == "serve") return Serve(rest, out, err);
+  if (command == "check") return RunCheck(rest, out, err);
   if (command == "version" || command == "--version") {
     if (!rest.empty() && IsHelp(rest[0])) {
       out << kVersionHelp;

@@ -20,8 +20,8 @@ std::string_view DecisionReasonName(DecisionReason reason) {
 }
 
 std::string PassThroughDecider::Describe() const {
-  return "pass-through (no quota or GPU policy loaded: filter admits every node, "
-         "prioritize scores 0)";
+  return "pass-through (filter admits every node, prioritize scores 0; quota enforcement "
+         "needs the live cluster state, not built yet)";
 }
 
 FilterDecision PassThroughDecider::Filter(const ExtenderArgs& args) {

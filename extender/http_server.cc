@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <unordered_set>
@@ -310,7 +311,9 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+    // No body limit while reading the header: Beast would refuse an announced
+    // Content-Length there as a parse error; we answer it with a 413 below instead.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     lowest.expires_after(options.header_timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
     if (hec) {
@@ -377,6 +380,7 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
         }
       }
     } else if (!parser.is_done()) {  // chunked transfer encoding
+      parser.body_limit(options.max_body_bytes);
       lowest.expires_after(options.body_timeout);
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
       if (bec) {

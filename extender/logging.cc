@@ -20,6 +20,24 @@ std::string Timestamp() {
                      fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count());
 }
 
+// Text-mode quoting: only what would break a key=value line is escaped.
+void AppendQuoted(std::string_view value, std::string* out) {
+  out->push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else if (c == '\t') {
+      out->append("\\t");
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
 bool NeedsQuoting(std::string_view value) {
   if (value.empty()) return true;
   for (char c : value) {
@@ -85,7 +103,7 @@ std::string FormatLogLine(LogFormat format, spdlog::level::level_enum level,
     line.append(f.key);
     line.push_back('=');
     if (NeedsQuoting(f.value)) {
-      AppendJsonString(f.value, &line);
+      AppendQuoted(f.value, &line);
     } else {
       line.append(f.value);
     }

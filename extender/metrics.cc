@@ -84,6 +84,11 @@ Histogram* Family::HistogramWith(const std::vector<std::string>& label_values) {
   return FindOrCreate(label_values)->histogram.get();
 }
 
+void Family::SetCollector(Collect collect) {
+  std::lock_guard lock(mu_);
+  collect_ = std::move(collect);
+}
+
 void Family::Clear() {
   std::lock_guard lock(mu_);
   children_.clear();
@@ -154,6 +159,13 @@ void Family::Render(std::string* out) const {
   out->append(type_ == Type::kCounter ? " counter\n"
               : type_ == Type::kGauge ? " gauge\n"
                                       : " histogram\n");
+  if (collect_) {
+    collect_([&](const std::vector<std::string>& label_values, double value) {
+      AppendSeries(name_, label_names_, label_values, {}, out);
+      out->append(" ").append(FormatValue(value)).push_back('\n');
+    });
+    return;
+  }
   for (const Child& child : children_) {
     if (child.counter) {
       AppendSeries(name_, label_names_, child.label_values, {}, out);
@@ -197,6 +209,13 @@ Family* Registry::AddHistogram(std::string name, std::string help,
                                std::vector<std::string> labels, std::vector<double> bounds) {
   return Add(std::move(name), std::move(help), Type::kHistogram, std::move(labels),
              std::move(bounds));
+}
+
+Family* Registry::AddCollectedGauge(std::string name, std::string help,
+                                    std::vector<std::string> labels, Collect collect) {
+  Family* family = Add(std::move(name), std::move(help), Type::kGauge, std::move(labels), {});
+  family->SetCollector(std::move(collect));
+  return family;
 }
 
 std::string Registry::Render() const {

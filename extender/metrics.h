@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,6 +69,11 @@ std::vector<double> LatencyBuckets();
 
 enum class Type { kCounter, kGauge, kHistogram };
 
+// Values computed at scrape time (e.g. quota usage read from the accounting core):
+// the callback calls emit(label_values, value) once per series.
+using Emit = std::function<void(const std::vector<std::string>& label_values, double value)>;
+using Collect = std::function<void(const Emit& emit)>;
+
 class Family {
  public:
   Family(std::string name, std::string help, Type type, std::vector<std::string> label_names,
@@ -79,6 +85,9 @@ class Family {
   Histogram* HistogramWith(const std::vector<std::string>& label_values);
   // Drops every child (for gauges describing a set that was replaced, e.g. a new quota tree).
   void Clear();
+
+  // Makes this a collected family: Render() calls `collect` instead of listing children.
+  void SetCollector(Collect collect);
 
   void Render(std::string* out) const;
   const std::string& name() const { return name_; }
@@ -101,6 +110,7 @@ class Family {
 
   mutable std::mutex mu_;
   std::deque<Child> children_;  // guarded by mu_; deque keeps addresses stable
+  Collect collect_;             // guarded by mu_
 };
 
 class Registry {
@@ -110,6 +120,9 @@ class Registry {
   Family* AddGauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family* AddHistogram(std::string name, std::string help, std::vector<std::string> labels,
                        std::vector<double> bounds);
+  // A gauge family whose series are computed by `collect` at each scrape.
+  Family* AddCollectedGauge(std::string name, std::string help, std::vector<std::string> labels,
+                            Collect collect);
 
   // The whole exposition in text format 0.0.4, families in registration order.
   std::string Render() const;

@@ -10,6 +10,8 @@
 #include "extender/decider.h"
 #include "extender/http_server.h"
 #include "extender/logging.h"
+#include "extender/quota_file_watcher.h"
+#include "extender/quota_metrics.h"
 #include "extender/readiness.h"
 #include "extender/router.h"
 
@@ -54,6 +56,40 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   metrics::Registry registry;
   ServerMetrics server_metrics(&registry);
   Readiness readiness;
+
+  // The quota tree: loaded before listening (an invalid file fails start-up), then
+  // watched for edits. Decisions do not use it yet: that needs the live pod state.
+  std::unique_ptr<quota::QuotaLedger> ledger;
+  std::unique_ptr<QuotaFileWatcher> watcher;
+  std::string quota_text;
+  if (!settings.quota.file.empty()) {
+    std::shared_ptr<const quota::QuotaTree> tree;
+    config::ConfigErrors errors;
+    if (!ReadQuotaFile(settings.quota.file, &quota_text)) {
+      errors.push_back({settings.quota.file, 0, "", "cannot read the file"});
+    } else {
+      CompileQuotaText(quota_text, settings.quota.file, &tree, &errors);
+    }
+    if (!errors.empty()) {
+      Log(spdlog::level::critical, "invalid quota file",
+          {{"file", settings.quota.file}, {"detail", config::FormatErrors(errors)}});
+      return 1;
+    }
+    ledger = std::make_unique<quota::QuotaLedger>(
+        tree, quota::QuotaLedger::Options{settings.quota.allow_unquoted_namespaces});
+  }
+  QuotaMetrics quota_metrics(&registry, ledger.get());
+  if (ledger) {
+    quota_metrics.CountReload(
+        "quota_file", true,
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    watcher = std::make_unique<QuotaFileWatcher>(ioc, settings.quota.file,
+                                                 settings.quota.reload_interval,
+                                                 std::move(quota_text), ledger.get(),
+                                                 &quota_metrics);
+    watcher->Start();
+  }
   PassThroughDecider decider;
   Router router(s.url_prefix, &decider, &server_metrics, &registry, &readiness);
   HttpServer server(ioc, ToServerOptions(s), &router, &server_metrics);
@@ -72,7 +108,9 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
        {"tls", s.tls.enabled() ? (s.tls.client_ca_file.empty() ? "on" : "mutual") : "off"},
        {"url_prefix", NormalizeUrlPrefix(s.url_prefix)},
        {"threads", fmt::format_int(threads).c_str()},
-       {"decider", decider.Describe()}});
+       {"decider", decider.Describe()},
+       {"quota_file", settings.quota.file.empty() ? "(none)" : settings.quota.file},
+       {"quota_nodes", fmt::format_int(ledger ? ledger->tree()->size() : 0).c_str()}});
   if (hooks.on_listening) hooks.on_listening(ports);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -82,6 +120,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
         {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
          {"grace", config::FormatDuration(s.shutdown_grace)}});
     readiness.Set(false, "shutting down");
+    if (watcher) watcher->Stop();
     server.Shutdown(s.shutdown_grace, [&] {
       Log(spdlog::level::info, "stopped", {});
       ioc.stop();
