@@ -76,10 +76,11 @@ std::shared_ptr<const QuotaTree> QuotaTree::Build(const QuotaNodeSpec& root) {
     for (const auto& r : spec.max) tree->max_[tree->Slot(id, tree->ResourceIndex(r.name))] = r.amount;
   }
   tree->constrained_.assign(tree->resources_.size(), false);
+  tree->guaranteed_.assign(tree->resources_.size(), false);
   for (size_t slot = 0; slot < slots; ++slot) {
-    if (tree->min_[slot] > 0 || tree->max_[slot] != kUnlimited) {
-      tree->constrained_[slot % tree->resources_.size()] = true;
-    }
+    const size_t r = slot % tree->resources_.size();
+    if (tree->min_[slot] > 0) tree->guaranteed_[r] = true;
+    if (tree->min_[slot] > 0 || tree->max_[slot] != kUnlimited) tree->constrained_[r] = true;
   }
   return tree;
 }

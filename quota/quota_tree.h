@@ -66,9 +66,12 @@ class QuotaTree {
     return static_cast<size_t>(id) * resources_.size() + static_cast<size_t>(r);
   }
 
-  // True if some node sets a min > 0 or a finite max for resource r: only such resources
-  // take part in guarantee and reclaim decisions ("pods" is tracked but usually not).
+  // True if some node sets a min > 0 or a finite max for resource r.
   bool constrained(int32_t r) const { return constrained_[static_cast<size_t>(r)]; }
+  // True if some node sets a min > 0 for resource r: only such resources take part in
+  // guarantee and reclaim decisions. A max-only limit (a pod-count cap, a cpu ceiling
+  // without a guarantee) constrains admission but guarantees nothing to reclaim.
+  bool guaranteed(int32_t r) const { return guaranteed_[static_cast<size_t>(r)]; }
 
   // Converts a pod's requests to the table (resources outside it are not tracked).
   SparseAmounts ToSparse(const ResourceList& requests) const;
@@ -92,6 +95,7 @@ class QuotaTree {
   std::vector<int64_t> min_;            // [node * resources + r]
   std::vector<int64_t> max_;
   std::vector<bool> constrained_;  // per resource
+  std::vector<bool> guaranteed_;   // per resource
   std::unordered_map<std::string, QuotaId> by_name_;
   std::unordered_map<std::string, QuotaId> by_namespace_;
 };

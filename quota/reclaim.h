@@ -3,7 +3,9 @@
 // the candidate nodes; the caller evicts. Rules (docs/quota.md, "Guarantee and reclaim"):
 //
 // Let P be the pending pod at leaf L, R the resources P requests (> 0) that the tree
-// constrains (QuotaTree::constrained), V a candidate victim at leaf M, A = LCA(L, M).
+// guarantees (QuotaTree::guaranteed: some node has a min > 0 for it; max-only limits such
+// as a pod-count cap take part in admission, rule 4b, not in reclaim), V a candidate
+// victim at leaf M, A = LCA(L, M).
 //  1. Never a victim: non-preemptible pods, pods already terminating (they count as freed
 //     instead: their node amounts are relief on their node, their quota charges are relief
 //     in every node's plan, since they leave wherever they run), unquoted pods (leaf
@@ -110,8 +112,10 @@ struct ReclaimPlan {
   int pdb_violations = 0;            // victims with pdb_allows == false
 };
 
-// Cost: O(pods + tree size + victim leaves × depth) plus, per node with a chance to fit,
-// O(candidates × victims taken); allocates only per call, never per node or pod.
+// Cost: one pass over every pod, O(tree size + victim leaves × depth), then per node one
+// pass over its eligible pods and, only for a node that can still beat the best plan so
+// far, O(eligible × victims taken). Allocates per call, never per node or pod (see
+// benchmarks/bench_reclaim.cc).
 ReclaimPlan PlanReclaim(const QuotaUsage& usage, const ReclaimRequest& request,
                         std::span<const ReclaimNode> nodes);
 
