@@ -110,8 +110,12 @@ class Planner {
 
   // The request.
   QuotaId leaf_ = kNoQuota;
-  std::vector<int32_t> res_;  // R: guaranteed resources P requests (> 0)
-  std::vector<int64_t> req_;  // request(P, r) over R
+  // The constrained resources P requests (> 0), indexed by k. Rule 4b checks them all;
+  // rules 3a, 3b and 5c only the guaranteed ones (R in reclaim.h): a max-only resource
+  // has min 0 everywhere and guarantees nothing.
+  std::vector<int32_t> res_;
+  std::vector<int64_t> req_;        // request(P, r) by k
+  std::vector<bool> guaranteed_;    // by k
   size_t dims_ = 0;
   std::vector<QuotaId> lpath_;  // L, parent(L), ..., root
   std::vector<bool> within_;    // within_[i]: rule 3a holds at lpath_[0..i]
@@ -196,19 +200,22 @@ ReclaimPlan Planner::Run() {
 
 void Planner::SetUpRequest() {
   leaf_ = ValidLeaf(request_.leaf) ? request_.leaf : kNoQuota;
+  bool any_guaranteed = false;
   for (const auto& [r, amount] : request_.quota_amounts) {
     if (amount > 0 && r >= 0 && static_cast<size_t>(r) < tree_.resource_count() &&
-        tree_.guaranteed(r)) {
+        tree_.constrained(r)) {
       res_.push_back(r);
       req_.push_back(amount);
+      guaranteed_.push_back(tree_.guaranteed(r));
+      any_guaranteed = any_guaranteed || tree_.guaranteed(r);
     }
   }
   dims_ = request_.node_request.size();
   // With R empty or P unquoted, P is within no guarantee: it has nothing to reclaim.
   for (QuotaId q = leaf_; q != kNoQuota; q = tree_.parent(q)) {
-    bool ok = !res_.empty() && (within_.empty() || within_.back());
+    bool ok = any_guaranteed && (within_.empty() || within_.back());
     for (size_t k = 0; ok && k < K(); ++k) {
-      ok = usage_.Charged(q, res_[k]) + req_[k] <= tree_.Min(q, res_[k]);
+      ok = !guaranteed_[k] || usage_.Charged(q, res_[k]) + req_[k] <= tree_.Min(q, res_[k]);
     }
     lpath_.push_back(q);
     within_.push_back(ok);
@@ -361,6 +368,7 @@ double Planner::Excess(QuotaId q) {
   if (e == e) return e;  // not NaN: cached
   e = std::numeric_limits<double>::infinity();
   for (size_t k = 0; k < K(); ++k) {
+    if (!guaranteed_[k]) continue;
     e = std::min(e, static_cast<double>(Slack(q, k)) / static_cast<double>(req_[k]));
   }
   return e;
@@ -407,7 +415,9 @@ bool Planner::FitsMin(uint32_t c) const {
   for (uint32_t e = info.path_begin; e < info.path_end; ++e) {
     const int64_t* relief = relief_.data() + static_cast<size_t>(path_tracked_[e]) * K();
     for (size_t k = 0; k < K(); ++k) {
-      if (amounts[k] > 0 && path_slack_[e * K() + k] - relief[k] < amounts[k]) return false;
+      if (guaranteed_[k] && amounts[k] > 0 && path_slack_[e * K() + k] - relief[k] < amounts[k]) {
+        return false;
+      }
     }
   }
   return true;
@@ -445,7 +455,9 @@ bool Planner::PlanNode(size_t n) {
       const int64_t* amounts = cand_amounts_.data() + size_t{c} * K();
       const int64_t* slack = min_slack_.data() + size_t{info.ordinal} * K();
       bool fits = true;
-      for (size_t k = 0; k < K(); ++k) fits &= amounts[k] <= 0 || amounts[k] <= slack[k];
+      for (size_t k = 0; k < K(); ++k) {
+        fits &= !guaranteed_[k] || amounts[k] <= 0 || amounts[k] <= slack[k];
+      }
       if (!fits) continue;
       cand.hi |= uint64_t{info.rank} << kRankShift;
     }

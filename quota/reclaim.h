@@ -28,8 +28,8 @@
 //     a. the pod fits the node: free + Σ terminating pods' and victims' node amounts >=
 //        P's node request, per node dimension; and
 //     b. P passes admission: charged(Q,r) - relief(Q,r) + request(P,r) <= max(Q,r) for
-//        every level Q on L's path to the root and every r P requests (only r in R can
-//        have a finite max), relief as in 3b.
+//        every level Q on L's path to the root and every r P requests with a finite max
+//        there (guaranteed or not), relief as in 3b.
 //  5. Order of preference for victims (a static key, computed once per candidate):
 //     a. pods whose disruption budget allows eviction first (pdb_allows);
 //     b. other-quota victims before same-leaf victims;

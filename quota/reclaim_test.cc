@@ -603,3 +603,19 @@ TEST_F(ReclaimTest, AMaxOnlyLimitSuchAsAPodCountCapDoesNotSwitchOffReclaim) {
 
 }  // namespace
 }  // namespace quotient::quota
+
+namespace quotient::quota {
+namespace {
+
+// A quota with only a max guarantees nothing: a pod over it is refused by rule 4b and
+// cannot reclaim (no zero-victim "plan" that ignores the max).
+TEST_F(ReclaimTest, AMaxOnlyQuotaCannotReclaimPastItsMax) {
+  AddQuota("root", {.min = {}, .max = Cpu(16)});
+  AddQuota("a", {.min = {}, .max = Cpu(4)}, "root");
+  AddNode(Cpu(16));
+  Fill("a", "a", Cpu(2), 2);
+  EXPECT_EQ(Run("a", Cpu(2)).outcome, ReclaimOutcome::kNotWithinGuarantee);
+}
+
+}  // namespace
+}  // namespace quotient::quota
