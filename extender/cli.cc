@@ -10,6 +10,7 @@
 #include "extender/check_command.h"
 #include "extender/logging.h"
 #include "extender/serve.h"
+#include "extender/simulate/simulate_command.h"
 #include "extender/server_metrics.h"
 
 namespace quotient::extender {
@@ -23,6 +24,7 @@ constexpr std::string_view kMainHelp = R"(quotient: a kube-scheduler extender fo
 Usage:
   quotient serve [flags]     serve the extender webhooks, health and metrics
   quotient check FILE...     validate quota files (ElasticQuotaTree YAML)
+  quotient simulate FILE     play a scenario (nodes, quota tree, steps) in memory
   quotient version           print version and build information
   quotient help [COMMAND]    show help for a command
 
@@ -146,6 +148,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (!rest.empty() && rest[0] != "serve" && rest[0] != "version") {
       std::vector<std::string> help = {"--help"};
       if (rest[0] == "check") return RunCheck(help, out, err);
+      if (rest[0] == "simulate") return RunSimulate(help, out, err);
     }
     if (!rest.empty() && rest[0] == "serve") {
       out << kServeHelp;
@@ -158,6 +161,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   if (command == "serve") return Serve(rest, out, err);
   if (command == "check") return RunCheck(rest, out, err);
+  if (command == "simulate") return RunSimulate(rest, out, err);
   if (command == "version" || command == "--version") {
     if (!rest.empty() && IsHelp(rest[0])) {
       out << kVersionHelp;

@@ -1,6 +1,8 @@
 // The `quotient` command line: sub-commands, flags and their help texts.
 //
 //   quotient serve [--config FILE] [--listen HOST:PORT] [...]
+//   quotient check FILE...
+//   quotient simulate [--output text|json] SCENARIO.yaml
 //   quotient version
 //   quotient help [COMMAND] | --help | -h
 //
