@@ -2,7 +2,7 @@
 # Quotient developer entry point. Every sub-command is idempotent and installs
 # what it needs on a fresh Debian bookworm machine (run as root, or with sudo).
 #
-#   ./dev.sh demo     install deps, build, run the quick-start demo
+#   ./dev.sh demo     install deps, build, simulate the elastic quota demo, then serve
 #   ./dev.sh test     install deps, build, run the whole default test suite
 #   ./dev.sh setup    only install the Debian packages
 #   ./dev.sh build    setup + Release build into build/
@@ -50,8 +50,12 @@ case "${1:-help}" in
   build) build ;;
   demo)
     build
-    echo "dev.sh: starting quotient serve on 127.0.0.1:8888 (Ctrl-C to stop)"
-    exec "$BUILD_DIR/extender/quotient" serve --config "$ROOT/examples/quotient.yaml"
+    # The elastic quota demo (mission scenario 1) through the decision core...
+    "$BUILD_DIR/extender/quotient" simulate "$ROOT/examples/scenario-1-elastic-quota.yaml"
+    # ...then the extender itself, with the same quota tree, for curl and Prometheus.
+    echo "dev.sh: serving webhooks on 127.0.0.1:8888, metrics on 127.0.0.1:9090 (Ctrl-C to stop)"
+    exec "$BUILD_DIR/extender/quotient" serve --config "$ROOT/examples/quotient.yaml" \
+      --quota-file "$ROOT/examples/quota-scenario1.yaml"
     ;;
   test)
     build
