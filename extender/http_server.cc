@@ -1,5 +1,8 @@
 #include "extender/http_server.h"
 
+#include <fmt/format.h>
+
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,9 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
-
-#include <atomic>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -69,8 +69,8 @@ std::string MakeRequestIdPrefix() {
 }
 
 bool IsSafeRequestIdChar(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '-' || c == '_' || c == '.';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+         c == '_' || c == '.';
 }
 
 }  // namespace
@@ -89,8 +89,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::vector<std::unique_ptr<Listener>> listeners;  // constant after Start()
 
   std::mutex mu;
-  std::unordered_set<std::shared_ptr<Connection>> connections;  // guarded by mu
-  bool draining = false;                                        // guarded by mu
+  std::unordered_set<std::shared_ptr<Connection>> connections;       // guarded by mu
+  bool draining = false;                                             // guarded by mu
   std::unordered_map<Connection*, asio::any_io_executor> executors;  // guarded by mu
 
   std::string NextRequestId(std::string_view supplied) {
@@ -107,6 +107,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> RunSession(tcp::socket socket, Listener* listener);
   template <class Stream>
   asio::awaitable<void> ServeRequests(Stream& stream, Connection& conn, Listener* listener);
+  // A read deadline passed: beast::tcp_stream has already closed the socket, so no 408
+  // can be written; count it and let the session end.
+  void ReadTimedOut(Route route, std::string_view what) {
+    metrics->CountRejected(RejectReason::kReadTimeout);
+    Log(spdlog::level::info, "connection closed: read timeout",
+        {{"route", RouteName(route)}, {"error", what}});
+  }
+
   template <class Stream>
   asio::awaitable<void> WriteRefusal(Stream& stream, const Refusal& refusal, Route route,
                                      unsigned version);
@@ -298,11 +306,13 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   buffer.reserve(kReadChunkBytes);
-  for (;;) {
+  for (bool first_request = true;; first_request = false) {
     conn.idle = true;
     if (conn.closing) co_return;
     if (buffer.size() == 0) {  // wait for the next request under the idle timeout
-      lowest.expires_after(options.idle_timeout);
+      // A new connection must start its request within the header timeout; between
+      // keep-alive requests it may idle for the idle timeout.
+      lowest.expires_after(first_request ? options.header_timeout : options.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunkBytes), kUseTuple);
       if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
       buffer.commit(n);
@@ -318,23 +328,22 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
     if (hec) {
       if (hec == beast::error::timeout) {
-        {
-        const Refusal refusal{408, RejectReason::kReadTimeout, "request header not received within the header timeout"};
-        co_await WriteRefusal(stream, refusal, Route::kOther, 11);
-      }
+        ReadTimedOut(Route::kOther, "request header not received within the header timeout");
       } else if (hec == http::error::header_limit) {
         {
-        const Refusal refusal{431, RejectReason::kHeaderTooLarge, fmt::format("request header exceeds {} bytes",
-                                          options.max_header_bytes)};
-        co_await WriteRefusal(stream, refusal, Route::kOther, 11);
-      }
-      } else if (hec.category() == beast::http::make_error_code(http::error::bad_method)
-                                       .category() &&
+          const Refusal refusal{
+              431, RejectReason::kHeaderTooLarge,
+              fmt::format("request header exceeds {} bytes", options.max_header_bytes)};
+          co_await WriteRefusal(stream, refusal, Route::kOther, 11);
+        }
+      } else if (hec.category() ==
+                     beast::http::make_error_code(http::error::bad_method).category() &&
                  hec != http::error::end_of_stream && hec != http::error::partial_message) {
         {
-        const Refusal refusal{400, RejectReason::kBadHttp, fmt::format("malformed HTTP request: {}", hec.message())};
-        co_await WriteRefusal(stream, refusal, Route::kOther, 11);
-      }
+          const Refusal refusal{400, RejectReason::kBadHttp,
+                                fmt::format("malformed HTTP request: {}", hec.message())};
+          co_await WriteRefusal(stream, refusal, Route::kOther, 11);
+        }
       }
       co_return;
     }
@@ -354,11 +363,12 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
     if (auto length = parser.content_length(); length) {
       if (*length > options.max_body_bytes) {
         {
-        const Refusal refusal{413, RejectReason::kBodyTooLarge, fmt::format("request body of {} bytes exceeds the limit of {} "
-                                          "bytes (limits.maxBodyBytes)",
-                                          *length, options.max_body_bytes)};
-        co_await WriteRefusal(stream, refusal, route, version);
-      }
+          const Refusal refusal{413, RejectReason::kBodyTooLarge,
+                                fmt::format("request body of {} bytes exceeds the limit of {} "
+                                            "bytes (limits.maxBodyBytes)",
+                                            *length, options.max_body_bytes)};
+          co_await WriteRefusal(stream, refusal, route, version);
+        }
         co_return;
       }
       body = RequestBody::Allocate(*length);
@@ -371,10 +381,7 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
             stream, asio::buffer(body.data() + have, *length - have), kUseTuple);
         if (bec) {
           if (bec == beast::error::timeout) {
-            {
-        const Refusal refusal{408, RejectReason::kReadTimeout, "request body not received within the body timeout"};
-        co_await WriteRefusal(stream, refusal, route, version);
-      }
+            ReadTimedOut(route, "request body not received within the body timeout");
           }
           co_return;
         }
@@ -386,20 +393,19 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
       if (bec) {
         if (bec == http::error::body_limit) {
           {
-        const Refusal refusal{413, RejectReason::kBodyTooLarge, fmt::format("request body exceeds the limit of {} bytes",
-                                            options.max_body_bytes)};
-        co_await WriteRefusal(stream, refusal, route, version);
-      }
+            const Refusal refusal{
+                413, RejectReason::kBodyTooLarge,
+                fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes)};
+            co_await WriteRefusal(stream, refusal, route, version);
+          }
         } else if (bec == beast::error::timeout) {
-          {
-        const Refusal refusal{408, RejectReason::kReadTimeout, "request body not received within the body timeout"};
-        co_await WriteRefusal(stream, refusal, route, version);
-      }
+          ReadTimedOut(route, "request body not received within the body timeout");
         } else if (bec != http::error::end_of_stream) {
           {
-        const Refusal refusal{400, RejectReason::kBadHttp, fmt::format("malformed HTTP body: {}", bec.message())};
-        co_await WriteRefusal(stream, refusal, route, version);
-      }
+            const Refusal refusal{400, RejectReason::kBadHttp,
+                                  fmt::format("malformed HTTP body: {}", bec.message())};
+            co_await WriteRefusal(stream, refusal, route, version);
+          }
         }
         co_return;
       }

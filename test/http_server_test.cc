@@ -2,9 +2,11 @@
 // endpoints, keep-alive and concurrent clients. Each test runs a real server on
 // 127.0.0.1:0 (test/support/test_server.h) and talks to it over sockets.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,7 +22,9 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kMetricWait{5'000};
 
-json ParseJson(const std::string& text) { return json::parse(text, nullptr, false); }
+json ParseJson(const std::string& text) {
+  return json::parse(text, nullptr, false);
+}
 
 std::optional<double> ScrapeMetric(HttpClient& client, std::string_view series) {
   HttpResult r = client.Get("/metrics");
@@ -53,7 +57,11 @@ const GoldenCase kGoldenCases[] = {
      "preempt_response_echo.json"},
 };
 
-class HttpServerGoldenTest : public testing::TestWithParam<GoldenCase> {};
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class HttpServerGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(HttpServerGoldenTest, AnswersOkWithExactlyTheGoldenResponseBytes) {
   const GoldenCase& c = GetParam();
@@ -70,15 +78,15 @@ TEST_P(HttpServerGoldenTest, AnswersOkWithExactlyTheGoldenResponseBytes) {
   EXPECT_FALSE(r.Header("X-Request-Id").empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(GoldenRequests, HttpServerGoldenTest, testing::ValuesIn(kGoldenCases),
-                         [](const testing::TestParamInfo<GoldenCase>& p) {
+INSTANTIATE_TEST_SUITE_P(GoldenRequests, HttpServerGoldenTest, ::testing::ValuesIn(kGoldenCases),
+                         [](const ::testing::TestParamInfo<GoldenCase>& p) {
                            return std::string(p.param.name);
                          });
 
 // ---------------------------------------------------------------------------------------
 // Routing and the operations endpoints.
 
-class HttpServerRoutingTest : public testing::Test {
+class HttpServerRoutingTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.ok()) << server_.error(); }
   TestServer server_;
@@ -219,6 +227,28 @@ TEST(HttpServerKeepAliveTest, HundredSequentialRequestsShareOneConnection) {
   }
   EXPECT_EQ(ScrapeMetric(client, "quotient_http_open_connections"), 1.0);
   EXPECT_EQ(server.Metric("quotient_http_requests_total{route=\"filter\",code=\"200\"}"), 100.0);
+}
+
+TEST(HttpServerKeepAliveTest, PipelinedRequestsAreAnsweredInOrder) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  const std::string body = ReadGolden("filter_names_request.json");
+  const std::string post =
+      "POST /filter HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  RawSocket raw(server.port());
+  ASSERT_TRUE(raw.Write(post + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + post))
+      << raw.error();
+  HttpResult first = raw.ReadResponse();
+  HttpResult second = raw.ReadResponse();
+  HttpResult third = raw.ReadResponse();
+  EXPECT_EQ(first.status, 200u) << first.error;
+  EXPECT_EQ(first.body, ReadGolden("filter_names_response_all.json"));
+  EXPECT_EQ(second.status, 200u) << second.error;
+  EXPECT_EQ(second.body.substr(0, 2), "ok");
+  EXPECT_EQ(third.status, 200u) << third.error;
+  EXPECT_EQ(third.body, first.body);
 }
 
 TEST(HttpServerConcurrencyTest, EightKeepAliveClientsGetCorrectAnswersAndAreAllCounted) {

@@ -6,7 +6,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <limits>
 
 namespace quotient::test {
@@ -36,8 +35,7 @@ class Conn {
     plain_ = std::make_unique<beast::tcp_stream>(ioc_);
     plain_->expires_after(timeout_);
     ErrorCode ec = Run([&](auto handler) {
-      plain_->async_connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port),
-                            handler);
+      plain_->async_connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port), handler);
     });
     if (ec) {
       error_ = "connect: " + ec.message();
@@ -123,8 +121,7 @@ class Conn {
       Lowest().expires_after(left);
       std::size_t n = 0;
       ErrorCode ec = WithStream([&](auto& stream) {
-        return Run([&](auto handler) { stream.async_read_some(asio::buffer(chunk), handler); },
-                   &n);
+        return Run([&](auto handler) { stream.async_read_some(asio::buffer(chunk), handler); }, &n);
       });
       out.append(chunk, n);
       if (ec) {
@@ -197,14 +194,17 @@ class Conn {
 HttpClient::HttpClient(uint16_t port, std::chrono::milliseconds timeout)
     : conn_(std::make_unique<detail::Conn>(port, timeout, nullptr)) {}
 
-HttpClient::HttpClient(uint16_t port, const TlsClientFiles& tls,
-                       std::chrono::milliseconds timeout)
+HttpClient::HttpClient(uint16_t port, const TlsClientFiles& tls, std::chrono::milliseconds timeout)
     : conn_(std::make_unique<detail::Conn>(port, timeout, &tls)) {}
 
 HttpClient::~HttpClient() = default;
 
-bool HttpClient::connected() const { return conn_->connected(); }
-const std::string& HttpClient::error() const { return conn_->error(); }
+bool HttpClient::connected() const {
+  return conn_->connected();
+}
+const std::string& HttpClient::error() const {
+  return conn_->error();
+}
 
 HttpResult HttpClient::Post(std::string_view target, std::string body, const Headers& headers) {
   Headers all = {{"Content-Type", "application/json"}, {"Accept-Encoding", "gzip"}};
@@ -230,10 +230,18 @@ RawSocket::RawSocket(uint16_t port, std::chrono::milliseconds timeout)
 
 RawSocket::~RawSocket() = default;
 
-bool RawSocket::connected() const { return conn_->connected(); }
-const std::string& RawSocket::error() const { return conn_->error(); }
-bool RawSocket::Write(std::string_view bytes) { return conn_->Write(bytes); }
-HttpResult RawSocket::ReadResponse() { return conn_->ReadResponse(); }
+bool RawSocket::connected() const {
+  return conn_->connected();
+}
+const std::string& RawSocket::error() const {
+  return conn_->error();
+}
+bool RawSocket::Write(std::string_view bytes) {
+  return conn_->Write(bytes);
+}
+HttpResult RawSocket::ReadResponse() {
+  return conn_->ReadResponse();
+}
 
 std::string RawSocket::ReadUntilClosed(std::chrono::milliseconds limit, bool* closed) {
   return conn_->ReadUntilClosed(limit, closed);

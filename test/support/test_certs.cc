@@ -47,7 +47,9 @@ std::string OpenSslError(std::string_view what) {
   return message;
 }
 
-KeyPtr NewKey() { return KeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")); }
+KeyPtr NewKey() {
+  return KeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+}
 
 bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -80,8 +82,8 @@ CertPtr Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issue
     X509_NAME* name = X509_get_subject_name(x);
     const auto* cn = reinterpret_cast<const unsigned char*>(spec.common_name.c_str());
     ok = X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                    reinterpret_cast<const unsigned char*>("Quotient tests"),
-                                    -1, -1, 0) == 1 &&
+                                    reinterpret_cast<const unsigned char*>("Quotient tests"), -1,
+                                    -1, 0) == 1 &&
          X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, cn, -1, -1, 0) == 1;
   }
   X509* signer = issuer != nullptr ? issuer : x;
@@ -168,14 +170,13 @@ bool TestCerts::Generate() {
   server_spec.extensions.emplace_back(NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
   CertPtr server = Issue(server_spec, server_pk.get(), ca.get(), ca_pk.get(), &error_);
   if (!server) return false;
-  CertPtr client = Issue(LeafSpec("kube-scheduler", 3, "clientAuth"), client_pk.get(),
-                         ca.get(), ca_pk.get(), &error_);
+  CertPtr client = Issue(LeafSpec("kube-scheduler", 3, "clientAuth"), client_pk.get(), ca.get(),
+                         ca_pk.get(), &error_);
   if (!client) return false;
-  CertPtr rogue =
-      Issue(CaSpec("Rogue Test CA", 1), rogue_pk.get(), nullptr, nullptr, &error_);
+  CertPtr rogue = Issue(CaSpec("Rogue Test CA", 1), rogue_pk.get(), nullptr, nullptr, &error_);
   if (!rogue) return false;
-  CertPtr rogue_client = Issue(LeafSpec("kube-scheduler", 3, "clientAuth"),
-                               rogue_client_pk.get(), rogue.get(), rogue_pk.get(), &error_);
+  CertPtr rogue_client = Issue(LeafSpec("kube-scheduler", 3, "clientAuth"), rogue_client_pk.get(),
+                               rogue.get(), rogue_pk.get(), &error_);
   if (!rogue_client) return false;
 
   return WriteCert(ca_cert(), ca.get(), &error_) &&
