@@ -27,6 +27,8 @@ server:
   tls: {certFile: /c.pem, keyFile: /k.pem, clientCAFile: /ca.pem}
   limits: {maxBodyBytes: 64Mi, maxHeaderBytes: 8Ki, idleTimeout: 1m, headerTimeout: 2s,
            bodyTimeout: 3s, writeTimeout: 4s}
+quota: {file: /etc/quotient/quota.yaml, reloadInterval: 1s, unquotedNamespaces: deny,
+        reservationTTL: 45s}
 log: {format: json, level: debug}
 )",
                            "q.yaml", &s, &errors))
@@ -43,6 +45,19 @@ log: {format: json, level: debug}
   EXPECT_EQ(s.server.limits.write_timeout.count(), 4000);
   EXPECT_EQ(s.log.format, "json");
   EXPECT_EQ(s.log.level, "debug");
+  EXPECT_EQ(s.quota.file, "/etc/quotient/quota.yaml");
+  EXPECT_EQ(s.quota.reload_interval.count(), 1000);
+  EXPECT_FALSE(s.quota.allow_unquoted_namespaces);
+  EXPECT_EQ(s.quota.reservation_ttl.count(), 45'000);
+}
+
+TEST(ServerConfigTest, UnquotedNamespacePolicyIsAllowOrDeny) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadSettings("quota: {unquotedNamespaces: maybe}\n", "q.yaml", &s, &errors));
+  EXPECT_NE(FormatErrors(errors).find("q.yaml:1: quota.unquotedNamespaces: must be allow or deny"),
+            std::string::npos)
+      << FormatErrors(errors);
 }
 
 TEST(ServerConfigTest, EveryErrorIsReportedWithPathAndLine) {
