@@ -147,26 +147,13 @@ bool OpenArray(od::value& value, const Path* path, od::array* out, bool* is_null
 }
 
 bool ReadStringMap(od::value& value, const Path* path, StringPairs* out, DecodeError* error) {
-  od::object object;
-  bool is_null = false;
-  if (!OpenObject(value, path, &object, &is_null, error)) return false;
   out->clear();
-  if (is_null) return true;
-  for (auto field_result : object) {
-    od::field field;
-    std::string_view key;
-    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
-      return FailJson(error, path, code);
-    }
-    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
-      return FailJson(error, path, code);
-    }
-    Path child{path, key};
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     std::string_view text;
-    if (!ReadString(field.value(), &child, &text, error)) return false;
+    if (!ReadString(v, p, &text, error)) return false;
     out->emplace_back(std::string(key), std::string(text));
-  }
-  return true;
+    return true;
+  });
 }
 
 namespace {
@@ -180,44 +167,31 @@ std::string_view TrimSpace(std::string_view text) {
 
 bool ReadResourceList(od::value& value, const Path* path, quota::ResourceList* out,
                       DecodeError* error) {
-  od::object object;
-  bool is_null = false;
-  if (!OpenObject(value, path, &object, &is_null, error)) return false;
-  if (is_null) return true;
-  for (auto field_result : object) {
-    od::field field;
-    std::string_view key;
-    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
-      return FailJson(error, path, code);
-    }
-    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
-      return FailJson(error, path, code);
-    }
-    Path child{path, key};
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     od::json_type type{};
-    if (!ReadType(field.value(), &child, &type, error)) return false;
+    if (!ReadType(v, p, &type, error)) return false;
     std::string_view text;
-    if (type == od::json_type::null) continue;
+    if (type == od::json_type::null) return true;
     if (type == od::json_type::string) {
-      if (auto code = field.value().get_string().get(text); code != simdjson::SUCCESS) {
-        return FailJson(error, &child, code);
+      if (auto code = v.get_string().get(text); code != simdjson::SUCCESS) {
+        return FailJson(error, p, code);
       }
     } else if (type == od::json_type::number) {
       // Go's Quantity.UnmarshalJSON accepts a bare number and parses its text.
-      text = field.value().raw_json_token();
+      text = v.raw_json_token();
     } else {
-      return FailType(error, &child, "quantity string", type);
+      return FailType(error, p, "quantity string", type);
     }
     text = TrimSpace(text);  // Quantity.UnmarshalJSON trims before parsing
     int64_t amount = 0;
     std::string reason;
     if (!quota::ParseResourceAmount(key, text, &amount, &reason)) {
-      return Fail(error, DecodeFailure::kInvalidQuantity, &child,
+      return Fail(error, DecodeFailure::kInvalidQuantity, p,
                   fmt::format("invalid quantity \"{}\": {}", text, reason));
     }
     out->Set(key, amount);
-  }
-  return true;
+    return true;
+  });
 }
 
 }  // namespace quotient::extender::json

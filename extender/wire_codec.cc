@@ -16,8 +16,11 @@ using json::ForEachField;
 using json::KeyIs;
 using json::Path;
 
-// Opens the document root as an object, or fails with a clear message.
-bool OpenRoot(const RequestBody& body, od::document* doc, od::object* root, DecodeError* error) {
+// Iterates the fields of the top-level object (refusing any other JSON type), then checks
+// that nothing follows it. `doc` keeps the parsed views alive for the caller.
+template <typename OnField>
+bool ForEachRootField(const RequestBody& body, od::document* doc, DecodeError* error,
+                      OnField&& on_field) {
   if (!json::Iterate(body, doc, error)) return false;
   od::json_type type{};
   if (auto code = doc->type().get(type); code != simdjson::SUCCESS) {
@@ -28,10 +31,12 @@ bool OpenRoot(const RequestBody& body, od::document* doc, od::object* root, Deco
                       fmt::format("request body must be a JSON object, got {}",
                                   json::TypeName(type)));
   }
-  if (auto code = doc->get_object().get(*root); code != simdjson::SUCCESS) {
+  od::value root;
+  if (auto code = doc->get_value().get(root); code != simdjson::SUCCESS) {
     return json::FailJson(error, nullptr, code);
   }
-  return true;
+  if (!ForEachField(root, nullptr, error, on_field)) return false;
+  return json::ExpectEnd(*doc, error);
 }
 
 // Decodes "Pod"; `null` leaves *present false.
@@ -160,35 +165,21 @@ bool DecodeVictimMap(od::value& value, const Path* path, bool full_pods,
 bool DecodeExtenderArgs(const RequestBody& body, ExtenderArgs* out, DecodeError* error) {
   *out = ExtenderArgs{};
   od::document doc;
-  od::object root;
-  if (!OpenRoot(body, &doc, &root, error)) return false;
   bool has_pod = false;
-  for (auto field_result : root) {
-    od::field field;
-    std::string_view key;
-    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
-      return json::FailJson(error, nullptr, code);
-    }
-    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
-      return json::FailJson(error, nullptr, code);
-    }
-    Path path{nullptr, key};
-    bool ok = true;
-    if (KeyIs(key, "Pod")) {
-      ok = DecodePodField(field.value(), &path, &out->pod, &has_pod, error);
-    } else if (KeyIs(key, "Nodes")) {
-      out->nodes.clear();
-      out->has_nodes = false;
-      ok = DecodeNodeList(field.value(), &path, out, error);
-    } else if (KeyIs(key, "NodeNames")) {
-      ok = DecodeNodeNames(field.value(), &path, out, error);
-    }
-    if (!ok) return false;
-  }
-  if (!json::ExpectEnd(doc, error)) return false;
+  bool ok = ForEachRootField(body, &doc, error,
+                             [&](std::string_view key, od::value& value, const Path* path) {
+                               if (KeyIs(key, "Pod")) {
+                                 return DecodePodField(value, path, &out->pod, &has_pod, error);
+                               }
+                               if (KeyIs(key, "Nodes")) return DecodeNodeList(value, path, out, error);
+                               if (KeyIs(key, "NodeNames")) {
+                                 return DecodeNodeNames(value, path, out, error);
+                               }
+                               return true;
+                             });
+  if (!ok) return false;
   if (!has_pod) return MissingPod(error);
-  // Both forms present is not something kube-scheduler sends; names win, as in
-  // nodeCacheCapable mode, and the node list must not duplicate them.
+  // kube-scheduler sends exactly one form; both at once is ambiguous.
   if (out->has_node_names && out->has_nodes) {
     return json::Fail(error, DecodeFailure::kWrongType, nullptr,
                       "Nodes and NodeNames are both set; send exactly one");
@@ -199,37 +190,23 @@ bool DecodeExtenderArgs(const RequestBody& body, ExtenderArgs* out, DecodeError*
 bool DecodePreemptionArgs(const RequestBody& body, PreemptionArgs* out, DecodeError* error) {
   *out = PreemptionArgs{};
   od::document doc;
-  od::object root;
-  if (!OpenRoot(body, &doc, &root, error)) return false;
   bool has_pod = false;
   bool has_meta = false;
   std::vector<NodeVictims> full;
-  for (auto field_result : root) {
-    od::field field;
-    std::string_view key;
-    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
-      return json::FailJson(error, nullptr, code);
-    }
-    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
-      return json::FailJson(error, nullptr, code);
-    }
-    Path path{nullptr, key};
-    bool ok = true;
-    if (KeyIs(key, "Pod")) {
-      ok = DecodePodField(field.value(), &path, &out->pod, &has_pod, error);
-    } else if (KeyIs(key, "NodeNameToMetaVictims")) {
-      od::json_type type{};
-      ok = json::ReadType(field.value(), &path, &type, error);
-      if (ok && type != od::json_type::null) {
+  bool ok = ForEachRootField(
+      body, &doc, error, [&](std::string_view key, od::value& value, const Path* path) {
+        if (KeyIs(key, "Pod")) return DecodePodField(value, path, &out->pod, &has_pod, error);
+        if (KeyIs(key, "NodeNameToVictims")) {
+          return DecodeVictimMap(value, path, /*full_pods=*/true, &full, error);
+        }
+        if (!KeyIs(key, "NodeNameToMetaVictims")) return true;
+        od::json_type type{};
+        if (!json::ReadType(value, path, &type, error)) return false;
+        if (type == od::json_type::null) return true;
         has_meta = true;
-        ok = DecodeVictimMap(field.value(), &path, false, &out->nodes, error);
-      }
-    } else if (KeyIs(key, "NodeNameToVictims")) {
-      ok = DecodeVictimMap(field.value(), &path, true, &full, error);
-    }
-    if (!ok) return false;
-  }
-  if (!json::ExpectEnd(doc, error)) return false;
+        return DecodeVictimMap(value, path, /*full_pods=*/false, &out->nodes, error);
+      });
+  if (!ok) return false;
   if (!has_pod) return MissingPod(error);
   if (!has_meta) {  // nodeCacheCapable: false sends full victim pods
     out->nodes = std::move(full);
@@ -241,29 +218,20 @@ bool DecodePreemptionArgs(const RequestBody& body, PreemptionArgs* out, DecodeEr
 bool DecodeBindingArgs(const RequestBody& body, BindingArgs* out, DecodeError* error) {
   *out = BindingArgs{};
   od::document doc;
-  od::object root;
-  if (!OpenRoot(body, &doc, &root, error)) return false;
-  for (auto field_result : root) {
-    od::field field;
-    std::string_view key;
-    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
-      return json::FailJson(error, nullptr, code);
-    }
-    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
-      return json::FailJson(error, nullptr, code);
-    }
-    Path path{nullptr, key};
-    std::string* target = nullptr;
-    if (KeyIs(key, "PodName")) target = &out->pod_name;
-    if (KeyIs(key, "PodNamespace")) target = &out->pod_namespace;
-    if (KeyIs(key, "PodUID")) target = &out->pod_uid;
-    if (KeyIs(key, "Node")) target = &out->node;
-    if (target == nullptr) continue;
-    std::string_view text;
-    if (!json::ReadString(field.value(), &path, &text, error)) return false;
-    target->assign(text);
-  }
-  if (!json::ExpectEnd(doc, error)) return false;
+  bool ok = ForEachRootField(
+      body, &doc, error, [&](std::string_view key, od::value& value, const Path* path) {
+        std::string* target = KeyIs(key, "PodName")        ? &out->pod_name
+                              : KeyIs(key, "PodNamespace") ? &out->pod_namespace
+                              : KeyIs(key, "PodUID")       ? &out->pod_uid
+                              : KeyIs(key, "Node")         ? &out->node
+                                                           : nullptr;
+        if (target == nullptr) return true;
+        std::string_view text;
+        if (!json::ReadString(value, path, &text, error)) return false;
+        target->assign(text);
+        return true;
+      });
+  if (!ok) return false;
   for (auto [value, name] : {std::pair{&out->pod_name, "PodName"},
                              std::pair{&out->pod_namespace, "PodNamespace"},
                              std::pair{&out->node, "Node"}}) {
