@@ -3,9 +3,9 @@
 // Run (Release build; nothing else heavy on the machine):
 //   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 //   cmake --build build --target bench_wire
-//   build/benchmarks/bench_wire --benchmark_min_time=1 --benchmark_repetitions=5
-//       --benchmark_report_aggregates_only=true                      (one line)
+//   build/benchmarks/bench_wire --benchmark_repetitions=9 --benchmark_report_aggregates_only=true
 // One family:  --benchmark_filter='FullNodes'
+// Everything, waiting for an idle machine: benchmarks/run_all.sh build OUT_DIR
 // CI smoke:    bench_wire --benchmark_min_time=0.01   (ctest -L bench)
 //
 // Bodies come from benchmarks/fixtures.h (the golden trainer pod; N node names or N
@@ -112,7 +112,9 @@ void BM_FilterNames(benchmark::State& state) {
 void BM_PrioritizeNames(benchmark::State& state) {
   RunWebhook(state, Verb::kPrioritize, NamesBody(state.range(0)));
 }
-void BM_DecodeNames(benchmark::State& state) { RunDecode(state, NamesBody(state.range(0))); }
+void BM_DecodeNames(benchmark::State& state) {
+  RunDecode(state, NamesBody(state.range(0)));
+}
 void BM_FilterFullNodes(benchmark::State& state) {
   RunWebhook(state, Verb::kFilter, FullNodesBody(state.range(0)));
 }
@@ -121,6 +123,34 @@ void BM_PrioritizeFullNodes(benchmark::State& state) {
 }
 void BM_DecodeFullNodes(benchmark::State& state) {
   RunDecode(state, FullNodesBody(state.range(0)));
+}
+
+// EncodeFilterResult alone for the full-node echo (the answer carries every node's bytes),
+// into an output string that is 0: fresh, as the router passes it (new pages for every
+// answer); 1: reused across requests (capacity kept, pages already mapped). The gap is
+// the cost of faulting in fresh memory for a ~9 / ~90 MB answer.
+void BM_EncodeFilterFullNodes(benchmark::State& state) {
+  const RequestBody& body = FullNodesBody(state.range(0));
+  const bool reuse = state.range(1) == 1;
+  extender::ExtenderArgs args;
+  extender::DecodeError error;
+  if (!extender::DecodeExtenderArgs(body, &args, &error)) {
+    state.SkipWithError(("decode failed: " + error.message).c_str());
+    return;
+  }
+  extender::FilterDecision decision = extender::PassThroughDecider().Filter(args);
+  std::string reused;
+  if (reuse) extender::EncodeFilterResult(args, decision.answer, &reused);  // warm it
+  size_t answer_bytes = 0;
+  for (auto _ : state) {
+    std::string fresh;
+    std::string& out = reuse ? reused : fresh;
+    out.clear();
+    extender::EncodeFilterResult(args, decision.answer, &out);
+    answer_bytes = out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  Report(state, body, answer_bytes);
 }
 
 // simdjson's own floor for the full-node body: stage 1 (structural index) plus one
@@ -156,15 +186,29 @@ void BM_SimdjsonFloorFullNodes(benchmark::State& state) {
   Report(state, body, 0);
 }
 
-constexpr auto kUnit = benchmark::kMicrosecond;
+void Common(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMicrosecond);
+}
+void NameCounts(benchmark::internal::Benchmark* b) {
+  b->ArgName("nodes")->Arg(500)->Arg(5000)->Arg(15000);
+  Common(b);
+}
+void FullNodeCounts(benchmark::internal::Benchmark* b) {
+  b->ArgName("nodes")->Arg(500)->Arg(5000);
+  Common(b);
+}
 
-BENCHMARK(BM_FilterNames)->Arg(500)->Arg(5000)->Arg(15000)->Unit(kUnit);
-BENCHMARK(BM_PrioritizeNames)->Arg(500)->Arg(5000)->Arg(15000)->Unit(kUnit);
-BENCHMARK(BM_DecodeNames)->Arg(500)->Arg(5000)->Arg(15000)->Unit(kUnit);
-BENCHMARK(BM_FilterFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
-BENCHMARK(BM_PrioritizeFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
-BENCHMARK(BM_DecodeFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
-BENCHMARK(BM_SimdjsonFloorFullNodes)->Arg(500)->Arg(5000)->Unit(kUnit);
+BENCHMARK(BM_FilterNames)->Apply(NameCounts);
+BENCHMARK(BM_PrioritizeNames)->Apply(NameCounts);
+BENCHMARK(BM_DecodeNames)->Apply(NameCounts);
+BENCHMARK(BM_FilterFullNodes)->Apply(FullNodeCounts);
+BENCHMARK(BM_PrioritizeFullNodes)->Apply(FullNodeCounts);
+BENCHMARK(BM_DecodeFullNodes)->Apply(FullNodeCounts);
+BENCHMARK(BM_EncodeFilterFullNodes)
+    ->ArgNames({"nodes", "reuse"})
+    ->ArgsProduct({{500, 5000}, {0, 1}})
+    ->Apply(Common);
+BENCHMARK(BM_SimdjsonFloorFullNodes)->Apply(FullNodeCounts);
 
 }  // namespace
 }  // namespace quotient::benchmarks

@@ -47,8 +47,7 @@ std::string MetadataName(const std::string& node_json) {
   simdjson::ondemand::document doc;
   std::string_view name;
   if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
-      doc.find_field("metadata").find_field("name").get_string().get(name) !=
-          simdjson::SUCCESS) {
+      doc.find_field("metadata").find_field("name").get_string().get(name) != simdjson::SUCCESS) {
     Fatal("gpu_node_full.json: no metadata.name");
   }
   return std::string(name);
@@ -65,8 +64,7 @@ struct Golden {
 const Golden& GetGolden() {
   static const Golden golden = [] {
     Golden g;
-    g.pod = RawMember(ReadGolden("filter_names_request.json"), "Pod",
-                      "filter_names_request.json");
+    g.pod = RawMember(ReadGolden("filter_names_request.json"), "Pod", "filter_names_request.json");
     g.node = ReadGolden("gpu_node_full.json");
     g.node_name = MetadataName(g.node);
     const std::string quoted = "\"" + g.node_name + "\"";
@@ -74,7 +72,7 @@ const Golden& GetGolden() {
     for (size_t at = g.node.find(quoted); at != std::string::npos;
          at = g.node.find(quoted, start)) {
       g.node_pieces.push_back(g.node.substr(start, at + 1 - start));  // keeps the open quote
-      start = at + quoted.size() - 1;                                  // at the close quote
+      start = at + quoted.size() - 1;                                 // at the close quote
     }
     g.node_pieces.push_back(g.node.substr(start));
     return g;
@@ -94,9 +92,15 @@ std::string NodeName(size_t index) {
   return name;
 }
 
-std::string_view GoldenPodJson() { return GetGolden().pod; }
-std::string_view GoldenGpuNodeJson() { return GetGolden().node; }
-std::string_view GoldenGpuNodeName() { return GetGolden().node_name; }
+std::string_view GoldenPodJson() {
+  return GetGolden().pod;
+}
+std::string_view GoldenGpuNodeJson() {
+  return GetGolden().node;
+}
+std::string_view GoldenGpuNodeName() {
+  return GetGolden().node_name;
+}
 
 extender::RequestBody FilterNamesRequest(size_t nodes) {
   const Golden& g = GetGolden();

@@ -1,9 +1,10 @@
 // Realistic extender request bodies for the benchmarks, built from the golden wire files
 // (test/golden, real Go encodings; see test/golden/README.md).
 //
-//   FilterNamesRequest(500)      {"Pod":<trainer pod>,"Nodes":null,"NodeNames":["gpu-node-00001",...]}
-//   FilterFullNodesRequest(500)  {"Pod":<trainer pod>,"Nodes":{"metadata":{},"items":[...]},
-//                                 "NodeNames":null}
+//   FilterNamesRequest(500)
+//     {"Pod":<trainer pod>,"Nodes":null,"NodeNames":["gpu-node-00001",...]}
+//   FilterFullNodesRequest(500)
+//     {"Pod":<trainer pod>,"Nodes":{"metadata":{},"items":[<node>,...]},"NodeNames":null}
 //
 // The pod is the exact `Pod` object of filter_names_request.json. A full node is
 // gpu_node_full.json (~18 KB: GFD/MIG labels, 40 images, 6 managedFields) with every
