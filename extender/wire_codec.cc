@@ -55,44 +55,36 @@ bool MissingPod(DecodeError* error) {
                     "Pod: missing or null (the request must carry the pod being scheduled)");
 }
 
-// One NodeList item: its metadata.name and its exact JSON bytes.
-bool DecodeNodeItem(od::value& value, const Path* path, WireNode* node, DecodeError* error) {
+// One NodeList item: its metadata.name and its exact JSON bytes, in one pass. The
+// object starts at its first token ('{'); after its fields are consumed the document's
+// current location is the token that follows it (',' or ']'), so the bytes in between,
+// less trailing whitespace, are exactly the object.
+bool DecodeNodeItem(od::document* doc, od::value& value, const Path* path, WireNode* node,
+                    DecodeError* error) {
   od::json_type type{};
   if (!json::ReadType(value, path, &type, error)) return false;
   if (type != od::json_type::object) return json::FailType(error, path, "Node object", type);
-  od::object object;
-  if (auto code = value.get_object().get(object); code != simdjson::SUCCESS) {
+  const char* start = value.raw_json_token().data();
+  bool ok =
+      ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+        if (!KeyIs(key, "metadata")) return true;
+        return ForEachField(v, p, error, [&](std::string_view k, od::value& mv, const Path* mp) {
+          if (KeyIs(k, "name")) return json::ReadString(mv, mp, &node->name, error);
+          return true;
+        });
+      });
+  if (!ok) return false;
+  const char* end = nullptr;
+  if (auto code = doc->current_location().get(end); code != simdjson::SUCCESS) {
     return json::FailJson(error, path, code);
   }
-  if (auto code = object.raw_json().get(node->raw_json); code != simdjson::SUCCESS) {
-    return json::FailJson(error, path, code);
-  }
-  if (auto code = object.reset().error(); code != simdjson::SUCCESS) {
-    return json::FailJson(error, path, code);
-  }
-  for (auto field_result : object) {
-    od::field field;
-    std::string_view key;
-    if (auto code = std::move(field_result).get(field); code != simdjson::SUCCESS) {
-      return json::FailJson(error, path, code);
-    }
-    if (auto code = field.unescaped_key().get(key); code != simdjson::SUCCESS) {
-      return json::FailJson(error, path, code);
-    }
-    if (!KeyIs(key, "metadata")) continue;
-    Path meta{path, key};
-    bool ok = ForEachField(field.value(), &meta, error,
-                           [&](std::string_view k, od::value& v, const Path* p) {
-                             if (KeyIs(k, "name"))
-                               return json::ReadString(v, p, &node->name, error);
-                             return true;
-                           });
-    if (!ok) return false;
-  }
+  while (end > start && end[-1] != '}') --end;  // back over whitespace to the '}'
+  node->raw_json = std::string_view(start, static_cast<size_t>(end - start));
   return true;
 }
 
-bool DecodeNodeList(od::value& value, const Path* path, ExtenderArgs* args, DecodeError* error) {
+bool DecodeNodeList(od::document* doc, od::value& value, const Path* path, ExtenderArgs* args,
+                    DecodeError* error) {
   od::json_type type{};
   if (!json::ReadType(value, path, &type, error)) return false;
   if (type == od::json_type::null) return true;
@@ -100,7 +92,7 @@ bool DecodeNodeList(od::value& value, const Path* path, ExtenderArgs* args, Deco
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     if (!KeyIs(key, "items")) return true;
     return ForEachElement(v, p, error, [&](od::value& item, const Path* ip) {
-      return DecodeNodeItem(item, ip, &args->nodes.emplace_back(), error);
+      return DecodeNodeItem(doc, item, ip, &args->nodes.emplace_back(), error);
     });
   });
 }
@@ -172,7 +164,7 @@ bool DecodeExtenderArgs(const RequestBody& body, ExtenderArgs* out, DecodeError*
                                  return DecodePodField(value, path, &out->pod, &has_pod, error);
                                }
                                if (KeyIs(key, "Nodes"))
-                                 return DecodeNodeList(value, path, out, error);
+                                 return DecodeNodeList(&doc, value, path, out, error);
                                if (KeyIs(key, "NodeNames")) {
                                  return DecodeNodeNames(value, path, out, error);
                                }
@@ -315,13 +307,17 @@ void EncodeFilterResult(const ExtenderArgs& args, const FilterAnswer& answer, st
 
 void EncodeHostPriorities(const ExtenderArgs& args, const std::vector<int64_t>& scores,
                           std::string* out) {
+  size_t size = 2;
+  for (const WireNode& node : args.nodes) size += node.name.size() + 24;
+  out->reserve(out->size() + size);
   out->push_back('[');
   for (size_t i = 0; i < args.nodes.size(); ++i) {
     if (i > 0) out->push_back(',');
     out->append("{\"Host\":");
     AppendJsonString(args.nodes[i].name, out);
     out->append(",\"Score\":");
-    out->append(fmt::format_int(i < scores.size() ? scores[i] : 0).str());
+    const fmt::format_int score(i < scores.size() ? scores[i] : 0);
+    out->append(score.data(), score.size());
     out->push_back('}');
   }
   out->push_back(']');
@@ -347,7 +343,8 @@ void EncodePreemptionResult(const std::vector<NodeVictims>& nodes, std::string* 
       out->push_back('}');
     }
     out->append("],\"NumPDBViolations\":");
-    out->append(fmt::format_int(sorted[i]->num_pdb_violations).str());
+    const fmt::format_int violations(sorted[i]->num_pdb_violations);
+    out->append(violations.data(), violations.size());
     out->push_back('}');
   }
   out->append("}}");
