@@ -4,6 +4,9 @@
 
 #include <set>
 
+#include "quota/quantity.h"
+#include "quota/resource_list.h"
+
 namespace quotient::config {
 namespace {
 
@@ -161,6 +164,42 @@ bool ValidateNodeSelector(std::string_view value, std::string* error) {
     if (comma == std::string_view::npos) return true;
     start = comma + 1;
   }
+}
+
+namespace {
+
+// True if the quantity `text` (already known to parse) is an integer, as Kubernetes
+// requires of pods and extended resources; a value too large for milli-units is.
+bool IsWholeNumber(std::string_view text) {
+  quota::Quantity quantity;
+  std::string error;
+  int64_t milli = 0;
+  if (!quota::Quantity::Parse(text, &quantity, &error)) return false;
+  return !quantity.ScaledValue(3, &milli) || milli % 1000 == 0;
+}
+
+}  // namespace
+
+bool ParseResourceEntry(std::string_view name, const std::string* quantity, int64_t* amount,
+                        std::string* error) {
+  std::string reason;
+  if (!ValidateResourceName(name, &reason)) {
+    *error = fmt::format("invalid resource name \"{}\": {}", name, reason);
+    return false;
+  }
+  if (quantity == nullptr) {
+    *error = "expected a quantity: a number or a string such as 500m or 16Gi";
+    return false;
+  }
+  if (!quota::ParseResourceAmount(name, *quantity, amount, &reason)) {
+    *error = fmt::format("invalid quantity \"{}\": {}", *quantity, reason);
+    return false;
+  }
+  if (IsIntegerResource(name) && !IsWholeNumber(*quantity)) {
+    *error = fmt::format("invalid quantity \"{}\": {} is counted in whole units", *quantity, name);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace quotient::config

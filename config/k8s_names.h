@@ -8,6 +8,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,14 @@ bool ValidateResourceName(std::string_view value, std::string* error);
 // server rejects unless they are integers: pods, and extended resources (a domain other
 // than kubernetes.io: nvidia.com/gpu, aliyun.com/gpu-mem, ...).
 bool IsIntegerResource(std::string_view name);
+
+// One `resource: quantity` entry of a min/max/capacity/requests map, checked as the API
+// server would: a valid resource name, a scalar quantity, whole units for pods and extended
+// resources. `quantity` is null when the YAML value is not a scalar. On success stores the
+// amount in canonical units (quota/resource_list.h); on failure sets *error to the whole
+// message, e.g. `invalid quantity "1.5": nvidia.com/gpu is counted in whole units`.
+bool ParseResourceEntry(std::string_view name, const std::string* quantity, int64_t* amount,
+                        std::string* error);
 
 // A node selector as Quotient's attributes take it: "key=value" terms joined by ',',
 // spaces around terms, keys and values allowed; keys are qualified names, values label

@@ -33,16 +33,6 @@ std::string KeyPath(std::string_view parent, std::string_view key) {
   return key.empty() ? std::string(parent) : JoinPath(parent, key);
 }
 
-// True if the quantity `text` (already known to parse) is an integer, as Kubernetes
-// requires of pods and extended resources; a value too large for milli-units is.
-bool IsWholeNumber(std::string_view text) {
-  quota::Quantity quantity;
-  std::string error;
-  int64_t milli = 0;
-  if (!quota::Quantity::Parse(text, &quantity, &error)) return false;
-  return !quantity.ScaledValue(3, &milli) || milli % 1000 == 0;
-}
-
 // A map entry as the readers see it. `line` is the key's line: the line an operator
 // looks at (a block value starts on the next line; a null value reports the line after).
 struct Field {
@@ -241,20 +231,13 @@ class TreeReader {
       return;
     }
     ForEachEntry(f.value, f.path, "resource", [&](const Field& r) {
-      std::string reason;
+      std::string message;
       int64_t amount = 0;
-      if (!ValidateResourceName(r.key, &reason)) {
-        Error(r.line, r.path, fmt::format("invalid resource name \"{}\": {}", r.key, reason));
-      } else if (!r.value.IsScalar()) {
-        Error(r.line, r.path, "expected a quantity: a number or a string such as 500m or 16Gi");
-      } else if (!quota::ParseResourceAmount(r.key, r.value.Scalar(), &amount, &reason)) {
-        Error(r.line, r.path, fmt::format("invalid quantity \"{}\": {}", r.value.Scalar(), reason));
-      } else if (IsIntegerResource(r.key) && !IsWholeNumber(r.value.Scalar())) {
-        Error(r.line, r.path,
-              fmt::format("invalid quantity \"{}\": {} is counted in whole units", r.value.Scalar(),
-                          r.key));
-      } else {
+      const std::string scalar = r.value.IsScalar() ? r.value.Scalar() : std::string();
+      if (ParseResourceEntry(r.key, r.value.IsScalar() ? &scalar : nullptr, &amount, &message)) {
         out->Set(r.key, amount);
+      } else {
+        Error(r.line, r.path, message);
       }
     });
   }

@@ -155,16 +155,13 @@ class ScenarioReader {
   void Resources(const Field& f, quota::ResourceList* out) {
     if (f.value.IsNull()) return;
     ForEachField(f.value, f.path, {}, [&](const Field& r) {
-      std::string reason;
+      std::string message;
       int64_t amount = 0;
-      if (!ValidateResourceName(r.key, &reason)) {
-        Error(r.line, r.path, fmt::format("invalid resource name \"{}\": {}", r.key, reason));
-      } else if (!r.value.IsScalar()) {
-        Error(r.line, r.path, "expected a quantity: a number or a string such as 500m or 16Gi");
-      } else if (!quota::ParseResourceAmount(r.key, r.value.Scalar(), &amount, &reason)) {
-        Error(r.line, r.path, fmt::format("invalid quantity \"{}\": {}", r.value.Scalar(), reason));
-      } else {
+      const std::string scalar = r.value.IsScalar() ? r.value.Scalar() : std::string();
+      if (ParseResourceEntry(r.key, r.value.IsScalar() ? &scalar : nullptr, &amount, &message)) {
         out->Set(r.key, amount);
+      } else {
+        Error(r.line, r.path, message);
       }
     });
   }
