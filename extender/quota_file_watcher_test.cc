@@ -51,7 +51,9 @@ class QuotaFileWatcherTest : public ::testing::Test {
   }
   std::string Metrics() { return registry_.Render(); }
 
-  std::string path_ = ::testing::TempDir() + "/quota_watcher_test.yaml";
+  // One file per test: ctest runs each test as its own process, in parallel.
+  std::string path_ = ::testing::TempDir() + "/quota_watcher_test_" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
   boost::asio::io_context ioc_;
   metrics::Registry registry_;
   std::unique_ptr<quota::QuotaLedger> ledger_;
