@@ -1,10 +1,14 @@
 #include "config/k8s_manifest.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/depthguard.h>
 
 #include <exception>
+#include <map>
 #include <utility>
+
+#include "config/yaml_reader.h"
 
 namespace quotient::config {
 namespace {
@@ -106,6 +110,30 @@ std::string Describe(const ManifestObject& object) {
 int YamlLine(const YAML::Node& node, int document_line) {
   if (!node.IsDefined() || node.Mark().is_null()) return 0;
   return document_line + node.Mark().line + 1;
+}
+
+void ForEachYamlEntry(const YAML::Node& map, std::string_view path, int document_line,
+                      std::string_view what, std::initializer_list<std::string_view> known,
+                      const YamlErrorSink& error,
+                      const std::function<void(const YamlField&)>& visit) {
+  std::map<std::string, int> seen;
+  for (const auto& item : map) {
+    YamlField f{item.first.IsScalar() ? item.first.Scalar() : "", item.second, "",
+                YamlLine(item.first, document_line)};
+    f.path = f.key.empty() ? std::string(path) : JoinPath(path, f.key);
+    if (auto [it, inserted] = seen.emplace(f.key, f.line); !inserted) {
+      error(f.line, f.path, fmt::format("duplicate {} (also at line {})", what, it->second));
+      continue;
+    }
+    bool is_known = known.size() == 0;
+    for (std::string_view k : known) is_known = is_known || k == f.key;
+    if (!is_known) {
+      error(f.line, f.path,
+            fmt::format("unknown field (known fields: {})", fmt::join(known, ", ")));
+      continue;
+    }
+    visit(f);
+  }
 }
 
 bool ParseManifest(std::string_view text, std::string_view source,

@@ -28,19 +28,7 @@ namespace {
 
 using quota::QuotaNodeSpec;
 
-// "parent.key"; a missing or empty key (a non-scalar key reads as "") names the parent.
-std::string KeyPath(std::string_view parent, std::string_view key) {
-  return key.empty() ? std::string(parent) : JoinPath(parent, key);
-}
-
-// A map entry as the readers see it. `line` is the key's line: the line an operator
-// looks at (a block value starts on the next line; a null value reports the line after).
-struct Field {
-  std::string key;
-  YAML::Node value;
-  std::string path;
-  int line = 0;
-};
+using Field = YamlField;
 
 // Reads one ElasticQuotaTree object, collecting every problem. Besides the errors it
 // remembers the line of every field it read, so that quota::ValidateQuotaSpec problems,
@@ -147,30 +135,26 @@ class TreeReader {
   // reported as a duplicate `what`. REQUIRES: map.IsMap().
   void ForEachEntry(const YAML::Node& map, std::string_view path, std::string_view what,
                     const std::function<void(const Field&)>& visit) {
-    std::map<std::string, int> seen;
-    for (const auto& item : map) {
-      Field f{item.first.IsScalar() ? item.first.Scalar() : "", item.second, "", Line(item.first)};
-      f.path = KeyPath(path, f.key);
-      if (auto [it, inserted] = seen.emplace(f.key, f.line); !inserted) {
-        Error(f.line, f.path, fmt::format("duplicate {} (also at line {})", what, it->second));
-        continue;
-      }
+    ForEachYamlEntry(map, path, document_line_, what, {}, ErrorSink(), [&](const Field& f) {
       field_lines_[f.path] = f.line;
       visit(f);
-    }
+    });
   }
 
   // ForEachEntry for the fields of an object: keys not in `known` are reported.
   void ForEachField(const YAML::Node& map, std::string_view path,
                     std::initializer_list<std::string_view> known,
                     const std::function<void(const Field&)>& visit) {
-    ForEachEntry(map, path, "field", [&](const Field& f) {
-      for (std::string_view k : known) {
-        if (k == f.key) return visit(f);
-      }
-      Error(f.line, f.path,
-            fmt::format("unknown field (known fields: {})", fmt::join(known, ", ")));
+    ForEachYamlEntry(map, path, document_line_, "field", known, ErrorSink(), [&](const Field& f) {
+      field_lines_[f.path] = f.line;
+      visit(f);
     });
+  }
+
+  YamlErrorSink ErrorSink() {
+    return [this](int line, const std::string& path, std::string message) {
+      Error(line, path, std::move(message));
+    };
   }
 
   // A scalar field; false (with an error) for a null, sequence or mapping.

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/k8s_manifest.h"
 #include "config/k8s_names.h"
 #include "config/quota_yaml.h"
 #include "config/yaml_reader.h"
@@ -25,18 +26,10 @@ namespace quotient::config {
 namespace {
 
 // A map entry: its key, value, field path and the key's line (what an operator looks at).
-struct Field {
-  std::string key;
-  YAML::Node value;
-  std::string path;
-  int line = 0;
-};
+using Field = YamlField;
 
-// 1-based line of a node, 0 when unknown. yaml-cpp's marks count from the start of the
-// text, also in later documents.
 int Line(const YAML::Node& node) {
-  if (!node.IsDefined() || node.Mark().is_null()) return 0;
-  return node.Mark().line + 1;
+  return YamlLine(node, 0);
 }
 
 std::string Indexed(std::string_view path, size_t i) {
@@ -94,21 +87,12 @@ class ScenarioReader {
                 : fmt::format("expected a mapping with the fields {}", fmt::join(known, ", ")));
       return false;
     }
-    std::map<std::string, int> seen;
-    for (const auto& item : map) {
-      Field f{item.first.IsScalar() ? item.first.Scalar() : "", item.second, "", Line(item.first)};
-      f.path = JoinPath(path, f.key);
-      bool is_known = known.size() == 0;
-      for (std::string_view k : known) is_known = is_known || k == f.key;
-      if (auto [it, inserted] = seen.emplace(f.key, f.line); !inserted) {
-        Error(f.line, f.path, fmt::format("duplicate field (also at line {})", it->second));
-      } else if (!is_known) {
-        Error(f.line, f.path,
-              fmt::format("unknown field (known fields: {})", fmt::join(known, ", ")));
-      } else {
-        visit(f);
-      }
-    }
+    ForEachYamlEntry(
+        map, path, /*document_line=*/0, "field", known,
+        [this](int line, const std::string& p, std::string message) {
+          Error(line, p, std::move(message));
+        },
+        visit);
     return true;
   }
 
