@@ -1,0 +1,263 @@
+"""What the end-to-end tests do to the local cluster (test/cluster/cluster.sh): a Cluster
+(kubeconfig, clients, Quotient's addresses, restarts) and, per test, a Kube that creates
+namespaces, fake nodes and Deployments, reads pods and events, and deletes what it created.
+
+Objects read from the API are plain JSON dicts (no client models): what the server sent.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTER_SH = ROOT / "test" / "cluster" / "cluster.sh"
+sys.path.insert(0, str(ROOT / "test" / "cluster"))
+import nodes as fake_nodes  # noqa: E402  (test/cluster/nodes.py)
+
+DEFAULT_TIMEOUT_S = 60
+POLL_INTERVAL_S = 0.2
+
+
+def wait_until(predicate, timeout=DEFAULT_TIMEOUT_S, what="the condition",
+               interval=POLL_INTERVAL_S):
+    """Polls `predicate` until it returns a truthy value, which is returned. API errors count
+    as "not yet" (the API server may be restarting). Fails the test after `timeout` seconds
+    with `what` and the last value or error seen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+            last = value
+        except (ApiException, OSError) as e:
+            last = f"{type(e).__name__}: {e}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last}")
+        time.sleep(interval)
+
+
+def raw(call, *args, **kwargs):
+    """Calls a client method and returns the server's JSON as dicts."""
+    return json.loads(call(*args, _preload_content=False, **kwargs).data)
+
+
+class Cluster:
+    """A running cluster.sh cluster. Thread-compatible."""
+
+    def __init__(self, state_dir):
+        self.state_dir = Path(state_dir)
+        env = self.sh("env", capture=True)
+        exports = dict(re.findall(r"(\w+)=(\S+)", env))
+        self.kubeconfig = exports["KUBECONFIG"]
+        self.quotient_url = exports["QUOTIENT_URL"]
+        self.metrics_url = exports["QUOTIENT_METRICS_URL"]
+        self.api_client = config.new_client_from_config(config_file=self.kubeconfig)
+        self.core = client.CoreV1Api(self.api_client)
+        self.apps = client.AppsV1Api(self.api_client)
+
+    @staticmethod
+    def sh_in(state_dir, *args, capture=False, env=None):
+        full_env = {**os.environ, "QUOTIENT_CLUSTER_DIR": str(state_dir), **(env or {})}
+        result = subprocess.run([str(CLUSTER_SH), *args], env=full_env, text=True,
+                                stdout=subprocess.PIPE if capture else None)
+        if result.returncode != 0:
+            raise RuntimeError(f"cluster.sh {' '.join(args)} failed ({result.returncode}); "
+                               f"logs in {state_dir}/logs")
+        return result.stdout
+
+    def sh(self, *args, capture=False, env=None):
+        return self.sh_in(self.state_dir, *args, capture=capture, env=env)
+
+    def restart_quotient(self, **env):
+        """Restarts Quotient; QUOTIENT_ARGS=..., QUOTIENT_QUOTA_FILE=... change its flags."""
+        self.sh("restart-quotient", env=env)
+
+    def restart_apiserver(self):
+        self.sh("restart-apiserver")
+
+    def scheduler_config(self):
+        return (self.state_dir / "kube-scheduler-config.yaml").read_text()
+
+    def metrics(self):
+        with urllib.request.urlopen(f"{self.metrics_url}/metrics", timeout=5) as r:
+            return r.read().decode()
+
+    def metric(self, name, **labels):
+        """Sum of the samples of `name` whose labels include `labels` (0 if none)."""
+        total = 0.0
+        for line in self.metrics().splitlines():
+            m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+            if not m or m.group(1) != name:
+                continue
+            have = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+            if all(have.get(k) == str(v) for k, v in labels.items()):
+                total += float(m.group(3))
+        return total
+
+
+@dataclass
+class PodCounts:
+    bound: int  # spec.nodeName set and not terminating
+    pending: int  # not bound yet
+    terminating: int
+
+    def __str__(self):
+        return f"{self.bound} bound, {self.pending} pending, {self.terminating} terminating"
+
+
+class Kube:
+    """One test's view of the cluster: creates namespaces, nodes and workloads, and deletes
+    them (waiting until their pods are gone) at cleanup(). Thread-compatible."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.core = cluster.core
+        self.apps = cluster.apps
+        self._namespaces = []
+        self._nodes = []
+
+    # ---- creating ----
+
+    def create_namespace(self, name=None):
+        """Creates `name` (default: a unique one), waiting first for a namespace of that name
+        left over from an earlier test to finish terminating."""
+        name = name or f"e2e-{uuid.uuid4().hex[:8]}"
+        wait_until(lambda: not self._exists(self.core.read_namespace, name),
+                   what=f"namespace {name} from an earlier test to be deleted")
+        self.core.create_namespace({"metadata": {"name": name}}, _preload_content=False)
+        self._namespaces.append(name)
+        return name
+
+    def create_nodes(self, count, cpu, memory="64Gi", gpu=0, prefix="node-", first=1,
+                     labels=None, pods=110, extra_resources=None):
+        """Creates fake nodes prefix1..prefixN with this capacity; returns their names."""
+        names = [f"{prefix}{i}" for i in range(first, first + count)]
+        fake_nodes.create_nodes(self.core, names, cpu, memory, pods, gpu, labels,
+                                extra_resources)
+        self._nodes.extend(names)
+        return names
+
+    def create_deployment(self, namespace, name, replicas, cpu, memory=None, gpu=0,
+                          priority_class=None, labels=None):
+        """A Deployment of `replicas` pods whose one container requests (and is limited to)
+        `cpu`, and `memory` and `gpu` nvidia.com/gpu when given."""
+        resources = {"cpu": str(cpu)}
+        if memory:
+            resources["memory"] = str(memory)
+        if gpu:
+            resources["nvidia.com/gpu"] = str(gpu)
+        pod_labels = {"app": name, **(labels or {})}
+        pod_spec = {
+            "containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10",
+                            "resources": {"requests": resources, "limits": resources}}],
+            "terminationGracePeriodSeconds": 30,
+        }
+        if priority_class:
+            pod_spec["priorityClassName"] = priority_class
+        body = {
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+            },
+        }
+        self.apps.create_namespaced_deployment(namespace, body, _preload_content=False)
+        return name
+
+    def scale(self, namespace, deployment, replicas):
+        self.apps.patch_namespaced_deployment_scale(
+            deployment, namespace, {"spec": {"replicas": replicas}}, _preload_content=False)
+
+    # ---- reading ----
+
+    def pods(self, namespace, label_selector=None):
+        kwargs = {"label_selector": label_selector} if label_selector else {}
+        return raw(self.core.list_namespaced_pod, namespace, **kwargs)["items"]
+
+    def pod_counts(self, namespace):
+        bound = pending = terminating = 0
+        for p in self.pods(namespace):
+            if p["metadata"].get("deletionTimestamp"):
+                terminating += 1
+            elif p["spec"].get("nodeName"):
+                bound += 1
+            else:
+                pending += 1
+        return PodCounts(bound, pending, terminating)
+
+    def wait_for_pods(self, namespace, bound, pending=0, timeout=DEFAULT_TIMEOUT_S):
+        """Waits until `namespace` has exactly `bound` bound and `pending` pending pods and no
+        terminating one; returns the counts."""
+        want = PodCounts(bound, pending, 0)
+        state = {}
+
+        def reached():
+            state["last"] = self.pod_counts(namespace)
+            return state["last"] == want
+
+        try:
+            wait_until(reached, timeout, what=f"{namespace}: {want}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; pods: {state.get('last', '?')}"
+                                 f"{self._why_pending(namespace)}") from None
+        return want
+
+    def failed_scheduling_events(self, namespace, pod_name):
+        """Messages of the FailedScheduling events of a pod, oldest first."""
+        events = raw(self.core.list_namespaced_event, namespace,
+                     field_selector=f"involvedObject.name={pod_name},reason=FailedScheduling")
+        events = sorted(events["items"],
+                        key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+        return [e.get("message", "") for e in events]
+
+    def _why_pending(self, namespace, max_pods=2):
+        """The last FailedScheduling message of a few pending pods, for failure messages."""
+        lines = []
+        try:
+            pending = [p for p in self.pods(namespace) if not p["spec"].get("nodeName")]
+            for p in pending[:max_pods]:
+                name = p["metadata"]["name"]
+                events = self.failed_scheduling_events(namespace, name)
+                lines.append(f"\n  {name}: {events[-1] if events else 'no FailedScheduling event'}")
+        except ApiException as e:
+            lines.append(f"\n  (could not read the pods: {e.status} {e.reason})")
+        return "".join(lines)
+
+    # ---- cleaning up ----
+
+    def cleanup(self, timeout=DEFAULT_TIMEOUT_S):
+        for ns in self._namespaces:
+            try:
+                self.core.delete_namespace(ns, _preload_content=False)
+            except ApiException as e:
+                if e.status != 404:
+                    raise
+        for ns in self._namespaces:
+            wait_until(lambda: not self.pods(ns), timeout,
+                       what=f"the pods of namespace {ns} to be deleted")
+        fake_nodes.delete_nodes(self.core, self._nodes)
+        self._namespaces, self._nodes = [], []
+
+    @staticmethod
+    def _exists(read, name):
+        try:
+            read(name, _preload_content=False)
+            return True
+        except ApiException as e:
+            if e.status == 404:
+                return False
+            raise
