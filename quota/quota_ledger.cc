@@ -43,6 +43,7 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
   if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
+    if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
     return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
   }
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
@@ -100,6 +101,30 @@ bool QuotaLedger::Release(std::string_view uid) {
     usage.Uncharge(entry.leaf, entry.amounts);
   }
   shard.pods.erase(it);
+  return true;
+}
+
+bool QuotaLedger::CancelReservation(std::string_view uid) {
+  Shard& shard = ShardFor(uid);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.pods.find(std::string(uid));
+  if (it == shard.pods.end() || it->second.bound) return false;
+  const Entry& entry = it->second;
+  if (entry.leaf != kNoQuota) {
+    current_.load(std::memory_order_acquire)->Uncharge(entry.leaf, entry.amounts);
+  }
+  shard.pods.erase(it);
+  return true;
+}
+
+bool QuotaLedger::Lookup(std::string_view uid, PodDemand* out) const {
+  Shard& shard = ShardFor(uid);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.pods.find(std::string(uid));
+  if (it == shard.pods.end()) return false;
+  out->uid = std::string(uid);
+  out->ns = it->second.ns;
+  out->requests = it->second.requests;
   return true;
 }
 

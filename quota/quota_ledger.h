@@ -78,6 +78,8 @@ class QuotaLedger {
   QuotaLedger& operator=(const QuotaLedger&) = delete;
 
   // Admits and reserves quota for a pod until `expiry` (unless it is bound before).
+  // A pod that already holds a reservation gets kAlreadyHeld and its expiry extended
+  // to `expiry` (the scheduler retrying a pod keeps its place).
   AdmitDecision Reserve(const PodDemand& pod, TimePoint expiry);
   // Checks admission without reserving anything.
   AdmitDecision Check(const PodDemand& pod) const;
@@ -86,6 +88,11 @@ class QuotaLedger {
   void Bind(const PodDemand& pod);
   // The pod is gone (deleted, terminated, reservation abandoned). False if unknown.
   bool Release(std::string_view uid);
+  // Drops the pod's reservation if it is not bound yet (e.g. the API refused its
+  // binding). False if the pod is unknown or already bound.
+  bool CancelReservation(std::string_view uid);
+  // The namespace and requests the ledger holds for `uid`; false if unknown.
+  bool Lookup(std::string_view uid, PodDemand* out) const;
   // Drops reservations whose expiry is <= now; returns how many.
   size_t ExpireReservations(TimePoint now);
   // Publishes a new tree with usage recomputed from the table (namespaces re-resolved).

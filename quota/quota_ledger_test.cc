@@ -82,6 +82,35 @@ TEST_F(QuotaLedgerTest, ExpiredReservationsGiveTheirQuotaBack) {
   EXPECT_TRUE(ledger_.Holds("b"));
 }
 
+TEST_F(QuotaLedgerTest, ReservingAgainExtendsTheReservation) {
+  ASSERT_TRUE(ledger_.Reserve(Pod("a", "namespace3", 5), now_ + seconds(10)).admitted());
+  EXPECT_EQ(ledger_.Reserve(Pod("a", "namespace3", 5), now_ + seconds(40)).code,
+            AdmitCode::kAlreadyHeld);
+  EXPECT_EQ(ledger_.ExpireReservations(now_ + seconds(30)), 0u);
+  EXPECT_EQ(ledger_.ExpireReservations(now_ + seconds(40)), 1u);
+  EXPECT_EQ(Cpu("root.b.1"), 0);
+}
+
+TEST_F(QuotaLedgerTest, CancellingAReservationGivesItsQuotaBackButNeverUnbinds) {
+  ASSERT_TRUE(ledger_.Reserve(Pod("a", "namespace3", 5), now_ + seconds(10)).admitted());
+  ASSERT_TRUE(ledger_.Reserve(Pod("b", "namespace3", 5), now_ + seconds(10)).admitted());
+  ledger_.Bind(Pod("b", "namespace3", 5));
+  EXPECT_TRUE(ledger_.CancelReservation("a"));
+  EXPECT_FALSE(ledger_.CancelReservation("b"));
+  EXPECT_FALSE(ledger_.CancelReservation("unknown"));
+  EXPECT_EQ(Cpu("root.b.1"), 5);
+  EXPECT_EQ(Cpu("root.b.1", /*used=*/true), 5);
+}
+
+TEST_F(QuotaLedgerTest, LookupReturnsWhatTheLedgerHolds) {
+  ASSERT_TRUE(ledger_.Reserve(Pod("a", "namespace3", 5), now_ + seconds(10)).admitted());
+  PodDemand demand;
+  ASSERT_TRUE(ledger_.Lookup("a", &demand));
+  EXPECT_EQ(demand.ns, "namespace3");
+  EXPECT_EQ(demand.requests.Get("cpu"), 5000);
+  EXPECT_FALSE(ledger_.Lookup("b", &demand));
+}
+
 TEST_F(QuotaLedgerTest, ReloadRecomputesUsageAndLoweringMaxEvictsNothing) {
   for (int i = 0; i < 4; ++i) ledger_.Bind(Pod("r" + std::to_string(i), "namespace1", 5));
   auto cpu = [](int64_t c) { return ResourceList{{"cpu", c * 1000}}; };

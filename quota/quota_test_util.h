@@ -34,6 +34,11 @@ class TreeBuilder {
     p->children.push_back(std::move(child));
     return *this;
   }
+  // Sets an attribute of `name` (e.g. quotient.io/node-selector). REQUIRES: name exists.
+  TreeBuilder& SetAttribute(const std::string& name, std::string key, std::string value) {
+    Find(&root_, name)->attributes.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
   const QuotaNodeSpec& spec() const { return root_; }
   std::shared_ptr<const QuotaTree> Build() const { return QuotaTree::Build(root_); }
 
