@@ -16,7 +16,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
   YamlReader r{std::string(source), errors};
   YAML::Node root;
   if (!r.Parse(yaml_text, &root)) return false;
-  r.Map(root, "", {"server", "quota", "log"});
+  r.Map(root, "", {"server", "quota", "kubernetes", "nodeFit", "log"});
   if (root.IsMap()) {
     YAML::Node server = root["server"];
     if (r.Map(server, "server",
@@ -50,10 +50,14 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       }
     }
     YAML::Node quota = root["quota"];
-    if (r.Map(quota, "quota", {"file", "reloadInterval", "unquotedNamespaces", "reservationTTL"}) &&
+    if (r.Map(quota, "quota",
+              {"source", "file", "treeName", "reloadInterval", "unquotedNamespaces",
+               "reservationTTL"}) &&
         quota.IsMap()) {
       QuotaSettings& q = out->quota;
+      r.String(quota, "source", "quota", &q.source);
       r.String(quota, "file", "quota", &q.file);
+      r.String(quota, "treeName", "quota", &q.tree_name);
       r.Duration(quota, "reloadInterval", "quota", &q.reload_interval);
       r.Duration(quota, "reservationTTL", "quota", &q.reservation_ttl);
       std::string policy;
@@ -65,6 +69,22 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
                   fmt::format("must be allow or deny, got \"{}\"", policy));
         }
       }
+    }
+    YAML::Node kube = root["kubernetes"];
+    if (r.Map(kube, "kubernetes",
+              {"kubeconfig", "context", "qps", "burst", "resyncInterval", "watchTimeout"}) &&
+        kube.IsMap()) {
+      KubernetesSettings& k = out->kubernetes;
+      r.String(kube, "kubeconfig", "kubernetes", &k.kubeconfig);
+      r.String(kube, "context", "kubernetes", &k.context);
+      r.Int(kube, "qps", "kubernetes", 1, 100'000, &k.qps);
+      r.Int(kube, "burst", "kubernetes", 1, 100'000, &k.burst);
+      r.Duration(kube, "resyncInterval", "kubernetes", &k.resync_interval);
+      r.Duration(kube, "watchTimeout", "kubernetes", &k.watch_timeout);
+    }
+    YAML::Node fit = root["nodeFit"];
+    if (r.Map(fit, "nodeFit", {"resources"}) && fit.IsMap()) {
+      r.StringList(fit, "resources", "nodeFit", &out->node_fit.resources);
     }
     YAML::Node log = root["log"];
     if (r.Map(log, "log", {"format", "level"}) && log.IsMap()) {
@@ -125,6 +145,28 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
   }
   if (settings.quota.reservation_ttl.count() <= 0) {
     add("quota.reservationTTL", "must be positive");
+  }
+  const std::string& source_name = settings.quota.source;
+  if (!source_name.empty() && source_name != "file" && source_name != "kubernetes") {
+    add("quota.source", fmt::format("must be file or kubernetes, got \"{}\"", source_name));
+  }
+  if (source_name == "file" && settings.quota.file.empty()) {
+    add("quota.file", "quota.source is file but no file is set");
+  }
+  if (source_name == "kubernetes" && !settings.quota.file.empty()) {
+    add("quota.file", "quota.source is kubernetes: remove quota.file (one source at a time)");
+  }
+  if (settings.kubernetes.resync_interval.count() != 0 &&
+      settings.kubernetes.resync_interval.count() < 1000) {
+    add("kubernetes.resyncInterval", "must be 0 (never) or at least 1s");
+  }
+  if (settings.kubernetes.watch_timeout.count() < 1000) {
+    add("kubernetes.watchTimeout", "must be at least 1s");
+  }
+  for (const std::string& r : settings.node_fit.resources) {
+    if (r.empty() || r.find(' ') != std::string::npos) {
+      add("nodeFit.resources", fmt::format("invalid resource name \"{}\"", r));
+    }
   }
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));

@@ -11,10 +11,23 @@
 //     limits: {maxBodyBytes: 128Mi, maxHeaderBytes: 16Ki, idleTimeout: 90s,
 //              headerTimeout: 10s, bodyTimeout: 30s, writeTimeout: 30s}
 //   quota:
+//     source: ""                    # file | kubernetes; "" = file if quota.file is set
 //     file: ""                      # ElasticQuotaTree YAML; empty: no quota tree
+//     treeName: ""                  # source kubernetes: the ElasticQuotaTree in kube-system
+//                                   #   ("" = the only one)
 //     reloadInterval: 500ms         # how often the file is checked for edits
 //     unquotedNamespaces: allow     # allow | deny pods of namespaces on no leaf
 //     reservationTTL: 30s           # admitted, not-yet-bound pods hold quota this long
+//   kubernetes:
+//     kubeconfig: ""                # "" = in-cluster if KUBERNETES_SERVICE_HOST is set,
+//                                   #      else no API (webhooks pass through)
+//     context: ""                   # kubeconfig context; "" = current-context
+//     qps: 50                       # client-side request rate limit (watches excluded)
+//     burst: 100
+//     resyncInterval: 10m           # full relist period of every watch
+//     watchTimeout: 5m              # server-side timeout of one watch request
+//   nodeFit:
+//     resources: []                 # resources whose node fit Quotient checks itself
 //   log: {format: text, level: info}
 //
 // Thread safety: plain values.
@@ -24,6 +37,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config_error.h"
 
@@ -57,10 +71,25 @@ struct ServerSettings {
 };
 
 struct QuotaSettings {
+  std::string source;  // "", "file" or "kubernetes"
   std::string file;
+  std::string tree_name;
   std::chrono::milliseconds reload_interval{500};
   bool allow_unquoted_namespaces = true;
   std::chrono::milliseconds reservation_ttl{30'000};
+};
+
+struct KubernetesSettings {
+  std::string kubeconfig;
+  std::string context;
+  int64_t qps = 50;
+  int64_t burst = 100;
+  std::chrono::milliseconds resync_interval{10 * 60'000};
+  std::chrono::milliseconds watch_timeout{5 * 60'000};
+};
+
+struct NodeFitSettings {
+  std::vector<std::string> resources;
 };
 
 struct LogSettings {
@@ -71,7 +100,15 @@ struct LogSettings {
 struct Settings {
   ServerSettings server;
   QuotaSettings quota;
+  KubernetesSettings kubernetes;
+  NodeFitSettings node_fit;
   LogSettings log;
+
+  // The quota source in effect: "kubernetes", "file", or "" (none).
+  std::string QuotaSource() const {
+    if (!quota.source.empty()) return quota.source;
+    return quota.file.empty() ? "" : "file";
+  }
 };
 
 // Loads `yaml_text` over the defaults in *out. Returns false if any error was found;

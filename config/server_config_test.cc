@@ -51,6 +51,53 @@ log: {format: json, level: debug}
   EXPECT_EQ(s.quota.reservation_ttl.count(), 45'000);
 }
 
+TEST(ServerConfigTest, KubernetesAndNodeFitLoadFromYaml) {
+  Settings s;
+  ConfigErrors errors;
+  ASSERT_TRUE(LoadSettings(R"(
+quota: {source: kubernetes, treeName: tree-1}
+kubernetes: {kubeconfig: /k.yaml, context: ctx, qps: 20, burst: 40, resyncInterval: 0s,
+             watchTimeout: 2m}
+nodeFit: {resources: [nvidia.com/gpu, example.com/fpga]}
+)",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(s.QuotaSource(), "kubernetes");
+  EXPECT_EQ(s.quota.tree_name, "tree-1");
+  EXPECT_EQ(s.kubernetes.kubeconfig, "/k.yaml");
+  EXPECT_EQ(s.kubernetes.context, "ctx");
+  EXPECT_EQ(s.kubernetes.qps, 20);
+  EXPECT_EQ(s.kubernetes.burst, 40);
+  EXPECT_EQ(s.kubernetes.resync_interval.count(), 0);
+  EXPECT_EQ(s.kubernetes.watch_timeout.count(), 120'000);
+  EXPECT_EQ(s.node_fit.resources,
+            (std::vector<std::string>{"nvidia.com/gpu", "example.com/fpga"}));
+}
+
+TEST(ServerConfigTest, TheQuotaSourceIsTheFileWhenOnlyAFileIsGiven) {
+  Settings s;
+  EXPECT_EQ(s.QuotaSource(), "");
+  s.quota.file = "/q.yaml";
+  EXPECT_EQ(s.QuotaSource(), "file");
+}
+
+TEST(ServerConfigTest, OneQuotaSourceAtATime) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadSettings("quota: {source: kubernetes, file: /q.yaml}\n", "q.yaml", &s,
+                            &errors));
+  EXPECT_NE(FormatErrors(errors).find("one source at a time"), std::string::npos)
+      << FormatErrors(errors);
+  errors.clear();
+  Settings t;
+  EXPECT_FALSE(LoadSettings("quota: {source: configmap}\nnodeFit: {resources: gpu}\n", "q.yaml",
+                            &t, &errors));
+  EXPECT_NE(FormatErrors(errors).find("quota.source: must be file or kubernetes"),
+            std::string::npos);
+  EXPECT_NE(FormatErrors(errors).find("nodeFit.resources: expected a list"), std::string::npos)
+      << FormatErrors(errors);
+}
+
 TEST(ServerConfigTest, UnquotedNamespacePolicyIsAllowOrDeny) {
   Settings s;
   ConfigErrors errors;

@@ -70,6 +70,26 @@ void YamlReader::String(const YAML::Node& map, std::string_view key, std::string
   if (Scalar(map, key, path, &value)) *out = value;
 }
 
+void YamlReader::StringList(const YAML::Node& map, std::string_view key, std::string_view path,
+                            std::vector<std::string>* out) {
+  if (!map.IsMap()) return;
+  YAML::Node node = map[std::string(key)];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    Error(node, JoinPath(path, key), "expected a list");
+    return;
+  }
+  std::vector<std::string> values;
+  for (size_t i = 0; i < node.size(); ++i) {
+    if (!node[i].IsScalar()) {
+      Error(node[i], fmt::format("{}[{}]", JoinPath(path, key), i), "expected a scalar value");
+      return;
+    }
+    values.push_back(node[i].Scalar());
+  }
+  *out = std::move(values);
+}
+
 void YamlReader::Bool(const YAML::Node& map, std::string_view key, std::string_view path,
                       bool* out) {
   std::string value;

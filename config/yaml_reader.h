@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config_error.h"
 
@@ -43,6 +44,10 @@ class YamlReader {
                 std::chrono::milliseconds* out);
   void ByteSize(const YAML::Node& map, std::string_view key, std::string_view path,
                 uint64_t* out);
+
+  // A sequence of scalars; absent or null leaves *out unchanged.
+  void StringList(const YAML::Node& map, std::string_view key, std::string_view path,
+                  std::vector<std::string>* out);
 
   // Reads map[key] as a scalar string; false (with an error) if not a scalar.
   bool Scalar(const YAML::Node& map, std::string_view key, std::string_view path,

@@ -48,6 +48,11 @@ Flags:
   --log-format text|json    log line format (default text)
   --log-level LEVEL         trace, debug, info, warn, error, critical, off (default info)
   --quota-file FILE         ElasticQuotaTree YAML, watched and reloaded on every valid edit
+  --quota-source SOURCE     file (default with --quota-file) or kubernetes (the
+                            ElasticQuotaTree object in kube-system)
+  --kubeconfig FILE         reach the API server with this kubeconfig (default: in-cluster
+                            credentials when running in a pod; none: webhooks pass through)
+  --kube-context NAME       kubeconfig context (default: its current-context)
   -h, --help                show this help
 )";
 
@@ -72,6 +77,9 @@ int Serve(const std::vector<std::string>& args, std::ostream& out, std::ostream&
       {"--log-format", [&](const std::string& v) { settings.log.format = v; }},
       {"--log-level", [&](const std::string& v) { settings.log.level = v; }},
       {"--quota-file", [&](const std::string& v) { settings.quota.file = v; }},
+      {"--quota-source", [&](const std::string& v) { settings.quota.source = v; }},
+      {"--kubeconfig", [&](const std::string& v) { settings.kubernetes.kubeconfig = v; }},
+      {"--kube-context", [&](const std::string& v) { settings.kubernetes.context = v; }},
       {"--threads",
        [&](const std::string& v) {
          try {

@@ -15,6 +15,18 @@ std::string_view DecisionReasonName(DecisionReason reason) {
   switch (reason) {
     case DecisionReason::kNoPolicy: return "no_policy";
     case DecisionReason::kBindingUnavailable: return "binding_unavailable";
+    case DecisionReason::kNotSynced: return "not_synced";
+    case DecisionReason::kQuotaAdmitted: return "quota_admitted";
+    case DecisionReason::kUnquoted: return "unquoted_namespace";
+    case DecisionReason::kUnquotedDenied: return "unquoted_namespace_denied";
+    case DecisionReason::kQuotaMax: return "quota_max";
+    case DecisionReason::kNodeFit: return "node_fit";
+    case DecisionReason::kNodePool: return "node_pool";
+    case DecisionReason::kUnknownNode: return "unknown_node";
+    case DecisionReason::kScored: return "scored";
+    case DecisionReason::kBound: return "bound";
+    case DecisionReason::kBindRefused: return "api_refused";
+    case DecisionReason::kApiUnavailable: return "api_unavailable";
   }
   return "unknown";
 }

@@ -27,16 +27,29 @@ inline constexpr int kDecisionResultCount = 3;
 std::string_view DecisionResultName(DecisionResult result);
 
 enum class DecisionReason {
-  kNoPolicy,           // pass-through: no quota or GPU policy is loaded
-  kBindingUnavailable, // bind asked but no Kubernetes API client is configured
+  kNoPolicy,            // pass-through: no quota or GPU policy is loaded
+  kBindingUnavailable,  // bind asked but no Kubernetes API client is configured
+  kNotSynced,           // the watch caches have not completed their first list
+  kQuotaAdmitted,       // quota admitted (and reserved) the pod
+  kUnquoted,            // namespace on no quota leaf, allowed by policy
+  kUnquotedDenied,      // namespace on no quota leaf, denied by policy
+  kQuotaMax,            // some quota on the pod's path would exceed its max
+  kNodeFit,             // no candidate node has room for a resource Quotient manages
+  kNodePool,            // no candidate node is in the pod's quota node pool
+  kUnknownNode,         // no candidate node is in Quotient's node cache
+  kScored,              // prioritize scored from live node usage
+  kBound,               // the API server accepted the Binding
+  kBindRefused,         // the API server refused the Binding (4xx)
+  kApiUnavailable,      // the API server could not be reached or failed (5xx)
 };
-inline constexpr int kDecisionReasonCount = 2;
+inline constexpr int kDecisionReasonCount = 14;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {
   FilterAnswer answer;  // node indexes into ExtenderArgs::nodes
   DecisionResult result = DecisionResult::kAccepted;
   DecisionReason reason = DecisionReason::kNoPolicy;
+  std::string message;  // why, for the log line of a rejection ("quota root.a: cpu ...")
 };
 
 struct PrioritizeDecision {

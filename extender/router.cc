@@ -104,7 +104,10 @@ HttpResponse Router::Ops(Route route) const {
     case Route::kHealthz: response.body = "ok\n"; break;
     case Route::kReadyz:
       if (readiness_->ready()) {
-        response.body = "ok\n";
+        // Ready may still be degraded (the API server is away and decisions use the
+        // last known state): the reason says so without failing the probe.
+        std::string reason = readiness_->reason();
+        response.body = reason == "serving" ? "ok\n" : fmt::format("ok: {}\n", reason);
       } else {
         response.status = 503;
         response.body = fmt::format("not ready: {}\n", readiness_->reason());
@@ -163,12 +166,16 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
     FilterDecision decision = decider_->Filter(args);
     metrics_->CountDecision(verb, decision.result, decision.reason);
     EncodeFilterResult(args, decision.answer, &response.body);
-    if (LogEnabled(spdlog::level::debug)) {
-      Log(spdlog::level::debug, "filter",
+    const auto level = decision.result == DecisionResult::kAccepted ? spdlog::level::debug
+                                                                    : spdlog::level::info;
+    if (LogEnabled(level)) {
+      Log(level, "filter",
           {{"pod", fmt::format("{}/{}", args.pod.ns, args.pod.name)},
            {"nodes", fmt::format_int(args.nodes.size()).c_str()},
            {"passed", fmt::format_int(decision.answer.passed.size()).c_str()},
+           {"result", DecisionResultName(decision.result)},
            {"reason", DecisionReasonName(decision.reason)},
+           {"message", decision.message},
            {"request_id", request_id}});
     }
     return response;

@@ -9,6 +9,9 @@
 #include <tuple>
 #include <variant>
 
+#include "extender/decision_text.h"
+#include "quota/node_pool.h"
+
 namespace quotient::extender::simulate {
 namespace {
 
@@ -26,22 +29,6 @@ quota::PodDemand Demand(const SimPod& pod) {
   return {Uid(pod), pod.ns, pod.requests};
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
-// A selector term "key=value" (spaces around either allowed) against a node's labels.
-bool Matches(const config::StringPairs& labels, std::string_view term) {
-  const size_t eq = term.find('=');
-  const std::string_view key = Trim(term.substr(0, eq));
-  const std::string_view value = eq == std::string_view::npos ? "" : Trim(term.substr(eq + 1));
-  return std::any_of(labels.begin(), labels.end(), [&](const auto& label) {
-    return label.first == key && label.second == value;
-  });
-}
-
 // kube-scheduler's leastRequestedScore: (capacity - requested) * 100 / capacity, integer.
 int64_t LeastRequested(int64_t requested, int64_t capacity) {
   if (capacity <= 0 || requested > capacity) return 0;
@@ -57,14 +44,6 @@ int64_t LeastRequested(int64_t requested, int64_t capacity) {
 
 std::string Nodes(size_t n, size_t of) {
   return fmt::format("{} of {} node{}", n, of, of == 1 ? "" : "s");
-}
-
-std::string QuotaRefusal(const quota::QuotaTree& tree, const quota::ChargeRefusal& r) {
-  const std::string& resource = tree.resource_name(r.resource);
-  auto amount = [&](int64_t a) { return quota::FormatResourceAmount(resource, a); };
-  return fmt::format("quota {}: {} used {} + reserved {} + request {} > max {}", tree.name(r.quota),
-                     resource, amount(r.used), amount(r.reserved), amount(r.request),
-                     amount(r.max));
 }
 
 std::string_view ReclaimText(quota::ReclaimOutcome outcome) {
@@ -193,7 +172,7 @@ bool Simulator::TrySchedule(SimPod* pod, StepReport* report) {
   const int best = PickNode(*pod, decision.leaf, &matching, &no_fit);
   if (decision.admitted() && best >= 0) return Bind(pod, static_cast<size_t>(best), report);
 
-  const std::string why = decision.admitted() ? no_fit : QuotaRefusal(*tree_, decision.refusal);
+  const std::string why = decision.admitted() ? no_fit : QuotaRefusalText(*tree_, decision.refusal);
   if (decision.leaf == quota::kNoQuota) {  // no guarantee to reclaim, no quota to preempt in
     pod->reason = fmt::format("{}; no preemption: namespace {} has no quota", why, pod->ns);
     return false;
@@ -219,10 +198,7 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
   int64_t best_score = -1;
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const SimNode& node = nodes_[n];
-    if (!std::all_of(selector.begin(), selector.end(),
-                     [&](const std::string& term) { return Matches(node.labels, term); })) {
-      continue;
-    }
+    if (!quota::InNodePool(node.labels, selector)) continue;
     matching->push_back(n);
     bool fits = true;
     for (const auto& [resource, amount] : pod.requests) {
@@ -307,7 +283,7 @@ bool Simulator::Bind(SimPod* pod, size_t n, StepReport* report) {
   const quota::AdmitDecision decision = ledger_->Reserve(Demand(*pod), kNoExpiry);
   if (!decision.admitted()) {
     report->warnings.push_back(fmt::format("engine bug: {} was refused by quota when binding: {}",
-                                           Uid(*pod), QuotaRefusal(*tree_, decision.refusal)));
+                                           Uid(*pod), QuotaRefusalText(*tree_, decision.refusal)));
     return false;
   }
   ledger_->Bind(Demand(*pod));
