@@ -4,16 +4,26 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "config/values.h"
 #include "extender/decider.h"
 #include "extender/http_server.h"
+#include "extender/kube/client_config.h"
 #include "extender/logging.h"
 #include "extender/quota_file_watcher.h"
 #include "extender/quota_metrics.h"
 #include "extender/readiness.h"
 #include "extender/router.h"
+#include "extender/state/live_cluster.h"
+#include "extender/state/quota_decider.h"
 
 namespace quotient::extender {
 
@@ -45,6 +55,56 @@ HttpServerOptions ToServerOptions(const config::ServerSettings& s) {
   return options;
 }
 
+// How to reach the API server: the kubeconfig if given, in-cluster credentials when
+// running in a pod, else none (false with an empty *error).
+bool ResolveApiConfig(const config::KubernetesSettings& k, kube::ClientConfig* out,
+                      std::string* error) {
+  bool ok = false;
+  if (!k.kubeconfig.empty()) {
+    ok = kube::LoadKubeconfig(k.kubeconfig, k.context, out, error);
+  } else if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) {
+    ok = kube::LoadInCluster(out, error);
+  }
+  if (ok) {
+    out->qps = static_cast<double>(k.qps);
+    out->burst = static_cast<int>(k.burst);
+  }
+  return ok;
+}
+
+std::shared_ptr<const quota::QuotaTree> EmptyQuotaTree() {
+  quota::QuotaNodeSpec root;
+  root.name = "root";
+  return quota::QuotaTree::Build(root);
+}
+
+// Once a second: expire reservations whose pods never bound, and publish the watch
+// health to /readyz (logging each change of state once).
+asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluster* live,
+                                   Readiness* readiness, const std::atomic<bool>* stopping) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::string last_summary_kind;
+  while (!stopping->load()) {
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || stopping->load()) break;
+    if (ledger != nullptr) {
+      if (size_t n = ledger->ExpireReservations(quota::Clock::now()); n > 0) {
+        Log(spdlog::level::info, "reservations expired", {{"count", fmt::format_int(n).c_str()}});
+      }
+    }
+    if (live == nullptr) continue;
+    state::LiveHealth health = live->health();
+    readiness->Set(health.synced, health.summary);
+    std::string kind = !health.synced ? "syncing" : health.connected ? "synced" : "degraded";
+    if (kind != last_summary_kind) {
+      Log(kind == "degraded" ? spdlog::level::warn : spdlog::level::info, "cluster state",
+          {{"state", kind}, {"detail", health.summary}});
+      last_summary_kind = kind;
+    }
+  }
+}
+
 }  // namespace
 
 int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
@@ -57,12 +117,17 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   ServerMetrics server_metrics(&registry);
   Readiness readiness;
 
-  // The quota tree: loaded before listening (an invalid file fails start-up), then
-  // watched for edits. Decisions do not use it yet: that needs the live pod state.
+  // The quota tree: from a file, loaded before listening (an invalid file fails
+  // start-up) and watched for edits; or from the ElasticQuotaTree object, published by
+  // its watch (until then the tree is empty and filter waits for the first sync).
+  const std::string quota_source = settings.QuotaSource();
   std::unique_ptr<quota::QuotaLedger> ledger;
   std::unique_ptr<QuotaFileWatcher> watcher;
   std::string quota_text;
-  if (!settings.quota.file.empty()) {
+  if (quota_source == "kubernetes") {
+    ledger = std::make_unique<quota::QuotaLedger>(
+        EmptyQuotaTree(), quota::QuotaLedger::Options{settings.quota.allow_unquoted_namespaces});
+  } else if (quota_source == "file") {
     std::shared_ptr<const quota::QuotaTree> tree;
     config::ConfigErrors errors;
     if (!ReadQuotaFile(settings.quota.file, &quota_text)) {
@@ -79,7 +144,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
         tree, quota::QuotaLedger::Options{settings.quota.allow_unquoted_namespaces});
   }
   QuotaMetrics quota_metrics(&registry, ledger.get());
-  if (ledger) {
+  if (quota_source == "file") {
     quota_metrics.CountReload(
         "quota_file", true,
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
@@ -90,8 +155,41 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
                                                  &quota_metrics);
     watcher->Start();
   }
-  PassThroughDecider decider;
-  Router router(s.url_prefix, &decider, &server_metrics, &registry, &readiness);
+
+  // The live cluster: without an API connection the webhooks pass through.
+  kube::ClientConfig api_config;
+  std::string api_error;
+  std::unique_ptr<state::LiveCluster> live;
+  if (ResolveApiConfig(settings.kubernetes, &api_config, &api_error)) {
+    state::LiveClusterOptions live_options;
+    live_options.watch_quota_tree = quota_source == "kubernetes";
+    live_options.tree_name = settings.quota.tree_name;
+    live_options.resync_interval = settings.kubernetes.resync_interval;
+    live_options.watch_timeout = settings.kubernetes.watch_timeout;
+    live = std::make_unique<state::LiveCluster>(ioc, api_config, ledger.get(), &quota_metrics,
+                                                &registry, live_options);
+  } else if (!api_error.empty()) {
+    Log(spdlog::level::critical, "cannot configure the Kubernetes API client",
+        {{"error", api_error}});
+    return 1;
+  } else if (quota_source == "kubernetes") {
+    Log(spdlog::level::critical, "quota.source kubernetes needs the API server",
+        {{"hint", "pass --kubeconfig, or run in a pod with a service account"}});
+    return 1;
+  }
+  std::unique_ptr<Decider> decider;
+  if (live) {
+    state::QuotaDeciderOptions options;
+    options.reservation_ttl = settings.quota.reservation_ttl;
+    options.fit_resources = settings.node_fit.resources;
+    state::LiveCluster* cluster = live.get();
+    decider = std::make_unique<state::QuotaDecider>(
+        ledger.get(), &live->state(), live->binder(), [cluster] { return cluster->synced(); },
+        options);
+  } else {
+    decider = std::make_unique<PassThroughDecider>();
+  }
+  Router router(s.url_prefix, decider.get(), &server_metrics, &registry, &readiness);
   HttpServer server(ioc, ToServerOptions(s), &router, &server_metrics);
 
   std::string error;
@@ -100,7 +198,15 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     return 1;
   }
   std::vector<uint16_t> ports = server.BoundPorts();
-  readiness.Set(true, "serving");
+  std::atomic<bool> stopping{false};
+  if (live) {
+    readiness.Set(false, "syncing with the API server");
+    live->Start();
+  } else {
+    readiness.Set(true, "serving");
+  }
+  asio::co_spawn(ioc, Housekeeping(ledger.get(), live.get(), &readiness, &stopping),
+                 asio::detached);
   Log(spdlog::level::info, "serving",
       {{"listen", s.listen},
        {"port", fmt::format_int(ports[0]).c_str()},
@@ -108,7 +214,9 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
        {"tls", s.tls.enabled() ? (s.tls.client_ca_file.empty() ? "on" : "mutual") : "off"},
        {"url_prefix", NormalizeUrlPrefix(s.url_prefix)},
        {"threads", fmt::format_int(threads).c_str()},
-       {"decider", decider.Describe()},
+       {"decider", decider->Describe()},
+       {"api_server", live ? api_config.server : "(none: webhooks pass through)"},
+       {"quota_source", quota_source.empty() ? "(none)" : quota_source},
        {"quota_file", settings.quota.file.empty() ? "(none)" : settings.quota.file},
        {"quota_nodes", fmt::format_int(ledger ? ledger->tree()->size() : 0).c_str()}});
   if (hooks.on_listening) hooks.on_listening(ports);
@@ -120,7 +228,9 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
         {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
          {"grace", config::FormatDuration(s.shutdown_grace)}});
     readiness.Set(false, "shutting down");
+    stopping = true;
     if (watcher) watcher->Stop();
+    if (live) live->Stop();
     server.Shutdown(s.shutdown_grace, [&] {
       Log(spdlog::level::info, "stopped", {});
       ioc.stop();

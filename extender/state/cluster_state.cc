@@ -1,0 +1,199 @@
+#include "extender/state/cluster_state.h"
+
+#include <mutex>
+
+namespace quotient::extender::state {
+namespace {
+
+bool IsTerminal(std::string_view phase) { return phase == "Succeeded" || phase == "Failed"; }
+
+void Subtract(quota::ResourceList* total, const quota::ResourceList& amounts) {
+  for (const auto& entry : amounts) total->Add(entry.name, -entry.amount);
+}
+
+}  // namespace
+
+ClusterState::ClusterState(quota::QuotaLedger* ledger, std::function<Clock::time_point()> now)
+    : ledger_(ledger), now_(std::move(now)) {}
+
+NodeEntry& ClusterState::NodeFor(const std::string& name) {
+  auto [it, inserted] = nodes_.try_emplace(name);
+  if (inserted) it->second.info.name = name;
+  return it->second;
+}
+
+void ClusterState::Hold(const std::string& uid, const PodRecord& record) {
+  NodeEntry& node = NodeFor(record.node);
+  node.requested.AddAll(record.requests);
+  ++node.pods;
+  if (ledger_ != nullptr) ledger_->Bind(quota::PodDemand{uid, record.ns, record.requests});
+}
+
+void ClusterState::Unhold(const std::string& uid, const PodRecord& record) {
+  auto it = nodes_.find(record.node);
+  if (it != nodes_.end()) {
+    Subtract(&it->second.requested, record.requests);
+    --it->second.pods;
+    if (!it->second.known && it->second.pods == 0) nodes_.erase(it);
+  }
+  if (ledger_ != nullptr) ledger_->Release(uid);
+}
+
+void ClusterState::BeginPodList() {
+  std::unique_lock lock(mu_);
+  ++pod_generation_;
+  pod_list_start_ = now_();
+}
+
+void ClusterState::UpsertPod(const PodInfo& pod) {
+  std::unique_lock lock(mu_);
+  PodRecord fresh;
+  fresh.ns = pod.ns;
+  fresh.name = pod.name;
+  fresh.node = pod.node_name;
+  fresh.requests = pod.requests;
+  fresh.priority = pod.priority;
+  fresh.terminal = IsTerminal(pod.phase);
+  fresh.terminating = pod.terminating;
+  fresh.creation_timestamp = pod.creation_timestamp;
+  fresh.seen = pod_generation_;
+
+  auto [it, inserted] = pods_.try_emplace(pod.uid);
+  PodRecord& record = it->second;
+  const bool held = !inserted && record.holds_node();
+  if (held && fresh.node.empty() && !fresh.terminal) {
+    // spec.nodeName never goes back to empty: this is an event older than the binding
+    // Quotient already assumed. Keep the binding until the watch confirms it.
+    fresh.node = record.node;
+    fresh.assumed = record.assumed;
+    fresh.assumed_at = record.assumed_at;
+  }
+  if (held && fresh.holds_node() && record.node == fresh.node &&
+      record.requests == fresh.requests) {
+    // The common update (status change, or the watch confirming our binding): the
+    // charge stands; only the attributes change.
+    record = std::move(fresh);
+    return;
+  }
+  if (held) Unhold(pod.uid, record);
+  record = std::move(fresh);
+  if (record.holds_node()) {
+    Hold(pod.uid, record);
+  } else if (record.terminal && ledger_ != nullptr) {
+    ledger_->Release(pod.uid);  // a finished pod frees its quota, reservation included
+  }
+}
+
+void ClusterState::DeletePod(std::string_view uid) {
+  std::unique_lock lock(mu_);
+  auto it = pods_.find(std::string(uid));
+  if (it == pods_.end()) {
+    if (ledger_ != nullptr) ledger_->Release(uid);  // a pending pod's reservation
+    return;
+  }
+  if (it->second.holds_node()) {
+    Unhold(it->first, it->second);
+  } else if (ledger_ != nullptr) {
+    ledger_->Release(it->first);
+  }
+  pods_.erase(it);
+}
+
+void ClusterState::EndPodList() {
+  std::unique_lock lock(mu_);
+  for (auto it = pods_.begin(); it != pods_.end();) {
+    PodRecord& record = it->second;
+    const bool assumed_during_list = record.assumed && record.assumed_at >= pod_list_start_;
+    if (record.seen == pod_generation_ || assumed_during_list) {
+      ++it;
+      continue;
+    }
+    if (record.holds_node()) {
+      Unhold(it->first, record);
+    } else if (ledger_ != nullptr) {
+      ledger_->Release(it->first);
+    }
+    it = pods_.erase(it);
+  }
+}
+
+void ClusterState::BeginNodeList() {
+  std::unique_lock lock(mu_);
+  ++node_generation_;
+}
+
+void ClusterState::UpsertNode(NodeInfo node) {
+  std::unique_lock lock(mu_);
+  NodeEntry& entry = NodeFor(node.name);
+  entry.info = std::move(node);
+  entry.known = true;
+  entry.seen = node_generation_;
+}
+
+void ClusterState::DeleteNode(std::string_view name) {
+  std::unique_lock lock(mu_);
+  auto it = nodes_.find(std::string(name));
+  if (it == nodes_.end()) return;
+  // Pods on a deleted node keep their charge until their own deletion arrives
+  // (the pod garbage collector removes them); the node just stops being a candidate.
+  if (it->second.pods > 0) {
+    it->second.known = false;
+  } else {
+    nodes_.erase(it);
+  }
+}
+
+void ClusterState::EndNodeList() {
+  std::unique_lock lock(mu_);
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    NodeEntry& entry = it->second;
+    if (!entry.known || entry.seen == node_generation_) {
+      ++it;
+      continue;
+    }
+    if (entry.pods > 0) {
+      entry.known = false;
+      ++it;
+    } else {
+      it = nodes_.erase(it);
+    }
+  }
+}
+
+void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view name,
+                               std::string_view node) {
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = pods_.try_emplace(pod.uid);
+  PodRecord& record = it->second;
+  if (!inserted && record.holds_node()) return;  // the watch was faster
+  record.ns = pod.ns;
+  record.name = std::string(name);
+  record.node = std::string(node);
+  record.requests = pod.requests;
+  record.terminal = false;
+  record.assumed = true;
+  record.assumed_at = now_();
+  Hold(pod.uid, record);
+}
+
+bool ClusterState::FindPod(std::string_view uid, PodRecord* out) const {
+  std::shared_lock lock(mu_);
+  auto it = pods_.find(std::string(uid));
+  if (it == pods_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+ClusterCounts ClusterState::counts() const {
+  std::shared_lock lock(mu_);
+  ClusterCounts c;
+  for (const auto& [name, node] : nodes_) c.nodes += node.known ? 1 : 0;
+  c.pods = pods_.size();
+  for (const auto& [uid, pod] : pods_) {
+    c.bound_pods += pod.holds_node() ? 1 : 0;
+    c.assumed_pods += pod.assumed ? 1 : 0;
+  }
+  return c;
+}
+
+}  // namespace quotient::extender::state

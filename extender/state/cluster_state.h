@@ -1,0 +1,126 @@
+// The live view of the cluster that decisions need, fed by the pod and node watches
+// and by Quotient's own bindings:
+//  * nodes: allocatable resources, labels, and the summed requests of the pods that
+//    hold resources on them (bound, not terminal);
+//  * pods: one record per UID (pending or bound) with what quota and fit need;
+//  * the quota ledger: every pod holding a node is Bound in it; a pod that leaves
+//    (deleted, Succeeded, Failed) is Released. Reservations made by filter stay the
+//    ledger's business until the pod binds or they expire.
+//
+// Binding is "assumed" at once (AssumeBound) so that the next decision sees it before
+// the watch does; the watch event for the same UID later confirms it without counting
+// it twice. A relist (BeginList/EndList) drops records the list no longer contains,
+// except pods assumed after the list started (the list may predate their binding).
+//
+// Thread safety: thread-safe. One reader-writer lock guards nodes and pods: watch
+// events and bindings take it exclusively for a few map operations; decisions read
+// under the shared lock (ReadNodes). Ledger calls are made under the exclusive lock so
+// that node usage and quota usage change together.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "extender/pod.h"
+#include "extender/state/node_decode.h"
+#include "quota/quota_ledger.h"
+
+namespace quotient::extender::state {
+
+// A node as decisions see it. `known` is false for a node that pods name but whose
+// Node object has not arrived (or was deleted while pods remain on it).
+struct NodeEntry {
+  NodeInfo info;
+  quota::ResourceList requested;  // sum of requests of the pods holding the node
+  int32_t pods = 0;
+  bool known = false;
+  uint64_t seen = 0;  // node-list generation that last saw it (relist bookkeeping)
+};
+
+// What is kept of a pod.
+struct PodRecord {
+  std::string ns;
+  std::string name;
+  std::string node;               // empty while pending
+  quota::ResourceList requests;   // effective requests incl. pods: 1
+  int32_t priority = 0;
+  bool terminal = false;          // phase Succeeded or Failed
+  bool terminating = false;       // deletionTimestamp set
+  bool assumed = false;           // bound by Quotient, not yet confirmed by the watch
+  std::string creation_timestamp;
+  uint64_t seen = 0;                            // pod-list generation (relist bookkeeping)
+  std::chrono::steady_clock::time_point assumed_at{};
+  bool holds_node() const { return !node.empty() && !terminal; }
+};
+
+struct ClusterCounts {
+  size_t nodes = 0;        // known nodes
+  size_t pods = 0;         // all pod records
+  size_t bound_pods = 0;   // holding a node
+  size_t assumed_pods = 0;
+};
+
+class ClusterState {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit ClusterState(quota::QuotaLedger* ledger,
+                        std::function<Clock::time_point()> now = Clock::now);
+  ClusterState(const ClusterState&) = delete;
+  ClusterState& operator=(const ClusterState&) = delete;
+
+  // Pod watch. UpsertPod takes the decoded pod (REQUIRES: uid non-empty).
+  void BeginPodList();
+  void UpsertPod(const PodInfo& pod);
+  void DeletePod(std::string_view uid);
+  void EndPodList();
+
+  // Node watch.
+  void BeginNodeList();
+  void UpsertNode(NodeInfo node);
+  void DeleteNode(std::string_view name);
+  void EndNodeList();
+
+  // Quotient bound the pod to `node` (the API accepted the Binding). Charges the
+  // ledger (converting its reservation) and the node at once. No-op if the pod is
+  // already known to hold a node.
+  void AssumeBound(const quota::PodDemand& pod, std::string_view name, std::string_view node);
+
+  // Calls fn(lookup) under the shared lock; lookup(name) returns the NodeEntry or
+  // nullptr. REQUIRES: fn does not call back into this object.
+  template <typename Fn>
+  auto ReadNodes(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    auto lookup = [this](std::string_view name) -> const NodeEntry* {
+      auto it = nodes_.find(std::string(name));  // TODO(perf): heterogeneous lookup
+      return it == nodes_.end() ? nullptr : &it->second;
+    };
+    return fn(lookup);
+  }
+
+  // A copy of one pod's record; false if unknown.
+  bool FindPod(std::string_view uid, PodRecord* out) const;
+  ClusterCounts counts() const;
+
+ private:
+  void Unhold(const std::string& uid, const PodRecord& record);   // REQUIRES: mu_ held
+  void Hold(const std::string& uid, const PodRecord& record);     // REQUIRES: mu_ held
+  NodeEntry& NodeFor(const std::string& name);                     // REQUIRES: mu_ held
+
+  quota::QuotaLedger* const ledger_;
+  const std::function<Clock::time_point()> now_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, NodeEntry> nodes_;   // guarded by mu_
+  std::unordered_map<std::string, PodRecord> pods_;    // by UID; guarded by mu_
+  // Relist bookkeeping, guarded by mu_.
+  uint64_t pod_generation_ = 0;
+  uint64_t node_generation_ = 0;
+  Clock::time_point pod_list_start_{};
+};
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,72 @@
+// The live decider: quota admission over the QuotaLedger, node checks over the
+// ClusterState, and binding through the API server.
+//
+// filter     1. Not synced yet -> Error (the scheduler retries the pod later).
+//            2. Quota check of the pod's requests on its namespace's path: a refusal
+//               fails every node as unresolvable, with the same readable reason (so the
+//               FailedScheduling event reads "0/N nodes are available: N quota ...").
+//            3. Per node: in the cache (else failed, retried), in the node pool of the
+//               pod's quota (`quotient.io/node-selector`, else unresolvable), room for
+//               every fit resource (else failed).
+//            4. If some node passed: reserve the quota until now + reservation TTL (a
+//               retry of the same pod extends it) and answer the passing nodes.
+// prioritize 0..10 per node: how full the node's fit resources are after placing the
+//            pod (bin-packing); 0 for all when no fit resource is requested.
+// preempt    the scheduler's proposal unchanged (quota-aware victims come with reclaim).
+// bind       the pod's reservation (or, if Quotient holds none, e.g. after a restart,
+//            a fresh quota check from the pod read through the API), then the Binding;
+//            accepted -> the pod counts on its node and quota at once; refused -> its
+//            reservation is dropped and the API's reason is answered.
+//
+// Thread safety: thread-safe; all state lives in the ledger and the cluster state.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "extender/decider.h"
+#include "extender/state/cluster_state.h"
+#include "extender/state/pod_binder.h"
+#include "quota/quota_ledger.h"
+
+namespace quotient::extender::state {
+
+struct QuotaDeciderOptions {
+  std::chrono::milliseconds reservation_ttl{30'000};
+  // Resources whose node fit Quotient checks itself (those the scheduler is told to
+  // ignore through managedResources/ignoredByScheduler). Empty: the scheduler's own
+  // NodeResourcesFit covers everything.
+  std::vector<std::string> fit_resources;
+};
+
+class QuotaDecider : public Decider {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // `ledger` may be null (no quota tree configured: node checks only). `binder` may be
+  // null (bind refused). `synced` says whether the watch caches are complete.
+  QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
+               std::function<bool()> synced, QuotaDeciderOptions options,
+               std::function<Clock::time_point()> now = Clock::now);
+
+  std::string Describe() const override;
+  FilterDecision Filter(const ExtenderArgs& args) override;
+  PrioritizeDecision Prioritize(const ExtenderArgs& args) override;
+  PreemptDecision Preempt(const PreemptionArgs& args) override;
+  boost::asio::awaitable<BindDecision> Bind(BindingArgs args) override;
+
+ private:
+  // Quota verdict for a demand; fills reason and text on refusal.
+  bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision) const;
+  void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
+
+  quota::QuotaLedger* const ledger_;
+  ClusterState* const state_;
+  PodBinder* const binder_;
+  const std::function<bool()> synced_;
+  const QuotaDeciderOptions options_;
+  const std::function<Clock::time_point()> now_;
+};
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,171 @@
+#include "extender/state/watch_sinks.h"
+
+#include <chrono>
+
+#include "config/quota_yaml.h"
+#include "extender/logging.h"
+#include "extender/pod_decode.h"
+#include "extender/state/node_decode.h"
+
+namespace quotient::extender::state {
+namespace {
+
+constexpr std::string_view kTreeSource = "elasticquotatree";
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// metadata.name (and uid) of an object, without decoding the rest.
+bool ReadName(json::od::value& object, std::string* name, std::string* error) {
+  DecodeError decode;
+  bool ok = json::ForEachField(object, nullptr, &decode,
+                               [&](std::string_view key, json::od::value& v, const json::Path* p) {
+    if (!json::KeyIs(key, "metadata")) return true;
+    return json::ForEachField(v, p, &decode,
+                              [&](std::string_view k, json::od::value& m, const json::Path* mp) {
+      if (!json::KeyIs(k, "name")) return true;
+      std::string_view text;
+      if (!json::ReadString(m, mp, &text, &decode)) return false;
+      name->assign(text);
+      return true;
+    });
+  });
+  if (!ok) *error = decode.message;
+  if (ok && name->empty()) *error = "metadata.name missing";
+  return ok && !name->empty();
+}
+
+}  // namespace
+
+bool PodSink::Apply(kube::EventType type, json::od::value& object, std::string* error) {
+  PodInfo pod;
+  DecodeError decode;
+  if (!DecodePodObject(object, nullptr, &pod, &decode)) {
+    *error = decode.message;
+    return false;
+  }
+  if (pod.uid.empty()) {
+    *error = "metadata.uid missing";
+    return false;
+  }
+  if (type == kube::EventType::kDeleted) {
+    state_->DeletePod(pod.uid);
+  } else {
+    state_->UpsertPod(pod);
+  }
+  return true;
+}
+
+bool NodeSink::Apply(kube::EventType type, json::od::value& object, std::string* error) {
+  NodeInfo node;
+  DecodeError decode;
+  if (!DecodeNodeObject(object, nullptr, &node, &decode)) {
+    *error = decode.message;
+    return false;
+  }
+  if (type == kube::EventType::kDeleted) {
+    state_->DeleteNode(node.name);
+  } else {
+    state_->UpsertNode(std::move(node));
+  }
+  return true;
+}
+
+bool QuotaTreeSink::Compile(std::string_view object_json,
+                            std::shared_ptr<const quota::QuotaTree>* tree, std::string* errors) {
+  config::ConfigErrors found;
+  quota::QuotaNodeSpec spec;
+  if (!config::LoadQuotaTree(object_json, "ElasticQuotaTree", &spec, &found)) {
+    *errors = config::FormatErrors(found);
+    return false;
+  }
+  *tree = quota::QuotaTree::Build(spec);
+  return true;
+}
+
+void QuotaTreeSink::BeginList() {
+  listing_ = true;
+  objects_.clear();
+}
+
+bool QuotaTreeSink::Apply(kube::EventType type, json::od::value& object, std::string* error) {
+  std::string_view raw;
+  json::od::object as_object;
+  if (auto code = object.get_object().get(as_object); code != simdjson::SUCCESS) {
+    *error = simdjson::error_message(code);
+    return false;
+  }
+  if (auto code = as_object.raw_json().get(raw); code != simdjson::SUCCESS) {
+    *error = simdjson::error_message(code);
+    return false;
+  }
+  std::string text(raw);  // raw_json() consumed the value: read the name from a copy
+  simdjson::padded_string padded(text);
+  json::od::parser parser;
+  json::od::document doc;
+  json::od::value root;
+  std::string name;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+      doc.get_value().get(root) != simdjson::SUCCESS || !ReadName(root, &name, error)) {
+    if (error->empty()) *error = "not a JSON object";
+    return false;
+  }
+  if (type == kube::EventType::kDeleted) {
+    objects_.erase(name);
+  } else {
+    objects_[name] = std::move(text);
+  }
+  if (!listing_) Publish();
+  return true;
+}
+
+void QuotaTreeSink::EndList() {
+  listing_ = false;
+  Publish();
+}
+
+void QuotaTreeSink::Publish() {
+  const std::string* chosen = nullptr;
+  std::string chosen_name;
+  if (!tree_name_.empty()) {
+    if (auto it = objects_.find(tree_name_); it != objects_.end()) {
+      chosen = &it->second;
+      chosen_name = it->first;
+    }
+  } else if (!objects_.empty()) {
+    chosen = &objects_.begin()->second;
+    chosen_name = objects_.begin()->first;
+    if (objects_.size() > 1) {
+      Log(spdlog::level::warn, "several ElasticQuotaTrees in kube-system; using the first",
+          {{"using", chosen_name}, {"hint", "set quota.treeName to choose one"}});
+    }
+  }
+  if (chosen == nullptr) {
+    if (!published_.empty()) {
+      Log(spdlog::level::warn, "ElasticQuotaTree gone; keeping the last good tree",
+          {{"name", tree_name_.empty() ? "(any)" : tree_name_}});
+    }
+    return;
+  }
+  if (*chosen == published_ || *chosen == rejected_) return;
+  std::shared_ptr<const quota::QuotaTree> tree;
+  std::string errors;
+  if (!Compile(*chosen, &tree, &errors)) {
+    rejected_ = *chosen;
+    metrics_->CountReload(std::string(kTreeSource), false, UnixNow());
+    Log(spdlog::level::err, "ElasticQuotaTree rejected; keeping the last good tree",
+        {{"name", chosen_name}, {"detail", errors}});
+    return;
+  }
+  ledger_->Reload(tree, quota::Clock::now());
+  published_ = *chosen;
+  rejected_.clear();
+  metrics_->CountReload(std::string(kTreeSource), true, UnixNow());
+  Log(spdlog::level::info, "quota tree reloaded",
+      {{"source", "ElasticQuotaTree"}, {"name", chosen_name},
+       {"quota_nodes", fmt::format_int(tree->size()).c_str()}});
+}
+
+}  // namespace quotient::extender::state

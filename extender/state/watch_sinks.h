@@ -1,0 +1,75 @@
+// The ObjectSinks that turn watched API objects into Quotient's state:
+//  * PodSink   v1.Pod  -> ClusterState (and through it the quota ledger);
+//  * NodeSink  v1.Node -> ClusterState;
+//  * QuotaTreeSink  scheduling.sigs.k8s.io/v1beta1 ElasticQuotaTree (kube-system) ->
+//    QuotaLedger::Reload, the alternative to the quota file.
+// Objects that do not decode are refused with a one-line reason (the reflector skips
+// and counts them).
+//
+// Thread safety: each sink is called by its own reflector only (one call at a time);
+// the state they write is thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "extender/kube/reflector.h"
+#include "extender/quota_metrics.h"
+#include "extender/state/cluster_state.h"
+#include "quota/quota_ledger.h"
+
+namespace quotient::extender::state {
+
+class PodSink : public kube::ObjectSink {
+ public:
+  explicit PodSink(ClusterState* state) : state_(state) {}
+  void BeginList() override { state_->BeginPodList(); }
+  bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
+  void EndList() override { state_->EndPodList(); }
+
+ private:
+  ClusterState* const state_;
+};
+
+class NodeSink : public kube::ObjectSink {
+ public:
+  explicit NodeSink(ClusterState* state) : state_(state) {}
+  void BeginList() override { state_->BeginNodeList(); }
+  bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
+  void EndList() override { state_->EndNodeList(); }
+
+ private:
+  ClusterState* const state_;
+};
+
+// Publishes the chosen ElasticQuotaTree: the one named `tree_name`, or, when that is
+// empty, the only one in kube-system (several without a configured name: the
+// alphabetically first, with a warning). An invalid tree is logged and counted
+// (quotient_config_reloads_total{source="elasticquotatree",result="failure"}) and the
+// last good tree keeps serving; so does a deleted one (with a warning): removing the
+// object does not lift every limit at once.
+class QuotaTreeSink : public kube::ObjectSink {
+ public:
+  QuotaTreeSink(quota::QuotaLedger* ledger, QuotaMetrics* metrics, std::string tree_name)
+      : ledger_(ledger), metrics_(metrics), tree_name_(std::move(tree_name)) {}
+  void BeginList() override;
+  bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
+  void EndList() override;
+
+  // Compiles `object_json` (one ElasticQuotaTree as the API serves it). Exposed for tests.
+  static bool Compile(std::string_view object_json, std::shared_ptr<const quota::QuotaTree>* tree,
+                      std::string* errors);
+
+ private:
+  void Publish();
+
+  quota::QuotaLedger* const ledger_;
+  QuotaMetrics* const metrics_;
+  const std::string tree_name_;
+  bool listing_ = false;
+  std::map<std::string, std::string> objects_;  // name -> object JSON
+  std::string published_;                       // JSON of the tree in the ledger
+  std::string rejected_;                        // last JSON refused (reported once)
+};
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,95 @@
+#include "extender/state/watch_sinks.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "extender/metrics.h"
+#include "quota/quota_test_util.h"
+
+namespace quotient::extender::state {
+namespace {
+
+using ::testing::HasSubstr;
+
+// An ElasticQuotaTree as the API server serves it: metadata with server fields,
+// quantities as the user wrote them (numbers and strings).
+constexpr std::string_view kTreeObject = R"({
+  "apiVersion": "scheduling.sigs.k8s.io/v1beta1", "kind": "ElasticQuotaTree",
+  "metadata": {"name": "elasticquotatree", "namespace": "kube-system",
+               "uid": "5b0c", "resourceVersion": "812", "generation": 1,
+               "creationTimestamp": "2026-11-22T10:00:00Z",
+               "managedFields": [{"manager": "kubectl", "operation": "Update"}]},
+  "spec": {"root": {"name": "root", "min": {"cpu": 40}, "max": {"cpu": "40"},
+    "children": [{"name": "root.a", "namespaces": ["namespace1"],
+                  "min": {"cpu": 10}, "max": {"cpu": 20}}]}}})";
+
+TEST(QuotaTreeSinkTest, CompilesAnObjectAsTheApiServesIt) {
+  std::shared_ptr<const quota::QuotaTree> tree;
+  std::string errors;
+  ASSERT_TRUE(QuotaTreeSink::Compile(kTreeObject, &tree, &errors)) << errors;
+  EXPECT_EQ(tree->size(), 2u);
+  quota::QuotaId a = tree->Find("root.a");
+  EXPECT_EQ(tree->Max(a, tree->ResourceIndex("cpu")), 20'000);
+  EXPECT_EQ(tree->LeafForNamespace("namespace1"), a);
+}
+
+TEST(QuotaTreeSinkTest, AnInvalidTreeIsRefusedWithItsFieldPath) {
+  std::string bad(kTreeObject);
+  bad.replace(bad.find(R"("max": {"cpu": 20})"), 18, R"("max": {"cpu": 5})");
+  std::shared_ptr<const quota::QuotaTree> tree;
+  std::string errors;
+  EXPECT_FALSE(QuotaTreeSink::Compile(bad, &tree, &errors));
+  EXPECT_THAT(errors, HasSubstr("spec.root.children[0]"));
+}
+
+class QuotaTreeSinkFlowTest : public ::testing::Test {
+ protected:
+  bool Apply(kube::EventType type, std::string_view json) {
+    simdjson::padded_string padded(json);
+    json::od::parser parser;
+    json::od::document doc = parser.iterate(padded);
+    json::od::value value = doc.get_value();
+    std::string error;
+    return sink_.Apply(type, value, &error);
+  }
+  size_t TreeSize() { return ledger_.tree()->size(); }
+
+  quota::QuotaLedger ledger_{quota::testing::TreeBuilder().Build(), {}};
+  metrics::Registry registry_;
+  QuotaMetrics metrics_{&registry_, &ledger_};
+  QuotaTreeSink sink_{&ledger_, &metrics_, ""};
+};
+
+TEST_F(QuotaTreeSinkFlowTest, TheListedTreeIsPublishedAtTheEndOfTheList) {
+  sink_.BeginList();
+  ASSERT_TRUE(Apply(kube::EventType::kAdded, kTreeObject));
+  EXPECT_EQ(TreeSize(), 1u);
+  sink_.EndList();
+  EXPECT_EQ(TreeSize(), 2u);
+}
+
+TEST_F(QuotaTreeSinkFlowTest, ABadEditKeepsTheLastGoodTree) {
+  sink_.BeginList();
+  Apply(kube::EventType::kAdded, kTreeObject);
+  sink_.EndList();
+  std::string bad(kTreeObject);
+  bad.replace(bad.find(R"("name": "root.a")"), 16, R"("name": "")");
+  ASSERT_TRUE(Apply(kube::EventType::kModified, bad));
+  EXPECT_EQ(TreeSize(), 2u);
+  EXPECT_EQ(ledger_.tree()->LeafForNamespace("namespace1"), ledger_.tree()->Find("root.a"));
+}
+
+TEST_F(QuotaTreeSinkFlowTest, DeletingTheObjectKeepsTheLastTree) {
+  sink_.BeginList();
+  Apply(kube::EventType::kAdded, kTreeObject);
+  sink_.EndList();
+  ASSERT_TRUE(Apply(kube::EventType::kDeleted, kTreeObject));
+  EXPECT_EQ(TreeSize(), 2u);
+}
+
+TEST_F(QuotaTreeSinkFlowTest, AnObjectWithoutANameIsSkipped) {
+  EXPECT_FALSE(Apply(kube::EventType::kAdded, R"({"metadata": {}, "spec": {}})"));
+}
+
+}  // namespace
+}  // namespace quotient::extender::state
