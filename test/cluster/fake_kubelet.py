@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import signal
-import sys
 import time
 
 from kubernetes import client, config
