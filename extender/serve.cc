@@ -78,12 +78,15 @@ std::shared_ptr<const quota::QuotaTree> EmptyQuotaTree() {
   return quota::QuotaTree::Build(root);
 }
 
-// Once a second: expire reservations whose pods never bound, and publish the watch
-// health to /readyz (logging each change of state once).
+// Once a second: expire reservations whose pods never bound, have the scheduler retry
+// pods refused for quota after a quota reload, and publish the watch health to /readyz
+// (logging each change of state once).
 asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluster* live,
                                    Readiness* readiness, const std::atomic<bool>* stopping) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::string last_summary_kind;
+  // Held, so that a new tree can never reuse the address of the one compared with.
+  std::shared_ptr<const quota::QuotaTree> last_tree = ledger ? ledger->tree() : nullptr;
   while (!stopping->load()) {
     timer.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -94,6 +97,11 @@ asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluste
       }
     }
     if (live == nullptr) continue;
+    // A reloaded tree may admit pods refused before: have the scheduler retry them.
+    if (ledger != nullptr && ledger->tree() != last_tree) {
+      last_tree = ledger->tree();
+      live->requeuer()->NudgeAll("quota tree reloaded");
+    }
     state::LiveHealth health = live->health();
     readiness->Set(health.synced, health.summary);
     std::string kind = !health.synced ? "syncing" : health.connected ? "synced" : "degraded";
@@ -184,8 +192,8 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     options.fit_resources = settings.node_fit.resources;
     state::LiveCluster* cluster = live.get();
     decider = std::make_unique<state::QuotaDecider>(
-        ledger.get(), &live->state(), live->binder(), [cluster] { return cluster->synced(); },
-        options);
+        ledger.get(), &live->state(), live->binder(), live->requeuer(),
+        [cluster] { return cluster->synced(); }, options);
   } else {
     decider = std::make_unique<PassThroughDecider>();
   }

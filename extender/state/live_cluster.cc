@@ -28,6 +28,11 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
     : client_(ioc, std::move(config)),
       state_(ledger),
       binder_(&client_),
+      requeuer_(ioc, &client_, registry,
+                [this](const std::string& uid) {
+                  PodRecord pod;
+                  return state_.FindPod(uid, &pod) && !pod.holds_node();
+                }),
       pod_sink_(&state_),
       node_sink_(&state_) {
   auto make = [&](std::string name, std::string_view path, std::string selector,

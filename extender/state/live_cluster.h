@@ -22,6 +22,7 @@
 #include "extender/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
+#include "extender/state/requeuer.h"
 #include "extender/state/watch_sinks.h"
 
 namespace quotient::extender::state {
@@ -54,12 +55,14 @@ class LiveCluster {
   LiveHealth health() const;
   ClusterState& state() { return state_; }
   PodBinder* binder() { return &binder_; }
+  Requeuer* requeuer() { return &requeuer_; }
   kube::ApiClient& client() { return client_; }
 
  private:
   kube::ApiClient client_;
   ClusterState state_;
   ApiPodBinder binder_;
+  Requeuer requeuer_;
   PodSink pod_sink_;
   NodeSink node_sink_;
   std::unique_ptr<QuotaTreeSink> tree_sink_;

@@ -27,11 +27,12 @@ void FailAll(const ExtenderArgs& args, const std::string& why, FilterAnswer* ans
 }  // namespace
 
 QuotaDecider::QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-                           std::function<bool()> synced, QuotaDeciderOptions options,
-                           std::function<Clock::time_point()> now)
+                           Requeuer* requeuer, std::function<bool()> synced,
+                           QuotaDeciderOptions options, std::function<Clock::time_point()> now)
     : ledger_(ledger),
       state_(state),
       binder_(binder),
+      requeuer_(requeuer),
       synced_(std::move(synced)),
       options_(std::move(options)),
       now_(std::move(now)) {}
@@ -148,6 +149,7 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
     if (!AdmitQuota(demand, /*reserve=*/false, &decision)) {
       decision.result = DecisionResult::kRejected;
       FailAll(args, decision.message, &decision.answer);
+      if (requeuer_ != nullptr) requeuer_->NoteRefused(args.pod.uid, args.pod.ns, args.pod.name);
       return decision;
     }
     leaf = ledger_->tree()->LeafForNamespace(args.pod.ns);
@@ -161,6 +163,7 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   if (!AdmitQuota(demand, /*reserve=*/true, &decision)) {
     decision.result = DecisionResult::kRejected;
     FailAll(args, decision.message, &decision.answer);
+    if (requeuer_ != nullptr) requeuer_->NoteRefused(args.pod.uid, args.pod.ns, args.pod.name);
   }
   return decision;
 }

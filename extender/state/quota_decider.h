@@ -29,6 +29,7 @@
 #include "extender/decider.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
+#include "extender/state/requeuer.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {
@@ -46,8 +47,9 @@ class QuotaDecider : public Decider {
   using Clock = std::chrono::steady_clock;
   // `ledger` may be null (no quota tree configured: node checks only). `binder` may be
   // null (bind refused). `synced` says whether the watch caches are complete.
+  // `requeuer` (may be null) is told about pods refused for quota.
   QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-               std::function<bool()> synced, QuotaDeciderOptions options,
+               Requeuer* requeuer, std::function<bool()> synced, QuotaDeciderOptions options,
                std::function<Clock::time_point()> now = Clock::now);
 
   std::string Describe() const override;
@@ -64,6 +66,7 @@ class QuotaDecider : public Decider {
   quota::QuotaLedger* const ledger_;
   ClusterState* const state_;
   PodBinder* const binder_;
+  Requeuer* const requeuer_;
   const std::function<bool()> synced_;
   const QuotaDeciderOptions options_;
   const std::function<Clock::time_point()> now_;
