@@ -1,0 +1,130 @@
+"""Quota helpers of the end-to-end tests: switching Quotient's quota source, editing the
+quota file live, and the over-commit invariant checked from the API server (never from
+Quotient's own numbers)."""
+
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from harness import ROOT, raw, wait_until
+
+EXAMPLES = ROOT / "examples"
+KUBE_SYSTEM = "kube-system"
+
+
+def cpu_millis(quantity):
+    q = str(quantity)
+    return int(q[:-1]) if q.endswith("m") else int(float(q) * 1000)
+
+
+def pod_cpu_millis(pod):
+    return sum(cpu_millis(c.get("resources", {}).get("requests", {}).get("cpu", "0"))
+               for c in pod["spec"]["containers"])
+
+
+class QuotaFile:
+    """Quotient's quota file in the cluster's state dir. The first apply() restarts Quotient
+    on it; later ones are live edits, confirmed through the reload counter."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.path = Path(cluster.state_dir) / "e2e-quota.yaml"
+        self.serving = False
+
+    def reloads(self):
+        return self.cluster.metric("quotient_config_reloads_total", source="quota_file",
+                                   result="success")
+
+    def apply(self, text):
+        if not self.serving:
+            self.path.write_text(text)
+            self.cluster.restart_quotient(QUOTIENT_QUOTA_FILE=str(self.path), QUOTIENT_ARGS="")
+            self.serving = True
+            wait_for_synced(self.cluster)
+            return
+        before = self.reloads()
+        self.path.write_text(text)
+        wait_until(lambda: self.reloads() > before, timeout=10,
+                   what="Quotient to reload the edited quota file")
+
+    def use_kubernetes_source(self):
+        """Restarts Quotient with the ElasticQuotaTree object as its quota source."""
+        self.cluster.restart_quotient(QUOTIENT_QUOTA_FILE="",
+                                      QUOTIENT_ARGS="--quota-source kubernetes")
+        self.serving = False
+        wait_for_synced(self.cluster)
+
+
+def readyz(cluster):
+    """Quotient's /readyz body ("" when it does not answer 200)."""
+    try:
+        with urllib.request.urlopen(f"{cluster.metrics_url}/readyz", timeout=2) as r:
+            return r.read().decode() if r.status == 200 else ""
+    except OSError:
+        return ""
+
+
+def wait_for_synced(cluster, timeout=30):
+    wait_until(lambda: readyz(cluster).startswith("ok: synced"), timeout,
+               what="Quotient's /readyz to say synced")
+
+
+def scenario1_quota(leaf_max_cpu=20):
+    text = (EXAMPLES / "quota-scenario1.yaml").read_text()
+    if leaf_max_cpu != 20:
+        text = text.replace("max: {cpu: 20}        # 4 replicas of 5 cores",
+                            f"max: {{cpu: {leaf_max_cpu}}}")
+    return text
+
+
+def tree_only(manifest):
+    """The ElasticQuotaTree document of a multi-document manifest (namespaces dropped)."""
+    docs = [d for d in manifest.split("\n---\n") if "kind: ElasticQuotaTree" in d]
+    assert len(docs) == 1, "expected one ElasticQuotaTree document"
+    return docs[0]
+
+
+class CpuInvariant:
+    """Polls the API server in the background and records every moment when the bound,
+    not-terminating pods of a namespace request more cpu than `limits[namespace]` (millis).
+    Terminating pods are left out: they are on their way out and the kubelet (here the fake
+    one) finishes them."""
+
+    def __init__(self, kube, limits, interval=0.1):
+        self.kube, self.limits, self.interval = kube, limits, interval
+        self.violations = []
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def check_once(self):
+        for ns, limit in self.limits.items():
+            try:
+                pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
+            except Exception:  # the API server may be restarting: no sample
+                continue
+            used = sum(pod_cpu_millis(p) for p in pods
+                       if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")
+                       and p["status"].get("phase") not in ("Succeeded", "Failed"))
+            self.samples += 1
+            if used > limit:
+                self.violations.append(f"{time.strftime('%T')} {ns}: {used}m bound > {limit}m")
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.check_once()
+            self._stop.wait(self.interval)
+
+    def assert_held(self):
+        self.check_once()
+        assert self.samples > 0, "the invariant was never sampled"
+        assert not self.violations, "over-commit seen from the API: " + "; ".join(self.violations)
