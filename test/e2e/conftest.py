@@ -42,4 +42,5 @@ def kube(cluster):
     try:
         yield k
     finally:
+        cluster.heal()
         k.cleanup()

@@ -87,6 +87,18 @@ class Cluster:
     def restart_apiserver(self):
         self.sh("restart-apiserver")
 
+    def stopped_components(self):
+        """Components that are not running (a test stopped or killed them)."""
+        result = subprocess.run([str(CLUSTER_SH), "status"], text=True, stdout=subprocess.PIPE,
+                                env={**os.environ, "QUOTIENT_CLUSTER_DIR": str(self.state_dir)})
+        return [line.split()[0] for line in result.stdout.splitlines()
+                if len(line.split()) > 1 and line.split()[1] == "stopped"]
+
+    def heal(self):
+        """Starts again what a test left stopped, so that its failure stays its own."""
+        for name in self.stopped_components():
+            self.sh("start", name)
+
     def scheduler_config(self):
         return (self.state_dir / "kube-scheduler-config.yaml").read_text()
 
@@ -119,7 +131,7 @@ class PodCounts:
 
 class Kube:
     """One test's view of the cluster: creates namespaces, nodes and workloads, and deletes
-    them (waiting until their pods are gone) at cleanup(). Thread-compatible."""
+    them (waiting until the namespaces are gone) at cleanup(). Thread-compatible."""
 
     def __init__(self, cluster):
         self.cluster = cluster
@@ -131,12 +143,28 @@ class Kube:
     # ---- creating ----
 
     def create_namespace(self, name=None):
-        """Creates `name` (default: a unique one), waiting first for a namespace of that name
-        left over from an earlier test to finish terminating."""
+        """Creates `name` (default: a unique one) and deletes it at cleanup. A namespace of
+        that name still terminating is waited for; one that is active (created by a manifest
+        an earlier test applied) is taken over."""
         name = name or f"e2e-{uuid.uuid4().hex[:8]}"
-        wait_until(lambda: not self._exists(self.core.read_namespace, name),
-                   what=f"namespace {name} from an earlier test to be deleted")
-        self.core.create_namespace({"metadata": {"name": name}}, _preload_content=False)
+
+        def absent_or_active():
+            try:
+                ns = raw(self.core.read_namespace, name)
+            except ApiException as e:
+                if e.status == 404:
+                    return "absent"
+                raise
+            return None if ns["metadata"].get("deletionTimestamp") else "active"
+
+        state = wait_until(absent_or_active,
+                           what=f"namespace {name} from an earlier test to be deleted")
+        if state == "absent":
+            try:
+                self.core.create_namespace({"metadata": {"name": name}}, _preload_content=False)
+            except ApiException as e:
+                if e.status != 409:  # created meanwhile (an apply): take it over too
+                    raise
         self._namespaces.append(name)
         return name
 
@@ -246,9 +274,11 @@ class Kube:
             except ApiException as e:
                 if e.status != 404:
                     raise
+        # Until the namespaces are gone, not only their pods: the next test may create a
+        # namespace of the same name, and a terminating one refuses new objects.
         for ns in self._namespaces:
-            wait_until(lambda: not self.pods(ns), timeout,
-                       what=f"the pods of namespace {ns} to be deleted")
+            wait_until(lambda: not self._exists(self.core.read_namespace, ns), timeout,
+                       what=f"namespace {ns} to be deleted")
         fake_nodes.delete_nodes(self.core, self._nodes)
         self._namespaces, self._nodes = [], []
 
