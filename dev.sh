@@ -4,9 +4,12 @@
 #
 #   ./dev.sh demo     install deps, build, simulate the elastic quota demo, then serve
 #   ./dev.sh test     install deps, build, run the whole default test suite
-#   ./dev.sh setup    only install the Debian packages
-#   ./dev.sh build    setup + Release build into build/
-#   ./dev.sh bench    setup + build + run every benchmark (slow; see docs/benchmarks.md)
+#   ./dev.sh setup    install the Debian packages and the Python venv (.cache/venv)
+#   ./dev.sh build    Debian packages + Release build into build/
+#   ./dev.sh bench    build + run every benchmark (slow; see docs/benchmarks.md)
+#   ./dev.sh cluster  build Quotient and Kubernetes, start a local cluster with Quotient as
+#                     the scheduler's extender (test/cluster/cluster.sh), print its env
+#   ./dev.sh e2e      build everything, run the end-to-end tests (pytest test/e2e [ARGS])
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -24,12 +27,15 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl curl
 )
+# For the local cluster and the end-to-end tests (test/cluster, test/e2e).
+PYTHON_PACKAGES=(python3 python3-venv python3-pip)
+VENV=$ROOT/.cache/venv
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-setup() {
+install_debian() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -39,6 +45,33 @@ setup() {
   fi
 }
 
+setup() { install_debian "${PACKAGES[@]}"; }
+
+# The Python packages of test/e2e/requirements.txt in $VENV; skipped when up to date.
+setup_python() {
+  install_debian "${PYTHON_PACKAGES[@]}"
+  local key
+  key=$(sha256sum "$ROOT/test/e2e/requirements.txt" | cut -c1-16)
+  if [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$key" ]; then
+    echo "dev.sh: installing test/e2e/requirements.txt into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/test/e2e/requirements.txt"
+    echo "$key" >"$VENV/.stamp"
+  fi
+}
+
+# kube-apiserver, kube-scheduler, kube-controller-manager and etcd into .cache/k8s/bin.
+build_k8s() {
+  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+    export PATH=$PATH:/usr/local/go/bin
+  fi
+  command -v go >/dev/null || {
+    echo "dev.sh: no Go toolchain (go) on PATH: building Kubernetes 1.36 needs Go >= 1.26" >&2
+    exit 1
+  }
+  "$ROOT/test/cluster/build-k8s.sh"
+}
+
 build() {
   setup
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -46,7 +79,7 @@ build() {
 }
 
 case "${1:-help}" in
-  setup) setup ;;
+  setup) setup; setup_python ;;
   build) build ;;
   demo)
     build
@@ -71,5 +104,22 @@ case "${1:-help}" in
     build
     for b in "$BUILD_DIR"/benchmarks/bench_*; do "$b"; done
     ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  cluster)
+    build
+    setup_python
+    build_k8s
+    export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
+    "$ROOT/test/cluster/cluster.sh" up
+    "$ROOT/test/cluster/cluster.sh" env
+    echo "# stop it with: test/cluster/cluster.sh down"
+    ;;
+  e2e)
+    build
+    setup_python
+    build_k8s
+    export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
+    shift
+    "$VENV/bin/python" -m pytest "$ROOT/test/e2e" "$@"
+    ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac
