@@ -86,7 +86,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
 
 void ClusterState::DeletePod(std::string_view uid) {
   std::unique_lock lock(mu_);
-  auto it = pods_.find(std::string(uid));
+  auto it = pods_.find(uid);
   if (it == pods_.end()) {
     if (ledger_ != nullptr) ledger_->Release(uid);  // a pending pod's reservation
     return;
@@ -132,7 +132,7 @@ void ClusterState::UpsertNode(NodeInfo node) {
 
 void ClusterState::DeleteNode(std::string_view name) {
   std::unique_lock lock(mu_);
-  auto it = nodes_.find(std::string(name));
+  auto it = nodes_.find(name);
   if (it == nodes_.end()) return;
   // Pods on a deleted node keep their charge until their own deletion arrives
   // (the pod garbage collector removes them); the node just stops being a candidate.
@@ -178,7 +178,7 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
 
 bool ClusterState::FindPod(std::string_view uid, PodRecord* out) const {
   std::shared_lock lock(mu_);
-  auto it = pods_.find(std::string(uid));
+  auto it = pods_.find(uid);
   if (it == pods_.end()) return false;
   *out = it->second;
   return true;

@@ -96,7 +96,7 @@ class ClusterState {
   auto ReadNodes(Fn&& fn) const {
     std::shared_lock lock(mu_);
     auto lookup = [this](std::string_view name) -> const NodeEntry* {
-      auto it = nodes_.find(std::string(name));  // TODO(perf): heterogeneous lookup
+      auto it = nodes_.find(name);  // heterogeneous: no string built per node
       return it == nodes_.end() ? nullptr : &it->second;
     };
     return fn(lookup);
@@ -114,9 +114,17 @@ class ClusterState {
   quota::QuotaLedger* const ledger_;
   const std::function<Clock::time_point()> now_;
 
+  // Lookups by string_view without building a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
+
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, NodeEntry> nodes_;   // guarded by mu_
-  std::unordered_map<std::string, PodRecord> pods_;    // by UID; guarded by mu_
+  NameMap<NodeEntry> nodes_;  // guarded by mu_
+  NameMap<PodRecord> pods_;   // by UID; guarded by mu_
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_generation_ = 0;
   uint64_t node_generation_ = 0;
