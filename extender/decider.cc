@@ -32,8 +32,8 @@ std::string_view DecisionReasonName(DecisionReason reason) {
 }
 
 std::string PassThroughDecider::Describe() const {
-  return "pass-through (filter admits every node, prioritize scores 0; quota enforcement "
-         "needs the live cluster state, not built yet)";
+  return "pass-through (no API connection: filter admits every node, prioritize scores 0, "
+         "quota not enforced; give --kubeconfig or run in-cluster)";
 }
 
 FilterDecision PassThroughDecider::Filter(const ExtenderArgs& args) {

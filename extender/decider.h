@@ -3,8 +3,8 @@
 // Handlers decode the wire request, call one Decider method, and encode its answer.
 // A Decider sees domain-shaped arguments (wire.h) and answers with node indexes,
 // scores and victim lists plus a bounded reason code for metrics; it never touches
-// HTTP or JSON. The quota and GPU issues provide the real implementations; until then
-// PassThroughDecider admits every node.
+// HTTP or JSON. state::QuotaDecider is the real one (it needs the API connection);
+// without one, PassThroughDecider admits every node.
 //
 // Thread safety: implementations must be thread-safe; handlers call them concurrently
 // from every server thread.
@@ -82,7 +82,7 @@ class Decider {
 };
 
 // Admits every node, scores 0, accepts the scheduler's victims as proposed, and
-// refuses to bind (there is no API client yet).
+// refuses to bind (there is no API connection).
 class PassThroughDecider : public Decider {
  public:
   std::string Describe() const override;
