@@ -193,7 +193,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     state::LiveCluster* cluster = live.get();
     decider = std::make_unique<state::QuotaDecider>(
         ledger.get(), &live->state(), live->binder(), live->requeuer(),
-        [cluster] { return cluster->synced(); }, options);
+        [cluster] { return cluster->synced(); }, options, &quota_metrics);
   } else {
     decider = std::make_unique<PassThroughDecider>();
   }

@@ -28,11 +28,13 @@ void FailAll(const ExtenderArgs& args, const std::string& why, FilterAnswer* ans
 
 QuotaDecider::QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
                            Requeuer* requeuer, std::function<bool()> synced,
-                           QuotaDeciderOptions options, std::function<Clock::time_point()> now)
+                           QuotaDeciderOptions options, QuotaMetrics* metrics,
+                           std::function<Clock::time_point()> now)
     : ledger_(ledger),
       state_(state),
       binder_(binder),
       requeuer_(requeuer),
+      metrics_(metrics),
       synced_(std::move(synced)),
       options_(std::move(options)),
       now_(std::move(now)) {}
@@ -50,6 +52,14 @@ bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
   quota::AdmitDecision admit =
       reserve ? ledger_->Reserve(demand, now_() + options_.reservation_ttl)
               : ledger_->Check(demand);
+  // Counted once per decision: the reservation, or a refusal by the check before it.
+  if (metrics_ != nullptr && (reserve || !admit.admitted())) {
+    const quota::QuotaTree& tree = ledger_->usage().tree();
+    const quota::QuotaId leaf =
+        admit.leaf != quota::kNoQuota ? admit.leaf : tree.LeafForNamespace(demand.ns);
+    metrics_->CountAdmission(leaf != quota::kNoQuota ? tree.name(leaf) : "(unquoted)",
+                             admit.code);
+  }
   switch (admit.code) {
     case AdmitCode::kAdmitted:
     case AdmitCode::kAlreadyHeld:

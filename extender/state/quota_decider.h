@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "extender/decider.h"
+#include "extender/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
 #include "extender/state/requeuer.h"
@@ -47,9 +48,11 @@ class QuotaDecider : public Decider {
   using Clock = std::chrono::steady_clock;
   // `ledger` may be null (no quota tree configured: node checks only). `binder` may be
   // null (bind refused). `synced` says whether the watch caches are complete.
-  // `requeuer` (may be null) is told about pods refused for quota.
+  // `requeuer` (may be null) is told about pods refused for quota; `metrics` (may be
+  // null) counts admissions (quotient_quota_admissions_total).
   QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
                Requeuer* requeuer, std::function<bool()> synced, QuotaDeciderOptions options,
+               QuotaMetrics* metrics = nullptr,
                std::function<Clock::time_point()> now = Clock::now);
 
   std::string Describe() const override;
@@ -67,6 +70,7 @@ class QuotaDecider : public Decider {
   ClusterState* const state_;
   PodBinder* const binder_;
   Requeuer* const requeuer_;
+  QuotaMetrics* const metrics_;
   const std::function<bool()> synced_;
   const QuotaDeciderOptions options_;
   const std::function<Clock::time_point()> now_;
