@@ -2,7 +2,11 @@
 # Quotient developer entry point. Every sub-command is idempotent and installs
 # what it needs on a fresh Debian bookworm machine (run as root, or with sudo).
 #
-#   ./dev.sh demo     install deps, build, simulate the elastic quota demo, then serve
+#   ./dev.sh demo     install deps, build Quotient and Kubernetes, start a local control plane
+#                     with Quotient as the scheduler's extender (.cache/demo-cluster), play
+#                     the elastic quota scenario on it (test/cluster/demo.py) and leave it up
+#   ./dev.sh simulate the same scenario through the decision core alone (quotient simulate
+#                     [ARGS], default examples/scenario-1-elastic-quota.yaml)
 #   ./dev.sh test     install deps, build, run the whole default test suite
 #   ./dev.sh setup    install the Debian packages and the Python venv (.cache/venv)
 #   ./dev.sh build    Debian packages + Release build into build/
@@ -10,6 +14,7 @@
 #   ./dev.sh cluster  build Quotient and Kubernetes, start a local cluster with Quotient as
 #                     the scheduler's extender (test/cluster/cluster.sh), print its env
 #   ./dev.sh e2e      build everything, run the end-to-end tests (pytest test/e2e [ARGS])
+#   ./dev.sh serve    build, serve the webhooks on :8888 with the scenario 1 quota, no cluster
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -69,11 +74,22 @@ build_k8s() {
     echo "dev.sh: no Go toolchain (go) on PATH: building Kubernetes 1.36 needs Go >= 1.26" >&2
     exit 1
   }
+  local version
+  version=$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$ROOT/test/cluster/k8sbins/go.mod")
+  echo "dev.sh: building Kubernetes ${version:-?} from the Go module proxy (first time ~7-10 min)..."
   "$ROOT/test/cluster/build-k8s.sh"
+}
+
+e2e_tests() {
+  setup_python
+  build_k8s
+  export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
+  "$VENV/bin/python" -m pytest "$ROOT/test/e2e" "$@"
 }
 
 build() {
   setup
+  echo "dev.sh: building Quotient (Release) into $BUILD_DIR (first time a few minutes)..."
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS"
 }
@@ -83,9 +99,20 @@ case "${1:-help}" in
   build) build ;;
   demo)
     build
-    # The elastic quota demo (mission scenario 1) through the decision core...
-    "$BUILD_DIR/extender/quotient" simulate "$ROOT/examples/scenario-1-elastic-quota.yaml"
-    # ...then the extender itself, with the same quota tree, for curl and Prometheus.
+    setup_python
+    build_k8s
+    export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
+    # Mission scenario 1 on a real kube-scheduler and API server; the cluster stays up.
+    exec "$VENV/bin/python" "$ROOT/test/cluster/demo.py" "$ROOT/examples/scenario-1-elastic-quota.yaml"
+    ;;
+  simulate)
+    build
+    shift
+    [ $# -gt 0 ] || set -- "$ROOT/examples/scenario-1-elastic-quota.yaml"
+    exec "$BUILD_DIR/extender/quotient" simulate "$@"
+    ;;
+  serve)
+    build
     echo "dev.sh: serving webhooks on 127.0.0.1:8888, metrics on 127.0.0.1:9090 (Ctrl-C to stop)"
     exec "$BUILD_DIR/extender/quotient" serve --config "$ROOT/examples/quotient.yaml" \
       --quota-file "$ROOT/examples/quota-scenario1.yaml"
@@ -115,11 +142,8 @@ case "${1:-help}" in
     ;;
   e2e)
     build
-    setup_python
-    build_k8s
-    export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
     shift
-    "$VENV/bin/python" -m pytest "$ROOT/test/e2e" "$@"
+    e2e_tests "$@"
     ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac
