@@ -7,7 +7,9 @@
 #                     the elastic quota scenario on it (test/cluster/demo.py) and leave it up
 #   ./dev.sh simulate the same scenario through the decision core alone (quotient simulate
 #                     [ARGS], default examples/scenario-1-elastic-quota.yaml)
-#   ./dev.sh test     install deps, build, run the whole default test suite
+#   ./dev.sh test     install deps, build, run the default test suite, the TSan stress tests
+#                     and the end-to-end tests (QUOTIENT_SKIP_E2E=1: without the e2e tests,
+#                     which need Go >= 1.26 and the Kubernetes build)
 #   ./dev.sh setup    install the Debian packages and the Python venv (.cache/venv)
 #   ./dev.sh build    Debian packages + Release build into build/
 #   ./dev.sh bench    build + run every benchmark (slow; see docs/benchmarks.md)
@@ -126,6 +128,12 @@ case "${1:-help}" in
     cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir "$TSAN_DIR" --output-on-failure -L stress
+    # The end-to-end tests: their own cluster in .cache/cluster-e2e, torn down at the end.
+    if [ "${QUOTIENT_SKIP_E2E:-0}" = 1 ]; then
+      echo "dev.sh: QUOTIENT_SKIP_E2E=1: skipping the end-to-end tests (test/e2e)"
+    else
+      e2e_tests
+    fi
     ;;
   bench)
     build
@@ -145,5 +153,5 @@ case "${1:-help}" in
     shift
     e2e_tests "$@"
     ;;
-  *) sed -n '2,18p' "$0"; exit 2 ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
 esac
