@@ -125,7 +125,7 @@ case "${1:-help}" in
     # The concurrency tests again under ThreadSanitizer (a small separate build).
     cmake -S "$ROOT" -B "$TSAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DQUOTIENT_TSAN=ON -DQUOTIENT_BUILD_BENCHMARKS=OFF >/dev/null
-    cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test
+    cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test state_stress_test
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir "$TSAN_DIR" --output-on-failure -L stress
     # The end-to-end tests: their own cluster in .cache/cluster-e2e, torn down at the end.
