@@ -1,7 +1,7 @@
 // Initial sync and watch throughput of the live cluster cache, through the real code path:
 // kube::ApiClient (Beast, HTTP/1.1) -> kube::Reflector (paginated LIST, then WATCH) ->
 // state::PodSink / NodeSink -> state::ClusterState -> quota::QuotaLedger, wired as
-// state::LiveCluster wires them (pods with kube-scheduler's field selector, 500 per page,
+// state::LiveCluster wires them (pods with kube-scheduler's field selector, 2,000 per page,
 // the configured QPS/burst, io threads = cores).
 //
 // Run (Release build; check `uptime` first, nothing else heavy on the machine):
@@ -80,7 +80,7 @@ struct Flags {
   int64_t nodes = 15'000;
   int64_t events = 200'000;
   int64_t namespaces = 500;
-  int64_t page_size = 500;
+  int64_t page_size = 2000;  // state::LiveCluster's kListPageSize
   int64_t io_threads = std::max(1u, std::thread::hardware_concurrency());  // as serve
   double qps = 50;  // ClientConfig / server_config defaults
   int64_t burst = 100;

@@ -14,6 +14,10 @@ constexpr std::string_view kTreesPath =
     "/apis/scheduling.sigs.k8s.io/v1beta1/namespaces/kube-system/elasticquotatrees";
 // kube-scheduler's own pod informer filter: finished pods hold nothing.
 constexpr std::string_view kActivePods = "status.phase!=Succeeded,status.phase!=Failed";
+// List pages of 2,000 objects (client-go uses 500): 150,000 pods are 75 requests, inside
+// the default burst of the client's rate limit, and ~11 MB per page. Measured with
+// bench_sync (docs/benchmarks.md): initial sync 4.65 s -> 3.09 s, peak RSS 217 -> 330 MiB.
+constexpr int64_t kListPageSize = 2000;
 
 double SecondsSince(steady_clock::time_point t) {
   if (t == steady_clock::time_point{}) return -1;
@@ -41,6 +45,7 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
     o.name = std::move(name);
     o.list_path = std::string(path);
     o.field_selector = std::move(selector);
+    o.page_size = kListPageSize;
     o.resync_interval = options.resync_interval;
     o.watch_timeout = std::chrono::duration_cast<std::chrono::seconds>(options.watch_timeout);
     reflectors_.push_back(std::make_unique<kube::Reflector>(ioc, &client_, std::move(o), sink));
