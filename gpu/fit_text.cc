@@ -1,0 +1,82 @@
+// FormatGpuFit: the text of a GPU decision, for FailedScheduling events and logs.
+#include <fmt/format.h>
+
+#include "gpu/placement.h"
+#include "quota/resource_list.h"
+
+namespace quotient::gpu {
+namespace {
+
+std::string Memory(const NodeGpus& node, int64_t units) {
+  return quota::FormatResourceAmount(quota::kResourceMemory,
+                                     units * node.inventory().share_unit_mib * 1024 * 1024);
+}
+
+std::string What(const GpuFit& fit, const GpuRequest& request) {
+  if (request.kind == GpuRequestKind::kFraction) {
+    return fit.profile_name.empty() ? FormatFraction(request.fraction_milli) + " GPU"
+                                    : fmt::format("{} ({} GPU)", fit.profile_name,
+                                                  FormatFraction(request.fraction_milli));
+  }
+  return fit.profile_name;
+}
+
+}  // namespace
+
+std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const NodeGpus& node,
+                         std::string_view node_name) {
+  const NodeGpuInventory& inv = node.inventory();
+  const std::string model = inv.model_name.empty() ? "unknown" : inv.model_name;
+  switch (fit.code) {
+    case FitCode::kFits: return "";
+    case FitCode::kWrongModel:
+      return inv.has_gpus() ? fmt::format("gpu: node {} has {} GPUs, the pod asks for {}",
+                                          node_name, model, request.model)
+                            : fmt::format("gpu: node {} has no GPUs, the pod asks for {}",
+                                          node_name, request.model);
+    case FitCode::kNoGpus: return fmt::format("gpu: node {} has no GPUs", node_name);
+    case FitCode::kWholeGpus:
+      return fmt::format("gpu: node {} has {} idle GPU{}, the pod asks for {}", node_name,
+                         fit.have, fit.have == 1 ? "" : "s", fit.want);
+    case FitCode::kNoSharing:
+      return fmt::format("gpu: node {} shares no GPU memory (no {})", node_name,
+                         kResourceGpuMem);
+    case FitCode::kGpuMemory:
+      return fmt::format("gpu: no GPU on node {} has {} of GPU memory free (largest {})",
+                         node_name, Memory(node, fit.want), Memory(node, fit.have));
+    case FitCode::kNotMig:
+      return fmt::format("gpu: node {} has no {} MIG device and no GPU to partition ({})",
+                         node_name, What(fit, request), model);
+    case FitCode::kUnknownProfile:
+      return fmt::format("gpu: {} on node {} has no MIG profile {}", model, node_name,
+                         request.profile);
+    case FitCode::kNoFraction:
+      return fmt::format("gpu: {} on node {} has no MIG profile for {} GPU", model, node_name,
+                         FormatFraction(request.fraction_milli));
+    case FitCode::kMigInstances: {
+      const int max = inv.model != nullptr && fit.profile >= 0
+                          ? inv.model->profiles[static_cast<size_t>(fit.profile)].max_instances
+                          : 0;
+      return fmt::format(
+          "gpu: every partitionable GPU on node {} already holds the most {} instances "
+          "allowed ({} per GPU, or {} instances in all)",
+          node_name, What(fit, request), max, inv.model != nullptr ? inv.model->max_instances : 0);
+    }
+    case FitCode::kMigPlacement: {
+      const MigProfile& p = inv.model->profiles[static_cast<size_t>(fit.profile)];
+      return fmt::format(
+          "gpu: no free placement for {} ({} memory slices) on any GPU of node {} (largest "
+          "placeable: {} of {} slices)",
+          What(fit, request), p.memory_slices, node_name, fit.have, inv.model->memory_slices);
+    }
+    case FitCode::kStaticMig:
+      return fmt::format("gpu: node {} has {} of {} nvidia.com/mig-{} free, the pod asks for {}",
+                         node_name, fit.have, node.StaticMigTotal(fit.profile_name),
+                         fit.profile_name, fit.want);
+    case FitCode::kMigCount:
+      return fmt::format("gpu: a pod may ask for one dynamic MIG instance, not {}", fit.want);
+  }
+  return "";
+}
+
+}  // namespace quotient::gpu

@@ -1,0 +1,147 @@
+#include "gpu/node_gpus.h"
+
+#include <bit>
+
+namespace quotient::gpu {
+namespace {
+
+bool SameProfile(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] == '+' ? '.' : a[i];
+    const char y = b[i] == '+' ? '.' : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int GpuAssignment::gpu() const { return gpus == 0 ? -1 : std::countr_zero(gpus); }
+
+NodeGpus::NodeGpus(NodeGpuInventory inventory) : inventory_(std::move(inventory)) {
+  Recompute();
+}
+
+void NodeGpus::SetInventory(NodeGpuInventory inventory) {
+  inventory_ = std::move(inventory);
+  Recompute();
+}
+
+int64_t NodeGpus::StaticMigUsed(std::string_view profile) const {
+  for (const auto& [name, used] : static_used_) {
+    if (SameProfile(name, profile)) return used;
+  }
+  return 0;
+}
+
+int64_t NodeGpus::StaticMigTotal(std::string_view profile) const {
+  for (const auto& [name, total] : inventory_.static_mig) {
+    if (SameProfile(name, profile)) return total;
+  }
+  return 0;
+}
+
+bool NodeGpus::Assign(std::string_view owner, const GpuAssignment& assignment) {
+  auto it = assignments_.find(owner);
+  if (it != assignments_.end()) {
+    it->second = assignment;
+    Recompute();
+    return true;
+  }
+  assignments_.emplace(std::string(owner), assignment);
+  return Apply(assignment);
+}
+
+bool NodeGpus::Release(std::string_view owner) {
+  auto it = assignments_.find(owner);
+  if (it == assignments_.end()) return false;
+  assignments_.erase(it);
+  Recompute();
+  return true;
+}
+
+void NodeGpus::Recompute() {
+  use_.assign(inventory_.gpus.size(), GpuUse{});
+  static_used_.clear();
+  const GpuModel* model = inventory_.model;
+  for (size_t i = 0; i < inventory_.gpus.size(); ++i) {
+    for (const MigInstance& instance : inventory_.gpus[i].existing) {
+      if (model == nullptr || instance.profile < 0 ||
+          static_cast<size_t>(instance.profile) >= model->profiles.size()) {
+        continue;
+      }
+      const MigProfile& p = model->profiles[static_cast<size_t>(instance.profile)];
+      GpuUse& use = use_[i];
+      use.mask = static_cast<uint8_t>(use.mask |
+                                      (((1u << p.memory_slices) - 1) << instance.start));
+      ++use.count[static_cast<size_t>(instance.profile)];
+      ++use.instances;
+      if (p.media_extensions) ++use.media;
+    }
+  }
+  for (const auto& [owner, assignment] : assignments_) Apply(assignment);
+}
+
+bool NodeGpus::Apply(const GpuAssignment& a) {
+  bool ok = true;
+  const size_t n = use_.size();
+  switch (a.kind) {
+    case GpuRequestKind::kWhole:
+      for (uint64_t set = a.gpus; set != 0; set &= set - 1) {
+        const size_t g = static_cast<size_t>(std::countr_zero(set));
+        if (g >= n) {
+          ok = false;
+          continue;
+        }
+        ok = ok && use_[g].idle();
+        use_[g].whole = true;
+      }
+      break;
+    case GpuRequestKind::kMemory: {
+      const size_t g = static_cast<size_t>(a.gpu());
+      if (a.gpus == 0 || g >= n) return false;
+      GpuUse& use = use_[g];
+      ok = !use.whole && use.instances == 0 &&
+           use.share_used + a.share_units <= inventory_.gpus[g].share_units;
+      use.share_used += a.share_units;
+      ++use.sharers;
+      break;
+    }
+    case GpuRequestKind::kMig: {
+      if (!a.dynamic_mig()) {
+        for (auto& [name, used] : static_used_) {
+          if (SameProfile(name, a.static_profile)) {
+            used += a.count;
+            return used <= StaticMigTotal(a.static_profile);
+          }
+        }
+        static_used_.emplace_back(a.static_profile, a.count);
+        return a.count <= StaticMigTotal(a.static_profile);
+      }
+      const GpuModel* model = inventory_.model;
+      const size_t g = static_cast<size_t>(a.gpu());
+      if (model == nullptr || a.gpus == 0 || g >= n ||
+          static_cast<size_t>(a.profile) >= model->profiles.size()) {
+        return false;
+      }
+      const MigProfile& p = model->profiles[static_cast<size_t>(a.profile)];
+      const uint8_t span =
+          static_cast<uint8_t>(((1u << p.memory_slices) - 1) << a.start);
+      GpuUse& use = use_[g];
+      ok = !use.whole && use.sharers == 0 && (use.mask & span) == 0 &&
+           use.count[static_cast<size_t>(a.profile)] < p.max_instances;
+      use.mask = static_cast<uint8_t>(use.mask | span);
+      ++use.count[static_cast<size_t>(a.profile)];
+      ++use.instances;
+      if (p.media_extensions) ++use.media;
+      break;
+    }
+    case GpuRequestKind::kNone:
+    case GpuRequestKind::kFraction:
+      break;
+  }
+  return ok;
+}
+
+}  // namespace quotient::gpu

@@ -1,0 +1,88 @@
+// The allocation state of one node's GPUs, kept as placements (which GPU, which memory
+// slices, which share), never as counters: two GPUs with 4 GiB free each are not one with
+// 8 GiB, and 6 free MIG slices may hold no 3g instance.
+//
+// Every pod's device choice is one GpuAssignment keyed by its owner (the pod UID). Release
+// in any order recomputes the per-GPU use from the remaining assignments, so instances
+// freed out of order leave exactly the holes they leave on the real GPU.
+//
+// Thread safety: thread-compatible (callers guard a NodeGpus with their own lock).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gpu/gpu_request.h"
+#include "gpu/inventory.h"
+
+namespace quotient::gpu {
+
+// One pod's devices on a node.
+struct GpuAssignment {
+  GpuRequestKind kind = GpuRequestKind::kNone;  // kWhole, kMemory or kMig (a fraction is
+                                                // recorded as the MIG profile serving it)
+  uint64_t gpus = 0;          // kWhole: the set; kMemory and dynamic kMig: one bit
+  int64_t share_units = 0;    // kMemory
+  int profile = -1;           // dynamic kMig: index into the model's profiles
+  int start = -1;             // dynamic kMig: first memory slice
+  std::string static_profile; // static kMig: the device's profile ("3g.20gb")
+  int64_t count = 0;          // static kMig: devices
+
+  bool dynamic_mig() const { return kind == GpuRequestKind::kMig && profile >= 0; }
+  int gpu() const;  // the lowest GPU index in `gpus`, -1 when none
+  bool operator==(const GpuAssignment&) const = default;
+};
+
+// Derived per-GPU use.
+struct GpuUse {
+  bool whole = false;        // held by a whole-GPU pod
+  int64_t share_used = 0;    // memory units held by shares
+  int sharers = 0;
+  uint8_t mask = 0;          // memory slices taken (existing instances + assignments)
+  uint8_t media = 0;         // +me instances
+  uint8_t instances = 0;
+  std::array<uint8_t, kMaxProfiles> count{};  // instances per profile
+
+  bool idle() const { return !whole && sharers == 0 && instances == 0; }
+};
+
+class NodeGpus {
+ public:
+  NodeGpus() = default;
+  explicit NodeGpus(NodeGpuInventory inventory);
+
+  const NodeGpuInventory& inventory() const { return inventory_; }
+  const std::vector<GpuUse>& use() const { return use_; }
+  const std::map<std::string, GpuAssignment, std::less<>>& assignments() const {
+    return assignments_;
+  }
+  // Static MIG devices of `profile` held by assignments (resource spelling accepted).
+  int64_t StaticMigUsed(std::string_view profile) const;
+  // Allocatable static devices of `profile`, 0 when the node lists none.
+  int64_t StaticMigTotal(std::string_view profile) const;
+
+  // Records `assignment` for `owner`, replacing an earlier one of the same owner. Returns
+  // false (and records it anyway: the pod runs whatever we think) when it overlaps what
+  // the node already holds or names a GPU the node lacks.
+  bool Assign(std::string_view owner, const GpuAssignment& assignment);
+  // Forgets `owner`'s assignment; false when it had none.
+  bool Release(std::string_view owner);
+
+  // Replaces the inventory (node update), keeping the assignments.
+  void SetInventory(NodeGpuInventory inventory);
+
+ private:
+  bool Apply(const GpuAssignment& assignment);
+  void Recompute();
+
+  NodeGpuInventory inventory_;
+  std::vector<GpuUse> use_;  // by GPU index
+  std::map<std::string, GpuAssignment, std::less<>> assignments_;
+  std::vector<std::pair<std::string, int64_t>> static_used_;
+};
+
+}  // namespace quotient::gpu

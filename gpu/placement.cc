@@ -1,0 +1,294 @@
+#include "gpu/placement.h"
+
+#include <bit>
+#include <cmath>
+
+namespace quotient::gpu {
+namespace {
+
+int Clamp10(double x) {
+  const int v = static_cast<int>(std::lround(x));
+  return v < 0 ? 0 : (v > 10 ? 10 : v);
+}
+
+bool ModelMatches(const NodeGpuInventory& inv, const GpuRequest& request) {
+  if (request.model.empty()) return true;
+  if (request.catalog_model != nullptr && request.catalog_model == inv.model) return true;
+  return !inv.model_canonical.empty() && inv.model_canonical == request.model_canonical;
+}
+
+bool WholeCapable(const GpuDevice& gpu) {
+  return gpu.mode == GpuMode::kExclusive || gpu.mode == GpuMode::kShared;
+}
+
+GpuFit FitWhole(const NodeGpus& node, const GpuRequest& request, const FitOptions& options) {
+  const NodeGpuInventory& inv = node.inventory();
+  GpuFit fit;
+  fit.want = request.count;
+  uint64_t free = 0;
+  int usable = 0;
+  int busy = 0;
+  for (size_t i = 0; i < inv.gpus.size(); ++i) {
+    if (!WholeCapable(inv.gpus[i])) continue;
+    ++usable;
+    if (node.use()[i].idle()) {
+      free |= uint64_t{1} << i;
+    } else {
+      ++busy;
+    }
+  }
+  fit.have = std::popcount(free);
+  if (usable == 0) {
+    fit.code = FitCode::kNoGpus;
+    return fit;
+  }
+  if (fit.have < request.count) {
+    fit.code = FitCode::kWholeGpus;
+    return fit;
+  }
+  uint64_t chosen = 0;
+  const bool links = !inv.links.empty() && request.count > 1;
+  if (!links) {
+    uint64_t rest = free;
+    for (int64_t k = 0; k < request.count; ++k) {
+      const uint64_t low = rest & (~rest + 1);
+      chosen |= low;
+      rest &= rest - 1;
+    }
+  } else {
+    // Greedy best-connected set: the best pair, then the GPU adding the most link score.
+    int best_a = -1;
+    int best_b = -1;
+    int best = -1;
+    for (uint64_t a = free; a != 0; a &= a - 1) {
+      for (uint64_t b = a & (a - 1); b != 0; b &= b - 1) {
+        const int x = std::countr_zero(a);
+        const int y = std::countr_zero(b);
+        if (inv.Link(x, y) > best) {
+          best = inv.Link(x, y);
+          best_a = x;
+          best_b = y;
+        }
+      }
+    }
+    chosen = (uint64_t{1} << best_a) | (uint64_t{1} << best_b);
+    for (int64_t k = 2; k < request.count; ++k) {
+      int pick = -1;
+      int pick_score = -1;
+      for (uint64_t c = free & ~chosen; c != 0; c &= c - 1) {
+        const int x = std::countr_zero(c);
+        int sum = 0;
+        for (uint64_t s = chosen; s != 0; s &= s - 1) sum += inv.Link(x, std::countr_zero(s));
+        if (sum > pick_score) {
+          pick_score = sum;
+          pick = x;
+        }
+      }
+      chosen |= uint64_t{1} << pick;
+    }
+  }
+  fit.assignment.kind = GpuRequestKind::kWhole;
+  fit.assignment.gpus = chosen;
+  const double packed = 10.0 * static_cast<double>(busy + request.count) / usable;
+  double score = options.pack == PackPolicy::kBinpack ? packed : 10.0 - packed;
+  if (links) {
+    int max_link = 0;
+    for (uint16_t l : inv.links) max_link = l > max_link ? l : max_link;
+    int64_t sum = 0;
+    int pairs = 0;
+    for (uint64_t a = chosen; a != 0; a &= a - 1) {
+      for (uint64_t b = a & (a - 1); b != 0; b &= b - 1) {
+        sum += inv.Link(std::countr_zero(a), std::countr_zero(b));
+        ++pairs;
+      }
+    }
+    const double link = max_link == 0 ? 0.0 : 10.0 * static_cast<double>(sum) / pairs / max_link;
+    score = 0.7 * score + 0.3 * link;
+  }
+  fit.score = Clamp10(score);
+  return fit;
+}
+
+GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptions& options) {
+  const NodeGpuInventory& inv = node.inventory();
+  GpuFit fit;
+  fit.want = request.share_units;
+  int best = -1;
+  int64_t best_free = 0;
+  bool any = false;
+  for (size_t i = 0; i < inv.gpus.size(); ++i) {
+    const GpuUse& use = node.use()[i];
+    if (inv.gpus[i].mode != GpuMode::kShared || inv.gpus[i].share_units <= 0) continue;
+    any = true;
+    if (use.whole || use.instances != 0) continue;
+    const int64_t free = inv.gpus[i].share_units - use.share_used;
+    if (free > fit.have) fit.have = free;
+    if (free < request.share_units) continue;
+    const bool better = best < 0 || (options.pack == PackPolicy::kBinpack ? free < best_free
+                                                                          : free > best_free);
+    if (better) {
+      best = static_cast<int>(i);
+      best_free = free;
+    }
+  }
+  if (!any) {
+    fit.code = FitCode::kNoSharing;
+    return fit;
+  }
+  if (best < 0) {
+    fit.code = FitCode::kGpuMemory;
+    return fit;
+  }
+  fit.assignment.kind = GpuRequestKind::kMemory;
+  fit.assignment.gpus = uint64_t{1} << best;
+  fit.assignment.share_units = request.share_units;
+  const double total = static_cast<double>(inv.gpus[static_cast<size_t>(best)].share_units);
+  const double after = static_cast<double>(best_free - request.share_units);
+  fit.score = Clamp10(options.pack == PackPolicy::kBinpack ? 10.0 * (total - after) / total
+                                                           : 10.0 * after / total);
+  return fit;
+}
+
+GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions& options) {
+  const NodeGpuInventory& inv = node.inventory();
+  const GpuModel* model = inv.model;
+  GpuFit fit;
+  fit.want = request.count;
+  if (request.kind == GpuRequestKind::kFraction) {
+    if (model == nullptr || !model->mig_capable()) {
+      fit.code = inv.gpus.empty() ? FitCode::kNoGpus : FitCode::kNotMig;
+      return fit;
+    }
+    fit.profile = model->ProfileForFraction(request.fraction_milli);
+    if (fit.profile < 0) {
+      fit.code = FitCode::kNoFraction;
+      return fit;
+    }
+    fit.profile_name = model->profiles[static_cast<size_t>(fit.profile)].name;
+  } else {
+    fit.profile_name = request.profile;
+    if (model != nullptr) fit.profile = model->FindProfile(request.profile);
+  }
+  // A device that already exists first: nothing has to be created.
+  const int64_t total = node.StaticMigTotal(fit.profile_name);
+  const int64_t used = node.StaticMigUsed(fit.profile_name);
+  if (total - used >= request.count) {
+    fit.assignment.kind = GpuRequestKind::kMig;
+    fit.assignment.static_profile = fit.profile_name;
+    fit.assignment.count = request.count;
+    fit.score = Clamp10(10.0 * static_cast<double>(used + request.count) / total);
+    return fit;
+  }
+  const int dynamic = inv.CountMode(GpuMode::kMigDynamic);
+  if (dynamic == 0) {
+    fit.have = total - used;
+    fit.code = total > 0 ? FitCode::kStaticMig
+                         : (inv.gpus.empty() && inv.static_mig.empty() ? FitCode::kNoGpus
+                                                                       : FitCode::kNotMig);
+    return fit;
+  }
+  if (fit.profile < 0) {
+    fit.code = FitCode::kUnknownProfile;
+    return fit;
+  }
+  if (request.count > 1) {
+    fit.code = FitCode::kMigCount;
+    return fit;
+  }
+  const size_t p = static_cast<size_t>(fit.profile);
+  const MigProfile& profile = model->profiles[p];
+  const MigGeometry& geometry = model->geometry;
+  int best_gpu = -1;
+  int best_k = -1;
+  uint64_t best_loss = 0;
+  int best_used = 0;
+  int best_dead = 0;
+  bool under_max = false;
+  for (size_t i = 0; i < inv.gpus.size(); ++i) {
+    if (inv.gpus[i].mode != GpuMode::kMigDynamic) continue;
+    const GpuUse& use = node.use()[i];
+    if (use.whole || use.sharers != 0) continue;
+    if (geometry.largest[use.mask] > fit.have) fit.have = geometry.largest[use.mask];
+    if (use.count[p] >= profile.max_instances || use.instances >= model->max_instances ||
+        (profile.media_extensions && use.media > 0)) {
+      continue;
+    }
+    under_max = true;
+    uint8_t free = geometry.free_starts[use.mask][p];
+    const int used_slices = std::popcount(use.mask);
+    for (; free != 0; free = static_cast<uint8_t>(free & (free - 1))) {
+      const int k = std::countr_zero(free);
+      if (options.mig == MigPolicy::kFirstFit) {
+        best_gpu = static_cast<int>(i);
+        best_k = k;
+        break;
+      }
+      const uint8_t after = static_cast<uint8_t>(use.mask | geometry.span[p][static_cast<size_t>(k)]);
+      const uint64_t loss = geometry.headroom[use.mask] - geometry.headroom[after];
+      const int dead = geometry.dead[after];
+      if (best_gpu < 0 || dead < best_dead || (dead == best_dead && loss < best_loss) ||
+          (dead == best_dead && loss == best_loss && used_slices > best_used)) {
+        best_dead = dead;
+        best_gpu = static_cast<int>(i);
+        best_k = k;
+        best_loss = loss;
+        best_used = used_slices;
+      }
+    }
+    if (options.mig == MigPolicy::kFirstFit && best_gpu >= 0) break;
+  }
+  if (best_gpu < 0) {
+    fit.code = under_max ? FitCode::kMigPlacement : FitCode::kMigInstances;
+    return fit;
+  }
+  const GpuUse& use = node.use()[static_cast<size_t>(best_gpu)];
+  const uint8_t after =
+      static_cast<uint8_t>(use.mask | geometry.span[p][static_cast<size_t>(best_k)]);
+  fit.assignment.kind = GpuRequestKind::kMig;
+  fit.assignment.gpus = uint64_t{1} << best_gpu;
+  fit.assignment.profile = fit.profile;
+  fit.assignment.start = profile.starts[static_cast<size_t>(best_k)];
+  fit.score = Clamp10(5.0 * std::popcount(after) / model->memory_slices +
+                      5.0 * (1.0 - Fragmentation(*model, after)));
+  return fit;
+}
+
+}  // namespace
+
+std::string_view FitCodeName(FitCode code) {
+  switch (code) {
+    case FitCode::kFits: return "fits";
+    case FitCode::kWrongModel: return "wrong_model";
+    case FitCode::kNoGpus: return "no_gpus";
+    case FitCode::kWholeGpus: return "whole_gpus";
+    case FitCode::kNoSharing: return "no_sharing";
+    case FitCode::kGpuMemory: return "gpu_memory";
+    case FitCode::kNotMig: return "not_mig";
+    case FitCode::kUnknownProfile: return "unknown_profile";
+    case FitCode::kNoFraction: return "no_fraction";
+    case FitCode::kMigInstances: return "mig_instances";
+    case FitCode::kMigPlacement: return "mig_placement";
+    case FitCode::kStaticMig: return "static_mig";
+    case FitCode::kMigCount: return "mig_count";
+  }
+  return "fits";
+}
+
+GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request,
+                     const FitOptions& options) {
+  if (!ModelMatches(node.inventory(), request)) {
+    GpuFit fit;
+    fit.code = FitCode::kWrongModel;
+    return fit;
+  }
+  switch (request.kind) {
+    case GpuRequestKind::kNone: return GpuFit{};
+    case GpuRequestKind::kWhole: return FitWhole(node, request, options);
+    case GpuRequestKind::kMemory: return FitMemory(node, request, options);
+    case GpuRequestKind::kMig:
+    case GpuRequestKind::kFraction: return FitMig(node, request, options);
+  }
+  return GpuFit{};
+}
+
+}  // namespace quotient::gpu

@@ -1,0 +1,84 @@
+// Device-level fit, placement and score of one pod's GPU request on one node.
+//
+//  - Whole GPUs: idle exclusive or shared GPUs; the lowest indices, or for N > 1 when the
+//    interconnect is known the best-connected set (greedy: the best pair, then the GPU
+//    adding the most link score).
+//  - GPU memory shares: ONE GPU must hold the whole request; best fit (the GPU with the
+//    least free memory that holds it), or the most free memory under kSpread.
+//  - MIG (an explicit nvidia.com/mig-<profile>, or a fraction mapped through the node
+//    model's fraction table): a free static device of that profile first; else, on
+//    mig-dynamic GPUs, a legal free placement. Under kKeepLargest the placement chosen
+//    leaves the fewest dead slices (free slices no profile can use, MigGeometry::dead),
+//    then loses the least headroom, comparing per profile, largest profile first, how
+//    many of its placements stay free (MigGeometry::headroom); ties go to the fuller GPU,
+//    then the lower GPU index and start. kFirstFit (lowest GPU, lowest start) exists to
+//    measure against (mig_churn.h; docs/gpu.md, "Fragmentation").
+//  - Score 0..10 (docs/gpu.md, "Score"): whole GPUs: binpack = 10 x GPUs in use after /
+//    usable GPUs (spread: 10 minus that), blended 70/30 with the chosen set's mean link
+//    score relative to the node's best link when N > 1 and links are known; memory:
+//    10 x the chosen GPU's used share after / its share (spread: free after / share);
+//    static MIG: 10 x devices used after / devices; dynamic MIG: 5 x slices used after /
+//    slices + 5 x (1 - fragmentation after) of the chosen GPU.
+//
+// Decisions carry a code and the numbers of the reason; FormatGpuFit turns them into
+// text such as "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)".
+//
+// Thread safety: pure functions over a NodeGpus the caller keeps stable meanwhile.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gpu/gpu_request.h"
+#include "gpu/node_gpus.h"
+
+namespace quotient::gpu {
+
+enum class PackPolicy { kBinpack, kSpread };
+enum class MigPolicy { kKeepLargest, kFirstFit };
+
+struct FitOptions {
+  PackPolicy pack = PackPolicy::kBinpack;
+  MigPolicy mig = MigPolicy::kKeepLargest;
+};
+
+enum class FitCode {
+  kFits,
+  kWrongModel,       // the pod asks for another GPU model
+  kNoGpus,           // the node has no GPU of the requested kind at all
+  kWholeGpus,        // fewer idle GPUs than asked
+  kNoSharing,        // no GPU of the node shares memory
+  kGpuMemory,        // no single GPU has the memory free
+  kNotMig,           // the node's GPUs cannot be partitioned (or its model is unknown)
+  kUnknownProfile,   // the node's model has no such MIG profile
+  kNoFraction,       // the node's model has no profile for that fraction
+  kMigInstances,     // every GPU already holds the profile's (or the model's) maximum
+  kMigPlacement,     // no legal placement is free
+  kStaticMig,        // every static device of the profile is taken, and no dynamic GPU
+  kMigCount,         // more than one dynamic MIG instance in one pod
+};
+inline constexpr int kFitCodeCount = 13;
+std::string_view FitCodeName(FitCode code);
+
+struct GpuFit {
+  FitCode code = FitCode::kFits;
+  GpuAssignment assignment;  // when it fits
+  int score = 0;             // 0..10 when it fits
+  int64_t want = 0;          // GPUs, memory units or instances asked
+  int64_t have = 0;          // what the best candidate offered (free GPUs, largest free
+                             // memory, largest placeable slices, free devices)
+  int profile = -1;          // MIG: the profile index on the node's model
+  std::string profile_name;  // MIG: the profile served
+  bool fits() const { return code == FitCode::kFits; }
+};
+
+// A request of kind kNone with no model fits every node with score 0.
+GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request,
+                     const FitOptions& options);
+
+// "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)". Empty when it fits.
+std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const NodeGpus& node,
+                         std::string_view node_name);
+
+}  // namespace quotient::gpu

@@ -1,0 +1,171 @@
+// Whole GPUs, GPU memory shares, static MIG devices and model selection.
+#include "gpu/placement.h"
+
+#include <gtest/gtest.h>
+
+#include "gpu/gpu_test_util.h"
+
+namespace quotient::gpu {
+namespace {
+
+using testing::ExclusiveNode;
+using testing::Request;
+using testing::Resources;
+using testing::SharedNode;
+
+GpuRequest Whole(int64_t n) { return Request(Resources({{"nvidia.com/gpu", n}})); }
+GpuRequest Memory(int64_t gib) { return Request(Resources({{"aliyun.com/gpu-mem", gib}})); }
+
+GpuAssignment Share(int gpu, int64_t units) {
+  GpuAssignment a;
+  a.kind = GpuRequestKind::kMemory;
+  a.gpus = uint64_t{1} << gpu;
+  a.share_units = units;
+  return a;
+}
+
+GpuAssignment WholeSet(uint64_t gpus) {
+  GpuAssignment a;
+  a.kind = GpuRequestKind::kWhole;
+  a.gpus = gpus;
+  return a;
+}
+
+TEST(PlacementTest, TwoGpusWith4GiFreeEachCannotTake8Gi) {
+  NodeGpus node = SharedNode(2, 8);
+  node.Assign("a", Share(0, 4));
+  node.Assign("b", Share(1, 4));
+  const GpuFit fit = FitGpuRequest(node, Memory(8), FitOptions{});
+  EXPECT_EQ(fit.code, FitCode::kGpuMemory);
+  EXPECT_EQ(FormatGpuFit(fit, Memory(8), node, "n1"),
+            "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)");
+  EXPECT_TRUE(FitGpuRequest(node, Memory(4), FitOptions{}).fits());
+}
+
+TEST(PlacementTest, MemorySharesGoToTheTightestGpuThatHoldsThem) {
+  NodeGpus node = SharedNode(3, 16);
+  node.Assign("a", Share(0, 10));  // 6 free
+  node.Assign("b", Share(1, 13));  // 3 free
+  struct Case {
+    const char* name;
+    int64_t gib;
+    PackPolicy pack;
+    int gpu;
+    int score;
+  };
+  const Case cases[] = {
+      {"binpack takes the GPU with 3Gi free for 3Gi", 3, PackPolicy::kBinpack, 1, 10},
+      {"binpack takes the GPU with 6Gi free for 4Gi", 4, PackPolicy::kBinpack, 0, 9},
+      {"spread takes the idle GPU", 3, PackPolicy::kSpread, 2, 8},
+      {"a request of a whole GPU's memory takes the idle GPU", 16, PackPolicy::kBinpack, 2, 10},
+  };
+  for (const Case& c : cases) {
+    const GpuFit fit = FitGpuRequest(node, Memory(c.gib), FitOptions{.pack = c.pack});
+    ASSERT_TRUE(fit.fits()) << c.name;
+    EXPECT_EQ(fit.assignment.gpu(), c.gpu) << c.name;
+    EXPECT_EQ(fit.score, c.score) << c.name;
+  }
+}
+
+TEST(PlacementTest, ANodeWithoutGpushareSharesNoMemory) {
+  const NodeGpus node = ExclusiveNode(2);
+  const GpuFit fit = FitGpuRequest(node, Memory(4), FitOptions{});
+  EXPECT_EQ(fit.code, FitCode::kNoSharing);
+  EXPECT_EQ(FormatGpuFit(fit, Memory(4), node, "n1"),
+            "gpu: node n1 shares no GPU memory (no aliyun.com/gpu-mem)");
+}
+
+TEST(PlacementTest, WholeGpusAreIdleGpusAndScoreByPacking) {
+  NodeGpus node = ExclusiveNode(4);
+  node.Assign("a", WholeSet(0b0101));
+  GpuFit fit = FitGpuRequest(node, Whole(2), FitOptions{});
+  ASSERT_TRUE(fit.fits());
+  EXPECT_EQ(fit.assignment.gpus, 0b1010u);
+  EXPECT_EQ(fit.score, 10);
+  EXPECT_EQ(FitGpuRequest(node, Whole(1), FitOptions{.pack = PackPolicy::kSpread}).score, 3);
+
+  fit = FitGpuRequest(node, Whole(3), FitOptions{});
+  EXPECT_EQ(fit.code, FitCode::kWholeGpus);
+  EXPECT_EQ(FormatGpuFit(fit, Whole(3), node, "n1"),
+            "gpu: node n1 has 2 idle GPUs, the pod asks for 3");
+}
+
+TEST(PlacementTest, AGpuHoldingAMemoryShareIsNotIdle) {
+  NodeGpus node = SharedNode(2, 16);
+  node.Assign("a", Share(0, 1));
+  GpuFit fit = FitGpuRequest(node, Whole(1), FitOptions{});
+  ASSERT_TRUE(fit.fits());
+  EXPECT_EQ(fit.assignment.gpu(), 1);
+  node.Assign("b", fit.assignment);
+  EXPECT_EQ(FitGpuRequest(node, Memory(1), FitOptions{}).assignment.gpu(), 0);
+  EXPECT_EQ(FitGpuRequest(node, Whole(1), FitOptions{}).code, FitCode::kWholeGpus);
+}
+
+TEST(PlacementTest, SeveralGpusPreferTheBestConnectedSet) {
+  // 0-2 and 1-3 are NVLink pairs; everything else crosses the CPU.
+  const StringPairs links = {
+      {"quotient.io/gpu-links", "0-1=SYS,0-2=NV2,0-3=SYS,1-2=SYS,1-3=NV4,2-3=SYS"}};
+  NodeGpus node = ExclusiveNode(4, "", links);
+  GpuFit fit = FitGpuRequest(node, Whole(2), FitOptions{});
+  ASSERT_TRUE(fit.fits());
+  EXPECT_EQ(fit.assignment.gpus, 0b1010u);  // the NV4 pair
+  EXPECT_EQ(fit.score, 7);                   // 0.7 x 5 (half the GPUs) + 0.3 x 10
+  node.Assign("a", fit.assignment);
+  fit = FitGpuRequest(node, Whole(2), FitOptions{});
+  EXPECT_EQ(fit.assignment.gpus, 0b0101u);
+  EXPECT_EQ(fit.score, 9);  // 0.7 x 10 + 0.3 x 10 x 200/400 = 8.5
+}
+
+TEST(PlacementTest, APodAskingForAModelFitsOnlyThatModel) {
+  const GpuRequest t4 = Request(Resources({{"nvidia.com/gpu", 2}}),
+                                {{"quotient.io/gpu-model", "T4"}});
+  EXPECT_TRUE(FitGpuRequest(ExclusiveNode(2, "T4"), t4, FitOptions{}).fits());
+  EXPECT_TRUE(FitGpuRequest(ExclusiveNode(2, "Tesla-T4"), t4, FitOptions{}).fits());
+  const NodeGpus v100 = ExclusiveNode(2, "V100");
+  const GpuFit fit = FitGpuRequest(v100, t4, FitOptions{});
+  EXPECT_EQ(fit.code, FitCode::kWrongModel);
+  EXPECT_EQ(FormatGpuFit(fit, t4, v100, "v1"), "gpu: node v1 has V100-16GB GPUs, the pod asks for T4");
+  const NodeGpus cpu = NodeGpus(testing::Inventory({}, Resources({{"cpu", 8000}})));
+  EXPECT_EQ(FormatGpuFit(FitGpuRequest(cpu, t4, FitOptions{}), t4, cpu, "c1"),
+            "gpu: node c1 has no GPUs, the pod asks for T4");
+  // A model no catalog knows still matches by its label.
+  const GpuRequest rtx = Request(Resources({{"nvidia.com/gpu", 1}}),
+                                 {{"quotient.io/gpu-model", "rtx-4090"}});
+  EXPECT_TRUE(FitGpuRequest(ExclusiveNode(1, "RTX-4090"), rtx, FitOptions{}).fits());
+}
+
+TEST(PlacementTest, StaticMigDevicesAreCountedPerProfile) {
+  NodeGpus node(testing::Inventory({{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}},
+                                   Resources({{"nvidia.com/mig-3g.20gb", 2}})));
+  const GpuRequest half = testing::Fraction("0.5");
+  for (int i = 0; i < 2; ++i) {
+    const GpuFit fit = FitGpuRequest(node, half, FitOptions{});
+    ASSERT_TRUE(fit.fits());
+    EXPECT_EQ(fit.assignment.static_profile, "3g.20gb");
+    EXPECT_EQ(fit.score, 5 * (i + 1));
+    node.Assign("pod-" + std::to_string(i), fit.assignment);
+  }
+  const GpuFit fit = FitGpuRequest(node, half, FitOptions{});
+  EXPECT_EQ(fit.code, FitCode::kStaticMig);
+  EXPECT_EQ(FormatGpuFit(fit, half, node, "n1"),
+            "gpu: node n1 has 0 of 2 nvidia.com/mig-3g.20gb free, the pod asks for 1");
+  node.Release("pod-0");
+  EXPECT_TRUE(FitGpuRequest(node, half, FitOptions{}).fits());
+}
+
+TEST(PlacementTest, AFractionNeedsAPartitionableModel) {
+  const NodeGpus t4 = ExclusiveNode(1, "T4");
+  const GpuFit fit = FitGpuRequest(t4, testing::Fraction("0.5"), FitOptions{});
+  EXPECT_EQ(fit.code, FitCode::kNotMig);
+  EXPECT_EQ(FormatGpuFit(fit, testing::Fraction("0.5"), t4, "t1"),
+            "gpu: node t1 has no 0.5 GPU MIG device and no GPU to partition (T4)");
+}
+
+TEST(PlacementTest, APodWithoutGpusFitsEverywhereWithScoreZero) {
+  const GpuFit fit = FitGpuRequest(ExclusiveNode(1), GpuRequest{}, FitOptions{});
+  EXPECT_TRUE(fit.fits());
+  EXPECT_EQ(fit.score, 0);
+}
+
+}  // namespace
+}  // namespace quotient::gpu
