@@ -1,0 +1,82 @@
+#include "config/gpu_catalog_yaml.h"
+
+#include <gtest/gtest.h>
+
+namespace quotient::config {
+namespace {
+
+bool Load(std::string_view text, gpu::MigCatalog* out, ConfigErrors* errors) {
+  return LoadGpuCatalog(text, "gpus.yaml", gpu::BuiltinMigCatalog(), out, errors);
+}
+
+TEST(GpuCatalogYamlTest, AnOverrideChangesOnlyTheFieldsItGives) {
+  gpu::MigCatalog catalog;
+  ConfigErrors errors;
+  ASSERT_TRUE(Load(R"(models:
+- key: A100-40GB
+  fractions: {"1.0": 7g.40gb, "0.5": 4g.20gb}
+)", &catalog, &errors)) << FormatErrors(errors);
+  const gpu::GpuModel& a100 = *catalog.Find("NVIDIA-A100-SXM4-40GB");
+  EXPECT_EQ(a100.profiles.size(), 7u);
+  EXPECT_EQ(a100.profiles[static_cast<size_t>(a100.ProfileForFraction(500))].name, "4g.20gb");
+  EXPECT_EQ(a100.ProfileForFraction(250), -1);
+  EXPECT_EQ(catalog.models().size(), gpu::BuiltinMigCatalog().models().size());
+}
+
+TEST(GpuCatalogYamlTest, ANewModelIsAddedWithItsGeometry) {
+  gpu::MigCatalog catalog;
+  ConfigErrors errors;
+  ASSERT_TRUE(Load(R"(models:
+- key: H20-96GB
+  aliases: [NVIDIA H20]
+  memoryMiB: 98304
+  computeSlices: 7
+  memorySlices: 8
+  maxInstances: 7
+  profiles:
+  - {name: 3g.48gb, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 4]}
+  - {name: 7g.96gb, computeSlices: 7, memorySlices: 8, maxInstances: 1, starts: [0], evidence: observed}
+  fractions: {"1.0": 7g.96gb, "0.5": 3g.48gb}
+)", &catalog, &errors)) << FormatErrors(errors);
+  const gpu::GpuModel* h20 = catalog.Find("NVIDIA-H20");
+  ASSERT_NE(h20, nullptr);
+  EXPECT_EQ(h20->profiles[0].name, "7g.96gb");  // normalized: largest first
+  EXPECT_EQ(h20->geometry.largest[0x0F], 4);
+  EXPECT_FALSE(h20->placements_verified);
+  EXPECT_EQ(h20->source, "gpus.yaml");
+}
+
+TEST(GpuCatalogYamlTest, EveryProblemIsReportedWithItsLineAndNothingIsApplied) {
+  gpu::MigCatalog catalog = gpu::BuiltinMigCatalog();
+  const gpu::GpuModel* before = catalog.Find("A100-40GB");
+  ConfigErrors errors;
+  EXPECT_FALSE(Load(R"(models:
+- key: A100-40GB
+  fractions: {"0.5": 4g.20gb}
+- key: X1
+  computeSlices: 7
+  memorySlices: 8
+  maxInstances: 7
+  profiles:
+  - {name: 3g, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 6]}
+  - {name: 1g, computeSlices: 1, memorySlices: 1, maxInstances: 7, starts: [9], colour: red}
+  fractions: {"2": 3g}
+)", &catalog, &errors));
+  std::vector<std::string> text;
+  for (const ConfigError& e : errors) text.push_back(e.ToString());
+  const std::vector<std::string> want = {
+      "gpus.yaml:10: models[1].profiles[1].colour: unknown field (known fields: name, "
+      "computeSlices, memorySlices, maxInstances, starts, memoryMiB, evidence)",
+      "gpus.yaml:10: models[1].profiles[1].starts: start \"9\" is not a memory slice 0..7",
+      "gpus.yaml:11: models[1].fractions.2: not a fraction in (0, 1]",
+      "gpus.yaml:4: models[1]: X1: profile 3g: start 6 + size 4 > 8 slices",
+      "gpus.yaml:4: models[1]: X1: profile 1g: no placements",  // its only start was bad
+  };
+  EXPECT_EQ(text, want);
+  EXPECT_EQ(catalog.Find("A100-40GB"), before);
+  EXPECT_EQ(before->ProfileForFraction(500), before->FindProfile("3g.20gb"));
+  EXPECT_EQ(catalog.Find("X1"), nullptr);
+}
+
+}  // namespace
+}  // namespace quotient::config
