@@ -27,6 +27,9 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kBound: return "bound";
     case DecisionReason::kBindRefused: return "api_refused";
     case DecisionReason::kApiUnavailable: return "api_unavailable";
+    case DecisionReason::kQuotaMin: return "quota_min";
+    case DecisionReason::kPreemptPassed: return "preempt_passed";
+    case DecisionReason::kPreemptQuotaFiltered: return "preempt_quota_filtered";
   }
   return "unknown";
 }

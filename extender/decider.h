@@ -41,8 +41,11 @@ enum class DecisionReason {
   kBound,               // the API server accepted the Binding
   kBindRefused,         // the API server refused the Binding (4xx)
   kApiUnavailable,      // the API server could not be reached or failed (5xx)
+  kQuotaMin,            // a non-preemptible pod would take a quota on its path past its min
+  kPreemptPassed,       // preempt: every node and victim the scheduler proposed keeps the rules
+  kPreemptQuotaFiltered,  // preempt: victims or nodes dropped by the quota rules
 };
-inline constexpr int kDecisionReasonCount = 14;
+inline constexpr int kDecisionReasonCount = 17;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {

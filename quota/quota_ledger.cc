@@ -27,13 +27,14 @@ AdmitDecision QuotaLedger::Admit(QuotaUsage& usage, const PodDemand& pod, bool r
     return decision;
   }
   entry->amounts = tree.ToSparse(pod.requests);
+  const ChargeBound bound = pod.preemptible ? ChargeBound::kMax : ChargeBound::kMin;
   if (!reserve) {
-    if (!usage.WouldAdmit(decision.leaf, entry->amounts, &decision.refusal)) {
+    if (!usage.WouldAdmit(decision.leaf, entry->amounts, &decision.refusal, bound)) {
       decision.code = AdmitCode::kRejectedMax;
     }
     return decision;
   }
-  if (!usage.TryCharge(decision.leaf, entry->amounts, &decision.refusal)) {
+  if (!usage.TryCharge(decision.leaf, entry->amounts, &decision.refusal, bound)) {
     decision.code = AdmitCode::kRejectedMax;
   }
   return decision;

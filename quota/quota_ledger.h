@@ -43,13 +43,22 @@ struct PodDemand {
   std::string uid;
   std::string ns;
   ResourceList requests;  // effective requests, including "pods": 1
+  // False for a pod that may never be evicted (docs/quota.md, "Non-preemptible pods"):
+  // it is admitted only within its quota's guarantee. For every level Q on its path and
+  // every resource r it requests that the tree guarantees (QuotaTree::guaranteed),
+  // charged(Q,r) + request(r) <= min(Q,r); plus the max checks of every pod. Checked in
+  // the same lock-free charge as max (ChargeBound::kMin in quota_usage.h), so concurrent
+  // admissions never take non-preemptible pods past a min. Bind() of a pod found running
+  // charges it without either check, as for any pod.
+  bool preemptible = true;
 };
 
 enum class AdmitCode {
   kAdmitted,          // reserved now
   kAlreadyHeld,       // this UID already holds a reservation or is bound (idempotent)
   kUnquoted,          // namespace on no leaf; allowed by policy (tracked, not charged)
-  kRejectedMax,       // some level would exceed its max (see refusal)
+  kRejectedMax,       // some level would exceed its max, or, for a non-preemptible pod,
+                      // its min (refusal.crossed says which)
   kRejectedUnquoted,  // namespace on no leaf; denied by policy
 };
 
@@ -57,6 +66,9 @@ struct AdmitDecision {
   AdmitCode code = AdmitCode::kAdmitted;
   QuotaId leaf = kNoQuota;
   ChargeRefusal refusal;  // kRejectedMax only
+  bool refused_by_min() const {
+    return code == AdmitCode::kRejectedMax && refusal.crossed == ChargeBound::kMin;
+  }
   bool admitted() const {
     return code == AdmitCode::kAdmitted || code == AdmitCode::kAlreadyHeld ||
            code == AdmitCode::kUnquoted;
@@ -77,7 +89,8 @@ class QuotaLedger {
   QuotaLedger(const QuotaLedger&) = delete;
   QuotaLedger& operator=(const QuotaLedger&) = delete;
 
-  // Admits and reserves quota for a pod until `expiry` (unless it is bound before).
+  // Admits and reserves quota for a pod until `expiry` (unless it is bound before): max
+  // checks, and min checks if !pod.preemptible (see PodDemand).
   // A pod that already holds a reservation gets kAlreadyHeld and its expiry extended
   // to `expiry` (the scheduler retrying a pod keeps its place).
   AdmitDecision Reserve(const PodDemand& pod, TimePoint expiry);

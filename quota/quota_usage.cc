@@ -1,5 +1,7 @@
 #include "quota/quota_usage.h"
 
+#include <algorithm>
+
 namespace quotient::quota {
 namespace {
 
@@ -16,32 +18,45 @@ QuotaUsage::QuotaUsage(std::shared_ptr<const QuotaTree> tree)
       charged_(Zeroed(tree_->size() * tree_->resource_count())),
       used_(Zeroed(tree_->size() * tree_->resource_count())) {}
 
-bool QuotaUsage::TryCharge(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal) {
-  // Walk leaf -> root; `done_level`/`done_index` track what to roll back on refusal.
+int64_t QuotaUsage::Limit(QuotaId q, int32_t r, ChargeBound bound) const {
+  const int64_t max = tree_->Max(q, r);
+  if (bound == ChargeBound::kMin && tree_->guaranteed(r)) return std::min(max, tree_->Min(q, r));
+  return max;
+}
+
+void QuotaUsage::Refuse(QuotaId q, int32_t r, int64_t charged, int64_t amount,
+                        ChargeRefusal* refusal) const {
+  if (refusal == nullptr) return;
+  const int64_t used = Used(q, r);
+  const int64_t max = tree_->Max(q, r);
+  const bool over_max = max != kUnlimited && charged + amount > max;
+  const ChargeBound crossed = over_max ? ChargeBound::kMax : ChargeBound::kMin;
+  *refusal = {q, r, used, charged - used, amount, max, crossed, tree_->Min(q, r)};
+}
+
+bool QuotaUsage::TryCharge(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal,
+                           ChargeBound bound) {
+  // Walk leaf -> root; on refusal roll back this level's earlier resources and every
+  // level below.
   for (QuotaId q = leaf; q != kNoQuota; q = tree_->parent(q)) {
     for (size_t i = 0; i < amounts.size(); ++i) {
       const auto [r, amount] = amounts[i];
-      const size_t slot = tree_->Slot(q, r);
-      const int64_t max = tree_->Max(q, r);
-      std::atomic<int64_t>& counter = charged_[slot];
-      if (max == kUnlimited) {
+      const int64_t limit = Limit(q, r, bound);
+      std::atomic<int64_t>& counter = charged_[tree_->Slot(q, r)];
+      if (limit == kUnlimited) {
         counter.fetch_add(amount, std::memory_order_relaxed);
         continue;
       }
       int64_t current = counter.load(std::memory_order_relaxed);
       bool charged = false;
-      while (current + amount <= max) {
+      while (current + amount <= limit) {
         if (counter.compare_exchange_weak(current, current + amount, std::memory_order_relaxed)) {
           charged = true;
           break;
         }
       }
       if (charged) continue;
-      if (refusal != nullptr) {
-        const int64_t used = used_[slot].load(std::memory_order_relaxed);
-        *refusal = {q, r, used, current - used, amount, max};
-      }
-      // Roll back this level's earlier resources, then every level below.
+      Refuse(q, r, current, amount, refusal);
       for (size_t j = 0; j < i; ++j) {
         charged_[tree_->Slot(q, amounts[j].resource)].fetch_sub(amounts[j].amount,
                                                                 std::memory_order_relaxed);
@@ -57,17 +72,14 @@ bool QuotaUsage::TryCharge(QuotaId leaf, const SparseAmounts& amounts, ChargeRef
   return true;
 }
 
-bool QuotaUsage::WouldAdmit(QuotaId leaf, const SparseAmounts& amounts,
-                            ChargeRefusal* refusal) const {
+bool QuotaUsage::WouldAdmit(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal,
+                            ChargeBound bound) const {
   for (QuotaId q = leaf; q != kNoQuota; q = tree_->parent(q)) {
     for (const auto& [r, amount] : amounts) {
-      const int64_t max = tree_->Max(q, r);
+      const int64_t limit = Limit(q, r, bound);
       const int64_t charged = Charged(q, r);
-      if (max == kUnlimited || charged + amount <= max) continue;
-      if (refusal != nullptr) {
-        const int64_t used = Used(q, r);
-        *refusal = {q, r, used, charged - used, amount, max};
-      }
+      if (limit == kUnlimited || charged + amount <= limit) continue;
+      Refuse(q, r, charged, amount, refusal);
       return false;
     }
   }

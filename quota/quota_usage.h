@@ -17,6 +17,13 @@
 //   rolling back (it saw the other's transient increment): conservative, never unsafe.
 //   ForceCharge adds without checking: pods already running must be counted even when
 //   a lowered max no longer admits them (which then blocks new admissions).
+//   A charge under ChargeBound::kMin (a non-preemptible pod) uses the same walk with a
+//   lower bound per (level, resource): min(max, min) for the resources the tree
+//   guarantees (QuotaTree::guaranteed), max for the others. The bound is checked in the
+//   same compare-and-swap that adds the amount, so the argument above holds unchanged:
+//   every kMin increment was validated against the value it replaced, hence the charges
+//   of non-preemptible pods, which are part of that value, never sum past min at any
+//   level, however many kMin and kMax charges race (ForceCharge aside).
 // Readers: any thread, never block: relaxed loads of single counters. A reader may see
 //   an in-flight charge at one level and not yet at its parent.
 // Memory order: every counter operation is relaxed; the invariant needs only each
@@ -32,14 +39,24 @@
 
 namespace quotient::quota {
 
-// Why TryCharge refused: the first level and resource that would exceed its max.
+// What a charge must stay within at every level of its path (and, in a refusal, which
+// of the two it would have crossed).
+enum class ChargeBound {
+  kMax,  // max per (level, resource): every pod
+  kMin,  // also min for guaranteed resources: non-preemptible pods (docs/quota.md)
+};
+
+// Why TryCharge refused: the first level and resource that would cross its bound
+// (walking leaf -> root, resources in table order).
 struct ChargeRefusal {
   QuotaId quota = kNoQuota;
   int32_t resource = -1;
   int64_t used = 0;      // bound pods
   int64_t reserved = 0;  // admitted, not yet seen bound
   int64_t request = 0;
-  int64_t max = 0;
+  int64_t max = 0;  // the level's max (kUnlimited if none)
+  ChargeBound crossed = ChargeBound::kMax;
+  int64_t min = 0;  // the level's min (the bound crossed when crossed == kMin)
 };
 
 class QuotaUsage {
@@ -51,12 +68,15 @@ class QuotaUsage {
   const QuotaTree& tree() const { return *tree_; }
   const std::shared_ptr<const QuotaTree>& tree_ptr() const { return tree_; }
 
-  // Charges `amounts` at `leaf` and every ancestor if every level stays within max.
-  // All or nothing. On refusal fills *refusal (if not null) and changes nothing
-  // (after rollback).
-  bool TryCharge(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal);
+  // Charges `amounts` at `leaf` and every ancestor if every level stays within `bound`
+  // (max; with kMin also min for guaranteed resources). All or nothing. On refusal
+  // fills *refusal (if not null) and changes nothing (after rollback). A level that
+  // crosses both its max and its min reports the max.
+  bool TryCharge(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal,
+                 ChargeBound bound = ChargeBound::kMax);
   // Whether TryCharge would succeed now, without charging (a read: loads only).
-  bool WouldAdmit(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal) const;
+  bool WouldAdmit(QuotaId leaf, const SparseAmounts& amounts, ChargeRefusal* refusal,
+                  ChargeBound bound = ChargeBound::kMax) const;
   // Charges without checking max.
   void ForceCharge(QuotaId leaf, const SparseAmounts& amounts);
   // Undoes a charge (REQUIRES: it was charged before).
@@ -73,6 +93,9 @@ class QuotaUsage {
   int64_t Reserved(QuotaId id, int32_t r) const { return Charged(id, r) - Used(id, r); }
 
  private:
+  // The bound a charge under `bound` must stay within at (q, r); kUnlimited if none.
+  int64_t Limit(QuotaId q, int32_t r, ChargeBound bound) const;
+  void Refuse(QuotaId q, int32_t r, int64_t charged, int64_t amount, ChargeRefusal* refusal) const;
   void AddPath(std::atomic<int64_t>* counters, QuotaId leaf, const SparseAmounts& amounts,
                int64_t sign);
 

@@ -25,8 +25,9 @@ std::string Uid(const SimPod& pod) {
   return pod.ns + "/" + pod.name;
 }
 
+// Non-preemptible pods are admitted only within their quota's min, as in the live decider.
 quota::PodDemand Demand(const SimPod& pod) {
-  return {Uid(pod), pod.ns, pod.requests};
+  return {Uid(pod), pod.ns, pod.requests, pod.preemptible};
 }
 
 // kube-scheduler's leastRequestedScore: (capacity - requested) * 100 / capacity, integer.
@@ -175,6 +176,10 @@ bool Simulator::TrySchedule(SimPod* pod, StepReport* report) {
   const std::string why = decision.admitted() ? no_fit : QuotaRefusalText(*tree_, decision.refusal);
   if (decision.leaf == quota::kNoQuota) {  // no guarantee to reclaim, no quota to preempt in
     pod->reason = fmt::format("{}; no preemption: namespace {} has no quota", why, pod->ns);
+    return false;
+  }
+  if (decision.refused_by_min()) {  // PlanReclaim's rule 4b knows only max: do not ask it
+    pod->reason = fmt::format("{}; no preemption: it is beyond its quota's min", why);
     return false;
   }
   std::vector<int64_t> victim_of_id;

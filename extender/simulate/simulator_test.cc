@@ -210,6 +210,24 @@ TEST(SimulatorTest, AHigherPriorityPodPreemptsInsideItsQuotaButNotNonPreemptible
   EXPECT_THAT(p->Pods("a"), ElementsAre("keep-0@n", "urgent-0@n", "batch-1"));
 }
 
+TEST(SimulatorTest, NonPreemptiblePodsRunOnlyWithinTheirQuotasMin) {
+  auto p = Play("nodes:\n- {name: n, capacity: {cpu: 16}}\n" +
+                Quota("min: {cpu: 4}, max: {cpu: 8}", "min: {cpu: 4}, max: {cpu: 8}",
+                      "min: {cpu: 8}, max: {cpu: 16}") +
+                R"(steps:
+- create: {namespace: a, name: db, replicas: 3, requests: {cpu: 2}, preemptible: false}
+- create: {namespace: a, name: web, replicas: 2, requests: {cpu: 2}}
+)");
+  ASSERT_EQ(p->reports[0].waiting.size(), 1u);
+  EXPECT_EQ(p->reports[0].waiting[0].name, "db-2");
+  EXPECT_EQ(p->reports[0].waiting[0].reason,
+            "quota a: cpu used 4 + reserved 0 + request 2 > min 4 (non-preemptible pods may use "
+            "only the guaranteed min); no preemption: it is beyond its quota's min");
+  // Preemptible pods still borrow up to max, and nothing is evicted for anyone.
+  EXPECT_THAT(p->Pods("a"), ElementsAre("db-0@n", "db-1@n", "db-2", "web-0@n", "web-1@n"));
+  EXPECT_THAT(p->reports[1].evicted, IsEmpty());
+}
+
 TEST(SimulatorTest, ExpectStepsCompareOnlyTheNamespacesTheyList) {
   auto p = Play("nodes:\n- {name: n, capacity: {cpu: 4}}\n" + Quota("") + R"(steps:
 - create: {namespace: a, name: web, replicas: 3, requests: {cpu: 2}}

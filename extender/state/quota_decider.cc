@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "extender/decision_text.h"
+#include "extender/preemptible.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::state {
@@ -14,7 +15,9 @@ using quota::AdmitCode;
 
 constexpr int64_t kMaxScore = 10;
 
-quota::PodDemand DemandOf(const PodInfo& pod) { return {pod.uid, pod.ns, pod.requests}; }
+quota::PodDemand DemandOf(const PodInfo& pod) {
+  return {pod.uid, pod.ns, pod.requests, IsPreemptible(pod)};
+}
 
 void FailAll(const ExtenderArgs& args, const std::string& why, FilterAnswer* answer) {
   answer->passed.clear();
