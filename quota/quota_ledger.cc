@@ -57,6 +57,31 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   return decision;
 }
 
+AdmitDecision QuotaLedger::ReserveReclaimed(const PodDemand& pod, TimePoint expiry) {
+  Shard& shard = ShardFor(pod.uid);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
+    if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
+    return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
+  }
+  QuotaUsage& usage = *current_.load(std::memory_order_acquire);
+  AdmitDecision decision;
+  decision.leaf = usage.tree().LeafForNamespace(pod.ns);
+  if (decision.leaf == kNoQuota) {
+    decision.code = AdmitCode::kUnquoted;
+    return decision;
+  }
+  Entry entry;
+  entry.ns = pod.ns;
+  entry.requests = pod.requests;
+  entry.leaf = decision.leaf;
+  entry.amounts = usage.tree().ToSparse(pod.requests);
+  entry.expiry = expiry;
+  usage.ForceCharge(entry.leaf, entry.amounts);
+  shard.pods.emplace(pod.uid, std::move(entry));
+  return decision;
+}
+
 AdmitDecision QuotaLedger::Check(const PodDemand& pod) const {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);

@@ -94,6 +94,12 @@ class QuotaLedger {
   // A pod that already holds a reservation gets kAlreadyHeld and its expiry extended
   // to `expiry` (the scheduler retrying a pod keeps its place).
   AdmitDecision Reserve(const PodDemand& pod, TimePoint expiry);
+  // Reserves quota for a pod that is reclaiming its guarantee, without the max check:
+  // the caller has evicted (or is evicting) pods whose charges make room once they
+  // leave, and until then both are charged (conservative: others see less room, never
+  // more). Idempotent like Reserve (kAlreadyHeld extends the expiry). Unquoted pods get
+  // kUnquoted and no entry.
+  AdmitDecision ReserveReclaimed(const PodDemand& pod, TimePoint expiry);
   // Checks admission without reserving anything.
   AdmitDecision Check(const PodDemand& pod) const;
   // The pod is bound (or found running): its reservation becomes usage, or, if it held

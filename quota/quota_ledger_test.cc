@@ -47,6 +47,25 @@ TEST_F(QuotaLedgerTest, FifthPodOfNamespace1IsRefusedByItsLeafMax) {
   EXPECT_EQ(ledger_.Check(Pod("u5", "namespace1", 5)).code, AdmitCode::kRejectedMax);
 }
 
+TEST_F(QuotaLedgerTest, AReclaimReservationIsChargedBeyondMaxUntilItsVictimsLeave) {
+  for (int i = 0; i < 4; ++i) ledger_.Bind(Pod("a" + std::to_string(i), "namespace1", 5));
+  for (int i = 0; i < 4; ++i) ledger_.Bind(Pod("b" + std::to_string(i), "namespace2", 5));
+  ASSERT_EQ(ledger_.Check(Pod("p", "namespace3", 5)).code, AdmitCode::kRejectedMax);
+  // The victim a3 is evicted; the reclaiming pod holds its room while a3 terminates.
+  AdmitDecision d = ledger_.ReserveReclaimed(Pod("p", "namespace3", 5), now_ + seconds(60));
+  EXPECT_EQ(d.code, AdmitCode::kAdmitted);
+  EXPECT_EQ(Cpu("root"), 45);  // both charged: nobody else can take the room meanwhile
+  EXPECT_EQ(ledger_.Check(Pod("q", "namespace4", 5)).code, AdmitCode::kRejectedMax);
+  ASSERT_TRUE(ledger_.Release("a3"));
+  EXPECT_EQ(Cpu("root"), 40);
+  EXPECT_EQ(ledger_.Check(Pod("r", "namespace1", 5)).code, AdmitCode::kRejectedMax)
+      << "the victim's replacement cannot win the room back";
+  EXPECT_EQ(ledger_.ReserveReclaimed(Pod("p", "namespace3", 5), now_).code,
+            AdmitCode::kAlreadyHeld);
+  EXPECT_EQ(ledger_.ReserveReclaimed(Pod("x", "elsewhere", 5), now_).code, AdmitCode::kUnquoted);
+  EXPECT_FALSE(ledger_.Holds("x"));
+}
+
 TEST_F(QuotaLedgerTest, UnquotedNamespacesFollowThePolicy) {
   EXPECT_EQ(ledger_.Reserve(Pod("s1", "kube-system", 100), now_).code, AdmitCode::kUnquoted);
   EXPECT_EQ(Cpu("root"), 0);
