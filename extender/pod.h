@@ -26,6 +26,8 @@ struct PodInfo {
   bool terminating = false;        // metadata.deletionTimestamp is set
   int32_t priority = 0;            // spec.priority (0 when absent)
   bool preemption_never = false;   // spec.preemptionPolicy == "Never"
+  std::string scheduler_name;      // spec.schedulerName ("" when absent: default-scheduler)
+  bool unschedulable = false;      // status.conditions: PodScheduled False, reason Unschedulable
   StringPairs labels;
   StringPairs annotations;
   // Effective requests as kube-scheduler computes them (pod_requests.h), plus

@@ -77,6 +77,7 @@ bool DecodeSpec(od::value& value, const Path* path, PodInfo* pod, PodResourceSpe
                              error);
     }
     if (KeyIs(key, "nodeName")) return StringField(v, p, &pod->node_name, error);
+    if (KeyIs(key, "schedulerName")) return StringField(v, p, &pod->scheduler_name, error);
     if (KeyIs(key, "priority")) {
       int64_t priority = 0;
       if (!json::ReadInt64(v, p, &priority, error)) return false;
@@ -95,9 +96,30 @@ bool DecodeSpec(od::value& value, const Path* path, PodInfo* pod, PodResourceSpe
   });
 }
 
+// The PodScheduled condition kube-scheduler sets after a failed attempt: status False,
+// reason Unschedulable (a pod the scheduler could place nowhere, preemption included).
+bool DecodeCondition(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
+  std::string type, status, reason;
+  bool ok = ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "type")) return StringField(v, p, &type, error);
+    if (KeyIs(key, "status")) return StringField(v, p, &status, error);
+    if (KeyIs(key, "reason")) return StringField(v, p, &reason, error);
+    return true;
+  });
+  if (ok && type == "PodScheduled") {
+    pod->unschedulable = status == "False" && reason == "Unschedulable";
+  }
+  return ok;
+}
+
 bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     if (KeyIs(key, "phase")) return StringField(v, p, &pod->phase, error);
+    if (KeyIs(key, "conditions")) {
+      return ForEachElement(v, p, error, [&](od::value& element, const Path* ep) {
+        return DecodeCondition(element, ep, pod, error);
+      });
+    }
     return true;
   });
 }

@@ -72,5 +72,28 @@ TEST(PodDecodeTest, RefusesAPodThatIsNotAnObject) {
   EXPECT_EQ(error.failure, DecodeFailure::kWrongType);
 }
 
+TEST(PodDecodeTest, ReadsTheSchedulerNameAndTheUnschedulableCondition) {
+  RequestBody body = RequestBody::Copy(R"({"metadata":{"name":"p","uid":"u1"},
+    "spec":{"schedulerName":"default-scheduler","containers":[]},
+    "status":{"phase":"Pending","conditions":[
+      {"type":"Initialized","status":"True"},
+      {"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/4 nodes"}]}})");
+  PodInfo pod;
+  DecodeError error;
+  ASSERT_TRUE(DecodePodJson(body, &pod, &error)) << error.message;
+  EXPECT_EQ(pod.scheduler_name, "default-scheduler");
+  EXPECT_TRUE(pod.unschedulable);
+}
+
+TEST(PodDecodeTest, APodScheduledConditionThatIsTrueIsNotUnschedulable) {
+  RequestBody body = RequestBody::Copy(R"({"metadata":{"uid":"u1"},"spec":{},
+    "status":{"conditions":[{"type":"PodScheduled","status":"True"}]}})");
+  PodInfo pod;
+  DecodeError error;
+  ASSERT_TRUE(DecodePodJson(body, &pod, &error)) << error.message;
+  EXPECT_FALSE(pod.unschedulable);
+  EXPECT_EQ(pod.scheduler_name, "");
+}
+
 }  // namespace
 }  // namespace quotient::extender

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "extender/preemptible.h"
+
 namespace quotient::extender::state {
 namespace {
 
@@ -13,6 +15,14 @@ void Subtract(quota::ResourceList* total, const quota::ResourceList& amounts) {
 
 }  // namespace
 
+int64_t NodeEntry::FreeFor(std::string_view resource, std::string_view except_uid) const {
+  int64_t free = info.allocatable.Get(resource) - requested.Get(resource);
+  for (const NodeHold& hold : holds) {
+    if (hold.uid != except_uid) free -= hold.requests.Get(resource);
+  }
+  return free;
+}
+
 ClusterState::ClusterState(quota::QuotaLedger* ledger, std::function<Clock::time_point()> now)
     : ledger_(ledger), now_(std::move(now)) {}
 
@@ -22,10 +32,29 @@ NodeEntry& ClusterState::NodeFor(const std::string& name) {
   return it->second;
 }
 
+void ClusterState::CountPreemptible(const PodRecord& record, int delta) {
+  if (!record.preemptible) return;
+  auto& by_priority = preemptible_by_ns_[record.ns];
+  if ((by_priority[record.priority] += delta) <= 0) by_priority.erase(record.priority);
+  if (by_priority.empty()) preemptible_by_ns_.erase(record.ns);
+}
+
+bool ClusterState::HasPreemptiblePodBelow(const std::vector<std::string>& namespaces,
+                                          int32_t priority) const {
+  std::shared_lock lock(mu_);
+  for (const std::string& ns : namespaces) {
+    auto it = preemptible_by_ns_.find(ns);
+    if (it != preemptible_by_ns_.end() && it->second.begin()->first < priority) return true;
+  }
+  return false;
+}
+
 void ClusterState::Hold(const std::string& uid, const PodRecord& record) {
   NodeEntry& node = NodeFor(record.node);
   node.requested.AddAll(record.requests);
   ++node.pods;
+  node.pod_uids.push_back(uid);
+  CountPreemptible(record, +1);
   if (ledger_ != nullptr) ledger_->Bind(quota::PodDemand{uid, record.ns, record.requests});
 }
 
@@ -34,8 +63,10 @@ void ClusterState::Unhold(const std::string& uid, const PodRecord& record) {
   if (it != nodes_.end()) {
     Subtract(&it->second.requested, record.requests);
     --it->second.pods;
-    if (!it->second.known && it->second.pods == 0) nodes_.erase(it);
+    std::erase(it->second.pod_uids, uid);
+    if (!it->second.known && it->second.pods == 0 && it->second.holds.empty()) nodes_.erase(it);
   }
+  CountPreemptible(record, -1);
   if (ledger_ != nullptr) ledger_->Release(uid);
 }
 
@@ -47,12 +78,17 @@ void ClusterState::BeginPodList() {
 
 void ClusterState::UpsertPod(const PodInfo& pod) {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   PodRecord fresh;
   fresh.ns = pod.ns;
   fresh.name = pod.name;
   fresh.node = pod.node_name;
   fresh.requests = pod.requests;
   fresh.priority = pod.priority;
+  fresh.preemption_never = pod.preemption_never;
+  fresh.preemptible = IsPreemptible(pod);
+  fresh.unschedulable = pod.unschedulable;
+  fresh.scheduler_name = pod.scheduler_name;
   fresh.terminal = IsTerminal(pod.phase);
   fresh.terminating = pod.terminating;
   fresh.creation_timestamp = pod.creation_timestamp;
@@ -72,6 +108,10 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
       record.requests == fresh.requests) {
     // The common update (status change, or the watch confirming our binding): the
     // charge stands; only the attributes change.
+    if (record.preemptible != fresh.preemptible) {
+      CountPreemptible(record, -1);
+      CountPreemptible(fresh, +1);
+    }
     record = std::move(fresh);
     return;
   }
@@ -86,6 +126,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
 
 void ClusterState::DeletePod(std::string_view uid) {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   auto it = pods_.find(uid);
   if (it == pods_.end()) {
     if (ledger_ != nullptr) ledger_->Release(uid);  // a pending pod's reservation
@@ -101,6 +142,7 @@ void ClusterState::DeletePod(std::string_view uid) {
 
 void ClusterState::EndPodList() {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   for (auto it = pods_.begin(); it != pods_.end();) {
     PodRecord& record = it->second;
     const bool assumed_during_list = record.assumed && record.assumed_at >= pod_list_start_;
@@ -124,6 +166,7 @@ void ClusterState::BeginNodeList() {
 
 void ClusterState::UpsertNode(NodeInfo node) {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   NodeEntry& entry = NodeFor(node.name);
   entry.info = std::move(node);
   entry.known = true;
@@ -132,6 +175,7 @@ void ClusterState::UpsertNode(NodeInfo node) {
 
 void ClusterState::DeleteNode(std::string_view name) {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return;
   // Pods on a deleted node keep their charge until their own deletion arrives
@@ -145,6 +189,7 @@ void ClusterState::DeleteNode(std::string_view name) {
 
 void ClusterState::EndNodeList() {
   std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     NodeEntry& entry = it->second;
     if (!entry.known || entry.seen == node_generation_) {
@@ -166,6 +211,7 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   auto [it, inserted] = pods_.try_emplace(pod.uid);
   PodRecord& record = it->second;
   if (!inserted && record.holds_node()) return;  // the watch was faster
+  generation_.fetch_add(1, std::memory_order_release);
   record.ns = pod.ns;
   record.name = std::string(name);
   record.node = std::string(node);
@@ -174,6 +220,29 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   record.assumed = true;
   record.assumed_at = now_();
   Hold(pod.uid, record);
+}
+
+void ClusterState::SetHold(std::string_view node, const std::string& uid,
+                           const quota::ResourceList& requests) {
+  std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
+  for (auto& [name, entry] : nodes_) {
+    std::erase_if(entry.holds, [&](const NodeHold& h) { return h.uid == uid; });
+  }
+  NodeFor(std::string(node)).holds.push_back(NodeHold{uid, requests});
+}
+
+void ClusterState::DropHold(std::string_view uid) {
+  std::unique_lock lock(mu_);
+  generation_.fetch_add(1, std::memory_order_release);
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    std::erase_if(it->second.holds, [&](const NodeHold& h) { return h.uid == uid; });
+    if (!it->second.known && it->second.pods == 0 && it->second.holds.empty()) {
+      it = nodes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 bool ClusterState::FindPod(std::string_view uid, PodRecord* out) const {

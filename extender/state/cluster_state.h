@@ -18,8 +18,10 @@
 // that node usage and quota usage change together.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -32,14 +34,26 @@
 
 namespace quotient::extender::state {
 
+// Room on a node held for a pod that is reclaiming its guaranteed quota (Reclaimer):
+// the pod's requests, kept from other pods until it binds or the reclaim ends.
+struct NodeHold {
+  std::string uid;
+  quota::ResourceList requests;
+};
+
 // A node as decisions see it. `known` is false for a node that pods name but whose
 // Node object has not arrived (or was deleted while pods remain on it).
 struct NodeEntry {
   NodeInfo info;
   quota::ResourceList requested;  // sum of requests of the pods holding the node
   int32_t pods = 0;
+  std::vector<std::string> pod_uids;  // the pods holding the node (unordered)
+  std::vector<NodeHold> holds;        // room held for reclaiming pods
   bool known = false;
   uint64_t seen = 0;  // node-list generation that last saw it (relist bookkeeping)
+
+  // allocatable - requested - holds of pods other than `except_uid`, for `resource`.
+  int64_t FreeFor(std::string_view resource, std::string_view except_uid) const;
 };
 
 // What is kept of a pod.
@@ -49,6 +63,10 @@ struct PodRecord {
   std::string node;               // empty while pending
   quota::ResourceList requests;   // effective requests incl. pods: 1
   int32_t priority = 0;
+  bool preemption_never = false;  // spec.preemptionPolicy Never: never reclaims
+  bool preemptible = true;        // false: label quotient.io/preemptible=false, never a victim
+  bool unschedulable = false;     // PodScheduled=False/Unschedulable: kube-scheduler gave up
+  std::string scheduler_name;
   bool terminal = false;          // phase Succeeded or Failed
   bool terminating = false;       // deletionTimestamp set
   bool assumed = false;           // bound by Quotient, not yet confirmed by the watch
@@ -71,6 +89,15 @@ class ClusterState {
   explicit ClusterState(quota::QuotaLedger* ledger,
                         std::function<Clock::time_point()> now = Clock::now);
   ClusterState(const ClusterState&) = delete;
+
+  // Lookups by string_view without building a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
+
   ClusterState& operator=(const ClusterState&) = delete;
 
   // Pod watch. UpsertPod takes the decoded pod (REQUIRES: uid non-empty).
@@ -102,6 +129,29 @@ class ClusterState {
     return fn(lookup);
   }
 
+  // Calls fn(nodes, pods) under the shared lock with the whole maps (reclaim planning).
+  // REQUIRES: fn does not call back into this object.
+  template <typename Fn>
+  auto ReadAll(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(nodes_, pods_);
+  }
+
+  // Holds room on `node` for the reclaiming pod `uid` (replacing a hold it had
+  // anywhere); DropHold releases it. Holds are not charged to `requested`: decisions
+  // subtract them (NodeEntry::FreeFor).
+  void SetHold(std::string_view node, const std::string& uid, const quota::ResourceList& requests);
+  void DropHold(std::string_view uid);
+
+  // Bumped by every change of nodes, pods or holds: a reclaim plan that failed at one
+  // generation fails again until it moves.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  // True if some pod holding a node in one of `namespaces` is preemptible and has a
+  // priority below `priority`: priority preemption could free room there.
+  bool HasPreemptiblePodBelow(const std::vector<std::string>& namespaces,
+                              int32_t priority) const;
+
   // A copy of one pod's record; false if unknown.
   bool FindPod(std::string_view uid, PodRecord* out) const;
   ClusterCounts counts() const;
@@ -110,25 +160,21 @@ class ClusterState {
   void Unhold(const std::string& uid, const PodRecord& record);   // REQUIRES: mu_ held
   void Hold(const std::string& uid, const PodRecord& record);     // REQUIRES: mu_ held
   NodeEntry& NodeFor(const std::string& name);                     // REQUIRES: mu_ held
+  void CountPreemptible(const PodRecord& record, int delta);       // REQUIRES: mu_ held
 
   quota::QuotaLedger* const ledger_;
   const std::function<Clock::time_point()> now_;
 
-  // Lookups by string_view without building a std::string.
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  template <typename V>
-  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
-
   mutable std::shared_mutex mu_;
   NameMap<NodeEntry> nodes_;  // guarded by mu_
   NameMap<PodRecord> pods_;   // by UID; guarded by mu_
+  // Per namespace: priority -> number of preemptible pods holding a node. Guarded by mu_.
+  NameMap<std::map<int32_t, int32_t>> preemptible_by_ns_;
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_generation_ = 0;
   uint64_t node_generation_ = 0;
   Clock::time_point pod_list_start_{};
+  std::atomic<uint64_t> generation_{0};  // written under mu_ (exclusive)
 };
 
 }  // namespace quotient::extender::state

@@ -48,6 +48,44 @@ TEST_F(ClusterStateTest, APendingPodChargesNothing) {
   EXPECT_EQ(state_.counts().pods, 1u);
 }
 
+TEST_F(ClusterStateTest, EachNodeKnowsThePodsHoldingItAndTheHoldsOfReclaimingPods) {
+  state_.UpsertNode(MakeNode("n1", 16));
+  state_.UpsertPod(MakePod("u1", "namespace1", 5, "n1"));
+  state_.UpsertPod(MakePod("u2", "namespace1", 5, "n1"));
+  state_.DeletePod("u1");
+  const uint64_t before = state_.generation();
+  state_.SetHold("n1", "p1", quota::ResourceList{{"cpu", 4000}});
+  EXPECT_GT(state_.generation(), before);
+  state_.ReadNodes([&](auto lookup) {
+    const NodeEntry* node = lookup("n1");
+    EXPECT_EQ(node->pod_uids, std::vector<std::string>{"u2"});
+    EXPECT_EQ(node->FreeFor("cpu", "someone"), 7000);  // 16 - 5 - 4 held
+    EXPECT_EQ(node->FreeFor("cpu", "p1"), 11000);      // its own hold is its own room
+    return 0;
+  });
+  state_.DropHold("p1");
+  EXPECT_EQ(state_.ReadNodes([](auto lookup) { return lookup("n1")->holds.size(); }), 0u);
+}
+
+TEST_F(ClusterStateTest, LowerPriorityPreemptiblePodsAreFoundPerNamespace) {
+  PodInfo low = MakePod("u1", "namespace1", 5, "n1");
+  low.priority = 10;
+  state_.UpsertPod(low);
+  PodInfo guarded = MakePod("u2", "namespace2", 5, "n1");
+  guarded.priority = 1;
+  guarded.labels = {{"quotient.io/preemptible", "false"}};
+  state_.UpsertPod(guarded);
+  EXPECT_TRUE(state_.HasPreemptiblePodBelow({"namespace1"}, 11));
+  EXPECT_FALSE(state_.HasPreemptiblePodBelow({"namespace1"}, 10));
+  EXPECT_FALSE(state_.HasPreemptiblePodBelow({"namespace2"}, 100)) << "non-preemptible";
+  low.labels = {{"quotient.io/preemptible", "false"}};  // relabelled while running
+  state_.UpsertPod(low);
+  EXPECT_FALSE(state_.HasPreemptiblePodBelow({"namespace1"}, 11));
+  state_.DeletePod("u2");
+  state_.DeletePod("u1");
+  EXPECT_FALSE(state_.HasPreemptiblePodBelow({"namespace1", "namespace2"}, 100));
+}
+
 TEST_F(ClusterStateTest, RepeatedUpdatesOfABoundPodCountItOnce) {
   state_.UpsertPod(MakePod("u1", "namespace1", 5, "n1"));
   PodInfo running = MakePod("u1", "namespace1", 5, "n1");
