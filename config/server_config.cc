@@ -16,7 +16,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
   YamlReader r{std::string(source), errors};
   YAML::Node root;
   if (!r.Parse(yaml_text, &root)) return false;
-  r.Map(root, "", {"server", "quota", "kubernetes", "nodeFit", "log"});
+  r.Map(root, "", {"server", "quota", "kubernetes", "nodeFit", "reclaim", "log"});
   if (root.IsMap()) {
     YAML::Node server = root["server"];
     if (r.Map(server, "server",
@@ -85,6 +85,16 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
     YAML::Node fit = root["nodeFit"];
     if (r.Map(fit, "nodeFit", {"resources"}) && fit.IsMap()) {
       r.StringList(fit, "resources", "nodeFit", &out->node_fit.resources);
+    }
+    YAML::Node reclaim = root["reclaim"];
+    if (r.Map(reclaim, "reclaim",
+              {"enabled", "deadline", "disruptionBudgetBackoff", "schedulerNames"}) &&
+        reclaim.IsMap()) {
+      ReclaimSettings& rc = out->reclaim;
+      r.Bool(reclaim, "enabled", "reclaim", &rc.enabled);
+      r.Duration(reclaim, "deadline", "reclaim", &rc.deadline);
+      r.Duration(reclaim, "disruptionBudgetBackoff", "reclaim", &rc.disruption_budget_backoff);
+      r.StringList(reclaim, "schedulerNames", "reclaim", &rc.scheduler_names);
     }
     YAML::Node log = root["log"];
     if (r.Map(log, "log", {"format", "level"}) && log.IsMap()) {
@@ -167,6 +177,13 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
     if (r.empty() || r.find(' ') != std::string::npos) {
       add("nodeFit.resources", fmt::format("invalid resource name \"{}\"", r));
     }
+  }
+  if (settings.reclaim.deadline.count() < 1000) add("reclaim.deadline", "must be at least 1s");
+  if (settings.reclaim.disruption_budget_backoff.count() <= 0) {
+    add("reclaim.disruptionBudgetBackoff", "must be positive");
+  }
+  if (settings.reclaim.enabled && settings.reclaim.scheduler_names.empty()) {
+    add("reclaim.schedulerNames", "must name at least one scheduler while reclaim is enabled");
   }
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));

@@ -92,6 +92,14 @@ struct NodeFitSettings {
   std::vector<std::string> resources;
 };
 
+// Active reclaim of guaranteed quota (extender/state/reclaimer.h, docs/quota.md).
+struct ReclaimSettings {
+  bool enabled = true;
+  std::chrono::milliseconds deadline{120'000};  // a reclaim whose pod has not bound is aborted
+  std::chrono::milliseconds disruption_budget_backoff{30'000};  // a refused victim rests
+  std::vector<std::string> scheduler_names{"default-scheduler"};  // pods reclaimed for
+};
+
 struct LogSettings {
   std::string format = "text";  // text | json
   std::string level = "info";   // trace | debug | info | warn | error | critical | off
@@ -102,6 +110,7 @@ struct Settings {
   QuotaSettings quota;
   KubernetesSettings kubernetes;
   NodeFitSettings node_fit;
+  ReclaimSettings reclaim;
   LogSettings log;
 
   // The quota source in effect: "kubernetes", "file", or "" (none).

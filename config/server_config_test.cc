@@ -74,6 +74,31 @@ nodeFit: {resources: [nvidia.com/gpu, example.com/fpga]}
             (std::vector<std::string>{"nvidia.com/gpu", "example.com/fpga"}));
 }
 
+TEST(ServerConfigTest, ReclaimSettingsLoadFromYamlAndAreChecked) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_TRUE(s.reclaim.enabled);
+  EXPECT_EQ(s.reclaim.deadline.count(), 120'000);
+  EXPECT_EQ(s.reclaim.scheduler_names, std::vector<std::string>{"default-scheduler"});
+  ASSERT_TRUE(LoadSettings(R"(
+reclaim: {enabled: false, deadline: 5m, disruptionBudgetBackoff: 10s,
+          schedulerNames: [default-scheduler, quotient-scheduler]}
+)",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);
+  EXPECT_FALSE(s.reclaim.enabled);
+  EXPECT_EQ(s.reclaim.deadline.count(), 300'000);
+  EXPECT_EQ(s.reclaim.disruption_budget_backoff.count(), 10'000);
+  EXPECT_EQ(s.reclaim.scheduler_names.size(), 2u);
+  Settings bad;
+  EXPECT_FALSE(LoadSettings("reclaim: {deadline: 10ms, schedulerNames: [], colour: red}\n",
+                            "q.yaml", &bad, &errors));
+  const std::string text = FormatErrors(errors);
+  EXPECT_NE(text.find("reclaim.deadline: must be at least 1s"), std::string::npos) << text;
+  EXPECT_NE(text.find("reclaim.schedulerNames: must name at least one"), std::string::npos) << text;
+  EXPECT_NE(text.find("q.yaml:1: reclaim.colour: unknown field"), std::string::npos) << text;
+}
+
 TEST(ServerConfigTest, TheQuotaSourceIsTheFileWhenOnlyAFileIsGiven) {
   Settings s;
   EXPECT_EQ(s.QuotaSource(), "");

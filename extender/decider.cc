@@ -30,6 +30,8 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kQuotaMin: return "quota_min";
     case DecisionReason::kPreemptPassed: return "preempt_passed";
     case DecisionReason::kPreemptQuotaFiltered: return "preempt_quota_filtered";
+    case DecisionReason::kReclaiming: return "reclaiming";
+    case DecisionReason::kReclaimHold: return "reclaim_hold";
   }
   return "unknown";
 }

@@ -44,8 +44,10 @@ enum class DecisionReason {
   kQuotaMin,            // a non-preemptible pod would take a quota on its path past its min
   kPreemptPassed,       // preempt: every node and victim the scheduler proposed keeps the rules
   kPreemptQuotaFiltered,  // preempt: victims or nodes dropped by the quota rules
+  kReclaiming,          // the pod is reclaiming its guarantee: waiting for its victims to leave
+  kReclaimHold,         // the room left on the candidate nodes is held for reclaiming pods
 };
-inline constexpr int kDecisionReasonCount = 17;
+inline constexpr int kDecisionReasonCount = 19;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {

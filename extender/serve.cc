@@ -24,6 +24,7 @@
 #include "extender/router.h"
 #include "extender/state/live_cluster.h"
 #include "extender/state/quota_decider.h"
+#include "extender/state/reclaimer.h"
 
 namespace quotient::extender {
 
@@ -78,11 +79,12 @@ std::shared_ptr<const quota::QuotaTree> EmptyQuotaTree() {
   return quota::QuotaTree::Build(root);
 }
 
-// Once a second: expire reservations whose pods never bound, have the scheduler retry
-// pods refused for quota after a quota reload, and publish the watch health to /readyz
-// (logging each change of state once).
+// Once a second: expire reservations whose pods never bound, run a reclaim pass, have
+// the scheduler retry pods refused for quota after a quota reload, and publish the
+// watch health to /readyz (logging each change of state once).
 asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluster* live,
-                                   Readiness* readiness, const std::atomic<bool>* stopping) {
+                                   state::Reclaimer* reclaimer, Readiness* readiness,
+                                   const std::atomic<bool>* stopping) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::string last_summary_kind;
   // Held, so that a new tree can never reuse the address of the one compared with.
@@ -97,6 +99,7 @@ asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluste
       }
     }
     if (live == nullptr) continue;
+    if (reclaimer != nullptr) reclaimer->RunPass();
     // A reloaded tree may admit pods refused before: have the scheduler retry them.
     if (ledger != nullptr && ledger->tree() != last_tree) {
       last_tree = ledger->tree();
@@ -186,14 +189,26 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     return 1;
   }
   std::unique_ptr<Decider> decider;
+  std::unique_ptr<state::Reclaimer> reclaimer;  // after `live`: destroyed before it
   if (live) {
     state::QuotaDeciderOptions options;
     options.reservation_ttl = settings.quota.reservation_ttl;
     options.fit_resources = settings.node_fit.resources;
     state::LiveCluster* cluster = live.get();
-    decider = std::make_unique<state::QuotaDecider>(
+    auto quota_decider = std::make_unique<state::QuotaDecider>(
         ledger.get(), &live->state(), live->binder(), live->requeuer(),
         [cluster] { return cluster->synced(); }, options, &quota_metrics);
+    if (ledger && settings.reclaim.enabled) {
+      state::ReclaimerOptions reclaim_options;
+      reclaim_options.deadline = settings.reclaim.deadline;
+      reclaim_options.budget_backoff = settings.reclaim.disruption_budget_backoff;
+      reclaim_options.scheduler_names = settings.reclaim.scheduler_names;
+      reclaimer = std::make_unique<state::Reclaimer>(
+          ioc, ledger.get(), &live->state(), live->evictor(), &registry, &quota_metrics,
+          [cluster] { return cluster->synced(); }, reclaim_options);
+      quota_decider->AttachReclaimer(reclaimer.get());
+    }
+    decider = std::move(quota_decider);
   } else {
     decider = std::make_unique<PassThroughDecider>();
   }
@@ -213,7 +228,8 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   } else {
     readiness.Set(true, "serving");
   }
-  asio::co_spawn(ioc, Housekeeping(ledger.get(), live.get(), &readiness, &stopping),
+  asio::co_spawn(ioc,
+                 Housekeeping(ledger.get(), live.get(), reclaimer.get(), &readiness, &stopping),
                  asio::detached);
   Log(spdlog::level::info, "serving",
       {{"listen", s.listen},

@@ -32,6 +32,7 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
     : client_(ioc, std::move(config)),
       state_(ledger),
       binder_(&client_),
+      evictor_(&client_),
       requeuer_(ioc, &client_, registry,
                 [this](const std::string& uid) {
                   PodRecord pod;

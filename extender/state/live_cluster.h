@@ -22,6 +22,7 @@
 #include "extender/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
+#include "extender/state/pod_evictor.h"
 #include "extender/state/requeuer.h"
 #include "extender/state/watch_sinks.h"
 
@@ -55,6 +56,7 @@ class LiveCluster {
   LiveHealth health() const;
   ClusterState& state() { return state_; }
   PodBinder* binder() { return &binder_; }
+  PodEvictor* evictor() { return &evictor_; }
   Requeuer* requeuer() { return &requeuer_; }
   kube::ApiClient& client() { return client_; }
 
@@ -62,6 +64,7 @@ class LiveCluster {
   kube::ApiClient client_;
   ClusterState state_;
   ApiPodBinder binder_;
+  ApiPodEvictor evictor_;
   Requeuer requeuer_;
   PodSink pod_sink_;
   NodeSink node_sink_;

@@ -10,6 +10,8 @@ namespace {
 
 constexpr size_t kExcerptBytes = 200;
 
+}  // namespace
+
 ApiOutcome OutcomeOf(const kube::ApiResponse& response) {
   ApiOutcome outcome;
   outcome.status = response.status;
@@ -27,8 +29,6 @@ ApiOutcome OutcomeOf(const kube::ApiResponse& response) {
   return outcome;
 }
 
-// Pod names and namespaces are DNS labels/subdomains; anything else could not name a
-// pod, so it is refused instead of escaped into a URL.
 bool IsPathSafe(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -36,8 +36,6 @@ bool IsPathSafe(std::string_view s) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string BindingJson(const BindingArgs& args) {
   std::string body = R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":)";

@@ -44,6 +44,14 @@ class ApiPodBinder : public PodBinder {
   kube::ApiClient* const client_;
 };
 
+// An API response as an outcome: 2xx kOk; 429, 5xx and transport failures kUnavailable;
+// other statuses kRefused (with the Status message).
+ApiOutcome OutcomeOf(const kube::ApiResponse& response);
+
+// Pod and namespace names are DNS labels/subdomains: anything else is refused before it
+// reaches a URL.
+bool IsPathSafe(std::string_view s);
+
 // The JSON body of a v1 Binding (exposed for tests).
 std::string BindingJson(const BindingArgs& args);
 

@@ -6,6 +6,7 @@
 
 #include "extender/decision_text.h"
 #include "extender/preemptible.h"
+#include "extender/state/reclaimer.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::state {
@@ -19,12 +20,30 @@ quota::PodDemand DemandOf(const PodInfo& pod) {
   return {pod.uid, pod.ns, pod.requests, IsPreemptible(pod)};
 }
 
-void FailAll(const ExtenderArgs& args, const std::string& why, FilterAnswer* answer) {
+void FailAll(const ExtenderArgs& args, const std::string& why, bool resolvable,
+             FilterAnswer* answer) {
   answer->passed.clear();
   answer->failed.clear();
   answer->failed_unresolvable.clear();
-  answer->failed_unresolvable.reserve(args.nodes.size());
-  for (size_t i = 0; i < args.nodes.size(); ++i) answer->failed_unresolvable.emplace_back(i, why);
+  auto& failed = resolvable ? answer->failed : answer->failed_unresolvable;
+  failed.reserve(args.nodes.size());
+  for (size_t i = 0; i < args.nodes.size(); ++i) failed.emplace_back(i, why);
+}
+
+constexpr std::string_view kHeldText =
+    "node room is held for a pod that is reclaiming its guaranteed quota";
+
+// Whether the room left on `node`, after the holds of other reclaiming pods, takes the
+// pod's requests (every resource a hold covers).
+bool FitsBesideHolds(const NodeEntry& node, const PodInfo& pod) {
+  for (const NodeHold& hold : node.holds) {
+    if (hold.uid == pod.uid) continue;
+    for (const auto& entry : hold.requests) {
+      const int64_t request = pod.requests.Get(entry.name);
+      if (request > 0 && request > node.FreeFor(entry.name, pod.uid)) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -45,8 +64,9 @@ QuotaDecider::QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodB
 std::string QuotaDecider::Describe() const {
   std::string fit = options_.fit_resources.empty() ? "none" : "";
   for (const auto& r : options_.fit_resources) fit += (fit.empty() ? "" : ",") + r;
-  return fmt::format("live: quota {}, node pools, node fit for [{}], bind {}",
+  return fmt::format("live: quota {}, node pools, node fit for [{}], reclaim {}, bind {}",
                      ledger_ != nullptr ? "enforced" : "off (no quota tree)", fit,
+                     reclaimer_ != nullptr ? "on" : "off",
                      binder_ != nullptr ? "through the API" : "off");
 }
 
@@ -97,7 +117,7 @@ void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
                             terms);
   }
   FilterAnswer& answer = decision->answer;
-  size_t unknown = 0, outside_pool = 0, no_room = 0;
+  size_t unknown = 0, outside_pool = 0, no_room = 0, held = 0;
   state_->ReadNodes([&](auto lookup) {
     for (size_t i = 0; i < args.nodes.size(); ++i) {
       const NodeEntry* node = lookup(args.nodes[i].name);
@@ -129,13 +149,21 @@ void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
         answer.failed.emplace_back(i, std::move(short_of));
         continue;
       }
+      if (!node->holds.empty() && !FitsBesideHolds(*node, args.pod)) {
+        ++held;
+        answer.failed.emplace_back(i, std::string(kHeldText));
+        continue;
+      }
       answer.passed.push_back(i);
     }
     return 0;
   });
   if (!answer.passed.empty()) return;
   decision->result = DecisionResult::kRejected;
-  if (no_room >= outside_pool && no_room >= unknown) {
+  if (held > 0 && held >= no_room && held >= outside_pool && held >= unknown) {
+    decision->reason = DecisionReason::kReclaimHold;
+    decision->message = std::string(kHeldText);
+  } else if (no_room >= outside_pool && no_room >= unknown) {
     decision->reason = DecisionReason::kNodeFit;
     decision->message = "no candidate node has room for the pod's managed resources";
   } else if (outside_pool >= unknown) {
@@ -160,9 +188,7 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   quota::QuotaId leaf = quota::kNoQuota;
   if (ledger_ != nullptr) {
     if (!AdmitQuota(demand, /*reserve=*/false, &decision)) {
-      decision.result = DecisionResult::kRejected;
-      FailAll(args, decision.message, &decision.answer);
-      if (requeuer_ != nullptr) requeuer_->NoteRefused(args.pod.uid, args.pod.ns, args.pod.name);
+      RefuseForQuota(args, &decision);
       return decision;
     }
     leaf = ledger_->tree()->LeafForNamespace(args.pod.ns);
@@ -170,15 +196,35 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
     decision.reason = DecisionReason::kNoPolicy;
   }
   CheckNodes(args, leaf, &decision);
-  if (decision.answer.passed.empty() || ledger_ == nullptr) return decision;
+  if (decision.answer.passed.empty()) {
+    ReportOwnReclaim(args, &decision);
+    return decision;
+  }
+  if (ledger_ == nullptr) return decision;
   // Reserve only once some node can take the pod; a concurrent admission may have
   // taken the room since the check, in which case the pod fails like above.
-  if (!AdmitQuota(demand, /*reserve=*/true, &decision)) {
-    decision.result = DecisionResult::kRejected;
-    FailAll(args, decision.message, &decision.answer);
-    if (requeuer_ != nullptr) requeuer_->NoteRefused(args.pod.uid, args.pod.ns, args.pod.name);
-  }
+  if (!AdmitQuota(demand, /*reserve=*/true, &decision)) RefuseForQuota(args, &decision);
   return decision;
+}
+
+void QuotaDecider::RefuseForQuota(const ExtenderArgs& args, FilterDecision* decision) const {
+  decision->result = DecisionResult::kRejected;
+  const quota::QuotaTree& tree = ledger_->usage().tree();
+  const quota::QuotaId leaf = tree.LeafForNamespace(args.pod.ns);
+  const bool preemption_may_help =
+      leaf != quota::kNoQuota && !args.pod.preemption_never &&
+      state_->HasPreemptiblePodBelow(tree.namespaces(leaf), args.pod.priority);
+  FailAll(args, decision->message, preemption_may_help, &decision->answer);
+  if (requeuer_ != nullptr) requeuer_->NoteRefused(args.pod.uid, args.pod.ns, args.pod.name);
+}
+
+void QuotaDecider::ReportOwnReclaim(const ExtenderArgs& args, FilterDecision* decision) const {
+  if (reclaimer_ == nullptr) return;
+  const ReclaimStatus status = reclaimer_->StatusOf(args.pod.uid);
+  if (!status.active) return;
+  decision->reason = DecisionReason::kReclaiming;
+  decision->message = status.text;
+  for (auto& [index, why] : decision->answer.failed) why = status.text;
 }
 
 PrioritizeDecision QuotaDecider::Prioritize(const ExtenderArgs& args) {

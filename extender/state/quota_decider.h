@@ -3,11 +3,17 @@
 //
 // filter     1. Not synced yet -> Error (the scheduler retries the pod later).
 //            2. Quota check of the pod's requests on its namespace's path: a refusal
-//               fails every node as unresolvable, with the same readable reason (so the
-//               FailedScheduling event reads "0/N nodes are available: N quota ...").
+//               fails every node with the same readable reason (so the FailedScheduling
+//               event reads "0/N nodes are available: N quota ..."), as FailedNodes when
+//               a lower-priority preemptible pod of the pod's own quota holds a node
+//               (priority preemption, checked by the preempt verb, may fix it), else as
+//               FailedAndUnresolvableNodes (no preemption can: the scheduler must not
+//               evict by priority for it; a pod within its guarantee is the Reclaimer's).
 //            3. Per node: in the cache (else failed, retried), in the node pool of the
 //               pod's quota (`quotient.io/node-selector`, else unresolvable), room for
-//               every fit resource (else failed).
+//               every fit resource (else failed), room left by the holds of pods that
+//               are reclaiming their guarantee (Reclaimer; else failed). A pod that is
+//               reclaiming itself is told so ("reclaiming 1 pod from root.a.1 ...").
 //            4. If some node passed: reserve the quota until now + reservation TTL (a
 //               retry of the same pod extends it) and answer the passing nodes.
 // prioritize 0..10 per node: how full the node's fit resources are after placing the
@@ -43,6 +49,8 @@ struct QuotaDeciderOptions {
   std::vector<std::string> fit_resources;
 };
 
+class Reclaimer;
+
 class QuotaDecider : public Decider {
  public:
   using Clock = std::chrono::steady_clock;
@@ -55,6 +63,10 @@ class QuotaDecider : public Decider {
                QuotaMetrics* metrics = nullptr,
                std::function<Clock::time_point()> now = Clock::now);
 
+  // Filter reports the pod's own reclaim through `reclaimer` (may be null). Call before
+  // serving (not synchronised).
+  void AttachReclaimer(const Reclaimer* reclaimer) { reclaimer_ = reclaimer; }
+
   std::string Describe() const override;
   FilterDecision Filter(const ExtenderArgs& args) override;
   PrioritizeDecision Prioritize(const ExtenderArgs& args) override;
@@ -65,6 +77,10 @@ class QuotaDecider : public Decider {
   // Quota verdict for a demand; fills reason and text on refusal.
   bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision) const;
   void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
+  // Fails every node for the quota refusal in `decision` (see the filter contract).
+  void RefuseForQuota(const ExtenderArgs& args, FilterDecision* decision) const;
+  // A pod whose own reclaim is under way is told so on every node that failed.
+  void ReportOwnReclaim(const ExtenderArgs& args, FilterDecision* decision) const;
 
   quota::QuotaLedger* const ledger_;
   ClusterState* const state_;
@@ -74,6 +90,7 @@ class QuotaDecider : public Decider {
   const std::function<bool()> synced_;
   const QuotaDeciderOptions options_;
   const std::function<Clock::time_point()> now_;
+  const Reclaimer* reclaimer_ = nullptr;
 };
 
 }  // namespace quotient::extender::state

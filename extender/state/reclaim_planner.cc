@@ -1,0 +1,157 @@
+#include "extender/state/reclaim_planner.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "quota/node_pool.h"
+
+namespace quotient::extender::state {
+namespace {
+
+bool Contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Rule 3a of quota/reclaim.h at the pod's own leaf: within the guarantee for every
+// guaranteed resource it requests (and it requests at least one).
+bool WithinLeafGuarantee(const quota::QuotaUsage& usage, quota::QuotaId leaf,
+                         const quota::ResourceList& requests) {
+  const quota::QuotaTree& tree = usage.tree();
+  bool any = false;
+  for (const auto& entry : requests) {
+    if (entry.amount <= 0) continue;
+    const int32_t r = tree.ResourceIndex(entry.name);
+    if (r < 0 || !tree.guaranteed(r)) continue;
+    any = true;
+    if (usage.Charged(leaf, r) + entry.amount > tree.Min(leaf, r)) return false;
+  }
+  return any;
+}
+
+int64_t Digits(std::string_view s, size_t pos, size_t n, bool* ok) {
+  int64_t value = 0;
+  if (pos + n > s.size()) {
+    *ok = false;
+    return 0;
+  }
+  auto [end, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, value);
+  if (ec != std::errc() || end != s.data() + pos + n) *ok = false;
+  return value;
+}
+
+// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+int64_t ParseTimestampSeconds(std::string_view s) {
+  bool ok = s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+            s[16] == ':' && s.back() == 'Z';
+  if (!ok) return 0;
+  const int64_t year = Digits(s, 0, 4, &ok), month = Digits(s, 5, 2, &ok),
+                day = Digits(s, 8, 2, &ok), hour = Digits(s, 11, 2, &ok),
+                minute = Digits(s, 14, 2, &ok), second = Digits(s, 17, 2, &ok);
+  if (!ok || month < 1 || month > 12 || day < 1 || day > 31) return 0;
+  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+}
+
+std::vector<ReclaimCandidate> FindReclaimCandidates(
+    const quota::QuotaUsage& usage, const PodMap& pods,
+    const std::vector<std::string>& scheduler_names,
+    const std::function<bool(const std::string& uid)>& skip) {
+  const quota::QuotaTree& tree = usage.tree();
+  std::vector<ReclaimCandidate> out;
+  for (const auto& [uid, pod] : pods) {
+    if (!pod.node.empty() || pod.terminal || pod.terminating || !pod.unschedulable ||
+        pod.preemption_never) {
+      continue;
+    }
+    const std::string& scheduler =
+        pod.scheduler_name.empty() ? std::string("default-scheduler") : pod.scheduler_name;
+    if (!Contains(scheduler_names, scheduler)) continue;
+    const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
+    if (leaf == quota::kNoQuota || skip(uid)) continue;
+    if (!WithinLeafGuarantee(usage, leaf, pod.requests)) continue;
+    out.push_back({{pod.ns, pod.name, uid}, leaf, pod.requests, pod.priority,
+                   pod.creation_timestamp});
+  }
+  std::sort(out.begin(), out.end(), [](const ReclaimCandidate& a, const ReclaimCandidate& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.creation_timestamp != b.creation_timestamp) {
+      return a.creation_timestamp < b.creation_timestamp;  // RFC 3339 UTC sorts as text
+    }
+    return a.pod.uid < b.pod.uid;
+  });
+  return out;
+}
+
+ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandidate& candidate,
+                             const NodeMap& nodes, const PodMap& pods,
+                             const VictimFilter& filter) {
+  const quota::QuotaTree& tree = usage.tree();
+  std::vector<std::string_view> dims;  // the resources the node must fit
+  quota::ReclaimRequest request{candidate.leaf, tree.ToSparse(candidate.requests), {},
+                                candidate.priority};
+  for (const auto& entry : candidate.requests) {
+    if (entry.amount <= 0) continue;
+    dims.push_back(entry.name);
+    request.node_request.push_back(entry.amount);
+  }
+  const std::vector<std::string>& selector = tree.node_selector(candidate.leaf);
+
+  // Every pod vector is complete before a span over it is taken.
+  std::vector<const NodeEntry*> pool;
+  std::vector<const std::string*> pool_names;
+  std::vector<std::vector<quota::ReclaimPod>> pod_lists;
+  std::vector<const std::string*> uid_of;  // ReclaimPod::id -> UID
+  for (const auto& [name, node] : nodes) {
+    if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
+    pool.push_back(&node);
+    pool_names.push_back(&name);
+    std::vector<quota::ReclaimPod>& list = pod_lists.emplace_back();
+    for (const std::string& uid : node.pod_uids) {
+      auto it = pods.find(uid);
+      if (it == pods.end()) continue;
+      const PodRecord& pod = it->second;
+      quota::ReclaimPod victim;
+      victim.id = static_cast<uint32_t>(uid_of.size());
+      victim.leaf = tree.LeafForNamespace(pod.ns);
+      victim.quota_amounts = tree.ToSparse(pod.requests);
+      for (std::string_view dim : dims) victim.node_amounts.push_back(pod.requests.Get(dim));
+      victim.priority = pod.priority;
+      victim.creation_rank = ParseTimestampSeconds(pod.creation_timestamp);
+      victim.preemptible = pod.preemptible && !(filter.blocked && filter.blocked(uid));
+      victim.terminating = pod.terminating || (filter.leaving && filter.leaving(uid));
+      list.push_back(std::move(victim));
+      uid_of.push_back(&it->first);
+    }
+  }
+  std::vector<quota::ReclaimNode> candidates;
+  candidates.reserve(pool.size());
+  for (size_t i = 0; i < pool.size(); ++i) {
+    quota::ReclaimNode n{static_cast<uint32_t>(i), {}, pod_lists[i]};
+    for (std::string_view dim : dims) n.free.push_back(pool[i]->FreeFor(dim, candidate.pod.uid));
+    candidates.push_back(std::move(n));
+  }
+  const quota::ReclaimPlan plan = quota::PlanReclaim(usage, request, candidates);
+  ReclaimChoice choice;
+  choice.outcome = plan.outcome;
+  if (plan.outcome != quota::ReclaimOutcome::kPlanned) return choice;
+  choice.node = *pool_names[plan.node_id];
+  for (uint32_t id : plan.victim_ids) {
+    const PodRecord& pod = pods.find(*uid_of[id])->second;
+    choice.victims.push_back({pod.ns, pod.name, *uid_of[id]});
+    const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
+    choice.victim_quotas.push_back(leaf == quota::kNoQuota ? "(unquoted)" : tree.name(leaf));
+  }
+  return choice;
+}
+
+}  // namespace quotient::extender::state
