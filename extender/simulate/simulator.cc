@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "extender/decision_text.h"
+#include "extender/simulate/gpu_sim.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::simulate {
@@ -68,7 +69,9 @@ Simulator::Simulator(const config::Scenario& scenario)
       tree_(quota::QuotaTree::Build(scenario.quota)),
       ledger_(std::make_unique<quota::QuotaLedger>(tree_, quota::QuotaLedger::Options{})) {
   for (const config::ScenarioNode& node : scenario.nodes) {
-    nodes_.push_back({node.name, node.capacity, node.labels, {}, {}});
+    SimNode sim{node.name, node.capacity, node.labels, {}, {}, {}};
+    sim.gpus = SimNodeGpus(node, &sim.allocatable);
+    nodes_.push_back(std::move(sim));
   }
 }
 
@@ -129,6 +132,9 @@ void Simulator::AddPod(const DeploymentKey& key, Deployment* deployment) {
   pod.priority = spec.priority;
   pod.preemptible = spec.preemptible;
   pod.reason = "not scheduled yet";
+  if (!SimPodGpuRequest(spec, *tree_, &pod.gpu, &pod.requests, &pod.gpu_error)) {
+    pod.reason = "gpu: " + pod.gpu_error;
+  }
   pods_.emplace(pod.sequence, std::move(pod));
 }
 
@@ -167,6 +173,7 @@ bool Simulator::Settle(StepReport* report) {
 }
 
 bool Simulator::TrySchedule(SimPod* pod, StepReport* report) {
+  if (!pod->gpu_error.empty()) return false;  // a malformed GPU request never schedules
   const quota::AdmitDecision decision = ledger_->Check(Demand(*pod));
   std::vector<size_t> matching;
   std::string no_fit;
@@ -180,6 +187,14 @@ bool Simulator::TrySchedule(SimPod* pod, StepReport* report) {
   }
   if (decision.refused_by_min()) {  // PlanReclaim's rule 4b knows only max: do not ask it
     pod->reason = fmt::format("{}; no preemption: it is beyond its quota's min", why);
+    return false;
+  }
+  if (pod->gpu.kind != gpu::GpuRequestKind::kNone &&
+      pod->gpu.kind != gpu::GpuRequestKind::kWhole) {
+    // PlanReclaim counts resources per node; which memory share or MIG slices an
+    // eviction frees is device placement it does not model.
+    pod->reason = fmt::format("{}; no preemption: reclaim does not plan GPU memory shares or "
+                              "MIG placements", why);
     return false;
   }
   std::vector<int64_t> victim_of_id;
@@ -199,6 +214,9 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
   const std::vector<std::string>& selector =
       leaf == quota::kNoQuota ? no_selector : tree_->node_selector(leaf);
   std::map<std::string, size_t> short_of;  // resource -> nodes without enough of it
+  std::string gpu_why;                     // the first node's device-level refusal
+  size_t gpu_short = 0;                    // nodes refused at device level
+  size_t gpu_unresolvable = 0;             // of which of another GPU model
   int best = -1;
   int64_t best_score = -1;
   for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -213,11 +231,26 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
       }
     }
     if (!fits) continue;
+    // The GPU decider's filter and prioritize: device-level fit, and its 0..10 score added
+    // as kube-scheduler adds an extender's (x weight 1 x MaxNodeScore / 10).
+    int64_t gpu_score = 0;
+    if (pod.gpu.any()) {
+      const gpu::GpuFit fit = gpu::FitGpuRequest(node.gpus, pod.gpu, gpu::FitOptions{});
+      if (!fit.fits()) {
+        if (gpu_short++ == 0) gpu_why = gpu::FormatGpuFit(fit, pod.gpu, node.gpus, node.name);
+        if (fit.code == gpu::FitCode::kWrongModel) {  // no eviction makes it fit: no reclaim
+          matching->pop_back();
+          ++gpu_unresolvable;
+        }
+        continue;
+      }
+      gpu_score = fit.score * (kMaxNodeScore / 10);
+    }
     int64_t score = 0;
     for (std::string_view r : {quota::kResourceCpu, quota::kResourceMemory}) {
       score += LeastRequested(node.requested.Get(r) + pod.requests.Get(r), node.allocatable.Get(r));
     }
-    score /= 2;
+    score = score / 2 + gpu_score;
     if (score > best_score) {
       best = static_cast<int>(n);
       best_score = score;
@@ -228,9 +261,15 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
   for (const auto& [resource, count] : short_of) {
     parts.push_back(fmt::format("insufficient {} on {}", resource, Nodes(count, nodes_.size())));
   }
-  if (matching->size() < nodes_.size()) {
+  if (gpu_short > 0) {
+    parts.push_back(gpu_short == 1 ? gpu_why
+                                   : fmt::format("{} (and {} more node{})", gpu_why, gpu_short - 1,
+                                                 gpu_short == 2 ? "" : "s"));
+  }
+  if (matching->size() + gpu_unresolvable < nodes_.size()) {
     parts.push_back(fmt::format("node selector \"{}\" not matched by {}", fmt::join(selector, ", "),
-                                Nodes(nodes_.size() - matching->size(), nodes_.size())));
+                                Nodes(nodes_.size() - matching->size() - gpu_unresolvable,
+                                      nodes_.size())));
   }
   *why = fmt::format("no node fits: {}", fmt::join(parts, ", "));
   return -1;
@@ -285,6 +324,15 @@ bool Simulator::Bind(SimPod* pod, size_t n, StepReport* report) {
       return false;
     }
   }
+  gpu::GpuFit gpu_fit;
+  if (pod->gpu.any()) {
+    // After a reclaim the plan's node has room by resource totals, which is not device fit.
+    gpu_fit = gpu::FitGpuRequest(node.gpus, pod->gpu, gpu::FitOptions{});
+    if (!gpu_fit.fits()) {
+      pod->reason = gpu::FormatGpuFit(gpu_fit, pod->gpu, node.gpus, node.name);
+      return false;
+    }
+  }
   const quota::AdmitDecision decision = ledger_->Reserve(Demand(*pod), kNoExpiry);
   if (!decision.admitted()) {
     report->warnings.push_back(fmt::format("engine bug: {} was refused by quota when binding: {}",
@@ -292,6 +340,7 @@ bool Simulator::Bind(SimPod* pod, size_t n, StepReport* report) {
     return false;
   }
   ledger_->Bind(Demand(*pod));
+  if (pod->gpu.any()) node.gpus.Assign(Uid(*pod), gpu_fit.assignment);
   for (const auto& [resource, amount] : pod->requests) node.requested.Add(resource, amount);
   node.pods.push_back(pod->sequence);
   pod->node = static_cast<int>(n);
@@ -302,6 +351,7 @@ bool Simulator::Bind(SimPod* pod, size_t n, StepReport* report) {
 void Simulator::Unbind(const SimPod& pod) {
   ledger_->Release(Uid(pod));
   SimNode& node = nodes_[static_cast<size_t>(pod.node)];
+  node.gpus.Release(Uid(pod));
   for (const auto& [resource, amount] : pod.requests) node.requested.Add(resource, -amount);
   std::erase(node.pods, pod.sequence);
 }

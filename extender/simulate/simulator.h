@@ -11,11 +11,12 @@
 //  1. admission: QuotaLedger::Check (a namespace on no leaf is unquoted and admitted);
 //  2. filter: nodes whose labels hold every term of the leaf's node selector and where,
 //     for every resource the pod requests, allocatable - Σ requests of its pods >= request
-//     (a resource a node does not list has allocatable 0);
+//     (a resource a node does not list has allocatable 0); for a pod asking for GPUs, the
+//     device-level fit of gpu/placement.h on the node's GPUs (gpu_sim.h);
 //  3. score: kube-scheduler's default LeastAllocated over cpu and memory, weight 1 each:
 //     per resource (allocatable - requested after placement) * 100 / allocatable (integer,
-//     0 when allocatable is 0), averaged; the highest score wins, ties go to the earlier
-//     node in the scenario;
+//     0 when allocatable is 0), averaged, plus 10 x the GPU placement score (0..10) for a
+//     pod asking for GPUs; the highest score wins, ties go to the earlier node;
 //  4. bind: QuotaLedger::Reserve then Bind: the pod runs on that node.
 //  If 1 or 2 fails, quota::PlanReclaim is asked for victims among the pods on the
 //  selector-matching nodes (over the pod's requested resources in name order; every pod
@@ -39,6 +40,8 @@
 #include <vector>
 
 #include "config/scenario.h"
+#include "gpu/gpu_request.h"
+#include "gpu/node_gpus.h"
 #include "quota/quota_ledger.h"
 #include "quota/reclaim.h"
 
@@ -52,6 +55,8 @@ struct SimPod {
   quota::ResourceList requests;  // including "pods": 1
   int32_t priority = 0;
   bool preemptible = true;
+  gpu::GpuRequest gpu;   // what it asks of GPUs (gpu_sim.h)
+  std::string gpu_error; // a malformed GPU request: it never schedules
   int node = -1;       // index in Simulator::nodes(); -1 while Pending
   std::string reason;  // why it is Pending, from its last attempt
   bool running() const { return node >= 0; }
@@ -63,6 +68,7 @@ struct SimNode {
   config::StringPairs labels;
   quota::ResourceList requested;  // Σ requests of the pods bound here
   std::vector<int64_t> pods;      // their sequence numbers, in bind order
+  gpu::NodeGpus gpus;             // device-level state: which pod holds which GPU/slices
 };
 
 struct Eviction {

@@ -1,0 +1,47 @@
+#include "gpu/equivalent.h"
+
+namespace quotient::gpu {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+
+// Profile names compare with '+' and '.' alike (the resource spelling of "+me").
+bool SameProfile(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && !((a[i] == '+' || a[i] == '.') && (b[i] == '+' || b[i] == '.'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int64_t GpuEquivalentMilli(const GpuRequest& request, const MigCatalog& catalog,
+                           const EquivalentOptions& options) {
+  switch (request.kind) {
+    case GpuRequestKind::kNone: return 0;
+    case GpuRequestKind::kWhole: return 1000 * request.count;
+    case GpuRequestKind::kFraction: return request.fraction_milli * request.count;
+    case GpuRequestKind::kMemory:
+      return CeilDiv(1000 * request.share_units * options.share_unit_mib,
+                     options.memory_mib_hint);
+    case GpuRequestKind::kMig: {
+      for (const auto& [name, milli] : options.profile_milli) {
+        if (SameProfile(name, request.profile)) return milli * request.count;
+      }
+      for (const GpuModel& model : catalog.models()) {
+        const int p = model.FindProfile(request.profile);
+        if (p < 0) continue;
+        return request.count *
+               CeilDiv(1000 * model.profiles[static_cast<size_t>(p)].compute_slices,
+                       model.compute_slices);
+      }
+      return request.fraction_milli > 0 ? request.fraction_milli * request.count : 0;
+    }
+  }
+  return 0;
+}
+
+}  // namespace quotient::gpu
