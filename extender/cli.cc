@@ -11,6 +11,7 @@
 #include "extender/logging.h"
 #include "extender/serve.h"
 #include "extender/simulate/simulate_command.h"
+#include "extender/top_command.h"
 #include "extender/server_metrics.h"
 
 namespace quotient::extender {
@@ -25,6 +26,8 @@ Usage:
   quotient serve [flags]     serve the extender webhooks, health and metrics
   quotient check FILE...     validate quota files (ElasticQuotaTree YAML)
   quotient simulate FILE     play a scenario (nodes, quota tree, steps) in memory
+  quotient top               the live quota tree of a running server (used, reserved, min, max)
+  quotient explain NS/POD    why a pod waits, from a running server
   quotient version           print version and build information
   quotient help [COMMAND]    show help for a command
 
@@ -34,7 +37,8 @@ Run 'quotient COMMAND --help' for a command's flags. Docs: docs/architecture.md.
 constexpr std::string_view kServeHelp = R"(Usage: quotient serve [flags]
 
 Serves POST <urlPrefix>/{filter,prioritize,preempt,bind} for kube-scheduler and
-GET /healthz, /readyz, /metrics, /version. Flags override the config file.
+GET /healthz, /readyz, /metrics, /version, /debug/quota and /debug/explain (read by
+`quotient top` and `quotient explain`). Flags override the config file.
 
 Flags:
   --config FILE             settings file (YAML; see docs/configuration.md)
@@ -157,6 +161,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       std::vector<std::string> help = {"--help"};
       if (rest[0] == "check") return RunCheck(help, out, err);
       if (rest[0] == "simulate") return RunSimulate(help, out, err);
+      if (rest[0] == "top") return RunTop(help, out, err);
+      if (rest[0] == "explain") return RunExplain(help, out, err);
     }
     if (!rest.empty() && rest[0] == "serve") {
       out << kServeHelp;
@@ -170,6 +176,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (command == "serve") return Serve(rest, out, err);
   if (command == "check") return RunCheck(rest, out, err);
   if (command == "simulate") return RunSimulate(rest, out, err);
+  if (command == "top") return RunTop(rest, out, err);
+  if (command == "explain") return RunExplain(rest, out, err);
   if (command == "version" || command == "--version") {
     if (!rest.empty() && IsHelp(rest[0])) {
       out << kVersionHelp;

@@ -3,6 +3,8 @@
 //   quotient serve [--config FILE] [--listen HOST:PORT] [...]
 //   quotient check FILE...
 //   quotient simulate [--output text|json] SCENARIO.yaml
+//   quotient top [--server URL] [--output text|json]
+//   quotient explain NAMESPACE/POD [--server URL] [--output text|json]
 //   quotient version
 //   quotient help [COMMAND] | --help | -h
 //

@@ -57,12 +57,15 @@ std::string NormalizeUrlPrefix(std::string_view prefix) {
 }
 
 Router::Router(std::string url_prefix, Decider* decider, ServerMetrics* metrics,
-               const metrics::Registry* registry, const Readiness* readiness)
+               const metrics::Registry* registry, const Readiness* readiness,
+               const DebugEndpoints* debug, DecisionLog* decisions)
     : prefix_(NormalizeUrlPrefix(url_prefix)),
       decider_(decider),
       metrics_(metrics),
       registry_(registry),
-      readiness_(readiness) {}
+      readiness_(readiness),
+      debug_(debug),
+      decisions_(decisions) {}
 
 Route Router::Classify(std::string_view target) const {
   std::string_view path = PathOf(target);
@@ -70,6 +73,7 @@ Route Router::Classify(std::string_view target) const {
   if (path == "/readyz") return Route::kReadyz;
   if (path == "/metrics") return Route::kMetrics;
   if (path == "/version") return Route::kVersion;
+  if (debug_ != nullptr && path.starts_with("/debug/")) return Route::kDebug;
   if (path.size() > prefix_.size() && path.substr(0, prefix_.size()) == prefix_) {
     std::string_view verb = path.substr(prefix_.size());
     if (verb == "/filter") return Route::kFilter;
@@ -165,6 +169,7 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
   if (verb == Verb::kFilter) {
     FilterDecision decision = decider_->Filter(args);
     metrics_->CountDecision(verb, decision.result, decision.reason);
+    if (decisions_ != nullptr) decisions_->RecordFilter(args, decision);
     EncodeFilterResult(args, decision.answer, &response.body);
     const auto level = decision.result == DecisionResult::kAccepted ? spdlog::level::debug
                                                                     : spdlog::level::info;
@@ -203,6 +208,18 @@ boost::asio::awaitable<HttpResponse> Router::Handle(HttpRequest request, bool we
       response.allow = "GET, HEAD";
       co_return response;
     }
+    if (route == Route::kDebug) {
+      const size_t q = request.target.find('?');
+      DebugResponse debug = debug_->Handle(
+          PathOf(request.target),
+          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1));
+      HttpResponse response;
+      response.route = route;
+      response.status = debug.status;
+      response.body = std::move(debug.body);
+      response.content_type = debug.content_type;
+      co_return response;
+    }
     co_return Ops(route);
   }
   if (request.method != "POST") {
@@ -225,8 +242,10 @@ boost::asio::awaitable<HttpResponse> Router::Handle(HttpRequest request, bool we
   }
   std::string pod = fmt::format("{}/{}", args.pod_namespace, args.pod_name);
   std::string node = args.node;
+  BindingArgs recorded = decisions_ != nullptr ? args : BindingArgs{};
   BindDecision decision = co_await decider_->Bind(std::move(args));
   metrics_->CountDecision(verb, decision.result, decision.reason);
+  if (decisions_ != nullptr) decisions_->RecordBind(recorded, decision);
   Log(decision.error.empty() ? spdlog::level::info : spdlog::level::warn, "bind",
       {{"pod", pod},
        {"node", node},

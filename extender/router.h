@@ -5,6 +5,7 @@
 // Routes (prefix from config, default empty; matches the scheduler's urlPrefix + "/" + verb):
 //   POST <prefix>/filter | /prioritize | /preempt | /bind   (webhook listeners only)
 //   GET  /healthz | /readyz | /metrics | /version            (every listener)
+//   GET  /debug/quota | /debug/explain                        (every listener, when given)
 // Business outcomes are HTTP 200. Refused input is 4xx with {"Error","Reason"}.
 //
 // Thread safety: thread-safe; Handle() runs concurrently on every server thread.
@@ -14,7 +15,9 @@
 #include <string>
 #include <string_view>
 
+#include "extender/debug_endpoints.h"
 #include "extender/decider.h"
+#include "extender/decision_log.h"
 #include "extender/metrics.h"
 #include "extender/readiness.h"
 #include "extender/request_body.h"
@@ -42,9 +45,11 @@ std::string NormalizeUrlPrefix(std::string_view prefix);
 
 class Router {
  public:
-  // All pointers must outlive the router.
+  // All pointers must outlive the router. `debug` (may be null: no /debug routes) serves
+  // /debug/*; `decisions` (may be null) records each filter and bind verdict for it.
   Router(std::string url_prefix, Decider* decider, ServerMetrics* metrics,
-         const metrics::Registry* registry, const Readiness* readiness);
+         const metrics::Registry* registry, const Readiness* readiness,
+         const DebugEndpoints* debug = nullptr, DecisionLog* decisions = nullptr);
 
   // Which route a target names (for metrics of requests that fail before Handle).
   Route Classify(std::string_view target) const;
@@ -66,6 +71,8 @@ class Router {
   ServerMetrics* const metrics_;
   const metrics::Registry* const registry_;
   const Readiness* const readiness_;
+  const DebugEndpoints* const debug_;
+  DecisionLog* const decisions_;
 };
 
 }  // namespace quotient::extender

@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "config/values.h"
+#include "extender/debug_endpoints.h"
 #include "extender/decider.h"
+#include "extender/decision_log.h"
 #include "extender/http_server.h"
 #include "extender/kube/client_config.h"
 #include "extender/logging.h"
@@ -212,7 +214,14 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   } else {
     decider = std::make_unique<PassThroughDecider>();
   }
-  Router router(s.url_prefix, decider.get(), &server_metrics, &registry, &readiness);
+  // What /debug/explain and /debug/quota read: the last verdict per pod (bounded) and
+  // the ledger. Reclaim status: none known until the reclaimer provides a source.
+  DecisionLog decisions;
+  ReclaimStatusSource no_reclaims;
+  DebugEndpoints debug(ledger.get(), settings.quota.allow_unquoted_namespaces, &decisions,
+                       &no_reclaims);
+  Router router(s.url_prefix, decider.get(), &server_metrics, &registry, &readiness, &debug,
+                &decisions);
   HttpServer server(ioc, ToServerOptions(s), &router, &server_metrics);
 
   std::string error;

@@ -15,6 +15,7 @@ std::string_view RouteName(Route route) {
     case Route::kReadyz: return "readyz";
     case Route::kMetrics: return "metrics";
     case Route::kVersion: return "version";
+    case Route::kDebug: return "debug";
     case Route::kOther: return "other";
   }
   return "other";

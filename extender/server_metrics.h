@@ -19,8 +19,8 @@ namespace quotient::extender {
 
 // What a request was routed to; "other" covers unknown paths.
 enum class Route { kFilter, kPrioritize, kPreempt, kBind, kHealthz, kReadyz, kMetrics, kVersion,
-                   kOther };
-inline constexpr int kRouteCount = 9;
+                   kDebug, kOther };
+inline constexpr int kRouteCount = 10;
 std::string_view RouteName(Route route);
 Route RouteForVerb(Verb verb);
 
