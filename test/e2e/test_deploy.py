@@ -272,8 +272,22 @@ def test_every_manifest_of_deploy_is_created_by_a_real_api_server(installed):
         if path.resolve() in used or path.parent.name in ("scheduler", "monitoring"):
             continue
         docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        if path == DEPLOY / "config" / "simulate-quota.yaml":
+            continue  # a `quotient simulate` scenario, played below
         assert all(d.get("kind") == "KubeSchedulerConfiguration" for d in docs), \
             f"{path.relative_to(ROOT)} is used by no kustomization"
+
+
+def test_the_shipped_quota_file_passes_check_and_its_scenario_holds(cluster):
+    """docs/operations.md: `quotient check` and `quotient simulate` on deploy/config."""
+    binary = quotient_binary(cluster)
+    check = subprocess.run([binary, "check", str(DEPLOY / "config" / "quota.yaml")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and ": ok (3 quota nodes" in check.stdout, check.stderr
+    sim = subprocess.run([binary, "simulate", str(DEPLOY / "config" / "simulate-quota.yaml")],
+                         capture_output=True, text=True)
+    assert sim.returncode == 0, sim.stdout + sim.stderr
+    assert "reclaimed by team-b" in sim.stdout and "all 2 expectations hold" in sim.stdout
 
 
 def test_the_tls_variant_serves_https_with_client_certificates(installed, rbac_api):
