@@ -193,7 +193,7 @@ PreemptNodeCheck Checker::Check(const PreemptNode& node) {
     out.verdict = NodeVerdict::kNoVictimLeft;
     return out;
   }
-  if (!out.dropped.empty()) {
+  if (!out.dropped.empty() || node.held) {
     for (size_t d = 0; d < room.size() && d < request_.node_request.size(); ++d) {
       if (room[d] >= request_.node_request[d]) continue;
       out.verdict = NodeVerdict::kNoRoom;

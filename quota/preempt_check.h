@@ -26,9 +26,11 @@
 //     two victims of one quota cannot both go, the less important one is the one taken.
 //  5. A node stays iff, with the victims kept,
 //     a. at least one victim is left (the scheduler rejects an empty list);
-//     b. if any victim was dropped: P fits the node: free[d] + Σ kept victims'
-//        node_amounts[d] >= node_request[d] for every dim d (the scheduler's own fit
-//        holds for its full proposal; a node whose free is empty is not checked);
+//     b. if any victim was dropped, or room on the node is held for other pods
+//        (PreemptNode::held: invisible to the scheduler's dry run): P fits the node:
+//        free[d] + Σ kept victims' node_amounts[d] >= node_request[d] for every dim d
+//        (otherwise the scheduler's own fit holds for its full proposal; a node whose
+//        free is empty is not checked);
 //     c. P passes admission once they leave: for every level Q of L's path and every r
 //        P requests with a finite bound there: charged(Q,r) - own(r) - relief(Q,r) +
 //        request(P,r) <= bound, where the bound is max(Q,r), and for a non-preemptible P
@@ -72,6 +74,7 @@ struct PreemptNode {
   std::vector<int64_t> free;  // free room per dim; empty: unknown, rule 5b not checked
   std::span<const PreemptVictim> victims;  // the scheduler's order
   int64_t pdb_violations = 0;              // the scheduler's count
+  bool held = false;  // `free` excludes room held for other pods (rule 5b applies)
 };
 
 struct PreemptRequest {

@@ -52,6 +52,7 @@ struct PreemptCase {
   std::string refused_at = "";  // kQuota: the level, and which bound
   ChargeBound crossed = ChargeBound::kMax;
   bool with_tree = true;
+  bool held = false;  // room on the node is held for another pod
   friend void PrintTo(const PreemptCase& c, std::ostream* os) { *os << c.name; }
 };
 
@@ -73,7 +74,7 @@ TEST_P(PreemptCheckTest, KeepsOnlyWhatTheQuotaRulesAllow) {
     victims.push_back({v.id, tree->LeafForNamespace(v.ns), amounts(v.cores), {v.cores * 1000},
                        v.priority, v.rank, v.preemptible, v.terminating, v.known});
   }
-  PreemptNode node{7, {}, victims, 2};
+  PreemptNode node{7, {}, victims, 2, c.held};
   if (c.free >= 0) node.free = {c.free * 1000};
   PreemptRequest request{tree->LeafForNamespace(c.ns), amounts(c.cores), {c.cores * 1000},
                          c.priority, c.preemptible, c.already_charged};
@@ -159,6 +160,14 @@ INSTANTIATE_TEST_SUITE_P(
                     .victims = {{1, "namespace1"}},
                     .free = 0,
                     .kept = {1}},
+        PreemptCase{.name = "RoomHeldForAnotherPodIsCheckedEvenWhenNothingWasDropped",
+                    .charged = {{"namespace1", 20}, {"namespace2", 15}},
+                    .cores = 10,
+                    .victims = {{1, "namespace1"}},
+                    .free = 0,
+                    .verdict = NV::kNoRoom,
+                    .kept = {1},
+                    .held = true},
         PreemptCase{.name = "ANodeIsDroppedWhenThePodStillExceedsAMaxOnceTheVictimsLeave",
                     .charged = {{"namespace1", 20}},
                     .ns = "namespace1",

@@ -161,7 +161,10 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
     node.pdb_violations = args.nodes[n].num_pdb_violations;
     auto it = node_map.find(args.nodes[n].node);
     if (it == node_map.end() || !it->second.known) continue;  // free unknown: fit not checked
-    for (const std::string& d : dims) node.free.push_back(it->second.FreeFor(d, args.pod.uid));
+    const NodeEntry& entry = it->second;
+    for (const std::string& d : dims) node.free.push_back(entry.FreeFor(d, args.pod.uid));
+    node.held = std::any_of(entry.holds.begin(), entry.holds.end(),
+                            [&](const NodeHold& h) { return h.uid != args.pod.uid; });
   }
 
   const std::vector<quota::PreemptNodeCheck> checks =

@@ -168,6 +168,22 @@ TEST_F(QuotaPreemptorTest, ANodeIsDroppedWhenThePodWouldStillExceedItsMax) {
             "leave, quota root.a.1: cpu 15 + request 10 = 25 > max 20");
 }
 
+TEST_F(QuotaPreemptorTest, RoomHeldForAReclaimingPodIsNotFreedByTheSchedulersVictims) {
+  Run("namespace1", 3, "n1");  // 15 of 20 cores
+  PodInfo pod = Preemptor("namespace1");
+  state_.SetHold("n1", pod.uid, pod.requests);  // its own hold is room it may use
+  const PreemptionArgs args = Args(pod, {{"n1", {"namespace1-2"}}});
+  EXPECT_EQ(preemptor_.Preempt(args).reason, DecisionReason::kPreemptPassed);
+  state_.SetHold("n1", "reclaimer", quota::ResourceList{{"cpu", 10000}});
+  std::string message;
+  const PreemptDecision d = preemptor_.Preempt(args, &message);
+  EXPECT_EQ(d.result, DecisionResult::kRejected);
+  EXPECT_EQ(d.reason, DecisionReason::kPreemptQuotaFiltered);
+  EXPECT_EQ(message,
+            "preempt namespace1/web-0: kept 0 of 1 nodes; node n1 dropped: the victims left free "
+            "cpu 0 of the 5 requested");
+}
+
 TEST_F(QuotaPreemptorTest, AReservedPreemptorIsNotCountedTwice) {
   Run("namespace1", 4, "n1");
   Run("namespace2", 2, "n2");
