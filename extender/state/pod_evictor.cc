@@ -75,7 +75,8 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::Evict(const PodRef& pod) {
   if (!IsPathSafe(pod.ns) || !IsPathSafe(pod.name)) co_return Unsafe(pod);
   std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}/eviction", pod.ns, pod.name);
   // Named awaitable: GCC 12 mis-destroys temporaries across co_await (bug 99576).
-  auto request = client_->Request(kube::Method::kPost, std::move(target), EvictionJson(pod));
+  std::string body = EvictionJson(pod);
+  auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));
   kube::ApiResponse response = co_await std::move(request);
   co_return OutcomeOf(response);
 }
@@ -83,8 +84,8 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::Evict(const PodRef& pod) {
 boost::asio::awaitable<ApiOutcome> ApiPodEvictor::PostEvent(const PodEvent& event) {
   if (!IsPathSafe(event.pod.ns) || !IsPathSafe(event.pod.name)) co_return Unsafe(event.pod);
   std::string target = fmt::format("/api/v1/namespaces/{}/events", event.pod.ns);
-  auto request = client_->Request(kube::Method::kPost, std::move(target),
-                                  EventJson(event, std::chrono::system_clock::now()));
+  std::string body = EventJson(event, std::chrono::system_clock::now());
+  auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));
   kube::ApiResponse response = co_await std::move(request);
   co_return OutcomeOf(response);
 }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <unordered_set>
@@ -224,22 +225,28 @@ void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& ch
                             "guaranteed min back",
                             summary, names, choice.node, reclaim.quota)});
   reclaims_by_pod_.emplace(uid, std::move(reclaim));
-  boost::asio::co_spawn(ioc_, Evict(uid), boost::asio::detached);
+  // Posted, never started inline: co_spawn may run the coroutine at once on an io
+  // thread, and it takes mu_, which the caller holds.
+  boost::asio::post(ioc_, [this, uid] {
+    boost::asio::co_spawn(ioc_, Evict(uid), boost::asio::detached);
+  });
+}
+
+boost::asio::awaitable<void> Reclaimer::Record(PodEvent event) {
+  auto post = evictor_->PostEvent(event);
+  ApiOutcome outcome = co_await std::move(post);
+  if (outcome.kind != ApiOutcome::Kind::kOk) {
+    Log(spdlog::level::warn, "event not recorded",
+        {{"pod", event.pod.ns + "/" + event.pod.name},
+         {"reason", event.reason},
+         {"error", outcome.message}});
+  }
 }
 
 void Reclaimer::Post(PodEvent event) {
-  boost::asio::co_spawn(
-      ioc_,
-      [](PodEvictor* evictor, PodEvent e) -> boost::asio::awaitable<void> {
-        auto post = evictor->PostEvent(e);
-        ApiOutcome outcome = co_await std::move(post);
-        if (outcome.kind != ApiOutcome::Kind::kOk) {
-          Log(spdlog::level::warn, "event not recorded",
-              {{"pod", e.pod.ns + "/" + e.pod.name}, {"reason", e.reason},
-               {"error", outcome.message}});
-        }
-      }(evictor_, std::move(event)),
-      boost::asio::detached);
+  boost::asio::post(ioc_, [this, event = std::move(event)]() mutable {
+    boost::asio::co_spawn(ioc_, Record(std::move(event)), boost::asio::detached);
+  });
 }
 
 boost::asio::awaitable<void> Reclaimer::Evict(std::string uid) {

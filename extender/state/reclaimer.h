@@ -36,7 +36,8 @@
 // Thread safety: thread-safe. RunPass may run on any thread but not concurrently with
 // itself (the housekeeping coroutine calls it); StatusOf and counts are called by filter
 // from any thread. Lock order: mu_ before ClusterState's lock; never call into the
-// Reclaimer while holding ClusterState's lock.
+// Reclaimer while holding ClusterState's lock. Coroutines (evictions, Events) are posted
+// to the io_context, never started inline under mu_.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -118,7 +119,8 @@ class Reclaimer {
   void Start(const ReclaimCandidate& candidate, const ReclaimChoice& choice,
              Clock::time_point now);                           // REQUIRES: mu_ held
   boost::asio::awaitable<void> Evict(std::string uid);
-  void Post(PodEvent event);
+  boost::asio::awaitable<void> Record(PodEvent event);
+  void Post(PodEvent event);  // records the Event later, on the io_context
   void Count(const char* event, const char* reason);
 
   boost::asio::io_context& ioc_;

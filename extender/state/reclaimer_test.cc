@@ -1,6 +1,7 @@
 #include "extender/state/reclaimer.h"
 
 #include <gmock/gmock.h>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -60,9 +61,9 @@ class ReclaimerTest : public ::testing::Test {
     state_.UpsertPod(pod);
     return pod;
   }
-  // Runs a pass and the evictions it started.
+  // Runs a pass on the io_context, as the service does, and the evictions it started.
   void Pass() {
-    reclaimer_.RunPass();
+    boost::asio::post(ioc_, [this] { reclaimer_.RunPass(); });
     ioc_.restart();
     ioc_.poll();
   }
