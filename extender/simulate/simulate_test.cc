@@ -132,6 +132,17 @@ TEST(SimulateTest, TheCapacityDemoEvictsOneOfQuota1sBorrowedPods) {
   EXPECT_EQ(r.lines[2].at("pending"), json({{"quota1", 2}, {"quota2", 0}}));
 }
 
+TEST(SimulateTest, GpuReclaimTakesOneTwoGpuPodFromTheBorrowerAndNoMore) {
+  Result r = Simulate({"--output", "json", Example("scenario-gpu-reclaim.yaml")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.lines.size(), 6u);
+  EXPECT_EQ(r.lines[0].at("running"), json({{"team-a", 3}}));
+  EXPECT_THAT(EvictedNamespaces(r.lines[2]), ElementsAre("team-a"));
+  EXPECT_EQ(r.lines[2].at("running"), json({{"team-a", 2}, {"team-b", 3}}));
+  EXPECT_TRUE(r.lines[4].at("evicted").empty()) << "beyond its min, team-b evicts nobody";
+  EXPECT_EQ(r.lines[4].at("pending"), json({{"team-a", 1}, {"team-b", 1}}));
+}
+
 TEST(SimulateTest, TextOutputShowsStepsTablesAndEvictions) {
   Result r = Simulate({Example("scenario-1-elastic-quota.yaml")});
   ASSERT_EQ(r.code, 0) << r.err;

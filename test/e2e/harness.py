@@ -66,6 +66,8 @@ class Cluster:
         self.api_client = config.new_client_from_config(config_file=self.kubeconfig)
         self.core = client.CoreV1Api(self.api_client)
         self.apps = client.AppsV1Api(self.api_client)
+        self.policy = client.PolicyV1Api(self.api_client)
+        self.scheduling = client.SchedulingV1Api(self.api_client)
 
     @staticmethod
     def sh_in(state_dir, *args, capture=False, env=None):
@@ -137,8 +139,11 @@ class Kube:
         self.cluster = cluster
         self.core = cluster.core
         self.apps = cluster.apps
+        self.policy = cluster.policy
+        self.scheduling = cluster.scheduling
         self._namespaces = []
         self._nodes = []
+        self._priority_classes = []
 
     # ---- creating ----
 
@@ -177,10 +182,37 @@ class Kube:
         self._nodes.extend(names)
         return names
 
+    def create_priority_class(self, name, value, preemption_policy="PreemptLowerPriority"):
+        """A PriorityClass, deleted at cleanup."""
+        body = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": name}, "value": value,
+                "preemptionPolicy": preemption_policy}
+        try:
+            self.scheduling.create_priority_class(body, _preload_content=False)
+        except ApiException as e:
+            if e.status != 409:
+                raise
+        self._priority_classes.append(name)
+        return name
+
+    def remove_finalizers(self, namespace, finalizer):
+        """Drops `finalizer` from every pod of `namespace` that has it."""
+        for p in self.pods(namespace):
+            kept = [f for f in p["metadata"].get("finalizers") or [] if f != finalizer]
+            if kept != (p["metadata"].get("finalizers") or []):
+                try:
+                    self.core.patch_namespaced_pod(p["metadata"]["name"], namespace,
+                                                   {"metadata": {"finalizers": kept or None}},
+                                                   _preload_content=False)
+                except ApiException as e:
+                    if e.status != 404:
+                        raise
+
     def create_deployment(self, namespace, name, replicas, cpu, memory=None, gpu=0,
-                          priority_class=None, labels=None):
+                          priority_class=None, labels=None, finalizers=None):
         """A Deployment of `replicas` pods whose one container requests (and is limited to)
-        `cpu`, and `memory` and `gpu` nvidia.com/gpu when given."""
+        `cpu`, and `memory` and `gpu` nvidia.com/gpu when given. `finalizers` go on every
+        pod (remove them with remove_finalizers before the namespace can go)."""
         resources = {"cpu": str(cpu)}
         if memory:
             resources["memory"] = str(memory)
@@ -194,13 +226,16 @@ class Kube:
         }
         if priority_class:
             pod_spec["priorityClassName"] = priority_class
+        pod_meta = {"labels": pod_labels}
+        if finalizers:
+            pod_meta["finalizers"] = list(finalizers)
         body = {
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": namespace},
             "spec": {
                 "replicas": replicas,
                 "selector": {"matchLabels": {"app": name}},
-                "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+                "template": {"metadata": pod_meta, "spec": pod_spec},
             },
         }
         self.apps.create_namespaced_deployment(namespace, body, _preload_content=False)
@@ -280,7 +315,13 @@ class Kube:
             wait_until(lambda: not self._exists(self.core.read_namespace, ns), timeout,
                        what=f"namespace {ns} to be deleted")
         fake_nodes.delete_nodes(self.core, self._nodes)
-        self._namespaces, self._nodes = [], []
+        for name in self._priority_classes:
+            try:
+                self.scheduling.delete_priority_class(name, _preload_content=False)
+            except ApiException as e:
+                if e.status != 404:
+                    raise
+        self._namespaces, self._nodes, self._priority_classes = [], [], []
 
     @staticmethod
     def _exists(read, name):
