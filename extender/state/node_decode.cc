@@ -17,6 +17,7 @@ bool DecodeMetadata(od::value& value, const Path* path, NodeInfo* node, DecodeEr
       return true;
     }
     if (KeyIs(key, "labels")) return json::ReadStringMap(v, p, &node->labels, error);
+    if (KeyIs(key, "annotations")) return json::ReadStringMap(v, p, &node->annotations, error);
     return true;
   });
 }

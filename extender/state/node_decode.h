@@ -1,6 +1,7 @@
 // What Quotient keeps of a v1.Node, and its decoder from API JSON.
 //
-// Only what decisions need: the name, labels (node pools, GPU models), allocatable
+// Only what decisions need: the name, labels (node pools, GPU models), annotations (the
+// GPU layout, docs/gpu.md), allocatable
 // resources (status.allocatable; status.capacity when allocatable is absent, as API
 // defaulting would fill it) and spec.unschedulable.
 //
@@ -18,6 +19,7 @@ namespace quotient::extender::state {
 struct NodeInfo {
   std::string name;
   StringPairs labels;
+  StringPairs annotations;  // metadata.annotations (GPU layout and links, docs/gpu.md)
   quota::ResourceList allocatable;
   bool unschedulable = false;
 };
