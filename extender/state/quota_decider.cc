@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "extender/decision_text.h"
+#include "extender/logging.h"
 #include "extender/preemptible.h"
 #include "extender/state/reclaimer.h"
 #include "quota/node_pool.h"
@@ -92,7 +93,8 @@ bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
       decision->reason = DecisionReason::kUnquoted;
       return true;
     case AdmitCode::kRejectedMax:
-      decision->reason = DecisionReason::kQuotaMax;
+      decision->reason = admit.refused_by_min() ? DecisionReason::kQuotaMin
+                                                : DecisionReason::kQuotaMax;
       decision->message = QuotaRefusalText(ledger_->usage().tree(), admit.refusal);
       return false;
     case AdmitCode::kRejectedUnquoted:
@@ -255,9 +257,17 @@ PrioritizeDecision QuotaDecider::Prioritize(const ExtenderArgs& args) {
 }
 
 PreemptDecision QuotaDecider::Preempt(const PreemptionArgs& args) {
-  PreemptDecision decision;
-  decision.nodes = args.nodes;
-  decision.reason = DecisionReason::kNoPolicy;
+  if (!synced_()) {
+    // Every victim would be unknown and dropped: refuse the round instead, the
+    // scheduler tries again on the pod's next attempt.
+    PreemptDecision decision;
+    decision.result = DecisionResult::kError;
+    decision.reason = DecisionReason::kNotSynced;
+    return decision;
+  }
+  std::string message;
+  PreemptDecision decision = preemptor_.Preempt(args, &message);
+  if (!message.empty()) Log(spdlog::level::info, "preempt filtered", {{"detail", message}});
   return decision;
 }
 
@@ -273,7 +283,7 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
   bool known = ledger_ != nullptr && ledger_->Lookup(args.pod_uid, &demand);
   PodRecord record;
   if (!known && state_->FindPod(args.pod_uid, &record)) {
-    demand = quota::PodDemand{args.pod_uid, record.ns, record.requests};
+    demand = quota::PodDemand{args.pod_uid, record.ns, record.requests, record.preemptible};
   } else if (!known) {
     // Neither reserved nor seen by the watch (Quotient restarted since filter, or the
     // watch lags): read the pod, so that its quota is checked before it binds.

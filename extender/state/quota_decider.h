@@ -18,7 +18,9 @@
 //               retry of the same pod extends it) and answer the passing nodes.
 // prioritize 0..10 per node: how full the node's fit resources are after placing the
 //            pod (bin-packing); 0 for all when no fit resource is requested.
-// preempt    the scheduler's proposal unchanged (quota-aware victims come with reclaim).
+// preempt    the scheduler's priority-preemption proposal minus the nodes and victims
+//            that break the quota rules (QuotaPreemptor, quota/preempt_check.h); before
+//            the first sync an Error (every victim would be unknown).
 // bind       the pod's reservation (or, if Quotient holds none, e.g. after a restart,
 //            a fresh quota check from the pod read through the API), then the Binding;
 //            accepted -> the pod counts on its node and quota at once; refused -> its
@@ -36,6 +38,7 @@
 #include "extender/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
+#include "extender/state/quota_preemptor.h"
 #include "extender/state/requeuer.h"
 #include "quota/quota_ledger.h"
 
@@ -90,6 +93,7 @@ class QuotaDecider : public Decider {
   const std::function<bool()> synced_;
   const QuotaDeciderOptions options_;
   const std::function<Clock::time_point()> now_;
+  const QuotaPreemptor preemptor_{ledger_, state_};
   const Reclaimer* reclaimer_ = nullptr;
 };
 

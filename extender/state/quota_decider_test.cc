@@ -177,5 +177,48 @@ TEST_F(QuotaDeciderTest, BindingAPodTheWatchKnowsNeedsNoRead) {
   EXPECT_EQ(ledger_.bound_count(), 1u);
 }
 
+TEST_F(QuotaDeciderTest, AQuotaRefusalThatALowerPriorityPodOfTheSameQuotaCouldFixIsResolvable) {
+  PodInfo low = MakePod("low", "a", 8, "n1");
+  low.priority = 1;
+  state_.UpsertPod(low);
+  PodInfo high = MakePod("high", "a", 4);
+  high.priority = 100;
+  FilterDecision d = decider_.Filter(Args(high));
+  EXPECT_EQ(d.reason, DecisionReason::kQuotaMax);
+  EXPECT_EQ(d.answer.failed.size(), 2u) << "priority preemption may evict the low pod";
+  EXPECT_TRUE(d.answer.failed_unresolvable.empty());
+  PodInfo equal = MakePod("equal", "a", 4);
+  equal.priority = 1;
+  FilterDecision same = decider_.Filter(Args(equal));
+  EXPECT_EQ(same.answer.failed_unresolvable.size(), 2u) << "no lower priority: nothing can";
+  high.preemption_never = true;
+  EXPECT_EQ(decider_.Filter(Args(high)).answer.failed_unresolvable.size(), 2u);
+}
+
+TEST_F(QuotaDeciderTest, RoomHeldForAReclaimingPodIsRefusedToOthersButNotToIt) {
+  state_.UpsertPod(MakePod("u1", "a", 10, "n1"));
+  state_.SetHold("n1", "reclaimer", quota::ResourceList{{"cpu", 4000}, {"pods", 1}});
+  FilterDecision other = decider_.Filter(Args(MakePod("u2", "free", 4), {"n1"}));
+  EXPECT_EQ(other.result, DecisionResult::kRejected);
+  EXPECT_EQ(other.reason, DecisionReason::kReclaimHold);
+  ASSERT_EQ(other.answer.failed.size(), 1u);
+  EXPECT_EQ(other.answer.failed[0].second,
+            "node room is held for a pod that is reclaiming its guaranteed quota");
+  EXPECT_EQ(decider_.Filter(Args(MakePod("u3", "free", 2), {"n1"})).answer.passed.size(), 1u)
+      << "16 - 10 - 4 held leaves 2 cores";
+  EXPECT_EQ(decider_.Filter(Args(MakePod("reclaimer", "free", 4), {"n1"})).answer.passed.size(),
+            1u);
+}
+
+TEST_F(QuotaDeciderTest, PreemptBeforeTheFirstSyncAnswersAnErrorAndNoVictims) {
+  synced_ = false;
+  PreemptionArgs args;
+  args.pod = MakePod("p", "a", 1);
+  PreemptDecision d = decider_.Preempt(args);
+  EXPECT_EQ(d.result, DecisionResult::kError);
+  EXPECT_EQ(d.reason, DecisionReason::kNotSynced);
+  EXPECT_TRUE(d.nodes.empty());
+}
+
 }  // namespace
 }  // namespace quotient::extender::state
