@@ -12,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,9 @@ struct PrioritizeDecision {
 
 struct PreemptDecision {
   std::vector<NodeVictims> nodes;  // nodes of the input only; empty victim lists are dropped
+  // Backs victim UIDs the decider chose itself (the views in `nodes` otherwise point into
+  // the request); a deque, so that moving the decision keeps the views valid.
+  std::deque<std::string> storage;
   DecisionResult result = DecisionResult::kAccepted;
   DecisionReason reason = DecisionReason::kNoPolicy;
 };

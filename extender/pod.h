@@ -28,6 +28,7 @@ struct PodInfo {
   bool preemption_never = false;   // spec.preemptionPolicy == "Never"
   std::string scheduler_name;      // spec.schedulerName ("" when absent: default-scheduler)
   bool unschedulable = false;      // status.conditions: PodScheduled False, reason Unschedulable
+  bool nominated = false;          // status.nominatedNodeName set (priority preemption under way)
   StringPairs labels;
   StringPairs annotations;
   // Effective requests as kube-scheduler computes them (pod_requests.h), plus

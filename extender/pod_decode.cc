@@ -115,6 +115,12 @@ bool DecodeCondition(od::value& value, const Path* path, PodInfo* pod, DecodeErr
 bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     if (KeyIs(key, "phase")) return StringField(v, p, &pod->phase, error);
+    if (KeyIs(key, "nominatedNodeName")) {
+      std::string node;
+      if (!StringField(v, p, &node, error)) return false;
+      pod->nominated = !node.empty();
+      return true;
+    }
     if (KeyIs(key, "conditions")) {
       return ForEachElement(v, p, error, [&](od::value& element, const Path* ep) {
         return DecodeCondition(element, ep, pod, error);

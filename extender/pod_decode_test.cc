@@ -75,7 +75,7 @@ TEST(PodDecodeTest, RefusesAPodThatIsNotAnObject) {
 TEST(PodDecodeTest, ReadsTheSchedulerNameAndTheUnschedulableCondition) {
   RequestBody body = RequestBody::Copy(R"({"metadata":{"name":"p","uid":"u1"},
     "spec":{"schedulerName":"default-scheduler","containers":[]},
-    "status":{"phase":"Pending","conditions":[
+    "status":{"phase":"Pending","nominatedNodeName":"n3","conditions":[
       {"type":"Initialized","status":"True"},
       {"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/4 nodes"}]}})");
   PodInfo pod;
@@ -83,6 +83,7 @@ TEST(PodDecodeTest, ReadsTheSchedulerNameAndTheUnschedulableCondition) {
   ASSERT_TRUE(DecodePodJson(body, &pod, &error)) << error.message;
   EXPECT_EQ(pod.scheduler_name, "default-scheduler");
   EXPECT_TRUE(pod.unschedulable);
+  EXPECT_TRUE(pod.nominated);
 }
 
 TEST(PodDecodeTest, APodScheduledConditionThatIsTrueIsNotUnschedulable) {

@@ -88,6 +88,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
   fresh.preemption_never = pod.preemption_never;
   fresh.preemptible = IsPreemptible(pod);
   fresh.unschedulable = pod.unschedulable;
+  fresh.nominated = pod.nominated;
   fresh.scheduler_name = pod.scheduler_name;
   fresh.terminal = IsTerminal(pod.phase);
   fresh.terminating = pod.terminating;

@@ -66,6 +66,7 @@ struct PodRecord {
   bool preemption_never = false;  // spec.preemptionPolicy Never: never reclaims
   bool preemptible = true;        // false: label quotient.io/preemptible=false, never a victim
   bool unschedulable = false;     // PodScheduled=False/Unschedulable: kube-scheduler gave up
+  bool nominated = false;         // status.nominatedNodeName: the scheduler's preemption acts
   std::string scheduler_name;
   bool terminal = false;          // phase Succeeded or Failed
   bool terminating = false;       // deletionTimestamp set

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "extender/preemptible.h"
+#include "extender/state/reclaim_planner.h"
 #include "quota/preempt_check.h"
 
 namespace quotient::extender::state {
@@ -16,8 +17,6 @@ namespace {
 
 using quota::NodeVerdict;
 using quota::VictimVerdict;
-using NodeMap = ClusterState::NameMap<NodeEntry>;
-using PodMap = ClusterState::NameMap<PodRecord>;
 
 // A proposed victim: `record` points into the ClusterState (valid under its shared lock),
 // null when the pod is unknown.
@@ -119,6 +118,33 @@ std::string NodeText(const quota::QuotaTree* tree, std::string_view node,
   return fmt::format("node {}", node);
 }
 
+// A node whose proposed victims break the quota rules may still take the pod with others:
+// the reclaim planner on that node alone chooses them under the same rules (same-quota
+// pods of lower priority; other quotas' pods only within the preemptor's guarantee and
+// above their own min; quota/reclaim.h). The scheduler's dry run checked the pod's fit
+// with its own victims, so only a set that frees at least as much of every requested
+// resource is offered (the planner's rule 4a, from the live node state).
+void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quota::QuotaId leaf,
+                 const NodeVictims& proposed, const NodeMap& node_map, const PodMap& pod_map,
+                 PreemptDecision* decision, std::vector<std::string>* why) {
+  ReclaimCandidate candidate{{args.pod.ns, args.pod.name, args.pod.uid}, leaf, args.pod.requests,
+                             args.pod.priority, args.pod.creation_timestamp};
+  const ReclaimChoice choice =
+      PlanReclaimFor(usage, candidate, node_map, pod_map, VictimFilter{}, proposed.node);
+  if (choice.outcome != quota::ReclaimOutcome::kPlanned || choice.victims.empty()) return;
+  NodeVictims& swapped = decision->nodes.emplace_back();
+  swapped.node = proposed.node;
+  std::vector<std::string> names;
+  for (const PodRef& victim : choice.victims) {
+    swapped.victim_uids.push_back(decision->storage.emplace_back(victim.uid));
+    names.push_back(victim.ns + "/" + victim.name);
+  }
+  if (why != nullptr) {
+    why->push_back(fmt::format("node {}: swapped in {} instead", proposed.node,
+                               fmt::join(names, ", ")));
+  }
+}
+
 // The rest of Preempt, under the cluster state's shared lock.
 PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usage,
                        const quota::PreemptRequest& request, const std::vector<std::string>& dims,
@@ -185,7 +211,13 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
         why.push_back(NodeText(tree, proposed.node, check, dims, request.node_request));
       }
     }
-    if (!check.stays()) continue;
+    if (!check.stays()) {
+      if (usage != nullptr && request.leaf != quota::kNoQuota) {
+        SwapVictims(args, *usage, request.leaf, proposed, node_map, pod_map, &decision,
+                    message != nullptr ? &why : nullptr);
+      }
+      continue;
+    }
     NodeVictims& kept = decision.nodes.emplace_back();
     kept.node = proposed.node;
     kept.num_pdb_violations = check.pdb_violations;

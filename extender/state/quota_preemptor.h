@@ -14,8 +14,10 @@
 //   "preempt namespace3/web-0: kept 1 of 2 nodes; victim namespace1/web-3 on node-1:
 //    quota root.a.1 would fall below its min cpu 10 (cpu 10 - 5 < 10); node node-2
 //    dropped: no victim left"
-// Victims come back in the scheduler's order; nothing is swapped in (see
-// quota/preempt_check.h for why).
+// Victims come back in the scheduler's order. A node whose proposed victims all break the
+// rules (or no longer make room) gets other victims of that node when the reclaim
+// planner finds a set under the same rules (quota/reclaim.h) that frees as much of every
+// requested resource; their UIDs live in PreemptDecision::storage.
 //
 // Thread safety: thread-safe (const; the ledger and the cluster state are). The answer
 // holds string_views into `args` (node names and victim UIDs), like the input.

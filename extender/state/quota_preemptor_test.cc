@@ -130,18 +130,33 @@ TEST_F(QuotaPreemptorTest, BeyondItsMinAPreemptorStillTakesLowerPriorityPodsOfIt
   EXPECT_THAT(Answer(d), ElementsAre("n1: namespace1-3 pdb=1"));
 }
 
-TEST_F(QuotaPreemptorTest, DroppingANonPreemptibleVictimDropsANodeThatNoLongerFits) {
+TEST_F(QuotaPreemptorTest, ANonPreemptibleVictimIsReplacedByPreemptiblePodsOfTheSameNode) {
   Run("namespace1", 1, "n1", /*preemptible=*/false);
   Run("namespace1", 3, "n1");
+  std::string message;
+  const PreemptDecision d = preemptor_.Preempt(
+      Args(Preemptor("namespace1", 10), {{"n1", {"namespace1-0", "namespace1-1"}}}), &message);
+  EXPECT_EQ(d.result, DecisionResult::kAccepted);
+  EXPECT_EQ(d.reason, DecisionReason::kPreemptQuotaFiltered);
+  EXPECT_THAT(Answer(d), ElementsAre("n1: namespace1-3 namespace1-2 pdb=0"));
+  EXPECT_EQ(message,
+            "preempt namespace1/web-0: kept 1 of 1 nodes; victim namespace1/pod-namespace1-0 on "
+            "n1: labelled quotient.io/preemptible=false; node n1 dropped: the victims left free "
+            "cpu 5 of the 10 requested; node n1: swapped in namespace1/pod-namespace1-3, "
+            "namespace1/pod-namespace1-2 instead");
+}
+
+TEST_F(QuotaPreemptorTest, ANodeWithNoRuleAbidingVictimsIsDropped) {
+  Run("namespace1", 2, "n1", /*preemptible=*/false);
   std::string message;
   const PreemptDecision d = preemptor_.Preempt(
       Args(Preemptor("namespace1", 10), {{"n1", {"namespace1-0", "namespace1-1"}}}), &message);
   EXPECT_EQ(d.result, DecisionResult::kRejected);
   EXPECT_THAT(d.nodes, IsEmpty());
   EXPECT_EQ(message,
-            "preempt namespace1/web-0: kept 0 of 1 nodes; victim namespace1/pod-namespace1-0 on "
-            "n1: labelled quotient.io/preemptible=false; node n1 dropped: the victims left free "
-            "cpu 5 of the 10 requested");
+            "preempt namespace1/web-0: kept 0 of 1 nodes; victim namespace1/pod-namespace1-1 on "
+            "n1: labelled quotient.io/preemptible=false; victim namespace1/pod-namespace1-0 on "
+            "n1: labelled quotient.io/preemptible=false; node n1 dropped: no victim left");
 }
 
 TEST_F(QuotaPreemptorTest, AVictimQuotientDoesNotKnowIsDroppedAndTheRestKept) {
@@ -157,15 +172,17 @@ TEST_F(QuotaPreemptorTest, AVictimQuotientDoesNotKnowIsDroppedAndTheRestKept) {
             "cache");
 }
 
-TEST_F(QuotaPreemptorTest, ANodeIsDroppedWhenThePodWouldStillExceedItsMax) {
+TEST_F(QuotaPreemptorTest, VictimsThatLeaveThePodAboveItsMaxAreReplacedByEnoughOfThem) {
   Run("namespace1", 4, "n1");  // root.a.1 at its max 20
   std::string message;
   const PreemptDecision d = preemptor_.Preempt(
       Args(Preemptor("namespace1", 10), {{"n1", {"namespace1-3"}}}), &message);
-  EXPECT_EQ(d.result, DecisionResult::kRejected);
+  EXPECT_EQ(d.result, DecisionResult::kAccepted);
+  EXPECT_THAT(Answer(d), ElementsAre("n1: namespace1-3 namespace1-2 pdb=0"));
   EXPECT_EQ(message,
-            "preempt namespace1/web-0: kept 0 of 1 nodes; node n1 dropped: once its victims "
-            "leave, quota root.a.1: cpu 15 + request 10 = 25 > max 20");
+            "preempt namespace1/web-0: kept 1 of 1 nodes; node n1 dropped: once its victims "
+            "leave, quota root.a.1: cpu 15 + request 10 = 25 > max 20; node n1: swapped in "
+            "namespace1/pod-namespace1-3, namespace1/pod-namespace1-2 instead");
 }
 
 TEST_F(QuotaPreemptorTest, RoomHeldForAReclaimingPodIsNotFreedByTheSchedulersVictims) {
@@ -177,11 +194,13 @@ TEST_F(QuotaPreemptorTest, RoomHeldForAReclaimingPodIsNotFreedByTheSchedulersVic
   state_.SetHold("n1", "reclaimer", quota::ResourceList{{"cpu", 10000}});
   std::string message;
   const PreemptDecision d = preemptor_.Preempt(args, &message);
-  EXPECT_EQ(d.result, DecisionResult::kRejected);
   EXPECT_EQ(d.reason, DecisionReason::kPreemptQuotaFiltered);
+  // Only more victims make room beside the hold.
+  EXPECT_THAT(Answer(d), ElementsAre("n1: namespace1-2 namespace1-1 pdb=0"));
   EXPECT_EQ(message,
-            "preempt namespace1/web-0: kept 0 of 1 nodes; node n1 dropped: the victims left free "
-            "cpu 0 of the 5 requested");
+            "preempt namespace1/web-0: kept 1 of 1 nodes; node n1 dropped: the victims left free "
+            "cpu 0 of the 5 requested; node n1: swapped in namespace1/pod-namespace1-2, "
+            "namespace1/pod-namespace1-1 instead");
 }
 
 TEST_F(QuotaPreemptorTest, AReservedPreemptorIsNotCountedTwice) {

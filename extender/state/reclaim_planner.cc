@@ -70,7 +70,7 @@ std::vector<ReclaimCandidate> FindReclaimCandidates(
   std::vector<ReclaimCandidate> out;
   for (const auto& [uid, pod] : pods) {
     if (!pod.node.empty() || pod.terminal || pod.terminating || !pod.unschedulable ||
-        pod.preemption_never) {
+        pod.preemption_never || pod.nominated) {
       continue;
     }
     const std::string& scheduler =
@@ -93,8 +93,8 @@ std::vector<ReclaimCandidate> FindReclaimCandidates(
 }
 
 ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandidate& candidate,
-                             const NodeMap& nodes, const PodMap& pods,
-                             const VictimFilter& filter) {
+                             const NodeMap& nodes, const PodMap& pods, const VictimFilter& filter,
+                             std::string_view only_node) {
   const quota::QuotaTree& tree = usage.tree();
   std::vector<std::string_view> dims;  // the resources the node must fit
   quota::ReclaimRequest request{candidate.leaf, tree.ToSparse(candidate.requests), {},
@@ -112,6 +112,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   std::vector<std::vector<quota::ReclaimPod>> pod_lists;
   std::vector<const std::string*> uid_of;  // ReclaimPod::id -> UID
   for (const auto& [name, node] : nodes) {
+    if (!only_node.empty() && name != only_node) continue;
     if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
     pool.push_back(&node);
     pool_names.push_back(&name);

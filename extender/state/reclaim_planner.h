@@ -38,8 +38,10 @@ struct ReclaimChoice {
 };
 
 // Pending pods that kube-scheduler marked Unschedulable, of the given schedulers, not
-// preemptionPolicy Never, not terminating, on a quota leaf, and within their guarantee
-// at their leaf (every guaranteed resource they request: charged + request <= min).
+// preemptionPolicy Never, not terminating, not nominated to a node (the scheduler's own
+// preemption, checked by the preempt verb, is under way), on a quota leaf, and within
+// their guarantee at their leaf (every guaranteed resource they request:
+// charged + request <= min).
 // Sorted by priority (higher first), then creation time (older first), then UID.
 // `skip(uid)` drops pods the caller is already handling.
 std::vector<ReclaimCandidate> FindReclaimCandidates(
@@ -56,11 +58,11 @@ struct VictimFilter {
   std::function<bool(const std::string& uid)> leaving;
 };
 
-// Plans victims for `candidate` over every known node of its quota's node pool. Free
-// room subtracts other pods' holds.
+// Plans victims for `candidate` over every known node of its quota's node pool (or only
+// `only_node`, when not empty). Free room subtracts other pods' holds.
 ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandidate& candidate,
-                             const NodeMap& nodes, const PodMap& pods,
-                             const VictimFilter& filter);
+                             const NodeMap& nodes, const PodMap& pods, const VictimFilter& filter,
+                             std::string_view only_node = {});
 
 // Seconds since the epoch of an RFC 3339 UTC timestamp ("2026-12-02T07:50:00Z", with
 // optional fraction); 0 when empty or malformed (sorts as oldest).

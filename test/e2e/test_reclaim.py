@@ -233,3 +233,27 @@ def test_a_reclaiming_pod_deleted_mid_reclaim_frees_its_reservation(cluster, kub
     for ns in borrowers:
         kube.remove_finalizers(ns, hold)  # the replacement's too, for the namespace deletion
     assert victim["metadata"]["uid"] not in {p["metadata"]["uid"] for p in kube.pods(victim_ns)}
+
+
+def test_priority_preemption_beyond_min_takes_only_from_its_own_quota(cluster, kube, quota):
+    """kube-scheduler's own preemption, through Quotient's preempt verb: a high-priority pod
+    of namespace1 (beyond its min) may preempt only namespace1's pods. The scheduler's dry run
+    proposes the newer pod on each node (namespace2's); Quotient drops those and swaps in the
+    namespace1 pod on the same node."""
+    scenario1_namespaces(kube, quota)
+    kube.create_priority_class("e2e-high", value=1000)
+    with Departures(kube, ["namespace1", "namespace2"]) as gone:
+        kube.create_deployment("namespace1", "web", replicas=4, cpu=5)
+        kube.wait_for_pods("namespace1", bound=4)
+        kube.create_deployment("namespace2", "web", replicas=4, cpu=5)
+        kube.wait_for_pods("namespace2", bound=4)
+        kube.create_deployment("namespace1", "urgent", replicas=1, cpu=5,
+                               priority_class="e2e-high")
+        wait_until(lambda: all(p["spec"].get("nodeName")
+                               for p in kube.pods("namespace1", label_selector="app=urgent")),
+                   timeout=90, what="the high-priority pod to be bound")
+        kube.wait_for_pods("namespace1", bound=4, pending=1)  # 3 web + urgent; 1 web waits
+        kube.wait_for_pods("namespace2", bound=4)
+        assert gone.counts() == {"namespace1": 1, "namespace2": 0}
+    assert cluster.metric("quotient_decisions_total", verb="preempt",
+                          reason="preempt_quota_filtered") >= 1
