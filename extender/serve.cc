@@ -22,6 +22,7 @@
 #include "extender/logging.h"
 #include "extender/quota_file_watcher.h"
 #include "extender/quota_metrics.h"
+#include "extender/reclaim_status.h"
 #include "extender/readiness.h"
 #include "extender/router.h"
 #include "extender/state/live_cluster.h"
@@ -215,11 +216,11 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     decider = std::make_unique<PassThroughDecider>();
   }
   // What /debug/explain and /debug/quota read: the last verdict per pod (bounded) and
-  // the ledger. Reclaim status: none known until the reclaimer provides a source.
+  // the ledger, and the reclaims under way (none without a reclaimer).
   DecisionLog decisions;
-  ReclaimStatusSource no_reclaims;
+  ReclaimerStatusSource reclaim_status(reclaimer.get());
   DebugEndpoints debug(ledger.get(), settings.quota.allow_unquoted_namespaces, &decisions,
-                       &no_reclaims);
+                       &reclaim_status);
   Router router(s.url_prefix, decider.get(), &server_metrics, &registry, &readiness, &debug,
                 &decisions);
   HttpServer server(ioc, ToServerOptions(s), &router, &server_metrics);

@@ -102,6 +102,30 @@ ReclaimStatus Reclaimer::StatusOf(const std::string& uid) const {
   return ReclaimStatus{true, std::move(text), r.node};
 }
 
+std::vector<std::string> Reclaimer::Describe(std::string_view ns, std::string_view name) const {
+  std::vector<std::string> out;
+  std::string uid;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [pod_uid, r] : reclaims_by_pod_) {
+      if (r.pod.ns == ns && r.pod.name == name) uid = pod_uid;
+      for (const Victim& v : r.victims) {
+        if (v.pod.ns != ns || v.pod.name != name) continue;
+        out.push_back(fmt::format(
+            "this pod {} so that quota {} gets back its guaranteed min (for {}/{}); quota {} "
+            "uses more than its min",
+            v.evicted ? "was evicted" : "is being evicted", r.quota, r.pod.ns, r.pod.name,
+            v.quota));
+      }
+    }
+  }
+  if (!uid.empty()) {
+    ReclaimStatus status = StatusOf(uid);
+    if (status.active) out.push_back(fmt::format("{} on node {}", status.text, status.node));
+  }
+  return out;
+}
+
 void Reclaimer::RunPass() {
   if (!options_.enabled || ledger_ == nullptr || !synced_()) return;
   std::lock_guard lock(mu_);

@@ -46,6 +46,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -94,6 +95,10 @@ class Reclaimer {
   void RunPass();
 
   ReclaimStatus StatusOf(const std::string& uid) const;
+  // Sentences about the reclaims that concern pod ns/name, as the reclaiming pod or as a
+  // victim (for /debug/explain), e.g. "this pod is being evicted so that quota root.b.1
+  // gets back its guaranteed min (for namespace3/web-0)". Empty if none.
+  std::vector<std::string> Describe(std::string_view ns, std::string_view name) const;
   size_t in_flight() const;
 
  private:

@@ -108,6 +108,12 @@ TEST_F(ReclaimerTest, APodBelowItsMinReclaimsOneBorrowerAndHoldsTheRoomForItself
   ReclaimStatus status = reclaimer_.StatusOf("p1");
   EXPECT_TRUE(status.active);
   EXPECT_THAT(status.text, HasSubstr("reclaiming 1 pod from root.a.2 for quota root.b.1"));
+  const std::string victim = evictor_.evicted[0].substr(evictor_.evicted[0].find('/') + 1);
+  EXPECT_THAT(reclaimer_.Describe("namespace2", victim),
+              ElementsAre("this pod was evicted so that quota root.b.1 gets back its guaranteed "
+                          "min (for namespace3/pod-p1); quota root.a.2 uses more than its min"));
+  EXPECT_THAT(reclaimer_.Describe("namespace3", "pod-p1"),
+              ElementsAre(HasSubstr("reclaiming 1 pod from root.a.2 for quota root.b.1")));
   EXPECT_THAT(evictor_.events,
               ElementsAre(HasSubstr("pod-p1 QuotaReclaiming"),
                           HasSubstr("QuotaReclaim: Evicted by Quotient: quota root.b.1")));
