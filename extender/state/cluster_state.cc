@@ -97,6 +97,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
 
   auto [it, inserted] = pods_.try_emplace(pod.uid);
   PodRecord& record = it->second;
+  fresh.first_seen = inserted ? ++pods_seen_ : record.first_seen;
   const bool held = !inserted && record.holds_node();
   if (held && fresh.node.empty() && !fresh.terminal) {
     // spec.nodeName never goes back to empty: this is an event older than the binding
@@ -213,6 +214,7 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   PodRecord& record = it->second;
   if (!inserted && record.holds_node()) return;  // the watch was faster
   generation_.fetch_add(1, std::memory_order_release);
+  if (inserted) record.first_seen = ++pods_seen_;
   record.ns = pod.ns;
   record.name = std::string(name);
   record.node = std::string(node);

@@ -72,6 +72,7 @@ struct PodRecord {
   bool terminating = false;       // deletionTimestamp set
   bool assumed = false;           // bound by Quotient, not yet confirmed by the watch
   std::string creation_timestamp;
+  uint64_t first_seen = 0;  // order in which Quotient learnt of the pod (ties of timestamps)
   uint64_t seen = 0;                            // pod-list generation (relist bookkeeping)
   std::chrono::steady_clock::time_point assumed_at{};
   bool holds_node() const { return !node.empty() && !terminal; }
@@ -174,6 +175,7 @@ class ClusterState {
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_generation_ = 0;
   uint64_t node_generation_ = 0;
+  uint64_t pods_seen_ = 0;  // PodRecord::first_seen counter
   Clock::time_point pod_list_start_{};
   std::atomic<uint64_t> generation_{0};  // written under mu_ (exclusive)
 };

@@ -49,6 +49,14 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
+// Creation order: the timestamp (whole seconds), then, within a second, the order in
+// which the watch brought the pods (creation order for pods added while watching).
+int64_t CreationRank(const PodRecord& pod) {
+  constexpr int64_t kPerSecond = int64_t{1} << 20;
+  return ParseTimestampSeconds(pod.creation_timestamp) * kPerSecond +
+         static_cast<int64_t>(pod.first_seen % kPerSecond);
+}
+
 }  // namespace
 
 int64_t ParseTimestampSeconds(std::string_view s) {
@@ -127,7 +135,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
       victim.quota_amounts = tree.ToSparse(pod.requests);
       for (std::string_view dim : dims) victim.node_amounts.push_back(pod.requests.Get(dim));
       victim.priority = pod.priority;
-      victim.creation_rank = ParseTimestampSeconds(pod.creation_timestamp);
+      victim.creation_rank = CreationRank(pod);
       victim.preemptible = pod.preemptible && !(filter.blocked && filter.blocked(uid));
       victim.terminating = pod.terminating || (filter.leaving && filter.leaving(uid));
       list.push_back(std::move(victim));

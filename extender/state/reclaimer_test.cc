@@ -126,6 +126,44 @@ TEST_F(ReclaimerTest, APodBelowItsMinReclaimsOneBorrowerAndHoldsTheRoomForItself
   });
 }
 
+TEST_F(ReclaimerTest, WithOnePodOfEachSiblingPerNodeTheNewestBorrowerGoesFirst) {
+  // As kube-scheduler spreads them: node k holds namespace1-k and namespace2-k.
+  for (int k = 0; k < 4; ++k) {
+    for (const char* ns : {"namespace1", "namespace2"}) {
+      const std::string uid = std::string(ns) + "-" + std::to_string(k);
+      state_.DeletePod(uid);
+      PodInfo pod = MakePod(uid, ns, 5, "n" + std::to_string(k));
+      pod.phase = "Running";
+      pod.creation_timestamp = fmt::format("2026-12-02T07:0{}:{:02}Z",
+                                           std::string_view(ns) == "namespace1" ? 0 : 5, k);
+      state_.UpsertPod(pod);
+    }
+  }
+  Waiting("p1", "namespace3");
+  Pass();
+  EXPECT_THAT(evictor_.evicted, ElementsAre("namespace2/pod-namespace2-3"));
+}
+
+TEST_F(ReclaimerTest, PodsCreatedInTheSameSecondAreOrderedByWhenTheWatchBroughtThem) {
+  for (int k = 0; k < 4; ++k) {
+    for (const char* ns : {"namespace1", "namespace2"}) {
+      const std::string uid = std::string(ns) + "-" + std::to_string(k);
+      state_.DeletePod(uid);
+    }
+  }
+  for (const char* ns : {"namespace1", "namespace2"}) {  // namespace2's pods come later
+    for (int k = 0; k < 4; ++k) {
+      PodInfo pod = MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5,
+                            "n" + std::to_string(k));
+      pod.creation_timestamp = "2026-12-02T07:00:00Z";
+      state_.UpsertPod(pod);
+    }
+  }
+  Waiting("p1", "namespace3");
+  Pass();
+  EXPECT_THAT(evictor_.evicted, ElementsAre("namespace2/pod-namespace2-3"));
+}
+
 TEST_F(ReclaimerTest, ScenarioOneStepThreeEvictsOnePodFromEachSiblingAndNoMore) {
   Waiting("p1", "namespace3", 1);
   Waiting("p2", "namespace3", 2);
