@@ -26,6 +26,8 @@
 #include "extender/readiness.h"
 #include "extender/router.h"
 #include "extender/state/live_cluster.h"
+#include "extender/state/gpu_decider.h"
+#include "extender/state/gpu_metrics.h"
 #include "extender/state/quota_decider.h"
 #include "extender/state/reclaimer.h"
 
@@ -173,9 +175,13 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   // The live cluster: without an API connection the webhooks pass through.
   kube::ClientConfig api_config;
   std::string api_error;
+  // Device-level GPU state from the same watches, for the GPU decorator (docs/gpu.md);
+  // declared before `live`, whose watches feed it, so it outlives them.
+  state::GpuState gpu_state(&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{});
   std::unique_ptr<state::LiveCluster> live;
   if (ResolveApiConfig(settings.kubernetes, &api_config, &api_error)) {
     state::LiveClusterOptions live_options;
+    live_options.observer = &gpu_state;
     live_options.watch_quota_tree = quota_source == "kubernetes";
     live_options.tree_name = settings.quota.tree_name;
     live_options.resync_interval = settings.kubernetes.resync_interval;
@@ -193,6 +199,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   }
   std::unique_ptr<Decider> decider;
   std::unique_ptr<state::Reclaimer> reclaimer;  // after `live`: destroyed before it
+  std::unique_ptr<state::ApiPodPatcher> gpu_patcher;
   if (live) {
     state::QuotaDeciderOptions options;
     options.reservation_ttl = settings.quota.reservation_ttl;
@@ -211,7 +218,10 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
           [cluster] { return cluster->synced(); }, reclaim_options);
       quota_decider->AttachReclaimer(reclaimer.get());
     }
-    decider = std::move(quota_decider);
+    gpu_patcher = std::make_unique<state::ApiPodPatcher>(&live->client());
+    state::RegisterGpuMetrics(&registry, &gpu_state);
+    decider = std::make_unique<state::GpuDecider>(std::move(quota_decider), &gpu_state,
+                                                  gpu_patcher.get());
   } else {
     decider = std::make_unique<PassThroughDecider>();
   }

@@ -1,11 +1,28 @@
 #include "extender/state/gpu_decider.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <utility>
 
 #include "extender/state/gpu_annotations.h"
 
 namespace quotient::extender::state {
+
+boost::asio::awaitable<std::string> ApiPodPatcher::Patch(std::string ns, std::string name,
+                                                         std::string body) {
+  // The same grant as the Requeuer's patch (deploy/rbac.yaml: patch pods).
+  std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name);
+  kube::RequestOptions options;
+  options.content_type = "application/merge-patch+json";
+  auto request = client_->Request(kube::Method::kPatch, std::move(target), std::move(body),
+                                  std::move(options));
+  kube::ApiResponse response = co_await std::move(request);
+  if (response.ok()) co_return std::string();
+  co_return response.status == 0 ? response.error
+                                 : "HTTP " + std::to_string(response.status) + ": " +
+                                       std::string(response.body.view().substr(0, 200));
+}
 
 GpuDecider::GpuDecider(std::unique_ptr<Decider> inner, GpuState* state, PodPatcher* patcher,
                        gpu::FitOptions options)
@@ -87,29 +104,18 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) { return inner_-
 
 boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   gpu::GpuRequest request;
-  const bool placed_here = state_->FindRequest(args.pod_uid, &request) && request.any() &&
-                           request.kind != gpu::GpuRequestKind::kNone;
-  gpu::GpuFit fit;
+  const bool placed_here = state_->FindRequest(args.pod_uid, &request) && request.any();
   StringPairs annotations;
   if (placed_here) {
+    gpu::GpuAssignment assignment;
     std::string why;
-    state_->Read([&](auto lookup) {
-      const gpu::NodeGpus* node = lookup(args.node);
-      if (node == nullptr) {
-        why = "gpu: node " + args.node + " is not in Quotient's GPU cache";
-        return;
-      }
-      fit = gpu::FitGpuRequest(*node, request, options_);
-      if (!fit.fits()) {
-        why = gpu::FormatGpuFit(fit, request, *node, args.node);
-        return;
-      }
-      const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-      annotations = BindAnnotations(fit.assignment, *node, now_ns);
-    });
-    if (!why.empty()) {
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    // Chosen and counted at once: binds run concurrently, and the next one must not
+    // choose the same devices while this one talks to the API.
+    if (!state_->Reserve(args.pod_uid, args.node, request, options_, now_ns, &assignment,
+                         &annotations, &why)) {
       BindDecision refused;
       refused.error = why;
       refused.result = DecisionResult::kRejected;
@@ -122,6 +128,7 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
     auto patch = patcher_->Patch(args.pod_namespace, args.pod_name, AnnotationPatch(annotations));
     std::string failed = co_await std::move(patch);
     if (!failed.empty()) {
+      state_->Unreserve(args.pod_uid);
       BindDecision refused;
       refused.error = "gpu: writing the device placement failed: " + failed;
       refused.result = DecisionResult::kError;
@@ -130,10 +137,9 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
     }
   }
   const std::string uid = args.pod_uid;
-  const std::string node = args.node;
   auto inner = inner_->Bind(std::move(args));
   BindDecision decision = co_await std::move(inner);
-  if (placed_here && decision.error.empty()) state_->Assume(uid, node, fit.assignment);
+  if (placed_here && !decision.error.empty()) state_->Unreserve(uid);
   co_return decision;
 }
 

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "extender/decider.h"
+#include "extender/kube/api_client.h"
 #include "extender/state/gpu_state.h"
 #include "gpu/placement.h"
 
@@ -33,6 +34,17 @@ class PodPatcher {
   virtual ~PodPatcher() = default;
   virtual boost::asio::awaitable<std::string> Patch(std::string ns, std::string name,
                                                     std::string body) = 0;
+};
+
+// PodPatcher over the API: PATCH .../namespaces/{ns}/pods/{name}, merge patch.
+class ApiPodPatcher : public PodPatcher {
+ public:
+  explicit ApiPodPatcher(kube::ApiClient* client) : client_(client) {}
+  boost::asio::awaitable<std::string> Patch(std::string ns, std::string name,
+                                            std::string body) override;
+
+ private:
+  kube::ApiClient* const client_;
 };
 
 class GpuDecider : public Decider {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "extender/state/gpu_annotations.h"
+#include "extender/state/gpu_metrics.h"
 #include "extender/state/state_test_util.h"
 
 namespace quotient::extender::state {
@@ -180,11 +181,35 @@ TEST_F(GpuDeciderTest, BindWritesTheGpushareAnnotations) {
                                     "\"ALIYUN_COM_GPU_MEM_ASSUME_TIME\":\""));
 }
 
-TEST_F(GpuDeciderTest, AFailedPatchDoesNotBind) {
+TEST_F(GpuDeciderTest, AFailedPatchDoesNotBindAndReleasesTheDevices) {
   patcher_.fail = "403 Forbidden";
   const BindDecision d = Bind(Pod("mem", {{"aliyun.com/gpu-mem", 3}}), "share-1");
   EXPECT_EQ(d.error, "gpu: writing the device placement failed: 403 Forbidden");
   EXPECT_TRUE(inner_->bound.empty());
+  state_.Read([](auto lookup) {
+    EXPECT_EQ(lookup("share-1")->use()[0].share_used, 0);
+    return 0;
+  });
+}
+
+TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
+  // Two binds in flight at once: the second reservation sees the first.
+  gpu::GpuRequest half;
+  std::string error;
+  ASSERT_TRUE(gpu::ParseGpuRequest({}, {{"required-resources", "0.5"}}, {},
+                                   gpu::BuiltinMigCatalog(), &half, &error));
+  gpu::GpuAssignment a;
+  gpu::GpuAssignment b;
+  StringPairs annotations;
+  std::string why;
+  ASSERT_TRUE(state_.Reserve("p1", "mig-1", half, {}, 0, &a, &annotations, &why));
+  ASSERT_TRUE(state_.Reserve("p2", "mig-1", half, {}, 0, &b, &annotations, &why));
+  EXPECT_EQ(a.start, 4);
+  EXPECT_EQ(b.start, 0);
+  EXPECT_FALSE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
+  state_.Unreserve("p1");
+  ASSERT_TRUE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
+  EXPECT_EQ(b.start, 4);
 }
 
 TEST_F(GpuDeciderTest, WholeGpusBindWithoutAnnotations) {
@@ -230,6 +255,56 @@ TEST_F(GpuDeciderTest, APodOnANodeNotSeenYetIsPlacedWhenTheNodeArrives) {
     EXPECT_EQ(lookup("share-2")->use()[0].share_used, 6);
     return 0;
   });
+}
+
+TEST_F(GpuDeciderTest, ARelistDropsPodsDeletedWhileTheWatchWasAway) {
+  PodInfo gone = Pod("gone", {{"aliyun.com/gpu-mem", 6}});
+  gone.node_name = "share-1";
+  gone.annotations = {{"ALIYUN_COM_GPU_MEM_IDX", "0"}};
+  state_.UpsertPod(gone);
+  PodInfo kept = gone;
+  kept.name = "kept";
+  kept.uid = "uid-kept";
+  state_.ObservePodList(true);
+  state_.ObservePod(false, kept);
+  state_.ObservePodList(false);
+  state_.Read([](auto lookup) {
+    EXPECT_EQ(lookup("share-1")->use()[0].share_used, 6);  // kept's 6, not 12
+    EXPECT_EQ(lookup("share-1")->assignments().size(), 1u);
+    return 0;
+  });
+  // A node relist without mig-1 forgets it.
+  state_.ObserveNodeList(true);
+  state_.ObserveNode(false, Node("share-1", {}, {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}}));
+  state_.ObserveNode(false, Node("t4-1", {{"gpu-type", "T4"}}, {{"nvidia.com/gpu", 2}}));
+  state_.ObserveNodeList(false);
+  state_.Read([](auto lookup) {
+    EXPECT_EQ(lookup("mig-1"), nullptr);
+    EXPECT_NE(lookup("share-1"), nullptr);
+    return 0;
+  });
+}
+
+TEST_F(GpuDeciderTest, MetricsShowGpusMemoryAndMigSlicesPerNodeAndInTotal) {
+  ASSERT_EQ(Bind(Pod("half", {}, {{"required-resources", "0.5"}}), "mig-1").error, "");
+  ASSERT_EQ(Bind(Pod("mem", {{"aliyun.com/gpu-mem", 3}}), "share-1").error, "");
+  ASSERT_EQ(Bind(Pod("whole", {{"nvidia.com/gpu", 1}}), "t4-1").error, "");
+  metrics::Registry registry;
+  RegisterGpuMetrics(&registry, &state_);
+  const std::string text = registry.Render();
+  for (const char* line : {
+           "quotient_gpu_node_gpus{node=\"mig-1\",model=\"A100-40GB\",mode=\"mig-dynamic\"} 1",
+           "quotient_gpu_node_gpus{node=\"share-1\",model=\"\",mode=\"shared\"} 2",
+           "quotient_gpu_node_gpus_allocated{node=\"t4-1\"} 1",
+           "quotient_gpu_node_mig_slices{node=\"mig-1\",state=\"used\"} 4",
+           "quotient_gpu_node_memory_allocated_bytes{node=\"share-1\"} 3221225472",
+           "quotient_gpu_node_memory_allocated_bytes{node=\"mig-1\"} 21474836480",
+           "quotient_gpu_cluster_nodes{state=\"allocated\"} 3",
+           "quotient_gpu_cluster_gpus{state=\"total\"} 5",
+           "quotient_gpu_cluster_gpus{state=\"allocated\"} 3",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,64 @@ namespace quotient::extender::state {
 GpuState::GpuState(const gpu::MigCatalog* catalog, gpu::InventoryOptions options)
     : catalog_(catalog), options_(std::move(options)) {}
 
+void GpuState::ObservePod(bool deleted, const PodInfo& pod) {
+  if (deleted) {
+    DeletePod(pod.uid);
+  } else {
+    UpsertPod(pod);
+  }
+}
+
+void GpuState::ObserveNode(bool deleted, const NodeInfo& node) {
+  if (deleted) {
+    DeleteNode(node.name);
+  } else {
+    UpsertNode(node);
+  }
+}
+
+void GpuState::ObservePodList(bool begin) {
+  std::unique_lock lock(mu_);
+  if (begin) {
+    ++pod_list_;
+    pod_listing_ = true;
+    return;
+  }
+  pod_listing_ = false;
+  for (auto it = pods_.begin(); it != pods_.end();) {
+    if (it->second.seen != pod_list_) {
+      if (!it->second.node.empty()) {
+        auto node = nodes_.find(it->second.node);
+        if (node != nodes_.end()) node->second.Release(it->first);
+      }
+      it = pods_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void GpuState::ObserveNodeList(bool begin) {
+  std::unique_lock lock(mu_);
+  if (begin) {
+    ++node_list_;
+    node_listing_ = true;
+    return;
+  }
+  node_listing_ = false;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    if (node_seen_[it->first] != node_list_) {
+      for (auto& [uid, pod] : pods_) {
+        if (pod.node == it->first) pod.node.clear();
+      }
+      node_seen_.erase(it->first);
+      it = nodes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void GpuState::Warn(std::string text) {
   if (warnings_.size() >= 64) warnings_.erase(warnings_.begin());
   warnings_.push_back(std::move(text));
@@ -23,6 +81,7 @@ void GpuState::UpsertNode(const NodeInfo& node) {
       node.labels, node.annotations, node.allocatable, *catalog_, options_, &warnings);
   std::unique_lock lock(mu_);
   for (std::string& w : warnings) Warn("node " + node.name + ": " + std::move(w));
+  node_seen_[node.name] = node_list_;
   auto [it, added] = nodes_.try_emplace(node.name);
   it->second.SetInventory(std::move(inventory));
   if (!added) return;
@@ -34,6 +93,7 @@ void GpuState::UpsertNode(const NodeInfo& node) {
 void GpuState::DeleteNode(std::string_view name) {
   std::unique_lock lock(mu_);
   nodes_.erase(std::string(name));
+  node_seen_.erase(std::string(name));
   for (auto& [uid, pod] : pods_) {
     if (pod.node == name) pod.node.clear();  // placed again if the node comes back
   }
@@ -67,6 +127,7 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   const bool finished = pod.phase == "Succeeded" || pod.phase == "Failed";
   std::unique_lock lock(mu_);
   PodGpu& entry = pods_[pod.uid];
+  entry.seen = pod_list_;
   if (finished) {
     if (!entry.node.empty()) {
       auto node = nodes_.find(entry.node);
@@ -103,8 +164,46 @@ void GpuState::Assume(std::string_view uid, std::string_view node,
   if (n == nodes_.end()) return;
   n->second.Assign(uid, assignment);
   PodGpu& entry = pods_[std::string(uid)];
+  entry.seen = pod_list_;  // survives a relist that started before the bind
   entry.node = n->first;
   entry.pod.node_name = n->first;
+}
+
+bool GpuState::Reserve(std::string_view uid, std::string_view node,
+                       const gpu::GpuRequest& request, const gpu::FitOptions& options,
+                       int64_t now_ns, gpu::GpuAssignment* out, StringPairs* annotations,
+                       std::string* why) {
+  std::unique_lock lock(mu_);
+  auto n = nodes_.find(std::string(node));
+  if (n == nodes_.end()) {
+    *why = "gpu: node " + std::string(node) + " is not in Quotient's GPU cache";
+    return false;
+  }
+  n->second.Release(uid);  // a retried bind places afresh
+  const gpu::GpuFit fit = gpu::FitGpuRequest(n->second, request, options);
+  if (!fit.fits()) {
+    *why = gpu::FormatGpuFit(fit, request, n->second, node);
+    return false;
+  }
+  n->second.Assign(uid, fit.assignment);
+  *out = fit.assignment;
+  *annotations = BindAnnotations(fit.assignment, n->second, now_ns);
+  PodGpu& entry = pods_[std::string(uid)];
+  entry.request = request;
+  entry.seen = pod_list_;
+  entry.node = n->first;
+  entry.pod.node_name = n->first;
+  return true;
+}
+
+void GpuState::Unreserve(std::string_view uid) {
+  std::unique_lock lock(mu_);
+  auto it = pods_.find(std::string(uid));
+  if (it == pods_.end() || it->second.node.empty()) return;
+  auto n = nodes_.find(it->second.node);
+  if (n != nodes_.end()) n->second.Release(uid);
+  it->second.node.clear();
+  it->second.pod.node_name.clear();
 }
 
 bool GpuState::FindRequest(std::string_view uid, gpu::GpuRequest* out) const {

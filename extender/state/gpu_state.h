@@ -18,16 +18,26 @@
 
 #include "extender/pod.h"
 #include "extender/state/node_decode.h"
+#include "extender/state/watch_sinks.h"
 #include "gpu/inventory.h"
 #include "gpu/mig_catalog.h"
 #include "gpu/node_gpus.h"
+#include "gpu/placement.h"
 
 namespace quotient::extender::state {
 
-class GpuState {
+class GpuState : public DecodedObjectObserver {
  public:
   // REQUIRES: `catalog` outlives the state.
   GpuState(const gpu::MigCatalog* catalog, gpu::InventoryOptions options);
+
+  // DecodedObjectObserver: the watches' pods and nodes.
+  void ObservePod(bool deleted, const PodInfo& pod) override;
+  void ObserveNode(bool deleted, const NodeInfo& node) override;
+  // A relist drops the pods and nodes it did not contain (deleted while the watch was
+  // away), except pods assumed at bind after it started.
+  void ObservePodList(bool begin) override;
+  void ObserveNodeList(bool begin) override;
 
   void UpsertNode(const NodeInfo& node);
   void DeleteNode(std::string_view name);
@@ -37,6 +47,15 @@ class GpuState {
 
   // Quotient bound `uid` to `node` with `assignment` (before the watch confirms it).
   void Assume(std::string_view uid, std::string_view node, const gpu::GpuAssignment& assignment);
+
+  // Bind: chooses the placement of `uid` on `node` and counts it at once, under one
+  // exclusive lock, so that concurrent binds never choose the same devices. Fills
+  // *annotations (gpu_annotations.h) with what to write on the pod. On refusal returns
+  // false with *why. Unreserve undoes it (the patch or the Binding failed).
+  bool Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
+               const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
+               StringPairs* annotations, std::string* why);
+  void Unreserve(std::string_view uid);
 
   // The GPU request of a pod seen by the watch; false when unknown or without GPUs.
   bool FindRequest(std::string_view uid, gpu::GpuRequest* out) const;
@@ -52,6 +71,13 @@ class GpuState {
     return fn(lookup);
   }
 
+  // fn(name, node) for every node, under the shared lock (metrics at scrape time).
+  template <typename Fn>
+  void ForEachNode(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, node] : nodes_) fn(name, node);
+  }
+
   const gpu::MigCatalog& catalog() const { return *catalog_; }
   // Warnings from malformed node annotations and pod placements, newest last (at most 64).
   std::vector<std::string> warnings() const;
@@ -61,6 +87,7 @@ class GpuState {
     gpu::GpuRequest request;
     std::string node;        // where its devices are counted; empty while pending
     PodInfo pod;             // kept while its node is unknown, to place it later
+    uint64_t seen = 0;       // pod-list generation that last saw it
   };
   void Place(const std::string& uid, PodGpu* pod);  // REQUIRES: mu_ held exclusively
   void Warn(std::string text);                      // REQUIRES: mu_ held exclusively
@@ -71,6 +98,12 @@ class GpuState {
   std::unordered_map<std::string, gpu::NodeGpus> nodes_;  // guarded by mu_
   std::unordered_map<std::string, PodGpu> pods_;          // by UID; guarded by mu_
   std::vector<std::string> warnings_;                     // guarded by mu_
+  // Relist bookkeeping, guarded by mu_.
+  uint64_t pod_list_ = 0;
+  uint64_t node_list_ = 0;
+  bool pod_listing_ = false;
+  bool node_listing_ = false;
+  std::unordered_map<std::string, uint64_t> node_seen_;
 };
 
 }  // namespace quotient::extender::state

@@ -33,6 +33,7 @@ struct LiveClusterOptions {
   std::string tree_name;
   std::chrono::milliseconds resync_interval{10 * 60'000};
   std::chrono::milliseconds watch_timeout{5 * 60'000};
+  DecodedObjectObserver* observer = nullptr;  // also sees decoded pods and nodes (GPU state)
 };
 
 struct LiveHealth {

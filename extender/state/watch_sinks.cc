@@ -55,6 +55,7 @@ bool PodSink::Apply(kube::EventType type, json::od::value& object, std::string* 
   } else {
     state_->UpsertPod(pod);
   }
+  if (observer_ != nullptr) observer_->ObservePod(type == kube::EventType::kDeleted, pod);
   return true;
 }
 
@@ -65,6 +66,7 @@ bool NodeSink::Apply(kube::EventType type, json::od::value& object, std::string*
     *error = decode.message;
     return false;
   }
+  if (observer_ != nullptr) observer_->ObserveNode(type == kube::EventType::kDeleted, node);
   if (type == kube::EventType::kDeleted) {
     state_->DeleteNode(node.name);
   } else {

@@ -20,26 +20,54 @@
 
 namespace quotient::extender::state {
 
+// Sees every pod and node the watches decode, after ClusterState got it (the GPU state,
+// gpu_state.h). Optional; called by the sinks, from their reflectors.
+class DecodedObjectObserver {
+ public:
+  virtual ~DecodedObjectObserver() = default;
+  virtual void ObservePod(bool deleted, const PodInfo& pod) = 0;
+  virtual void ObserveNode(bool deleted, const NodeInfo& node) = 0;
+  // A full list starts / ends: what the list did not contain is gone.
+  virtual void ObservePodList(bool begin) = 0;
+  virtual void ObserveNodeList(bool begin) = 0;
+};
+
 class PodSink : public kube::ObjectSink {
  public:
-  explicit PodSink(ClusterState* state) : state_(state) {}
-  void BeginList() override { state_->BeginPodList(); }
+  explicit PodSink(ClusterState* state, DecodedObjectObserver* observer = nullptr)
+      : state_(state), observer_(observer) {}
+  void BeginList() override {
+    state_->BeginPodList();
+    if (observer_ != nullptr) observer_->ObservePodList(true);
+  }
   bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
-  void EndList() override { state_->EndPodList(); }
+  void EndList() override {
+    state_->EndPodList();
+    if (observer_ != nullptr) observer_->ObservePodList(false);
+  }
 
  private:
   ClusterState* const state_;
+  DecodedObjectObserver* const observer_;
 };
 
 class NodeSink : public kube::ObjectSink {
  public:
-  explicit NodeSink(ClusterState* state) : state_(state) {}
-  void BeginList() override { state_->BeginNodeList(); }
+  explicit NodeSink(ClusterState* state, DecodedObjectObserver* observer = nullptr)
+      : state_(state), observer_(observer) {}
+  void BeginList() override {
+    state_->BeginNodeList();
+    if (observer_ != nullptr) observer_->ObserveNodeList(true);
+  }
   bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
-  void EndList() override { state_->EndNodeList(); }
+  void EndList() override {
+    state_->EndNodeList();
+    if (observer_ != nullptr) observer_->ObserveNodeList(false);
+  }
 
  private:
   ClusterState* const state_;
+  DecodedObjectObserver* const observer_;
 };
 
 // Publishes the chosen ElasticQuotaTree: the one named `tree_name`, or, when that is
