@@ -49,6 +49,14 @@ bool ClusterState::HasPreemptiblePodBelow(const std::vector<std::string>& namesp
   return false;
 }
 
+void ClusterState::IndexWaiting(const std::string& uid, const PodRecord& record) {
+  if (record.unschedulable && record.node.empty() && !record.terminal) {
+    unschedulable_.insert(uid);
+  } else {
+    unschedulable_.erase(uid);
+  }
+}
+
 void ClusterState::Hold(const std::string& uid, const PodRecord& record) {
   NodeEntry& node = NodeFor(record.node);
   node.requested.AddAll(record.requests);
@@ -115,10 +123,12 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
       CountPreemptible(fresh, +1);
     }
     record = std::move(fresh);
+    IndexWaiting(it->first, record);
     return;
   }
   if (held) Unhold(pod.uid, record);
   record = std::move(fresh);
+  IndexWaiting(it->first, record);
   if (record.holds_node()) {
     Hold(pod.uid, record);
   } else if (record.terminal && ledger_ != nullptr) {
@@ -139,6 +149,7 @@ void ClusterState::DeletePod(std::string_view uid) {
   } else if (ledger_ != nullptr) {
     ledger_->Release(it->first);
   }
+  unschedulable_.erase(it->first);
   pods_.erase(it);
 }
 
@@ -157,6 +168,7 @@ void ClusterState::EndPodList() {
     } else if (ledger_ != nullptr) {
       ledger_->Release(it->first);
     }
+    unschedulable_.erase(it->first);
     it = pods_.erase(it);
   }
 }
@@ -222,6 +234,7 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   record.terminal = false;
   record.assumed = true;
   record.assumed_at = now_();
+  unschedulable_.erase(it->first);
   Hold(pod.uid, record);
 }
 

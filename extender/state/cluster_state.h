@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "extender/pod.h"
@@ -138,6 +139,13 @@ class ClusterState {
     std::shared_lock lock(mu_);
     return fn(nodes_, pods_);
   }
+  // Likewise with the UIDs of the pods waiting with no node that kube-scheduler marked
+  // Unschedulable (the reclaim candidates to consider), as a third argument.
+  template <typename Fn>
+  auto ReadForReclaim(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(nodes_, pods_, unschedulable_);
+  }
 
   // Holds room on `node` for the reclaiming pod `uid` (replacing a hold it had
   // anywhere); DropHold releases it. Holds are not charged to `requested`: decisions
@@ -163,6 +171,7 @@ class ClusterState {
   void Hold(const std::string& uid, const PodRecord& record);     // REQUIRES: mu_ held
   NodeEntry& NodeFor(const std::string& name);                     // REQUIRES: mu_ held
   void CountPreemptible(const PodRecord& record, int delta);       // REQUIRES: mu_ held
+  void IndexWaiting(const std::string& uid, const PodRecord& record);  // REQUIRES: mu_ held
 
   quota::QuotaLedger* const ledger_;
   const std::function<Clock::time_point()> now_;
@@ -172,6 +181,8 @@ class ClusterState {
   NameMap<PodRecord> pods_;   // by UID; guarded by mu_
   // Per namespace: priority -> number of preemptible pods holding a node. Guarded by mu_.
   NameMap<std::map<int32_t, int32_t>> preemptible_by_ns_;
+  // Pods with no node that kube-scheduler marked Unschedulable. Guarded by mu_.
+  std::unordered_set<std::string> unschedulable_;
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_generation_ = 0;
   uint64_t node_generation_ = 0;

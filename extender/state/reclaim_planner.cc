@@ -72,11 +72,15 @@ int64_t ParseTimestampSeconds(std::string_view s) {
 
 std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaUsage& usage, const PodMap& pods,
+    const std::unordered_set<std::string>& waiting,
     const std::vector<std::string>& scheduler_names,
     const std::function<bool(const std::string& uid)>& skip) {
   const quota::QuotaTree& tree = usage.tree();
   std::vector<ReclaimCandidate> out;
-  for (const auto& [uid, pod] : pods) {
+  for (const std::string& uid : waiting) {
+    auto it = pods.find(uid);
+    if (it == pods.end()) continue;
+    const PodRecord& pod = it->second;
     if (!pod.node.empty() || pod.terminal || pod.terminating || !pod.unschedulable ||
         pod.preemption_never || pod.nominated) {
       continue;
@@ -119,16 +123,46 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   std::vector<const std::string*> pool_names;
   std::vector<std::vector<quota::ReclaimPod>> pod_lists;
   std::vector<const std::string*> uid_of;  // ReclaimPod::id -> UID
+  // Per node, the pods that matter: those that may be victims and those leaving (relief).
+  // Pods that can never be victims (non-preemptible, unquoted, of the pod's own quota
+  // without a lower priority, refused by a budget) are left out unless leaving.
+  std::vector<std::pair<const std::string*, const PodRecord*>> relevant;
+  std::vector<int64_t> room(dims.size());
   for (const auto& [name, node] : nodes) {
     if (!only_node.empty() && name != only_node) continue;
     if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
-    pool.push_back(&node);
-    pool_names.push_back(&name);
-    std::vector<quota::ReclaimPod>& list = pod_lists.emplace_back();
+    relevant.clear();
+    bool any_leaving = false;
+    for (size_t d = 0; d < dims.size(); ++d) room[d] = node.FreeFor(dims[d], candidate.pod.uid);
     for (const std::string& uid : node.pod_uids) {
       auto it = pods.find(uid);
       if (it == pods.end()) continue;
       const PodRecord& pod = it->second;
+      const bool leaving = pod.terminating || (filter.leaving && filter.leaving(uid));
+      if (!leaving) {
+        const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
+        if (!pod.preemptible || leaf == quota::kNoQuota ||
+            (leaf == candidate.leaf && pod.priority >= candidate.priority) ||
+            (filter.blocked && filter.blocked(uid))) {
+          continue;
+        }
+      }
+      any_leaving |= leaving;
+      for (size_t d = 0; d < dims.size(); ++d) room[d] += pod.requests.Get(dims[d]);
+      relevant.emplace_back(&it->first, &pod);
+    }
+    // A node that cannot take the pod even if every relevant pod left is no candidate;
+    // one holding a leaving pod is passed all the same (its quota relief counts).
+    bool could_fit = true;
+    for (size_t d = 0; d < dims.size(); ++d) could_fit &= room[d] >= request.node_request[d];
+    if (!could_fit && !any_leaving) continue;
+    pool.push_back(&node);
+    pool_names.push_back(&name);
+    std::vector<quota::ReclaimPod>& list = pod_lists.emplace_back();
+    list.reserve(relevant.size());
+    for (const auto& [uid_ptr, pod_ptr] : relevant) {
+      const std::string& uid = *uid_ptr;
+      const PodRecord& pod = *pod_ptr;
       quota::ReclaimPod victim;
       victim.id = static_cast<uint32_t>(uid_of.size());
       victim.leaf = tree.LeafForNamespace(pod.ns);
@@ -139,7 +173,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
       victim.preemptible = pod.preemptible && !(filter.blocked && filter.blocked(uid));
       victim.terminating = pod.terminating || (filter.leaving && filter.leaving(uid));
       list.push_back(std::move(victim));
-      uid_of.push_back(&it->first);
+      uid_of.push_back(uid_ptr);
     }
   }
   std::vector<quota::ReclaimNode> candidates;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "extender/state/cluster_state.h"
@@ -44,8 +45,11 @@ struct ReclaimChoice {
 // charged + request <= min).
 // Sorted by priority (higher first), then creation time (older first), then UID.
 // `skip(uid)` drops pods the caller is already handling.
+// `waiting` names the pods to look at (ClusterState::ReadForReclaim: those marked
+// Unschedulable with no node), so the cost is theirs, not the pod table's.
 std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaUsage& usage, const PodMap& pods,
+    const std::unordered_set<std::string>& waiting,
     const std::vector<std::string>& scheduler_names,
     const std::function<bool(const std::string& uid)>& skip);
 

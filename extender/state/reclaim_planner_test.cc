@@ -35,8 +35,8 @@ class ReclaimPlannerTest : public ::testing::Test {
     }
   }
   std::vector<ReclaimCandidate> Candidates() {
-    return state_.ReadAll([&](const NodeMap&, const PodMap& pods) {
-      return FindReclaimCandidates(ledger_.usage(), pods, {"default-scheduler"},
+    return state_.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
+      return FindReclaimCandidates(ledger_.usage(), pods, waiting, {"default-scheduler"},
                                    [](const std::string&) { return false; });
     });
   }

@@ -185,7 +185,8 @@ void Reclaimer::PlanNew(Clock::time_point now) {
   auto skip = [&](const std::string& uid) {
     if (reclaims_by_pod_.contains(uid) || backoff_.contains(uid)) return true;
     auto failed = failed_at_.find(uid);
-    return failed != failed_at_.end() && failed->second == generation;
+    return failed != failed_at_.end() &&
+           (failed->second.generation == generation || now < failed->second.retry_after);
   };
   std::unordered_set<std::string> leaving;  // victims of reclaims in flight
   for (const auto& [uid, reclaim] : reclaims_by_pod_) {
@@ -195,18 +196,20 @@ void Reclaimer::PlanNew(Clock::time_point now) {
       [&](const std::string& uid) { return blocked_victims_.contains(uid); },
       [&](const std::string& uid) { return leaving.contains(uid); }};
   std::vector<std::pair<ReclaimCandidate, ReclaimChoice>> started;
-  state_->ReadAll([&](const NodeMap& nodes, const PodMap& pods) {
+  state_->ReadForReclaim([&](const NodeMap& nodes, const PodMap& pods, const auto& waiting) {
     // Forget failures of pods that are gone (bounded by the pod table).
     std::erase_if(failed_at_, [&](const auto& entry) { return !pods.contains(entry.first); });
     const quota::QuotaUsage& usage = ledger_->usage();
     std::vector<ReclaimCandidate> candidates =
-        FindReclaimCandidates(usage, pods, options_.scheduler_names, skip);
+        FindReclaimCandidates(usage, pods, waiting, options_.scheduler_names, skip);
     size_t planned = 0;
     for (ReclaimCandidate& candidate : candidates) {
       if (planned++ == options_.max_plans_per_pass) break;
       ReclaimChoice choice = PlanReclaimFor(usage, candidate, nodes, pods, filter);
       if (choice.outcome != quota::ReclaimOutcome::kPlanned || choice.victims.empty()) {
-        failed_at_[candidate.pod.uid] = generation;  // or: waiting for terminating pods
+        // Or: waiting for terminating pods. Planned again once the cluster changed, and
+        // not before kReplanAfter: a plan costs O(pods of the pool) under the lock.
+        failed_at_[candidate.pod.uid] = FailedPlan{generation, now + kReplanAfter};
         continue;
       }
       started.emplace_back(std::move(candidate), std::move(choice));

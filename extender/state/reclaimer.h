@@ -17,7 +17,8 @@
 //     reclaim in flight, in order of priority (higher first) then age (older first).
 //     A candidate is planned with quota::PlanReclaim (the victim rules of
 //     quota/reclaim.h) over every node of its quota's node pool; a candidate whose plan
-//     failed is not planned again until the cluster state changes (generation).
+//     failed is not planned again until the cluster state changes (generation) and 5 s
+//     have passed.
 //  3. Start a reclaim for a plan with victims: reserve the pod's quota beyond max
 //     (QuotaLedger::ReserveReclaimed: the victims' charges still count until they leave,
 //     so nobody else can take the room), hold the pod's requests on the chosen node
@@ -67,8 +68,9 @@ struct ReclaimerOptions {
   std::chrono::milliseconds budget_backoff{30'000};
   // Pods of these schedulers are reclaimed for (the profiles that call Quotient).
   std::vector<std::string> scheduler_names{"default-scheduler"};
-  // At most this many candidates are planned per pass (bounds the pass on big clusters).
-  size_t max_plans_per_pass = 32;
+  // At most this many candidates are planned per pass: a plan costs O(pods of the node
+  // pool) under the cluster state's shared lock (docs/benchmarks.md, bench_live_reclaim).
+  size_t max_plans_per_pass = 4;
 };
 
 // What filter and explain say of a pod's reclaim.
@@ -144,7 +146,12 @@ class Reclaimer {
   std::unordered_map<std::string, Reclaim> reclaims_by_pod_;            // guarded by mu_
   std::unordered_map<std::string, Clock::time_point> blocked_victims_;  // guarded by mu_
   std::unordered_map<std::string, Clock::time_point> backoff_;          // guarded by mu_
-  std::unordered_map<std::string, uint64_t> failed_at_;                 // guarded by mu_
+  struct FailedPlan {
+    uint64_t generation = 0;        // ClusterState generation of the failed plan
+    Clock::time_point retry_after;  // not planned again before
+  };
+  static constexpr std::chrono::seconds kReplanAfter{5};
+  std::unordered_map<std::string, FailedPlan> failed_at_;               // guarded by mu_
 };
 
 }  // namespace quotient::extender::state
