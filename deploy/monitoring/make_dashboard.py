@@ -55,6 +55,35 @@ panel("timeseries", "Cluster use by resource (root quota: used + reserved)",
       w=12, desc="cpu in cores, memory in bytes, devices in units; reserved = admitted, not yet bound.")
 panel("timeseries", "Pods in the cache", [t('quotient_cluster_objects', "{{kind}}")], w=12)
 
+newrow("GPUs: cluster")
+panel("stat", "GPU nodes", [t('quotient_gpu_cluster_nodes{state="total"}', instant=True)], w=4, h=4)
+panel("stat", "GPU nodes allocated", [t('quotient_gpu_cluster_nodes{state="allocated"}', instant=True)], w=4, h=4)
+panel("stat", "GPU nodes unhealthy", [t('quotient_gpu_cluster_nodes{state="unhealthy"}', instant=True)], w=4, h=4,
+      desc="Some GPU withdrawn by the device plugin or marked unhealthy.")
+panel("stat", "GPUs allocated / total", [t('quotient_gpu_cluster_gpus{state="allocated"}', "allocated", instant=True),
+                                         t('quotient_gpu_cluster_gpus{state="total"}', "total", instant=True)], w=4, h=4)
+panel("stat", "GPUs unhealthy", [t('quotient_gpu_cluster_gpus{state="unhealthy"}', instant=True)], w=4, h=4)
+panel("gauge", "GPU memory allocated", [t('quotient_gpu_cluster_memory_bytes{state="allocated"} / quotient_gpu_cluster_memory_bytes{state="total"}', instant=True)],
+      w=4, h=4, unit="percentunit")
+x[0] = 0; y[0] += 4
+panel("timeseries", "GPUs allocated, total, unhealthy", [t('quotient_gpu_cluster_gpus', "{{state}}")], w=12)
+panel("timeseries", "GPU memory allocated and total", [t('quotient_gpu_cluster_memory_bytes', "{{state}}")], w=12, unit="bytes")
+
+newrow("GPUs: nodes")
+panel("table", "Per node: mode, GPUs, GPU memory",
+      [t('sum by (node, model, mode) (quotient_gpu_node_gpus)', instant=True, fmt="table"),
+       t('sum by (node) (quotient_gpu_node_gpus_allocated)', instant=True, fmt="table"),
+       t('sum by (node) (quotient_gpu_node_memory_bytes)', instant=True, fmt="table"),
+       t('sum by (node) (quotient_gpu_node_memory_allocated_bytes)', instant=True, fmt="table")],
+      w=24, h=10, desc="mode: exclusive, shared (gpushare), mig, mig-dynamic, unhealthy.",
+      extra={"transformations": [{"id": "merge", "options": {}},
+                                 {"id": "organize", "options": {"excludeByName": {"Time": True},
+                                  "renameByName": {"Value #A": "GPUs", "Value #B": "GPUs allocated",
+                                                   "Value #C": "GPU memory", "Value #D": "GPU memory allocated"}}}]})
+panel("timeseries", "GPUs allocated per node", [t('quotient_gpu_node_gpus_allocated', "{{node}}")], w=12)
+panel("timeseries", "MIG slices used per node", [t('quotient_gpu_node_mig_slices{state="used"} / on (node) quotient_gpu_node_mig_slices{state="total"}', "{{node}}")],
+      w=12, unit="percentunit")
+
 newrow("Quotas")
 panel("table", "Quota min, max, used, reserved ($resource)",
       [t('sum by (quota) (quotient_quota_min{resource="$resource"})', "min", instant=True, fmt="table"),
