@@ -121,6 +121,11 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   if (!gpu::ParseGpuRequest(pod.requests, pod.labels, pod.annotations, *catalog_, &request,
                             &error) ||
       !request.any()) {
+    {
+      // Most pods have no GPUs: do not take the exclusive lock for them.
+      std::shared_lock lock(mu_);
+      if (pods_.find(pod.uid) == pods_.end()) return;
+    }
     DeletePod(pod.uid);
     return;
   }

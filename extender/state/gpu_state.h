@@ -65,7 +65,7 @@ class GpuState : public DecodedObjectObserver {
   auto Read(Fn&& fn) const {
     std::shared_lock lock(mu_);
     auto lookup = [this](std::string_view name) -> const gpu::NodeGpus* {
-      auto it = nodes_.find(std::string(name));
+      auto it = nodes_.find(name);  // heterogeneous: no string built per node
       return it == nodes_.end() ? nullptr : &it->second;
     };
     return fn(lookup);
@@ -95,7 +95,7 @@ class GpuState : public DecodedObjectObserver {
   const gpu::MigCatalog* const catalog_;
   const gpu::InventoryOptions options_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, gpu::NodeGpus> nodes_;  // guarded by mu_
+  ClusterState::NameMap<gpu::NodeGpus> nodes_;            // guarded by mu_
   std::unordered_map<std::string, PodGpu> pods_;          // by UID; guarded by mu_
   std::vector<std::string> warnings_;                     // guarded by mu_
   // Relist bookkeeping, guarded by mu_.
