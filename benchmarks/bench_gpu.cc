@@ -22,11 +22,19 @@
 // FitGpuRequest (placement and score), as the GPU decider does for every candidate node.
 // MigChurn/<policy>: 20,000 arrivals on 4 A100-40GB (mig_churn.h); the counters are the
 // result (refusals while a GPU had room, mean node fragmentation), the time is incidental.
+// LiveGpuFilter/<nodes>/<full>, LiveGpuPrioritize/<nodes>/<full>: the live decorator
+// (state::GpuDecider) over a pass-all inner decider, on a GpuState of `nodes` dynamic-MIG
+// nodes of 8 A100s fed as the watch feeds it; full:0 = 2 instances per GPU in slices 0-3
+// (every node fits a 3g.20gb at 4), full:1 = 3 instances per GPU (no node fits: a reason
+// string per node); a 0.5-fraction pod: request parsing, the shared lock, one hash lookup
+// and one FitGpuRequest per node.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include "extender/state/gpu_decider.h"
+#include "extender/state/gpu_state.h"
 #include "gpu/gpu_request.h"
 #include "gpu/inventory.h"
 #include "gpu/mig_churn.h"
@@ -161,6 +169,106 @@ void BM_MigChurn(benchmark::State& state) {
   state.SetLabel(state.range(0) == 0 ? "keep-largest" : "first-fit");
 }
 BENCHMARK(BM_MigChurn)->Arg(0)->Arg(1)->ArgName("first_fit")->Unit(benchmark::kMillisecond);
+
+// Passes every node with score 5, as the quota decider does for an admitted pod.
+class PassAll : public extender::Decider {
+ public:
+  std::string Describe() const override { return "pass-all"; }
+  extender::FilterDecision Filter(const extender::ExtenderArgs& args) override {
+    extender::FilterDecision d;
+    d.answer.passed.resize(args.nodes.size());
+    for (size_t i = 0; i < args.nodes.size(); ++i) d.answer.passed[i] = i;
+    return d;
+  }
+  extender::PrioritizeDecision Prioritize(const extender::ExtenderArgs& args) override {
+    return {std::vector<int64_t>(args.nodes.size(), 5), extender::DecisionReason::kScored};
+  }
+  extender::PreemptDecision Preempt(const extender::PreemptionArgs&) override { return {}; }
+  boost::asio::awaitable<extender::BindDecision> Bind(extender::BindingArgs) override {
+    co_return extender::BindDecision{};
+  }
+};
+
+class NoPatch : public extender::state::PodPatcher {
+ public:
+  boost::asio::awaitable<std::string> Patch(std::string, std::string, std::string) override {
+    co_return std::string();
+  }
+};
+
+struct LiveFixture {
+  LiveFixture(int64_t nodes, bool full)
+      : state(&BuiltinMigCatalog(), InventoryOptions{}),
+        decider(std::make_unique<PassAll>(), &state, &patcher) {
+    names.reserve(static_cast<size_t>(nodes));
+    for (int64_t n = 0; n < nodes; ++n) names.push_back("node-" + std::to_string(n));
+    for (int64_t n = 0; n < nodes; ++n) {
+      extender::state::NodeInfo node;
+      node.name = names[static_cast<size_t>(n)];
+      node.labels = {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"},
+                     {"nvidia.com/gpu.count", "8"},
+                     {"cdmo.clear.ml/gpu-partitioning", "mig"}};
+      state.ObserveNode(false, node);
+      for (int g = 0; g < 8; ++g) {
+        for (int i = full ? 0 : 1; i < 3; ++i) {
+          extender::PodInfo pod;
+          pod.uid = node.name + "-" + std::to_string(g) + "-" + std::to_string(i);
+          pod.ns = "bench";
+          pod.name = pod.uid;
+          pod.node_name = node.name;
+          const char* profile = (n + g + i) % 3 == 0 ? "2g.10gb" : "1g.5gb";
+          pod.requests = {{std::string("nvidia.com/mig-") + profile, 1}};
+          // The placement the node agent acts on, as bind would have written it.
+          const int start = i == 0 ? 4 : (i == 1 ? 0 : 2);
+          pod.annotations = {{"quotient.io/mig-placement",
+                              "gpu=" + std::to_string(g) + ",profile=" + profile +
+                                  ",start=" + std::to_string(start)}};
+          state.ObservePod(false, pod);
+        }
+      }
+    }
+    args.pod.ns = "bench";
+    args.pod.name = "half";
+    args.pod.uid = "half";
+    args.pod.labels = {{"required-resources", "0.5"}};
+    args.has_node_names = true;
+    for (const std::string& name : names) args.nodes.push_back({name, ""});
+  }
+  extender::state::GpuState state;
+  NoPatch patcher;
+  extender::state::GpuDecider decider;
+  std::vector<std::string> names;
+  extender::ExtenderArgs args;
+};
+
+void BM_LiveGpuFilter(benchmark::State& state) {
+  LiveFixture f(state.range(0), state.range(1) != 0);
+  size_t passed = 0;
+  for (auto _ : state) {
+    extender::FilterDecision d = f.decider.Filter(f.args);
+    passed = d.answer.passed.size();
+    benchmark::DoNotOptimize(d);
+  }
+  state.counters["fitting_nodes"] = static_cast<double>(passed);
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_LiveGpuFilter)
+    ->ArgsProduct({{500, 5000}, {0, 1}})
+    ->ArgNames({"nodes", "full"})
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_LiveGpuPrioritize(benchmark::State& state) {
+  LiveFixture f(state.range(0), state.range(1) != 0);
+  for (auto _ : state) {
+    extender::PrioritizeDecision d = f.decider.Prioritize(f.args);
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_LiveGpuPrioritize)
+    ->ArgsProduct({{500, 5000}, {0, 1}})
+    ->ArgNames({"nodes", "full"})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace quotient::gpu
