@@ -49,7 +49,11 @@ class QueueingEvictor : public PodEvictor {
 TEST(ReclaimerStressTest, PassesEvictionsFiltersAndWatchEventsTogether) {
   quota::QuotaLedger ledger(quota::testing::Scenario1Tree().Build(), {});
   ClusterState state(&ledger);
-  for (int n = 0; n < 8; ++n) state.UpsertNode(MakeNode("n" + std::to_string(n), 5));
+  std::vector<std::string> node_names;  // WireNode names are views: they live here
+  for (int n = 0; n < 8; ++n) {
+    node_names.push_back("n" + std::to_string(n));
+    state.UpsertNode(MakeNode(node_names.back(), 5));
+  }
   std::atomic<int> next_uid{0};
   auto new_pod = [&](const std::string& ns, const std::string& node) {
     PodInfo pod = MakePod(ns + "-" + std::to_string(next_uid.fetch_add(1)), ns, 5, node);
@@ -136,7 +140,7 @@ TEST(ReclaimerStressTest, PassesEvictionsFiltersAndWatchEventsTogether) {
         ExtenderArgs args;
         args.pod = pod;
         args.has_node_names = true;
-        for (int n = 0; n < 8; ++n) args.nodes.push_back(WireNode{"n" + std::to_string(n), {}});
+        for (const std::string& name : node_names) args.nodes.push_back(WireNode{name, {}});
         FilterDecision d = decider.Filter(args);
         if (d.answer.passed.empty()) continue;
         const std::string node(args.nodes[d.answer.passed[0]].name);
@@ -159,6 +163,12 @@ TEST(ReclaimerStressTest, PassesEvictionsFiltersAndWatchEventsTogether) {
   for (auto& t : io) t.join();
 
   EXPECT_EQ(violations.load(), 0) << "bound pods exceeded a max";
+  reclaimer.RunPass();  // settles the reclaims whose pods bound meanwhile
+  EXPECT_EQ(reclaimer.in_flight(), 0u) << "every reclaiming pod bound";
+  for (const char* quota : {"root.b.1", "root.b.2"}) {
+    const quota::QuotaId q = tree->Find(quota);
+    EXPECT_EQ(ledger.usage().Used(q, cpu), 10'000) << quota << " holds its min";
+  }
   std::lock_guard lock(evictor.mu);
   EXPECT_GE(evictor.evictions, 4) << "namespace3 and namespace4 reclaim 2 pods each";
   EXPECT_LE(evictor.evictions, 4 + 2) << "no storm (in-flight reclaims may still hold room)";
