@@ -13,10 +13,11 @@ from harness import raw, wait_until
 from quota_support import EXAMPLES, CpuInvariant, QuotaFile, scenario1_quota
 
 CORES = 1000  # millis
-# kube-scheduler retries an unschedulable pod at least every podMaxBackoffSeconds (10 s) after
-# a cluster event, and every pod deletion or binding is one: idling this long covers many of
-# its retry cycles.
+# While idling, a node is relabelled every NUDGE_S: a cluster event, after which kube-scheduler
+# retries every unschedulable pod (after its backoff, at most podMaxBackoffSeconds = 10 s).
+# IDLE_S covers many such retry cycles, and 30 of Quotient's reclaim passes.
 IDLE_S = 30
+NUDGE_S = 3
 
 
 @pytest.fixture
@@ -73,6 +74,18 @@ def reclaim_events(kube, namespace):
     return [e.get("message", "") for e in events["items"]]
 
 
+def idle_with_scheduler_retries(kube, node, seconds=IDLE_S):
+    """Waits `seconds`, relabelling `node` every NUDGE_S so that kube-scheduler retries
+    its unschedulable pods again and again."""
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        kube.core.patch_node(node, {"metadata": {"labels": {"e2e.quotient.io/nudge": str(n)}}},
+                             _preload_content=False)
+        time.sleep(NUDGE_S)
+
+
 def scenario1_namespaces(kube, quota):
     quota.apply(scenario1_quota())
     kube.create_nodes(4, cpu=10, memory="64Gi", prefix="s1-node-")
@@ -110,7 +123,7 @@ def test_scenario1_all_four_steps_reclaim_one_pod_from_each_sibling_and_then_not
                                  "namespace4": 0}
 
         # No storm: many scheduler retry cycles later, still exactly 4 evictions.
-        time.sleep(IDLE_S)
+        idle_with_scheduler_retries(kube, "s1-node-1")
         assert gone.counts() == {"namespace1": 2, "namespace2": 2, "namespace3": 0,
                                  "namespace4": 0}
         for ns in names:
@@ -158,7 +171,7 @@ def test_ten_gpus_team_b_takes_its_min_back_and_a_fourth_pod_waits(kube, quota):
         assert gone.counts() == {"team-a": 1, "team-b": 0}
         kube.create_deployment("team-b", "extra", replicas=1, cpu=1, gpu=2)
         kube.wait_for_pods("team-b", bound=3, pending=1)
-        time.sleep(10)
+        idle_with_scheduler_retries(kube, "gpu-node-1", seconds=10)
         assert gone.counts() == {"team-a": 1, "team-b": 0}, "beyond its min, B evicts nobody"
         kube.wait_for_pods("team-a", bound=2, pending=1, timeout=5)
 
@@ -195,7 +208,7 @@ def test_a_pod_that_never_preempts_does_not_reclaim(kube, quota):
         kube.create_deployment("namespace3", "web", replicas=1, cpu=5,
                                priority_class="e2e-never-preempt")
         kube.wait_for_pods("namespace3", bound=0, pending=1)
-        time.sleep(10)
+        idle_with_scheduler_retries(kube, "s1-node-1", seconds=10)
         assert gone.counts() == {"namespace1": 0, "namespace2": 0}
         kube.wait_for_pods("namespace3", bound=0, pending=1, timeout=5)
 
