@@ -16,7 +16,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
   YamlReader r{std::string(source), errors};
   YAML::Node root;
   if (!r.Parse(yaml_text, &root)) return false;
-  r.Map(root, "", {"server", "quota", "kubernetes", "nodeFit", "reclaim", "log"});
+  r.Map(root, "", {"server", "quota", "kubernetes", "nodeFit", "reclaim", "gpu", "log"});
   if (root.IsMap()) {
     YAML::Node server = root["server"];
     if (r.Map(server, "server",
@@ -95,6 +95,15 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       r.Duration(reclaim, "deadline", "reclaim", &rc.deadline);
       r.Duration(reclaim, "disruptionBudgetBackoff", "reclaim", &rc.disruption_budget_backoff);
       r.StringList(reclaim, "schedulerNames", "reclaim", &rc.scheduler_names);
+    }
+    YAML::Node gpu = root["gpu"];
+    if (r.Map(gpu, "gpu", {"catalogFile", "dynamicMigLabel", "modelLabel", "memoryShareUnitMiB"}) &&
+        gpu.IsMap()) {
+      GpuSettings& g = out->gpu;
+      r.String(gpu, "catalogFile", "gpu", &g.catalog_file);
+      r.String(gpu, "dynamicMigLabel", "gpu", &g.dynamic_mig_label);
+      r.String(gpu, "modelLabel", "gpu", &g.model_label);
+      r.Int(gpu, "memoryShareUnitMiB", "gpu", 1, 1 << 20, &g.memory_share_unit_mib);
     }
     YAML::Node log = root["log"];
     if (r.Map(log, "log", {"format", "level"}) && log.IsMap()) {
@@ -185,6 +194,12 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
   if (settings.reclaim.enabled && settings.reclaim.scheduler_names.empty()) {
     add("reclaim.schedulerNames", "must name at least one scheduler while reclaim is enabled");
   }
+  const std::string& mig_label = settings.gpu.dynamic_mig_label;
+  if (const size_t eq = mig_label.find('='); eq == 0 || eq == std::string::npos ||
+                                              eq + 1 == mig_label.size()) {
+    add("gpu.dynamicMigLabel", fmt::format("must be key=value, got \"{}\"", mig_label));
+  }
+  if (settings.gpu.model_label.empty()) add("gpu.modelLabel", "must not be empty");
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));
   }

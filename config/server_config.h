@@ -92,6 +92,16 @@ struct NodeFitSettings {
   std::vector<std::string> resources;
 };
 
+// The GPU model (docs/gpu.md): where the MIG catalog comes from and how nodes say what
+// they are.
+struct GpuSettings {
+  std::string catalog_file;  // YAML models over the built-in catalog ("" = built-in only)
+  // "key=value": nodes carrying this label are partitioned on demand (dynamic MIG).
+  std::string dynamic_mig_label = "cdmo.clear.ml/gpu-partitioning=mig";
+  std::string model_label = "gpu-type";  // plain label naming the GPU model (e.g. T4)
+  int64_t memory_share_unit_mib = 1024;  // one aliyun.com/gpu-mem unit (gpushare: GiB)
+};
+
 // Active reclaim of guaranteed quota (extender/state/reclaimer.h, docs/quota.md).
 struct ReclaimSettings {
   bool enabled = true;
@@ -111,6 +121,7 @@ struct Settings {
   KubernetesSettings kubernetes;
   NodeFitSettings node_fit;
   ReclaimSettings reclaim;
+  GpuSettings gpu;
   LogSettings log;
 
   // The quota source in effect: "kubernetes", "file", or "" (none).

@@ -99,6 +99,28 @@ reclaim: {enabled: false, deadline: 5m, disruptionBudgetBackoff: 10s,
   EXPECT_NE(text.find("q.yaml:1: reclaim.colour: unknown field"), std::string::npos) << text;
 }
 
+TEST(ServerConfigTest, GpuSettingsLoadFromYamlAndAreChecked) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_EQ(s.gpu.dynamic_mig_label, "cdmo.clear.ml/gpu-partitioning=mig");
+  ASSERT_TRUE(LoadSettings(R"(
+gpu: {catalogFile: /etc/quotient/gpus.yaml, dynamicMigLabel: example.com/mig=on,
+      modelLabel: accelerator, memoryShareUnitMiB: 512}
+)",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(s.gpu.catalog_file, "/etc/quotient/gpus.yaml");
+  EXPECT_EQ(s.gpu.dynamic_mig_label, "example.com/mig=on");
+  EXPECT_EQ(s.gpu.model_label, "accelerator");
+  EXPECT_EQ(s.gpu.memory_share_unit_mib, 512);
+  Settings bad;
+  EXPECT_FALSE(LoadSettings("gpu: {dynamicMigLabel: just-a-key, memoryShareUnitMiB: 0}\n",
+                            "q.yaml", &bad, &errors));
+  const std::string text = FormatErrors(errors);
+  EXPECT_NE(text.find("gpu.dynamicMigLabel: must be key=value"), std::string::npos) << text;
+  EXPECT_NE(text.find("gpu.memoryShareUnitMiB"), std::string::npos) << text;
+}
+
 TEST(ServerConfigTest, TheQuotaSourceIsTheFileWhenOnlyAFileIsGiven) {
   Settings s;
   EXPECT_EQ(s.QuotaSource(), "");

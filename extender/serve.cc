@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "config/gpu_catalog_yaml.h"
 #include "config/values.h"
 #include "extender/debug_endpoints.h"
 #include "extender/decider.h"
@@ -177,7 +178,23 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   std::string api_error;
   // Device-level GPU state from the same watches, for the GPU decorator (docs/gpu.md);
   // declared before `live`, whose watches feed it, so it outlives them.
-  state::GpuState gpu_state(&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{});
+  gpu::MigCatalog gpu_catalog = gpu::BuiltinMigCatalog();
+  if (!settings.gpu.catalog_file.empty()) {
+    config::ConfigErrors errors;
+    if (!config::LoadGpuCatalogFile(settings.gpu.catalog_file, gpu::BuiltinMigCatalog(),
+                                    &gpu_catalog, &errors)) {
+      Log(spdlog::level::critical, "invalid GPU catalog file",
+          {{"file", settings.gpu.catalog_file}, {"detail", config::FormatErrors(errors)}});
+      return 1;
+    }
+  }
+  gpu::InventoryOptions inventory;
+  const size_t eq = settings.gpu.dynamic_mig_label.find('=');  // validated: key=value
+  inventory.dynamic_mig_label = settings.gpu.dynamic_mig_label.substr(0, eq);
+  inventory.dynamic_mig_value = settings.gpu.dynamic_mig_label.substr(eq + 1);
+  inventory.model_label = settings.gpu.model_label;
+  inventory.share_unit_mib = settings.gpu.memory_share_unit_mib;
+  state::GpuState gpu_state(&gpu_catalog, inventory);
   std::unique_ptr<state::LiveCluster> live;
   if (ResolveApiConfig(settings.kubernetes, &api_config, &api_error)) {
     state::LiveClusterOptions live_options;
