@@ -40,13 +40,20 @@ AdmitDecision QuotaLedger::Admit(QuotaUsage& usage, const PodDemand& pod, bool r
   return decision;
 }
 
+// A pod already in the table keeps its entry; a pending reservation gets the later expiry.
+bool QuotaLedger::ExtendIfHeld(Shard& shard, const std::string& uid, TimePoint expiry,
+                               AdmitDecision* held) {
+  auto it = shard.pods.find(uid);
+  if (it == shard.pods.end()) return false;
+  if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
+  *held = AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
+  return true;
+}
+
 AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
-  if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
-    if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
-    return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
-  }
+  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   Entry entry;
   AdmitDecision decision = Admit(usage, pod, /*reserve=*/true, &entry);
@@ -60,10 +67,7 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
 AdmitDecision QuotaLedger::ReserveReclaimed(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
-  if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
-    if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
-    return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
-  }
+  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   AdmitDecision decision;
   decision.leaf = usage.tree().LeafForNamespace(pod.ns);

@@ -137,6 +137,9 @@ class QuotaLedger {
     std::unordered_map<std::string, Entry> pods;  // guarded by mu
   };
   Shard& ShardFor(std::string_view uid) const;
+  // REQUIRES: shard.mu held.
+  static bool ExtendIfHeld(Shard& shard, const std::string& uid, TimePoint expiry,
+                           AdmitDecision* held);
   AdmitDecision Admit(QuotaUsage& usage, const PodDemand& pod, bool reserve, Entry* entry) const;
 
   const Options options_;
