@@ -9,6 +9,31 @@
 #include "config/yaml_reader.h"
 
 namespace quotient::config {
+namespace {
+
+// gpu.equivalentMilli: a map of MIG profile -> thousandths of a GPU (1..8000 each).
+void ReadEquivalentMilli(YamlReader& r, const YAML::Node& node,
+                         std::vector<std::pair<std::string, int64_t>>* out) {
+  constexpr std::string_view kPath = "gpu.equivalentMilli";
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) {
+    r.Error(node, kPath, "must be a map of MIG profile to thousandths of a GPU");
+    return;
+  }
+  out->clear();
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      r.Error(entry.first, kPath, "keys must be MIG profile names (\"3g.20gb\")");
+      continue;
+    }
+    const std::string profile = entry.first.Scalar();
+    int64_t milli = 0;
+    r.Int(node, profile, kPath, 1, 8000, &milli);
+    if (milli > 0) out->emplace_back(profile, milli);
+  }
+}
+
+}  // namespace
 
 bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings* out,
                   ConfigErrors* errors) {
@@ -97,13 +122,16 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       r.StringList(reclaim, "schedulerNames", "reclaim", &rc.scheduler_names);
     }
     YAML::Node gpu = root["gpu"];
-    if (r.Map(gpu, "gpu", {"catalogFile", "dynamicMigLabel", "modelLabel", "memoryShareUnitMiB"}) &&
+    if (r.Map(gpu, "gpu",
+              {"catalogFile", "dynamicMigLabel", "modelLabel", "memoryShareUnitMiB",
+               "equivalentMilli"}) &&
         gpu.IsMap()) {
       GpuSettings& g = out->gpu;
       r.String(gpu, "catalogFile", "gpu", &g.catalog_file);
       r.String(gpu, "dynamicMigLabel", "gpu", &g.dynamic_mig_label);
       r.String(gpu, "modelLabel", "gpu", &g.model_label);
       r.Int(gpu, "memoryShareUnitMiB", "gpu", 1, 1 << 20, &g.memory_share_unit_mib);
+      ReadEquivalentMilli(r, gpu["equivalentMilli"], &g.equivalent_milli);
     }
     YAML::Node log = root["log"];
     if (r.Map(log, "log", {"format", "level"}) && log.IsMap()) {

@@ -100,6 +100,10 @@ struct GpuSettings {
   std::string dynamic_mig_label = "cdmo.clear.ml/gpu-partitioning=mig";
   std::string model_label = "gpu-type";  // plain label naming the GPU model (e.g. T4)
   int64_t memory_share_unit_mib = 1024;  // one aliyun.com/gpu-mem unit (gpushare: GiB)
+  // quotient.io/gpu-milli of one MIG device per profile, over the default
+  // ceil(1000 x compute slices / the model's): {"3g.20gb", 500}. Profiles must exist in
+  // the catalog (checked at start-up, once the catalog is loaded).
+  std::vector<std::pair<std::string, int64_t>> equivalent_milli;
 };
 
 // Active reclaim of guaranteed quota (extender/state/reclaimer.h, docs/quota.md).

@@ -121,6 +121,33 @@ gpu: {catalogFile: /etc/quotient/gpus.yaml, dynamicMigLabel: example.com/mig=on,
   EXPECT_NE(text.find("gpu.memoryShareUnitMiB"), std::string::npos) << text;
 }
 
+TEST(ServerConfigTest, GpuEquivalentOverridesAreAMapOfProfileToMilli) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_TRUE(s.gpu.equivalent_milli.empty());
+  ASSERT_TRUE(LoadSettings("gpu: {equivalentMilli: {3g.20gb: 500, 1g.5gb: 125}}\n", "q.yaml", &s,
+                           &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(s.gpu.equivalent_milli,
+            (std::vector<std::pair<std::string, int64_t>>{{"3g.20gb", 500}, {"1g.5gb", 125}}));
+  Settings bad;
+  EXPECT_FALSE(LoadSettings("gpu: {equivalentMilli: {3g.20gb: half, 7g.40gb: 9000}}\n", "q.yaml",
+                            &bad, &errors));
+  std::string text = FormatErrors(errors);
+  EXPECT_NE(text.find("gpu.equivalentMilli.3g.20gb: expected an integer in [1, 8000], got \"half\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("gpu.equivalentMilli.7g.40gb: expected an integer in [1, 8000], got \"9000\""),
+            std::string::npos)
+      << text;
+  errors.clear();
+  EXPECT_FALSE(LoadSettings("gpu: {equivalentMilli: [3g.20gb]}\n", "q.yaml", &bad, &errors));
+  text = FormatErrors(errors);
+  EXPECT_NE(text.find("gpu.equivalentMilli: must be a map of MIG profile to thousandths of a GPU"),
+            std::string::npos)
+      << text;
+}
+
 TEST(ServerConfigTest, TheQuotaSourceIsTheFileWhenOnlyAFileIsGiven) {
   Settings s;
   EXPECT_EQ(s.QuotaSource(), "");

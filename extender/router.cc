@@ -58,14 +58,16 @@ std::string NormalizeUrlPrefix(std::string_view prefix) {
 
 Router::Router(std::string url_prefix, Decider* decider, ServerMetrics* metrics,
                const metrics::Registry* registry, const Readiness* readiness,
-               const DebugEndpoints* debug, DecisionLog* decisions)
+               const DebugEndpoints* debug, DecisionLog* decisions,
+               const PodEnricher* enricher)
     : prefix_(NormalizeUrlPrefix(url_prefix)),
       decider_(decider),
       metrics_(metrics),
       registry_(registry),
       readiness_(readiness),
       debug_(debug),
-      decisions_(decisions) {}
+      decisions_(decisions),
+      enricher_(enricher) {}
 
 Route Router::Classify(std::string_view target) const {
   std::string_view path = PathOf(target);
@@ -155,6 +157,7 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
       return Refuse(route, 400, RejectReasonFor(error.failure), std::move(error.message),
                     request_id);
     }
+    if (enricher_ != nullptr) enricher_->Enrich(&args.pod);
     PreemptDecision decision = decider_->Preempt(args);
     DropNodesNotIn(args.nodes, &decision.nodes);
     metrics_->CountDecision(verb, decision.result, decision.reason);
@@ -166,6 +169,7 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
     return Refuse(route, 400, RejectReasonFor(error.failure), std::move(error.message),
                   request_id);
   }
+  if (enricher_ != nullptr) enricher_->Enrich(&args.pod);
   if (verb == Verb::kFilter) {
     FilterDecision decision = decider_->Filter(args);
     metrics_->CountDecision(verb, decision.result, decision.reason);

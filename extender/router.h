@@ -19,6 +19,7 @@
 #include "extender/decider.h"
 #include "extender/decision_log.h"
 #include "extender/metrics.h"
+#include "extender/pod_enricher.h"
 #include "extender/readiness.h"
 #include "extender/request_body.h"
 #include "extender/server_metrics.h"
@@ -46,10 +47,13 @@ std::string NormalizeUrlPrefix(std::string_view prefix);
 class Router {
  public:
   // All pointers must outlive the router. `debug` (may be null: no /debug routes) serves
-  // /debug/*; `decisions` (may be null) records each filter and bind verdict for it.
+  // /debug/*; `decisions` (may be null) records each filter and bind verdict for it;
+  // `enricher` (may be null) adds derived requests to the pod of every webhook's
+  // arguments before the decider sees them (pod_enricher.h).
   Router(std::string url_prefix, Decider* decider, ServerMetrics* metrics,
          const metrics::Registry* registry, const Readiness* readiness,
-         const DebugEndpoints* debug = nullptr, DecisionLog* decisions = nullptr);
+         const DebugEndpoints* debug = nullptr, DecisionLog* decisions = nullptr,
+         const PodEnricher* enricher = nullptr);
 
   // Which route a target names (for metrics of requests that fail before Handle).
   Route Classify(std::string_view target) const;
@@ -73,6 +77,7 @@ class Router {
   const Readiness* const readiness_;
   const DebugEndpoints* const debug_;
   DecisionLog* const decisions_;
+  const PodEnricher* const enricher_;
 };
 
 }  // namespace quotient::extender

@@ -28,6 +28,7 @@
 #include "extender/router.h"
 #include "extender/state/live_cluster.h"
 #include "extender/state/gpu_decider.h"
+#include "extender/state/gpu_equivalent_enricher.h"
 #include "extender/state/gpu_metrics.h"
 #include "extender/state/quota_decider.h"
 #include "extender/state/reclaimer.h"
@@ -188,6 +189,22 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
       return 1;
     }
   }
+  for (const auto& [profile, milli] : settings.gpu.equivalent_milli) {
+    bool known = false;
+    for (const gpu::GpuModel& model : gpu_catalog.models()) {
+      known = known || model.FindProfile(profile) >= 0;
+    }
+    if (!known) {
+      Log(spdlog::level::critical, "invalid gpu.equivalentMilli",
+          {{"profile", profile}, {"detail", "no GPU model of the catalog has this MIG profile"}});
+      return 1;
+    }
+  }
+  // The GPU-equivalent charge (quotient.io/gpu-milli) of every decoded pod.
+  gpu::EquivalentOptions equivalent_options;
+  equivalent_options.profile_milli = settings.gpu.equivalent_milli;
+  equivalent_options.share_unit_mib = settings.gpu.memory_share_unit_mib;
+  const state::GpuEquivalentEnricher enricher(&gpu_catalog, equivalent_options);
   gpu::InventoryOptions inventory;
   const size_t eq = settings.gpu.dynamic_mig_label.find('=');  // validated: key=value
   inventory.dynamic_mig_label = settings.gpu.dynamic_mig_label.substr(0, eq);
@@ -199,6 +216,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   if (ResolveApiConfig(settings.kubernetes, &api_config, &api_error)) {
     state::LiveClusterOptions live_options;
     live_options.observer = &gpu_state;
+    live_options.enricher = &enricher;
     live_options.watch_quota_tree = quota_source == "kubernetes";
     live_options.tree_name = settings.quota.tree_name;
     live_options.resync_interval = settings.kubernetes.resync_interval;
@@ -221,6 +239,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     state::QuotaDeciderOptions options;
     options.reservation_ttl = settings.quota.reservation_ttl;
     options.fit_resources = settings.node_fit.resources;
+    options.enricher = &enricher;
     state::LiveCluster* cluster = live.get();
     auto quota_decider = std::make_unique<state::QuotaDecider>(
         ledger.get(), &live->state(), live->binder(), live->requeuer(),
@@ -249,7 +268,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   DebugEndpoints debug(ledger.get(), settings.quota.allow_unquoted_namespaces, &decisions,
                        &reclaim_status);
   Router router(s.url_prefix, decider.get(), &server_metrics, &registry, &readiness, &debug,
-                &decisions);
+                &decisions, live ? &enricher : nullptr);
   HttpServer server(ioc, ToServerOptions(s), &router, &server_metrics);
 
   std::string error;

@@ -38,7 +38,7 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
                   PodRecord pod;
                   return state_.FindPod(uid, &pod) && !pod.holds_node();
                 }),
-      pod_sink_(&state_, options.observer),
+      pod_sink_(&state_, options.observer, options.enricher),
       node_sink_(&state_, options.observer) {
   auto make = [&](std::string name, std::string_view path, std::string selector,
                   kube::ObjectSink* sink) {

@@ -34,6 +34,7 @@ struct LiveClusterOptions {
   std::chrono::milliseconds resync_interval{10 * 60'000};
   std::chrono::milliseconds watch_timeout{5 * 60'000};
   DecodedObjectObserver* observer = nullptr;  // also sees decoded pods and nodes (GPU state)
+  const PodEnricher* enricher = nullptr;      // derived requests of watched pods (may be null)
 };
 
 struct LiveHealth {

@@ -40,6 +40,7 @@ bool FitsBesideHolds(const NodeEntry& node, const PodInfo& pod) {
   for (const NodeHold& hold : node.holds) {
     if (hold.uid == pod.uid) continue;
     for (const auto& entry : hold.requests) {
+      if (IsDerivedResource(entry.name)) continue;  // quota only, on no node
       const int64_t request = pod.requests.Get(entry.name);
       if (request > 0 && request > node.FreeFor(entry.name, pod.uid)) return false;
     }
@@ -305,6 +306,7 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
                                    args.pod_namespace, args.pod_name, pod.uid, args.pod_uid);
       co_return decision;
     }
+    if (options_.enricher != nullptr) options_.enricher->Enrich(&pod);
     demand = DemandOf(pod);
   }
   if (!known) {

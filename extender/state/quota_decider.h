@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "extender/decider.h"
+#include "extender/pod_enricher.h"
 #include "extender/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
@@ -50,6 +51,9 @@ struct QuotaDeciderOptions {
   // ignore through managedResources/ignoredByScheduler). Empty: the scheduler's own
   // NodeResourcesFit covers everything.
   std::vector<std::string> fit_resources;
+  // Adds derived requests to a pod bind reads from the API (pod_enricher.h); may be null.
+  // REQUIRES: outlives the decider.
+  const PodEnricher* enricher = nullptr;
 };
 
 class Reclaimer;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "extender/pod_enricher.h"
 #include "extender/preemptible.h"
 #include "extender/state/reclaim_planner.h"
 #include "quota/preempt_check.h"
@@ -246,7 +247,7 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
   quota::PreemptRequest request;
   std::vector<std::string> dims;
   for (const auto& [name, amount] : args.pod.requests) {
-    if (amount <= 0) continue;
+    if (amount <= 0 || IsDerivedResource(name)) continue;  // quota only, on no node
     dims.push_back(name);
     request.node_request.push_back(amount);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "extender/pod_enricher.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::state {
@@ -112,7 +113,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   quota::ReclaimRequest request{candidate.leaf, tree.ToSparse(candidate.requests), {},
                                 candidate.priority};
   for (const auto& entry : candidate.requests) {
-    if (entry.amount <= 0) continue;
+    if (entry.amount <= 0 || IsDerivedResource(entry.name)) continue;  // quota only
     dims.push_back(entry.name);
     request.node_request.push_back(entry.amount);
   }

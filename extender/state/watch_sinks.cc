@@ -50,6 +50,7 @@ bool PodSink::Apply(kube::EventType type, json::od::value& object, std::string* 
     *error = "metadata.uid missing";
     return false;
   }
+  if (enricher_ != nullptr) enricher_->Enrich(&pod);
   if (type == kube::EventType::kDeleted) {
     state_->DeletePod(pod.uid);
   } else {

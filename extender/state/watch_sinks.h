@@ -14,6 +14,7 @@
 #include <string>
 
 #include "extender/kube/reflector.h"
+#include "extender/pod_enricher.h"
 #include "extender/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "quota/quota_ledger.h"
@@ -34,8 +35,10 @@ class DecodedObjectObserver {
 
 class PodSink : public kube::ObjectSink {
  public:
-  explicit PodSink(ClusterState* state, DecodedObjectObserver* observer = nullptr)
-      : state_(state), observer_(observer) {}
+  // `enricher` (may be null) adds derived requests to each decoded pod (pod_enricher.h).
+  explicit PodSink(ClusterState* state, DecodedObjectObserver* observer = nullptr,
+                   const PodEnricher* enricher = nullptr)
+      : state_(state), observer_(observer), enricher_(enricher) {}
   void BeginList() override {
     state_->BeginPodList();
     if (observer_ != nullptr) observer_->ObservePodList(true);
@@ -49,6 +52,7 @@ class PodSink : public kube::ObjectSink {
  private:
   ClusterState* const state_;
   DecodedObjectObserver* const observer_;
+  const PodEnricher* const enricher_;
 };
 
 class NodeSink : public kube::ObjectSink {
