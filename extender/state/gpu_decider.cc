@@ -48,36 +48,54 @@ FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
     }
     return d;
   }
-  FilterDecision d = inner_->Filter(args);
-  if (!request.any() || d.result == DecisionResult::kError || d.answer.passed.empty()) return d;
-  std::vector<size_t> passed;
+  if (!request.any()) return inner_->Filter(args);
+  // Device level first, so that the inner decider reserves quota only for a pod some
+  // node can take at device level (a pod refused here reserves nothing).
+  FilterAnswer device;
   state_->Read([&](auto lookup) {
-    for (size_t i : d.answer.passed) {
+    for (size_t i = 0; i < args.nodes.size(); ++i) {
       const std::string_view name = args.nodes[i].name;
       const gpu::NodeGpus* node = lookup(name);
       if (node == nullptr) {
-        d.answer.failed.emplace_back(i, "gpu: node " + std::string(name) +
-                                            " is not in Quotient's GPU cache yet");
+        device.failed.emplace_back(i, "gpu: node " + std::string(name) +
+                                          " is not in Quotient's GPU cache yet");
         continue;
       }
       const gpu::GpuFit fit = gpu::FitGpuRequest(*node, request, options_);
       if (fit.fits()) {
-        passed.push_back(i);
+        device.passed.push_back(i);
       } else if (fit.code == gpu::FitCode::kWrongModel) {
-        d.answer.failed_unresolvable.emplace_back(
-            i, gpu::FormatGpuFit(fit, request, *node, name));
+        device.failed_unresolvable.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, name));
       } else {
-        d.answer.failed.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, name));
+        device.failed.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, name));
       }
     }
   });
-  d.answer.passed = std::move(passed);
-  if (d.answer.passed.empty()) {
+  FilterDecision d;
+  if (device.passed.empty()) {
     d.result = DecisionResult::kRejected;
     d.reason = DecisionReason::kNodeFit;
-    d.message = !d.answer.failed.empty()               ? d.answer.failed.front().second
-                : !d.answer.failed_unresolvable.empty() ? d.answer.failed_unresolvable.front().second
-                                                        : "gpu: no node";
+    d.message = !device.failed.empty()               ? device.failed.front().second
+                : !device.failed_unresolvable.empty() ? device.failed_unresolvable.front().second
+                                                      : "gpu: no node";
+    d.answer = std::move(device);
+    return d;
+  }
+  // The inner decider sees only the nodes that fit; its indexes are mapped back.
+  ExtenderArgs fitting;
+  fitting.pod = args.pod;
+  fitting.has_node_names = args.has_node_names;
+  fitting.has_nodes = args.has_nodes;
+  fitting.nodes.reserve(device.passed.size());
+  for (size_t i : device.passed) fitting.nodes.push_back(args.nodes[i]);
+  d = inner_->Filter(fitting);
+  if (d.result == DecisionResult::kError) return d;
+  for (size_t& i : d.answer.passed) i = device.passed[i];
+  for (auto& [i, why] : d.answer.failed) i = device.passed[i];
+  for (auto& [i, why] : d.answer.failed_unresolvable) i = device.passed[i];
+  for (auto& entry : device.failed) d.answer.failed.push_back(std::move(entry));
+  for (auto& entry : device.failed_unresolvable) {
+    d.answer.failed_unresolvable.push_back(std::move(entry));
   }
   return d;
 }

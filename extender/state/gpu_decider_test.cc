@@ -23,7 +23,14 @@ class FakeInner : public Decider {
   FilterDecision Filter(const ExtenderArgs& args) override {
     ++filters;
     FilterDecision d;
-    for (size_t i = 0; i < args.nodes.size(); ++i) d.answer.passed.push_back(i);
+    for (const WireNode& n : args.nodes) seen.emplace_back(n.name);
+    for (size_t i = 0; i < args.nodes.size(); ++i) {
+      if (i == 0 && refuse_first) {
+        d.answer.failed.emplace_back(i, "inner refused");
+      } else {
+        d.answer.passed.push_back(i);
+      }
+    }
     d.reason = DecisionReason::kQuotaAdmitted;
     return d;
   }
@@ -36,6 +43,8 @@ class FakeInner : public Decider {
     co_return BindDecision{};
   }
   int filters = 0;
+  bool refuse_first = false;      // fail the first node it is given
+  std::vector<std::string> seen;  // node names of every filter call
   std::vector<std::string> bound;
 };
 
@@ -132,6 +141,31 @@ TEST_F(GpuDeciderTest, AnotherModelIsUnresolvableAndAllRefusedIsARejection) {
             "gpu: node mig-1 has A100-40GB GPUs, the pod asks for V100");
   EXPECT_EQ(d.answer.failed_unresolvable[2].second,
             "gpu: node t4-1 has T4 GPUs, the pod asks for V100");
+}
+
+TEST_F(GpuDeciderTest, TheInnerDeciderSeesOnlyTheNodesThatFitAtDeviceLevel) {
+  auto args = Args(Pod("mem", {{"aliyun.com/gpu-mem", 8}}));
+  inner_->refuse_first = true;  // the inner decider fails its first node (share-1)
+  const FilterDecision d = decider_->Filter(args);
+  EXPECT_EQ(inner_->filters, 1);
+  EXPECT_EQ(inner_->seen, (std::vector<std::string>{"share-1"}));
+  EXPECT_TRUE(d.answer.passed.empty());
+  // Indexes are the input's: share-1 is node 1, the inner refusal first, then the GPU ones.
+  EXPECT_THAT(d.answer.failed,
+              ElementsAre(Pair(1, "inner refused"),
+                          Pair(0, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)"),
+                          Pair(2, "gpu: node t4-1 shares no GPU memory (no aliyun.com/gpu-mem)")));
+}
+
+TEST_F(GpuDeciderTest, APodThatFitsNoNodeAtDeviceLevelNeverReachesTheInnerDecider) {
+  // 20 GiB on one GPU: share-1 has 2 x 8. The inner (quota) decider would reserve quota.
+  const FilterDecision d = decider_->Filter(Args(Pod("big", {{"aliyun.com/gpu-mem", 20}})));
+  EXPECT_EQ(inner_->filters, 0);
+  EXPECT_EQ(d.result, DecisionResult::kRejected);
+  EXPECT_EQ(d.reason, DecisionReason::kNodeFit);
+  EXPECT_EQ(d.message, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)");
+  EXPECT_THAT(d.answer.failed[1],
+              Pair(1, "gpu: no GPU on node share-1 has 20Gi of GPU memory free (largest 8Gi)"));
 }
 
 TEST_F(GpuDeciderTest, AMalformedRequestFailsEveryNode) {
