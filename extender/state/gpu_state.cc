@@ -37,6 +37,7 @@ void GpuState::ObservePodList(bool begin) {
         auto node = nodes_.find(it->second.node);
         if (node != nodes_.end()) node->second.Release(it->first);
       }
+      Unindex(it->first, it->second);
       it = pods_.erase(it);
     } else {
       ++it;
@@ -54,14 +55,43 @@ void GpuState::ObserveNodeList(bool begin) {
   node_listing_ = false;
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     if (node_seen_[it->first] != node_list_) {
-      for (auto& [uid, pod] : pods_) {
-        if (pod.node == it->first) pod.node.clear();
-      }
+      UncountNode(it->first);
       node_seen_.erase(it->first);
       it = nodes_.erase(it);
     } else {
       ++it;
     }
+  }
+}
+
+void GpuState::Index(const std::string& uid, const PodGpu& pod) {
+  if (!pod.node.empty()) {
+    by_node_[pod.node].counted.insert(uid);
+  } else if (!pod.pod.node_name.empty()) {
+    by_node_[pod.pod.node_name].waiting.insert(uid);
+  }
+}
+
+void GpuState::Unindex(const std::string& uid, const PodGpu& pod) {
+  const std::string& name = pod.node.empty() ? pod.pod.node_name : pod.node;
+  if (name.empty()) return;
+  auto it = by_node_.find(name);
+  if (it == by_node_.end()) return;
+  (pod.node.empty() ? it->second.waiting : it->second.counted).erase(uid);
+  if (it->second.counted.empty() && it->second.waiting.empty()) by_node_.erase(it);
+}
+
+void GpuState::UncountNode(std::string_view name) {
+  auto it = by_node_.find(name);
+  if (it == by_node_.end()) return;
+  // Index() below may insert into (and rehash) by_node_: take the set out first.
+  const std::set<std::string_view> counted = std::move(it->second.counted);
+  it->second.counted.clear();
+  if (it->second.waiting.empty()) by_node_.erase(it);
+  for (std::string_view uid : counted) {
+    auto pod = pods_.find(uid);
+    pod->second.node.clear();
+    Index(pod->first, pod->second);
   }
 }
 
@@ -85,8 +115,14 @@ void GpuState::UpsertNode(const NodeInfo& node) {
   auto [it, added] = nodes_.try_emplace(node.name);
   it->second.SetInventory(std::move(inventory));
   if (!added) return;
-  for (auto& [uid, pod] : pods_) {
-    if (pod.node.empty() && pod.pod.node_name == node.name) Place(uid, &pod);
+  auto waiting = by_node_.find(node.name);
+  if (waiting == by_node_.end()) return;
+  const std::set<std::string_view> uids = waiting->second.waiting;  // Place re-indexes
+  for (std::string_view uid : uids) {
+    auto pod = pods_.find(uid);
+    Unindex(pod->first, pod->second);
+    Place(pod->first, &pod->second);
+    Index(pod->first, pod->second);
   }
 }
 
@@ -94,9 +130,7 @@ void GpuState::DeleteNode(std::string_view name) {
   std::unique_lock lock(mu_);
   nodes_.erase(std::string(name));
   node_seen_.erase(std::string(name));
-  for (auto& [uid, pod] : pods_) {
-    if (pod.node == name) pod.node.clear();  // placed again if the node comes back
-  }
+  UncountNode(name);  // placed again if the node comes back
 }
 
 void GpuState::Place(const std::string& uid, PodGpu* pod) {
@@ -131,14 +165,17 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   }
   const bool finished = pod.phase == "Succeeded" || pod.phase == "Failed";
   std::unique_lock lock(mu_);
-  PodGpu& entry = pods_[pod.uid];
+  auto [it, added] = pods_.try_emplace(pod.uid);
+  const std::string& uid = it->first;
+  PodGpu& entry = it->second;
   entry.seen = pod_list_;
   if (finished) {
     if (!entry.node.empty()) {
       auto node = nodes_.find(entry.node);
       if (node != nodes_.end()) node->second.Release(pod.uid);
     }
-    pods_.erase(pod.uid);
+    Unindex(uid, entry);
+    pods_.erase(it);
     return;
   }
   entry.request = request;
@@ -147,18 +184,21 @@ void GpuState::UpsertPod(const PodInfo& pod) {
     // the same placement.
     return;
   }
+  Unindex(uid, entry);
   entry.pod = pod;
-  if (!pod.node_name.empty()) Place(pod.uid, &entry);
+  if (!pod.node_name.empty()) Place(uid, &entry);
+  Index(uid, entry);
 }
 
 void GpuState::DeletePod(std::string_view uid) {
   std::unique_lock lock(mu_);
-  auto it = pods_.find(std::string(uid));
+  auto it = pods_.find(uid);
   if (it == pods_.end()) return;
   if (!it->second.node.empty()) {
     auto node = nodes_.find(it->second.node);
     if (node != nodes_.end()) node->second.Release(uid);
   }
+  Unindex(it->first, it->second);
   pods_.erase(it);
 }
 
@@ -168,10 +208,13 @@ void GpuState::Assume(std::string_view uid, std::string_view node,
   auto n = nodes_.find(std::string(node));
   if (n == nodes_.end()) return;
   n->second.Assign(uid, assignment);
-  PodGpu& entry = pods_[std::string(uid)];
+  auto it = pods_.try_emplace(std::string(uid)).first;
+  PodGpu& entry = it->second;
   entry.seen = pod_list_;  // survives a relist that started before the bind
+  Unindex(it->first, entry);
   entry.node = n->first;
   entry.pod.node_name = n->first;
+  Index(it->first, entry);
 }
 
 bool GpuState::Reserve(std::string_view uid, std::string_view node,
@@ -193,27 +236,31 @@ bool GpuState::Reserve(std::string_view uid, std::string_view node,
   n->second.Assign(uid, fit.assignment);
   *out = fit.assignment;
   *annotations = BindAnnotations(fit.assignment, n->second, now_ns);
-  PodGpu& entry = pods_[std::string(uid)];
+  auto it = pods_.try_emplace(std::string(uid)).first;
+  PodGpu& entry = it->second;
   entry.request = request;
   entry.seen = pod_list_;
+  Unindex(it->first, entry);
   entry.node = n->first;
   entry.pod.node_name = n->first;
+  Index(it->first, entry);
   return true;
 }
 
 void GpuState::Unreserve(std::string_view uid) {
   std::unique_lock lock(mu_);
-  auto it = pods_.find(std::string(uid));
+  auto it = pods_.find(uid);
   if (it == pods_.end() || it->second.node.empty()) return;
   auto n = nodes_.find(it->second.node);
   if (n != nodes_.end()) n->second.Release(uid);
+  Unindex(it->first, it->second);
   it->second.node.clear();
   it->second.pod.node_name.clear();
 }
 
 bool GpuState::FindRequest(std::string_view uid, gpu::GpuRequest* out) const {
   std::shared_lock lock(mu_);
-  auto it = pods_.find(std::string(uid));
+  auto it = pods_.find(uid);
   if (it == pods_.end()) return false;
   *out = it->second.request;
   return true;

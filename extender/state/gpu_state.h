@@ -4,12 +4,21 @@
 // so bind can find it by UID.
 //
 // Fed by the pod and node watches (UpsertPod/UpsertNode/Delete*) and by binds (Assume).
-// A pod bound to a node that has not arrived yet is placed when the node does.
+// A pod bound to a node that has not arrived yet is placed when the node does (pods
+// waiting for one node are placed in UID order).
+//
+// Cost (P pods with GPUs, k of them on or waiting for the node in question): UpsertPod
+// parses the request and costs O(log k) plus its placement; UpsertNode builds the
+// inventory, recomputes the node's use, and places the pods waiting for it; DeleteNode is
+// O(k). An index by node name (pods counted on it, pods bound to it but not counted)
+// keeps node arrivals and removals from scanning every pod, so an initial sync is linear
+// in nodes + pods whatever order the lists arrive in. A relist's end is O(P + nodes).
 //
 // Thread safety: thread-safe; one reader-writer lock. Read() runs its function under the
 // shared lock: it must not call back into this object.
 #pragma once
 
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -89,14 +98,29 @@ class GpuState : public DecodedObjectObserver {
     PodInfo pod;             // kept while its node is unknown, to place it later
     uint64_t seen = 0;       // pod-list generation that last saw it
   };
-  void Place(const std::string& uid, PodGpu* pod);  // REQUIRES: mu_ held exclusively
-  void Warn(std::string text);                      // REQUIRES: mu_ held exclusively
+  // The pods related to one node name, as views of pods_ keys (a pod leaves the index
+  // before its entry is erased): `counted`, those whose devices are counted on it
+  // (PodGpu::node); `waiting`, those bound to it (pod.node_name) but not counted.
+  struct NodePods {
+    std::set<std::string_view> counted;
+    std::set<std::string_view> waiting;
+  };
+  // Every change of a PodGpu's `node` or `pod.node_name`, and its erasure, is bracketed by
+  // Unindex (before) and Index (after). `uid` must be the entry's key in pods_.
+  // REQUIRES: mu_ held exclusively (for all of the below).
+  void Index(const std::string& uid, const PodGpu& pod);
+  void Unindex(const std::string& uid, const PodGpu& pod);
+  void Place(const std::string& uid, PodGpu* pod);
+  // Un-counts the pods counted on `name` (the node is gone; placed again if it returns).
+  void UncountNode(std::string_view name);
+  void Warn(std::string text);
 
   const gpu::MigCatalog* const catalog_;
   const gpu::InventoryOptions options_;
   mutable std::shared_mutex mu_;
   ClusterState::NameMap<gpu::NodeGpus> nodes_;            // guarded by mu_
-  std::unordered_map<std::string, PodGpu> pods_;          // by UID; guarded by mu_
+  ClusterState::NameMap<PodGpu> pods_;                    // by UID; guarded by mu_
+  ClusterState::NameMap<NodePods> by_node_;               // guarded by mu_
   std::vector<std::string> warnings_;                     // guarded by mu_
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_list_ = 0;
