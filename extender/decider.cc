@@ -32,6 +32,7 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kPreemptQuotaFiltered: return "preempt_quota_filtered";
     case DecisionReason::kReclaiming: return "reclaiming";
     case DecisionReason::kReclaimHold: return "reclaim_hold";
+    case DecisionReason::kPreemptGpuFiltered: return "preempt_gpu_filtered";
   }
   return "unknown";
 }

@@ -47,8 +47,9 @@ enum class DecisionReason {
   kPreemptQuotaFiltered,  // preempt: victims or nodes dropped by the quota rules
   kReclaiming,          // the pod is reclaiming its guarantee: waiting for its victims to leave
   kReclaimHold,         // the room left on the candidate nodes is held for reclaiming pods
+  kPreemptGpuFiltered,  // preempt: nodes dropped whose victims free no room at device level
 };
-inline constexpr int kDecisionReasonCount = 19;
+inline constexpr int kDecisionReasonCount = 20;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {

@@ -29,6 +29,7 @@
 #include "extender/state/live_cluster.h"
 #include "extender/state/gpu_decider.h"
 #include "extender/state/gpu_equivalent_enricher.h"
+#include "extender/state/gpu_reclaim_fit.h"
 #include "extender/state/gpu_metrics.h"
 #include "extender/state/quota_decider.h"
 #include "extender/state/reclaimer.h"
@@ -212,6 +213,8 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   inventory.model_label = settings.gpu.model_label;
   inventory.share_unit_mib = settings.gpu.memory_share_unit_mib;
   state::GpuState gpu_state(&gpu_catalog, inventory);
+  // Reclaim and the preempt verb check GPU pods' plans at device level on it.
+  const state::GpuReclaimFit gpu_reclaim_fit(&gpu_state);
   std::unique_ptr<state::LiveCluster> live;
   if (ResolveApiConfig(settings.kubernetes, &api_config, &api_error)) {
     state::LiveClusterOptions live_options;
@@ -240,6 +243,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     options.reservation_ttl = settings.quota.reservation_ttl;
     options.fit_resources = settings.node_fit.resources;
     options.enricher = &enricher;
+    options.devices = &gpu_reclaim_fit;
     state::LiveCluster* cluster = live.get();
     auto quota_decider = std::make_unique<state::QuotaDecider>(
         ledger.get(), &live->state(), live->binder(), live->requeuer(),
@@ -249,6 +253,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
       reclaim_options.deadline = settings.reclaim.deadline;
       reclaim_options.budget_backoff = settings.reclaim.disruption_budget_backoff;
       reclaim_options.scheduler_names = settings.reclaim.scheduler_names;
+      reclaim_options.devices = &gpu_reclaim_fit;
       reclaimer = std::make_unique<state::Reclaimer>(
           ioc, ledger.get(), &live->state(), live->evictor(), &registry, &quota_metrics,
           [cluster] { return cluster->synced(); }, reclaim_options);

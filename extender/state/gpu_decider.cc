@@ -1,11 +1,14 @@
 #include "extender/state/gpu_decider.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <utility>
 
+#include "extender/logging.h"
 #include "extender/state/gpu_annotations.h"
+#include "extender/state/gpu_reclaim_fit.h"
 
 namespace quotient::extender::state {
 
@@ -118,7 +121,35 @@ PrioritizeDecision GpuDecider::Prioritize(const ExtenderArgs& args) {
   return d;
 }
 
-PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) { return inner_->Preempt(args); }
+PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
+  PreemptDecision d = inner_->Preempt(args);
+  gpu::GpuRequest request;
+  std::string error;
+  if (d.result == DecisionResult::kError || !Parse(args.pod, &request, &error) ||
+      !request.any()) {
+    return d;
+  }
+  // kube-scheduler's dry run counted resources; which GPU memory or MIG slices its
+  // victims free is device placement.
+  const GpuReclaimFit devices(state_, options_);
+  std::vector<std::string_view> leaving;
+  std::vector<std::string> dropped;
+  std::erase_if(d.nodes, [&](const NodeVictims& node) {
+    leaving.assign(node.victim_uids.begin(), node.victim_uids.end());
+    if (devices.RequestFitsAfter(request, node.node, leaving)) return false;
+    dropped.emplace_back(node.node);
+    return true;
+  });
+  if (!dropped.empty()) {
+    d.reason = DecisionReason::kPreemptGpuFiltered;
+    Log(spdlog::level::info, "preempt filtered",
+        {{"pod", fmt::format("{}/{}", args.pod.ns, args.pod.name)},
+         {"detail", fmt::format("gpu: evicting the proposed victims on {} frees no room for "
+                                "the pod's GPU request at device level",
+                                fmt::join(dropped, ", "))}});
+  }
+  return d;
+}
 
 boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   gpu::GpuRequest request;

@@ -54,6 +54,9 @@ struct QuotaDeciderOptions {
   // Adds derived requests to a pod bind reads from the API (pod_enricher.h); may be null.
   // REQUIRES: outlives the decider.
   const PodEnricher* enricher = nullptr;
+  // Checks the preempt verb's swapped victim sets at device level (GPU placement,
+  // reclaim_planner.h); may be null. REQUIRES: outlives the decider.
+  const DeviceFitCheck* devices = nullptr;
 };
 
 class Reclaimer;
@@ -97,7 +100,7 @@ class QuotaDecider : public Decider {
   const std::function<bool()> synced_;
   const QuotaDeciderOptions options_;
   const std::function<Clock::time_point()> now_;
-  const QuotaPreemptor preemptor_{ledger_, state_};
+  const QuotaPreemptor preemptor_{ledger_, state_, options_.devices};
   const Reclaimer* reclaimer_ = nullptr;
 };
 

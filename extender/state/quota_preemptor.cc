@@ -127,11 +127,13 @@ std::string NodeText(const quota::QuotaTree* tree, std::string_view node,
 // resource is offered (the planner's rule 4a, from the live node state).
 void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quota::QuotaId leaf,
                  const NodeVictims& proposed, const NodeMap& node_map, const PodMap& pod_map,
-                 PreemptDecision* decision, std::vector<std::string>* why) {
+                 const DeviceFitCheck* devices, PreemptDecision* decision,
+                 std::vector<std::string>* why) {
   ReclaimCandidate candidate{{args.pod.ns, args.pod.name, args.pod.uid}, leaf, args.pod.requests,
                              args.pod.priority, args.pod.creation_timestamp};
   const ReclaimChoice choice =
-      PlanReclaimFor(usage, candidate, node_map, pod_map, VictimFilter{}, proposed.node);
+      PlanReclaimFor(usage, candidate, node_map, pod_map, VictimFilter{{}, {}, devices},
+                     proposed.node);
   if (choice.outcome != quota::ReclaimOutcome::kPlanned || choice.victims.empty()) return;
   NodeVictims& swapped = decision->nodes.emplace_back();
   swapped.node = proposed.node;
@@ -149,7 +151,8 @@ void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quo
 // The rest of Preempt, under the cluster state's shared lock.
 PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usage,
                        const quota::PreemptRequest& request, const std::vector<std::string>& dims,
-                       const NodeMap& node_map, const PodMap& pod_map, std::string* message) {
+                       const NodeMap& node_map, const PodMap& pod_map,
+                       const DeviceFitCheck* devices, std::string* message) {
   const quota::QuotaTree* tree = usage != nullptr ? &usage->tree() : nullptr;
   // The victims, flat; every PreemptNode spans its slice (taken once all are in place).
   std::vector<VictimInfo> infos;
@@ -214,7 +217,7 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
     }
     if (!check.stays()) {
       if (usage != nullptr && request.leaf != quota::kNoQuota) {
-        SwapVictims(args, *usage, request.leaf, proposed, node_map, pod_map, &decision,
+        SwapVictims(args, *usage, request.leaf, proposed, node_map, pod_map, devices, &decision,
                     message != nullptr ? &why : nullptr);
       }
       continue;
@@ -237,8 +240,9 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
 
 }  // namespace
 
-QuotaPreemptor::QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state)
-    : ledger_(ledger), state_(state) {}
+QuotaPreemptor::QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state,
+                               const DeviceFitCheck* devices)
+    : ledger_(ledger), state_(state), devices_(devices) {}
 
 PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string* message) const {
   const quota::QuotaUsage* usage = ledger_ != nullptr ? &ledger_->usage() : nullptr;
@@ -261,7 +265,7 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
 
   // Everything below reads the cluster under one shared lock, without copying records.
   return state_->ReadAll([&](const NodeMap& node_map, const PodMap& pod_map) {
-    return Decide(args, usage, request, dims, node_map, pod_map, message);
+    return Decide(args, usage, request, dims, node_map, pod_map, devices_, message);
   });
 }
 

@@ -31,11 +31,15 @@
 
 namespace quotient::extender::state {
 
+class DeviceFitCheck;  // reclaim_planner.h
+
 class QuotaPreemptor {
  public:
   // `ledger` may be null (no quota tree: only non-preemptible victims and node fit are
-  // checked). REQUIRES: both outlive the preemptor.
-  QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state);
+  // checked). `devices` (may be null) checks swapped victim sets at device level (GPU
+  // placement, reclaim_planner.h). REQUIRES: all outlive the preemptor.
+  QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state,
+                 const DeviceFitCheck* devices = nullptr);
 
   // The scheduler's proposal minus what the quota rules forbid. If `message` is not
   // null it receives the log line above (empty when nothing was dropped).
@@ -44,6 +48,7 @@ class QuotaPreemptor {
  private:
   const quota::QuotaLedger* const ledger_;
   const ClusterState* const state_;
+  const DeviceFitCheck* const devices_;
 };
 
 }  // namespace quotient::extender::state

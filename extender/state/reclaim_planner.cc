@@ -112,8 +112,12 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   std::vector<std::string_view> dims;  // the resources the node must fit
   quota::ReclaimRequest request{candidate.leaf, tree.ToSparse(candidate.requests), {},
                                 candidate.priority};
+  const DeviceFitCheck* devices =
+      filter.devices != nullptr && filter.devices->Applies(candidate.pod.uid) ? filter.devices
+                                                                            : nullptr;
   for (const auto& entry : candidate.requests) {
     if (entry.amount <= 0 || IsDerivedResource(entry.name)) continue;  // quota only
+    if (devices != nullptr && devices->DecidesResource(entry.name)) continue;
     dims.push_back(entry.name);
     request.node_request.push_back(entry.amount);
   }
@@ -129,6 +133,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   // without a lower priority, refused by a budget) are left out unless leaving.
   std::vector<std::pair<const std::string*, const PodRecord*>> relevant;
   std::vector<int64_t> room(dims.size());
+  std::vector<std::string_view> leaving_uids;  // device checks
   for (const auto& [name, node] : nodes) {
     if (!only_node.empty() && name != only_node) continue;
     if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
@@ -157,6 +162,12 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     bool could_fit = true;
     for (size_t d = 0; d < dims.size(); ++d) could_fit &= room[d] >= request.node_request[d];
     if (!could_fit && !any_leaving) continue;
+    if (devices != nullptr) {
+      // Not even with every possible victim gone: no candidate at device level.
+      leaving_uids.clear();
+      for (const auto& [uid_ptr, pod_ptr] : relevant) leaving_uids.emplace_back(*uid_ptr);
+      if (!devices->FitsAfter(candidate.pod.uid, name, leaving_uids)) continue;
+    }
     pool.push_back(&node);
     pool_names.push_back(&name);
     std::vector<quota::ReclaimPod>& list = pod_lists.emplace_back();
@@ -184,7 +195,24 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     for (std::string_view dim : dims) n.free.push_back(pool[i]->FreeFor(dim, candidate.pod.uid));
     candidates.push_back(std::move(n));
   }
-  const quota::ReclaimPlan plan = quota::PlanReclaim(usage, request, candidates);
+  quota::ReclaimPlan plan = quota::PlanReclaim(usage, request, candidates);
+  // Device level: keep the plan only if the pod fits once its victims and the node's
+  // leaving pods are gone; else drop the node and plan again (bounded).
+  for (int replans = 0; devices != nullptr && plan.outcome == quota::ReclaimOutcome::kPlanned;) {
+    const uint32_t node_id = plan.node_id;
+    leaving_uids.clear();
+    for (uint32_t id : plan.victim_ids) leaving_uids.emplace_back(*uid_of[id]);
+    for (const quota::ReclaimPod& pod : pod_lists[node_id]) {
+      if (pod.terminating) leaving_uids.emplace_back(*uid_of[pod.id]);
+    }
+    if (devices->FitsAfter(candidate.pod.uid, *pool_names[node_id], leaving_uids)) break;
+    if (++replans > kMaxDeviceReplans) {
+      plan.outcome = quota::ReclaimOutcome::kNoNodeFits;
+      break;
+    }
+    std::erase_if(candidates, [&](const quota::ReclaimNode& n) { return n.id == node_id; });
+    plan = quota::PlanReclaim(usage, request, candidates);
+  }
   ReclaimChoice choice;
   choice.outcome = plan.outcome;
   if (plan.outcome != quota::ReclaimOutcome::kPlanned) return choice;

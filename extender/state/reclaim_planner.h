@@ -53,6 +53,23 @@ std::vector<ReclaimCandidate> FindReclaimCandidates(
     const std::vector<std::string>& scheduler_names,
     const std::function<bool(const std::string& uid)>& skip);
 
+// A device-level check of reclaim plans (GPU placement, gpu_reclaim_fit.h): whether the
+// pod fits a node once some pods have left, which counting resources cannot say (which
+// GPU's memory or which MIG slices an eviction frees). Called under ClusterState's
+// shared lock: implementations must not call into ClusterState, and must be thread-safe.
+class DeviceFitCheck {
+ public:
+  virtual ~DeviceFitCheck() = default;
+  // Whether pod `uid` has a request this check decides (else it is never asked about it).
+  virtual bool Applies(std::string_view uid) const = 0;
+  // Whether `resource`, for such a pod, is decided at device level rather than counted in
+  // the node room (MIG devices: a partitionable node advertises none before they exist).
+  virtual bool DecidesResource(std::string_view resource) const = 0;
+  // Whether pod `uid` fits `node` at device level once the pods `leaving` (UIDs) are gone.
+  virtual bool FitsAfter(std::string_view uid, std::string_view node,
+                         const std::vector<std::string_view>& leaving) const = 0;
+};
+
 // What the caller knows of pods beyond the cluster state.
 struct VictimFilter {
   // Not an eligible victim (e.g. a disruption budget refused its eviction recently).
@@ -60,10 +77,18 @@ struct VictimFilter {
   // Already leaving although the watch has not said so yet (an eviction of a reclaim in
   // flight): counted as terminating, i.e. as relief, never chosen twice.
   std::function<bool(const std::string& uid)> leaving;
+  // Device-level check of the plans of pods it applies to; null: resources only.
+  const DeviceFitCheck* devices = nullptr;
 };
 
 // Plans victims for `candidate` over every known node of its quota's node pool (or only
-// `only_node`, when not empty). Free room subtracts other pods' holds.
+// `only_node`, when not empty). Free room subtracts other pods' holds. With a device check
+// that applies to the pod, a node where the pod would not fit at device level even if all
+// its possible victims and leaving pods left is no candidate, and a plan is kept only if
+// the pod fits once its victims and the node's leaving pods are gone; otherwise that node
+// is dropped and the plan made again, at most kMaxDeviceReplans times (then kNoNodeFits).
+inline constexpr int kMaxDeviceReplans = 4;
+
 ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandidate& candidate,
                              const NodeMap& nodes, const PodMap& pods, const VictimFilter& filter,
                              std::string_view only_node = {});

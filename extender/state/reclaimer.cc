@@ -194,7 +194,7 @@ void Reclaimer::PlanNew(Clock::time_point now) {
   }
   const VictimFilter filter{
       [&](const std::string& uid) { return blocked_victims_.contains(uid); },
-      [&](const std::string& uid) { return leaving.contains(uid); }};
+      [&](const std::string& uid) { return leaving.contains(uid); }, options_.devices};
   std::vector<std::pair<ReclaimCandidate, ReclaimChoice>> started;
   state_->ReadForReclaim([&](const NodeMap& nodes, const PodMap& pods, const auto& waiting) {
     // Forget failures of pods that are gone (bounded by the pod table).

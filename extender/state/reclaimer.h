@@ -71,6 +71,9 @@ struct ReclaimerOptions {
   // At most this many candidates are planned per pass: a plan costs O(pods of the node
   // pool) under the cluster state's shared lock (docs/benchmarks.md, bench_live_reclaim).
   size_t max_plans_per_pass = 4;
+  // Device-level check of plans for GPU pods (gpu_reclaim_fit.h); null: resources only.
+  // REQUIRES: outlives the reclaimer.
+  const DeviceFitCheck* devices = nullptr;
 };
 
 // What filter and explain say of a pod's reclaim.
