@@ -212,6 +212,10 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     }
     std::erase_if(candidates, [&](const quota::ReclaimNode& n) { return n.id == node_id; });
     plan = quota::PlanReclaim(usage, request, candidates);
+    // Victims exist; what is left of them makes no room that fits at device level.
+    if (plan.outcome != quota::ReclaimOutcome::kPlanned) {
+      plan.outcome = quota::ReclaimOutcome::kNoNodeFits;
+    }
   }
   ReclaimChoice choice;
   choice.outcome = plan.outcome;

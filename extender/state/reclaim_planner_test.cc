@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "extender/state/state_test_util.h"
 #include "quota/quota_test_util.h"
 
@@ -105,6 +107,79 @@ TEST_F(ReclaimPlannerTest, PodsAlreadyLeavingAreReliefAndNeverChosenTwice) {
       plan({nullptr, [](const std::string& uid) { return uid == "a5"; }});
   EXPECT_EQ(waiting.outcome, quota::ReclaimOutcome::kPlanned);
   EXPECT_TRUE(waiting.victims.empty()) << "the room is on its way: wait, evict nobody";
+}
+
+// A device check that refuses the nodes in `refused` outright, and any plan on a node
+// in `refused_with_victims` unless nothing is asked of it but the pre-check.
+class FakeDevices : public DeviceFitCheck {
+ public:
+  bool Applies(std::string_view) const override { return true; }
+  bool DecidesResource(std::string_view resource) const override {
+    return resource == "example.com/slice";
+  }
+  bool FitsAfter(std::string_view, std::string_view node,
+                 const std::vector<std::string_view>& leaving) const override {
+    calls.push_back(std::string(node) + ":" + std::to_string(leaving.size()));
+    if (refused.contains(std::string(node))) return false;
+    // The pre-check passes every possible victim (both pods of the node); a plan one.
+    return !(refuse_plans && leaving.size() < 2);
+  }
+  std::set<std::string> refused;
+  bool refuse_plans = false;
+  mutable std::vector<std::string> calls;
+};
+
+class DeviceCheckedPlanTest : public ReclaimPlannerTest {
+ protected:
+  DeviceCheckedPlanTest() {
+    state_.UpsertNode(MakeNode("n2", 10));
+    for (int i = 4; i < 6; ++i) {
+      PodInfo extra = MakePod("a" + std::to_string(i), "namespace1", 5, "n2");
+      extra.creation_timestamp = "2026-12-02T07:00:0" + std::to_string(i) + "Z";
+      state_.UpsertPod(extra);
+    }
+    PodInfo pod = MakePod("p", "namespace3", 5);
+    pod.unschedulable = true;
+    state_.UpsertPod(pod);
+  }
+  ReclaimChoice Plan(ReclaimCandidate candidate, const DeviceFitCheck* devices) {
+    return state_.ReadAll([&](const NodeMap& nodes, const PodMap& pods) {
+      return PlanReclaimFor(ledger_.usage(), candidate, nodes, pods, {{}, {}, devices});
+    });
+  }
+};
+
+TEST_F(DeviceCheckedPlanTest, ANodeWherePodFitsNotEvenWithEveryVictimGoneIsNoCandidate) {
+  FakeDevices devices;
+  devices.refused = {"n2"};  // where the resource plan alone would go (a5, the newest)
+  const ReclaimChoice choice = Plan(Candidates().at(0), &devices);
+  ASSERT_EQ(choice.outcome, quota::ReclaimOutcome::kPlanned);
+  EXPECT_EQ(choice.node, "n0");
+  ASSERT_EQ(choice.victims.size(), 1u);
+  EXPECT_EQ(choice.victims[0].uid, "a1");
+}
+
+TEST_F(DeviceCheckedPlanTest, APlanWhoseVictimsFreeNoDeviceRoomIsDroppedNeverEvicted) {
+  FakeDevices devices;
+  devices.refuse_plans = true;
+  const ReclaimChoice choice = Plan(Candidates().at(0), &devices);
+  EXPECT_EQ(choice.outcome, quota::ReclaimOutcome::kNoNodeFits);
+  EXPECT_TRUE(choice.victims.empty());
+  EXPECT_TRUE(choice.node.empty());
+  // Each plan was checked with its one victim before its node was dropped.
+  EXPECT_THAT(devices.calls, ::testing::Contains("n2:1"));
+  EXPECT_THAT(devices.calls, ::testing::Contains("n0:1"));
+}
+
+TEST_F(DeviceCheckedPlanTest, ResourcesDecidedAtDeviceLevelAreNoNodeRoom) {
+  // No node advertises example.com/slice (a MIG device before it is carved).
+  ReclaimCandidate candidate = Candidates().at(0);
+  candidate.requests.Set("example.com/slice", 1);
+  EXPECT_NE(Plan(candidate, nullptr).outcome, quota::ReclaimOutcome::kPlanned);
+  FakeDevices devices;
+  const ReclaimChoice choice = Plan(candidate, &devices);
+  EXPECT_EQ(choice.outcome, quota::ReclaimOutcome::kPlanned);
+  EXPECT_EQ(choice.victims.size(), 1u);
 }
 
 }  // namespace
