@@ -44,4 +44,11 @@ int64_t GpuEquivalentMilli(const GpuRequest& request, const MigCatalog& catalog,
   return 0;
 }
 
+int64_t GpuEquivalentMilliUnplaced(const GpuRequest& request, const MigCatalog& catalog,
+                                   EquivalentOptions options) {
+  options.memory_mib_hint =
+      request.catalog_model != nullptr ? request.catalog_model->memory_mib : 0;
+  return GpuEquivalentMilli(request, catalog, options);
+}
+
 }  // namespace quotient::gpu

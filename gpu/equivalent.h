@@ -40,4 +40,10 @@ struct EquivalentOptions {
 int64_t GpuEquivalentMilli(const GpuRequest& request, const MigCatalog& catalog,
                            const EquivalentOptions& options);
 
+// The charge before a node is chosen (admission, watch records, simulate): gpushare
+// memory is a part of the model the pod names (request.catalog_model), else not charged;
+// options.memory_mib_hint is ignored.
+int64_t GpuEquivalentMilliUnplaced(const GpuRequest& request, const MigCatalog& catalog,
+                                   EquivalentOptions options);
+
 }  // namespace quotient::gpu

@@ -36,13 +36,8 @@ bool SimPodGpuRequest(const config::CreateAction& spec, const quota::QuotaTree& 
     charged = charged || tree.resource_name(static_cast<int32_t>(r)) == gpu::kResourceGpuMilli;
   }
   if (!charged) return true;
-  gpu::EquivalentOptions options;
-  options.memory_mib_hint = 0;
-  if (request->kind == gpu::GpuRequestKind::kMemory) {
-    // Without a node, gpushare memory is charged against the model the pod names, if any.
-    if (request->catalog_model != nullptr) options.memory_mib_hint = request->catalog_model->memory_mib;
-  }
-  const int64_t milli = gpu::GpuEquivalentMilli(*request, gpu::BuiltinMigCatalog(), options);
+  const int64_t milli =
+      gpu::GpuEquivalentMilliUnplaced(*request, gpu::BuiltinMigCatalog(), gpu::EquivalentOptions{});
   if (milli > 0) requests->Set(gpu::kResourceGpuMilli, milli);
   return true;
 }

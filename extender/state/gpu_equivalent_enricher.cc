@@ -19,11 +19,7 @@ void GpuEquivalentEnricher::Enrich(PodInfo* pod) const {
       request.kind == gpu::GpuRequestKind::kNone) {
     return;
   }
-  gpu::EquivalentOptions options = options_;
-  // Before a node is chosen, gpushare memory is a part of the model the pod names (if any).
-  options.memory_mib_hint =
-      request.catalog_model != nullptr ? request.catalog_model->memory_mib : 0;
-  const int64_t milli = gpu::GpuEquivalentMilli(request, *catalog_, options);
+  const int64_t milli = gpu::GpuEquivalentMilliUnplaced(request, *catalog_, options_);
   if (milli > 0) pod->requests.Set(gpu::kResourceGpuMilli, milli);
 }
 
