@@ -84,6 +84,7 @@ FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
     d.answer = std::move(device);
     return d;
   }
+  if (!args.pod.uid.empty()) state_->NoteRequest(args.pod.uid, request);  // bind: watch lag
   // The inner decider sees only the nodes that fit; its indexes are mapped back.
   ExtenderArgs fitting;
   fitting.pod = args.pod;

@@ -203,6 +203,24 @@ TEST_F(GpuDeciderTest, BindWritesTheMigPlacementThenBindsAndCountsIt) {
   EXPECT_EQ(inner_->bound.size(), 2u);
 }
 
+TEST_F(GpuDeciderTest, APodTheWatchHasNotSeenYetIsBoundWithItsPlacementAfterFilter) {
+  // kube-scheduler can filter and bind a pod before Quotient's pod watch delivers it.
+  const PodInfo half = Pod("early", {}, {{"required-resources", "0.5"}});
+  ASSERT_THAT(decider_->Filter(Args(half)).answer.passed, ElementsAre(0));
+  const BindDecision d = testing::RunAwaitable(
+      decider_->Bind(BindingArgs{half.name, half.ns, half.uid, "mig-1"}));
+  EXPECT_EQ(d.error, "");
+  EXPECT_THAT(patcher_.patches,
+              ElementsAre("a/early {\"metadata\":{\"annotations\":{\"quotient.io/mig-placement\":"
+                          "\"gpu=0,profile=3g.20gb,start=4,size=4\"}}}"));
+  // The watch's view, when it comes, is the same pod: counted once.
+  PodInfo seen = half;
+  seen.node_name = "mig-1";
+  state_.UpsertPod(seen);
+  EXPECT_EQ(Bind(Pod("second", {}, {{"required-resources", "0.5"}}), "mig-1").error, "");
+  EXPECT_THAT(patcher_.patches[1], ::testing::HasSubstr("start=0,size=4"));
+}
+
 TEST_F(GpuDeciderTest, BindWritesTheGpushareAnnotations) {
   const BindDecision d = Bind(Pod("mem", {{"aliyun.com/gpu-mem", 3}}), "share-1");
   EXPECT_EQ(d.error, "");

@@ -258,6 +258,14 @@ void GpuState::Unreserve(std::string_view uid) {
   it->second.pod.node_name.clear();
 }
 
+void GpuState::NoteRequest(std::string_view uid, const gpu::GpuRequest& request) {
+  std::unique_lock lock(mu_);
+  auto [it, added] = pods_.try_emplace(std::string(uid));
+  if (!added) return;  // the watch's view wins
+  it->second.request = request;
+  it->second.seen = pod_list_;
+}
+
 bool GpuState::FindRequest(std::string_view uid, gpu::GpuRequest* out) const {
   std::shared_lock lock(mu_);
   auto it = pods_.find(uid);

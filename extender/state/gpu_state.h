@@ -66,7 +66,13 @@ class GpuState : public DecodedObjectObserver {
                StringPairs* annotations, std::string* why);
   void Unreserve(std::string_view uid);
 
-  // The GPU request of a pod seen by the watch; false when unknown or without GPUs.
+  // Filter saw `uid` ask for `request`: kept unless the watch already knows the pod, so
+  // that bind finds it when the watch lags behind the scheduler (an unknown pod would be
+  // bound without its device placement). Dropped by the next relist that lacks the pod.
+  void NoteRequest(std::string_view uid, const gpu::GpuRequest& request);
+
+  // The GPU request of a pod seen by the watch (or noted by filter); false when unknown
+  // or without GPUs.
   bool FindRequest(std::string_view uid, gpu::GpuRequest* out) const;
 
   // fn(lookup): lookup(node name) returns the node's NodeGpus or nullptr.
