@@ -123,14 +123,16 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
     }
     YAML::Node gpu = root["gpu"];
     if (r.Map(gpu, "gpu",
-              {"catalogFile", "dynamicMigLabel", "modelLabel", "memoryShareUnitMiB",
-               "equivalentMilli"}) &&
+              {"catalogFile", "dynamicMigLabel", "modelLabel", "memoryShareUnitMiB", "placement",
+               "placementLabel", "equivalentMilli"}) &&
         gpu.IsMap()) {
       GpuSettings& g = out->gpu;
       r.String(gpu, "catalogFile", "gpu", &g.catalog_file);
       r.String(gpu, "dynamicMigLabel", "gpu", &g.dynamic_mig_label);
       r.String(gpu, "modelLabel", "gpu", &g.model_label);
       r.Int(gpu, "memoryShareUnitMiB", "gpu", 1, 1 << 20, &g.memory_share_unit_mib);
+      r.String(gpu, "placement", "gpu", &g.placement);
+      r.String(gpu, "placementLabel", "gpu", &g.placement_label);
       ReadEquivalentMilli(r, gpu["equivalentMilli"], &g.equivalent_milli);
     }
     YAML::Node log = root["log"];
@@ -228,6 +230,11 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
     add("gpu.dynamicMigLabel", fmt::format("must be key=value, got \"{}\"", mig_label));
   }
   if (settings.gpu.model_label.empty()) add("gpu.modelLabel", "must not be empty");
+  if (settings.gpu.placement != "binpack" && settings.gpu.placement != "spread") {
+    add("gpu.placement",
+        fmt::format("must be binpack or spread, got \"{}\"", settings.gpu.placement));
+  }
+  if (settings.gpu.placement_label.empty()) add("gpu.placementLabel", "must not be empty");
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));
   }

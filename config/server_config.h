@@ -100,6 +100,10 @@ struct GpuSettings {
   std::string dynamic_mig_label = "cdmo.clear.ml/gpu-partitioning=mig";
   std::string model_label = "gpu-type";  // plain label naming the GPU model (e.g. T4)
   int64_t memory_share_unit_mib = 1024;  // one aliyun.com/gpu-mem unit (gpushare: GiB)
+  // How GPUs are chosen on nodes whose placement label does not say: binpack | spread.
+  std::string placement = "binpack";
+  // Node label whose value (binpack | spread) sets a node pool's placement.
+  std::string placement_label = "quotient.io/gpu-placement";
   // quotient.io/gpu-milli of one MIG device per profile, over the default
   // ceil(1000 x compute slices / the model's): {"3g.20gb", 500}. Profiles must exist in
   // the catalog (checked at start-up, once the catalog is loaded).

@@ -105,7 +105,8 @@ TEST(ServerConfigTest, GpuSettingsLoadFromYamlAndAreChecked) {
   EXPECT_EQ(s.gpu.dynamic_mig_label, "cdmo.clear.ml/gpu-partitioning=mig");
   ASSERT_TRUE(LoadSettings(R"(
 gpu: {catalogFile: /etc/quotient/gpus.yaml, dynamicMigLabel: example.com/mig=on,
-      modelLabel: accelerator, memoryShareUnitMiB: 512}
+      modelLabel: accelerator, memoryShareUnitMiB: 512, placement: spread,
+      placementLabel: example.com/gpu-policy}
 )",
                            "q.yaml", &s, &errors))
       << FormatErrors(errors);
@@ -113,12 +114,19 @@ gpu: {catalogFile: /etc/quotient/gpus.yaml, dynamicMigLabel: example.com/mig=on,
   EXPECT_EQ(s.gpu.dynamic_mig_label, "example.com/mig=on");
   EXPECT_EQ(s.gpu.model_label, "accelerator");
   EXPECT_EQ(s.gpu.memory_share_unit_mib, 512);
+  EXPECT_EQ(s.gpu.placement, "spread");
+  EXPECT_EQ(s.gpu.placement_label, "example.com/gpu-policy");
   Settings bad;
-  EXPECT_FALSE(LoadSettings("gpu: {dynamicMigLabel: just-a-key, memoryShareUnitMiB: 0}\n",
+  EXPECT_FALSE(LoadSettings("gpu: {dynamicMigLabel: just-a-key, memoryShareUnitMiB: 0,\n"
+                            "      placement: tight, placementLabel: ''}\n",
                             "q.yaml", &bad, &errors));
   const std::string text = FormatErrors(errors);
   EXPECT_NE(text.find("gpu.dynamicMigLabel: must be key=value"), std::string::npos) << text;
   EXPECT_NE(text.find("gpu.memoryShareUnitMiB"), std::string::npos) << text;
+  EXPECT_NE(text.find("gpu.placement: must be binpack or spread, got \"tight\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("gpu.placementLabel: must not be empty"), std::string::npos) << text;
 }
 
 TEST(ServerConfigTest, GpuEquivalentOverridesAreAMapOfProfileToMilli) {

@@ -212,6 +212,8 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
   inventory.dynamic_mig_value = settings.gpu.dynamic_mig_label.substr(eq + 1);
   inventory.model_label = settings.gpu.model_label;
   inventory.share_unit_mib = settings.gpu.memory_share_unit_mib;
+  gpu::ParsePackPolicy(settings.gpu.placement, &inventory.pack);  // validated
+  inventory.placement_label = settings.gpu.placement_label;
   state::GpuState gpu_state(&gpu_catalog, inventory);
   // Reclaim and the preempt verb check GPU pods' plans at device level on it.
   const state::GpuReclaimFit gpu_reclaim_fit(&gpu_state);

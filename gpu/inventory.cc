@@ -178,12 +178,35 @@ uint16_t LinkScore(std::string_view topo) {
   return 0;
 }
 
+std::string_view PackPolicyName(PackPolicy policy) {
+  return policy == PackPolicy::kSpread ? "spread" : "binpack";
+}
+
+bool ParsePackPolicy(std::string_view text, PackPolicy* out) {
+  if (text == "binpack") {
+    *out = PackPolicy::kBinpack;
+  } else if (text == "spread") {
+    *out = PackPolicy::kSpread;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 NodeGpuInventory BuildNodeInventory(const StringPairs& labels, const StringPairs& annotations,
                                     const quota::ResourceList& allocatable,
                                     const MigCatalog& catalog, const InventoryOptions& options,
                                     std::vector<std::string>* warnings) {
   NodeGpuInventory inv;
   inv.share_unit_mib = options.share_unit_mib;
+  inv.pack = options.pack;
+  if (const std::string* pack = Find(labels, options.placement_label); pack != nullptr) {
+    if (!ParsePackPolicy(*pack, &inv.pack)) {
+      warnings->push_back(fmt::format("label {}=\"{}\" is neither binpack nor spread; using {}",
+                                      options.placement_label, *pack,
+                                      PackPolicyName(options.pack)));
+    }
+  }
   const std::string* product = Find(labels, "nvidia.com/gpu.product");
   const std::string* type = Find(labels, options.model_label);
   if (product != nullptr) inv.model = catalog.Find(*product);

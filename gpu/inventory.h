@@ -4,7 +4,8 @@
 // `nvidia.com/gpu.count`, `nvidia.com/gpu.memory` in MiB, `nvidia.com/mig.capable`,
 // `nvidia.com/mig.strategy`), a plain model label (`gpu-type=T4`), the dynamic-MIG label
 // (`cdmo.clear.ml/gpu-partitioning=mig` by default), and two Quotient annotations for what
-// labels cannot say (docs/gpu.md, "Node annotations"):
+// labels cannot say (docs/gpu.md, "Node annotations"), and the placement label
+// (`quotient.io/gpu-placement=binpack|spread` by default) that sets a node pool's policy:
 //
 //   quotient.io/gpu-layout: "0:mig-dynamic:1g.5gb@6;1:mig-dynamic;2:exclusive;3:unhealthy"
 //     per GPU index: its mode (exclusive | shared | mig | mig-dynamic | unhealthy) and the
@@ -59,11 +60,25 @@ struct GpuDevice {
   std::vector<MigInstance> existing;   // instances not owned by Quotient's pods
 };
 
+// How GPUs are chosen among (gpu/placement.h): binpack fills the GPUs and nodes already in
+// use first, keeping whole GPUs and whole nodes free for large requests; spread prefers the
+// emptiest, so that pods interfere less (inference pools).
+enum class PackPolicy { kBinpack, kSpread };
+std::string_view PackPolicyName(PackPolicy policy);
+// "binpack" or "spread"; false otherwise.
+bool ParsePackPolicy(std::string_view text, PackPolicy* out);
+
+inline constexpr std::string_view kPlacementLabel = "quotient.io/gpu-placement";
+
 struct InventoryOptions {
   std::string dynamic_mig_label = "cdmo.clear.ml/gpu-partitioning";
   std::string dynamic_mig_value = "mig";
   std::string model_label = "gpu-type";
   int64_t share_unit_mib = 1024;  // one aliyun.com/gpu-mem unit (gpushare's default: GiB)
+  // The policy of nodes without the placement label (or with a value that is neither
+  // binpack nor spread: a warning, then this).
+  PackPolicy pack = PackPolicy::kBinpack;
+  std::string placement_label{kPlacementLabel};
 };
 
 struct NodeGpuInventory {
@@ -76,6 +91,7 @@ struct NodeGpuInventory {
   // Static MIG devices (mixed strategy), node level: profile name -> allocatable count.
   std::vector<std::pair<std::string, int64_t>> static_mig;
   std::vector<uint16_t> links;      // gpus.size()^2 pair scores (LinkScore), empty: unknown
+  PackPolicy pack = PackPolicy::kBinpack;  // the node pool's policy (placement label)
 
   bool has_gpus() const { return !gpus.empty() || !static_mig.empty(); }
   int CountMode(GpuMode mode) const;

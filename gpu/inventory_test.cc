@@ -59,6 +59,40 @@ TEST(InventoryTest, TheDynamicMigLabelIsIgnoredOnGpusWithoutMig) {
   EXPECT_EQ(Modes(inv), std::vector<GpuMode>{GpuMode::kExclusive});
 }
 
+TEST(InventoryTest, ThePlacementLabelSetsTheNodePoolsPolicy) {
+  const quota::ResourceList gpus = Resources({{"nvidia.com/gpu", 2}});
+  EXPECT_EQ(Inventory({}, gpus).pack, PackPolicy::kBinpack);
+  EXPECT_EQ(Inventory({{"quotient.io/gpu-placement", "spread"}}, gpus).pack, PackPolicy::kSpread);
+  EXPECT_EQ(Inventory({{"quotient.io/gpu-placement", "binpack"}}, gpus).pack,
+            PackPolicy::kBinpack);
+
+  InventoryOptions options;
+  options.pack = PackPolicy::kSpread;
+  options.placement_label = "pool-policy";
+  std::vector<std::string> warnings;
+  EXPECT_EQ(BuildNodeInventory({}, {}, gpus, BuiltinMigCatalog(), options, &warnings).pack,
+            PackPolicy::kSpread);
+  EXPECT_EQ(BuildNodeInventory({{"pool-policy", "binpack"}}, {}, gpus, BuiltinMigCatalog(),
+                               options, &warnings)
+                .pack,
+            PackPolicy::kBinpack);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(InventoryTest, AnUnknownPlacementIsTheDefaultWithAWarning) {
+  std::vector<std::string> warnings;
+  const NodeGpuInventory inv =
+      BuildNodeInventory({{"quotient.io/gpu-placement", "tight"}}, {},
+                         Resources({{"nvidia.com/gpu", 1}}), BuiltinMigCatalog(),
+                         InventoryOptions{}, &warnings);
+  EXPECT_EQ(inv.pack, PackPolicy::kBinpack);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0],
+            "label quotient.io/gpu-placement=\"tight\" is neither binpack nor spread; using "
+            "binpack");
+  EXPECT_EQ(inv.gpus.size(), 1u);  // the rest of the inventory stands
+}
+
 TEST(InventoryTest, AnUnknownModelKeepsTheLabelsName) {
   const NodeGpuInventory inv =
       Inventory({{"gpu-type", "RTX-4090"}}, Resources({{"nvidia.com/gpu", 1}}));

@@ -30,7 +30,7 @@ MigChurn RunMigChurn(MigPolicy policy, int gpus, int events, uint64_t seed) {
                                     {"cdmo.clear.ml/gpu-partitioning", "mig"}},
                                    {}, {}, BuiltinMigCatalog(), InventoryOptions{}, &warnings));
   const GpuModel& model = *node.inventory().model;
-  const FitOptions options{.mig = policy};
+  const FitOptions options{.pack = std::nullopt, .mig = policy};
   MigChurn out;
   // departures[e]: the pods leaving before event e. Lifetimes are drawn at arrival, so
   // both policies see the same stream whatever they place.

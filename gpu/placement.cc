@@ -17,6 +17,10 @@ bool ModelMatches(const NodeGpuInventory& inv, const GpuRequest& request) {
   return !inv.model_canonical.empty() && inv.model_canonical == request.model_canonical;
 }
 
+PackPolicy PackOf(const NodeGpus& node, const FitOptions& options) {
+  return options.pack.value_or(node.inventory().pack);
+}
+
 bool WholeCapable(const GpuDevice& gpu) {
   return gpu.mode == GpuMode::kExclusive || gpu.mode == GpuMode::kShared;
 }
@@ -90,7 +94,7 @@ GpuFit FitWhole(const NodeGpus& node, const GpuRequest& request, const FitOption
   fit.assignment.kind = GpuRequestKind::kWhole;
   fit.assignment.gpus = chosen;
   const double packed = 10.0 * static_cast<double>(busy + request.count) / usable;
-  double score = options.pack == PackPolicy::kBinpack ? packed : 10.0 - packed;
+  double score = PackOf(node, options) == PackPolicy::kBinpack ? packed : 10.0 - packed;
   if (links) {
     int max_link = 0;
     for (uint16_t l : inv.links) max_link = l > max_link ? l : max_link;
@@ -124,7 +128,7 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
     const int64_t free = inv.gpus[i].share_units - use.share_used;
     if (free > fit.have) fit.have = free;
     if (free < request.share_units) continue;
-    const bool better = best < 0 || (options.pack == PackPolicy::kBinpack ? free < best_free
+    const bool better = best < 0 || (PackOf(node, options) == PackPolicy::kBinpack ? free < best_free
                                                                           : free > best_free);
     if (better) {
       best = static_cast<int>(i);
@@ -144,7 +148,7 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
   fit.assignment.share_units = request.share_units;
   const double total = static_cast<double>(inv.gpus[static_cast<size_t>(best)].share_units);
   const double after = static_cast<double>(best_free - request.share_units);
-  fit.score = Clamp10(options.pack == PackPolicy::kBinpack ? 10.0 * (total - after) / total
+  fit.score = Clamp10(PackOf(node, options) == PackPolicy::kBinpack ? 10.0 * (total - after) / total
                                                            : 10.0 * after / total);
   return fit;
 }

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,11 +36,11 @@
 
 namespace quotient::gpu {
 
-enum class PackPolicy { kBinpack, kSpread };
 enum class MigPolicy { kKeepLargest, kFirstFit };
 
 struct FitOptions {
-  PackPolicy pack = PackPolicy::kBinpack;
+  // Unset: the node's own (NodeGpuInventory::pack, its pool's placement label).
+  std::optional<PackPolicy> pack;
   MigPolicy mig = MigPolicy::kKeepLargest;
 };
 

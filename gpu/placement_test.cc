@@ -90,6 +90,30 @@ TEST(PlacementTest, WholeGpusAreIdleGpusAndScoreByPacking) {
             "gpu: node n1 has 2 idle GPUs, the pod asks for 3");
 }
 
+TEST(PlacementTest, TheNodePoolsPolicyAppliesUnlessTheCallerOverridesIt) {
+  // Two nodes of 4 GPUs, one busy GPU each; the second's pool spreads.
+  NodeGpus packed = ExclusiveNode(4);
+  NodeGpus spread(testing::Inventory({{"quotient.io/gpu-placement", "spread"}},
+                                     Resources({{"nvidia.com/gpu", 4}})));
+  packed.Assign("a", WholeSet(0b0001));
+  spread.Assign("a", WholeSet(0b0001));
+  EXPECT_EQ(FitGpuRequest(packed, Whole(1), FitOptions{}).score, 5);  // 2 of 4 in use after
+  EXPECT_EQ(FitGpuRequest(spread, Whole(1), FitOptions{}).score, 5);  // 10 - 5
+  EXPECT_EQ(FitGpuRequest(packed, Whole(2), FitOptions{}).score, 8);  // 7.5, rounded
+  EXPECT_EQ(FitGpuRequest(spread, Whole(2), FitOptions{}).score, 3);  // 2.5, rounded
+  EXPECT_EQ(FitGpuRequest(spread, Whole(2), FitOptions{.pack = PackPolicy::kBinpack}).score, 8);
+
+  // Memory: a spread pool's share goes to the emptiest GPU.
+  NodeGpus shares(testing::Inventory({{"quotient.io/gpu-placement", "spread"}},
+                                     Resources({{"aliyun.com/gpu-mem", 32},
+                                                {"aliyun.com/gpu-count", 2}})));
+  shares.Assign("a", Share(0, 4));
+  EXPECT_EQ(FitGpuRequest(shares, Memory(4), FitOptions{}).assignment.gpu(), 1);
+  EXPECT_EQ(FitGpuRequest(shares, Memory(4), FitOptions{.pack = PackPolicy::kBinpack})
+                .assignment.gpu(),
+            0);
+}
+
 TEST(PlacementTest, AGpuHoldingAMemoryShareIsNotIdle) {
   NodeGpus node = SharedNode(2, 16);
   node.Assign("a", Share(0, 1));
