@@ -1,5 +1,6 @@
 #include "extender/state/gpu_state.h"
 
+#include "extender/logging.h"
 #include "extender/state/gpu_annotations.h"
 
 namespace quotient::extender::state {
@@ -96,6 +97,7 @@ void GpuState::UncountNode(std::string_view name) {
 }
 
 void GpuState::Warn(std::string text) {
+  Log(spdlog::level::warn, "gpu state", {{"detail", text}});
   if (warnings_.size() >= 64) warnings_.erase(warnings_.begin());
   warnings_.push_back(std::move(text));
 }
@@ -185,6 +187,9 @@ void GpuState::UpsertPod(const PodInfo& pod) {
     return;
   }
   Unindex(uid, entry);
+  // Counted on another node than the API now says (a bind assumed elsewhere): the API's
+  // word wins. A pod the watch still shows unbound keeps a placement reserved at bind.
+  if (!entry.node.empty() && !pod.node_name.empty()) Uncount(uid, &entry);
   entry.pod = pod;
   if (!pod.node_name.empty()) Place(uid, &entry);
   Index(uid, entry);
@@ -202,16 +207,23 @@ void GpuState::DeletePod(std::string_view uid) {
   pods_.erase(it);
 }
 
+void GpuState::Uncount(std::string_view uid, PodGpu* entry) {
+  auto node = nodes_.find(entry->node);
+  if (node != nodes_.end()) node->second.Release(uid);
+  entry->node.clear();
+}
+
 void GpuState::Assume(std::string_view uid, std::string_view node,
                       const gpu::GpuAssignment& assignment) {
   std::unique_lock lock(mu_);
   auto n = nodes_.find(std::string(node));
   if (n == nodes_.end()) return;
-  n->second.Assign(uid, assignment);
   auto it = pods_.try_emplace(std::string(uid)).first;
   PodGpu& entry = it->second;
   entry.seen = pod_list_;  // survives a relist that started before the bind
   Unindex(it->first, entry);
+  if (entry.node != n->first) Uncount(uid, &entry);
+  n->second.Assign(uid, assignment);
   entry.node = n->first;
   entry.pod.node_name = n->first;
   Index(it->first, entry);
@@ -227,20 +239,27 @@ bool GpuState::Reserve(std::string_view uid, std::string_view node,
     *why = "gpu: node " + std::string(node) + " is not in Quotient's GPU cache";
     return false;
   }
-  n->second.Release(uid);  // a retried bind places afresh
+  auto [it, added] = pods_.try_emplace(std::string(uid));
+  PodGpu& entry = it->second;
+  Unindex(it->first, entry);
+  // A retried bind places afresh, on this node or another: its earlier placement goes.
+  if (!entry.node.empty()) Uncount(uid, &entry);
+  n->second.Release(uid);
   const gpu::GpuFit fit = gpu::FitGpuRequest(n->second, request, options);
   if (!fit.fits()) {
+    if (added) {
+      pods_.erase(it);
+    } else {
+      Index(it->first, entry);
+    }
     *why = gpu::FormatGpuFit(fit, request, n->second, node);
     return false;
   }
   n->second.Assign(uid, fit.assignment);
   *out = fit.assignment;
   *annotations = BindAnnotations(fit.assignment, n->second, now_ns);
-  auto it = pods_.try_emplace(std::string(uid)).first;
-  PodGpu& entry = it->second;
   entry.request = request;
   entry.seen = pod_list_;
-  Unindex(it->first, entry);
   entry.node = n->first;
   entry.pod.node_name = n->first;
   Index(it->first, entry);

@@ -94,7 +94,8 @@ class GpuState : public DecodedObjectObserver {
   }
 
   const gpu::MigCatalog& catalog() const { return *catalog_; }
-  // Warnings from malformed node annotations and pod placements, newest last (at most 64).
+  // Warnings from malformed node labels and annotations and from pod placements, newest
+  // last (at most 64); each is also logged at warn level ("gpu state", detail=...).
   std::vector<std::string> warnings() const;
 
  private:
@@ -117,6 +118,9 @@ class GpuState : public DecodedObjectObserver {
   void Index(const std::string& uid, const PodGpu& pod);
   void Unindex(const std::string& uid, const PodGpu& pod);
   void Place(const std::string& uid, PodGpu* pod);
+  // Releases the devices counted for `uid` on entry->node and clears it (between Unindex
+  // and Index).
+  void Uncount(std::string_view uid, PodGpu* entry);
   // Un-counts the pods counted on `name` (the node is gone; placed again if it returns).
   void UncountNode(std::string_view name);
   void Warn(std::string text);

@@ -72,6 +72,50 @@ TEST_F(GpuStateTest, APodDeliveredAgainWithTheSamePlacementIsCountedOnce) {
   EXPECT_EQ(Assignments("n1"), 1u);
 }
 
+TEST_F(GpuStateTest, APodCountedOnOneNodeAndBoundToAnotherIsCountedOnlyOnTheSecond) {
+  state_.UpsertNode(SharedNode("n1"));
+  state_.UpsertNode(SharedNode("n2"));
+  PodInfo pod = SharePod("a1", "", 0, 4);
+  state_.UpsertPod(pod);  // pending
+  gpu::GpuRequest request;
+  ASSERT_TRUE(state_.FindRequest(pod.uid, &request));
+  gpu::GpuAssignment assignment;
+  StringPairs annotations;
+  std::string why;
+  // A bind reserved on n1, then retried on n2 (the first failed without its Unreserve).
+  ASSERT_TRUE(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  ASSERT_TRUE(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
+  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
+
+  // Assumed on n1, then the watch says n2: the API's word wins.
+  state_.Assume(pod.uid, "n1", assignment);
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
+  pod.node_name = "n2";
+  state_.UpsertPod(pod);
+  EXPECT_EQ(Assignments("n1"), 0u);
+  EXPECT_EQ(Used("n2", 0), 4);
+
+  // Deleted, it is counted nowhere.
+  state_.DeletePod(pod.uid);
+  EXPECT_EQ(Assignments("n2"), 0u);
+}
+
+TEST_F(GpuStateTest, ARefusedReserveOfAnUnknownPodLeavesNoEntry) {
+  state_.UpsertNode(SharedNode("n1"));
+  gpu::GpuRequest request;
+  request.kind = gpu::GpuRequestKind::kMemory;
+  request.share_units = 64;  // more than any GPU of n1
+  gpu::GpuAssignment assignment;
+  StringPairs annotations;
+  std::string why;
+  EXPECT_FALSE(state_.Reserve("uid-x", "n1", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_FALSE(why.empty());
+  EXPECT_FALSE(state_.FindRequest("uid-x", &request));
+}
+
 TEST_F(GpuStateTest, ARelabelledNodeKeepsItsPodsCounted) {
   state_.UpsertNode(SharedNode("n1"));
   state_.UpsertPod(SharePod("a1", "n1", 1, 4));
