@@ -10,11 +10,20 @@
 //   build/benchmarks/bench_live_reclaim --benchmark_min_time=1 --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true
 // CI smoke:  bench_live_reclaim --benchmark_min_time=0.01   (ctest -L bench)
+//
+// BM_PlanReclaimGpu: the same with a device check (gpu_reclaim_fit.h). Every node has 8
+// gpushare GPUs of 16 GiB, each holding two 8 GiB pods, laid out round-robin (pod p on GPU
+// p % 8), and the starved pod asks for 16 GiB: by counting, any two victims make room;
+// only two of the same GPU do. The preference order takes pods GPU by GPU, so the planner
+// takes 9 victims (the 9th shares GPU 0 with the 1st), then reprieves 7: each node costs
+// ~18 device fits, each a copy of the node's placements.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include "extender/state/gpu_reclaim_fit.h"
+#include "extender/state/gpu_state.h"
 #include "extender/state/reclaim_planner.h"
 #include "quota/quota_test_util.h"
 
@@ -111,6 +120,85 @@ void BM_PlanReclaim(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations());
 }
 BENCHMARK(BM_PlanReclaim)->Arg(500)->Arg(5000)->Unit(benchmark::kMillisecond);
+
+constexpr int kGpusPerNode = 8;
+constexpr int kGpuPodsPerNode = 16;
+
+struct GpuFixture {
+  explicit GpuFixture(int nodes) {
+    const int64_t cores = int64_t{nodes} * 16'000;
+    quota::testing::TreeBuilder tree({{{"cpu", cores}}, {{"cpu", cores}}, {}});
+    for (int t = 0; t < kTeams; ++t) {
+      tree.AddQuota("team-" + std::to_string(t), "root",
+                    {{{"cpu", 1'000}}, {{"cpu", cores}}, {"ns-" + std::to_string(t)}});
+    }
+    tree.AddQuota("starved", "root", {{{"cpu", 8'000}}, {{"cpu", 8'000}}, {"starved"}});
+    ledger.Reload(tree.Build(), quota::Clock::now());
+    for (int n = 0; n < nodes; ++n) {
+      NodeInfo node;
+      node.name = "gpu-node-" + std::to_string(n);
+      node.allocatable = {{"cpu", 16'000},
+                          {"pods", 110},
+                          {"aliyun.com/gpu-mem", kGpusPerNode * 16},
+                          {"aliyun.com/gpu-count", kGpusPerNode}};
+      state.UpsertNode(node);
+      gpus.UpsertNode(node);
+      for (int p = 0; p < kGpuPodsPerNode; ++p) {
+        PodInfo pod;
+        pod.uid = "uid-" + std::to_string(n) + "-" + std::to_string(p);
+        pod.ns = "ns-" + std::to_string((n + p) % kTeams);
+        pod.name = "pod-" + pod.uid;
+        pod.node_name = node.name;
+        pod.creation_timestamp = "2026-12-02T07:00:00Z";
+        pod.requests = {{"cpu", 800}, {"pods", 1}, {"aliyun.com/gpu-mem", 8}};
+        pod.annotations = {{"ALIYUN_COM_GPU_MEM_IDX", std::to_string(p % kGpusPerNode)}};
+        state.UpsertPod(pod);
+        gpus.UpsertPod(pod);
+      }
+    }
+    PodInfo pending;
+    pending.uid = "starved-0";
+    pending.ns = "starved";
+    pending.name = "trainer-0";
+    pending.unschedulable = true;
+    pending.requests = {{"cpu", 4000}, {"pods", 1}, {"aliyun.com/gpu-mem", 16}};
+    state.UpsertPod(pending);
+    gpus.UpsertPod(pending);
+  }
+  quota::QuotaLedger ledger{quota::testing::TreeBuilder().Build(), {}};
+  ClusterState state{&ledger};
+  GpuState gpus{&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}};
+  GpuReclaimFit devices{&gpus};
+};
+
+GpuFixture& GpuFixtureFor(int nodes) {
+  static GpuFixture small(500);
+  static GpuFixture large(5000);
+  return nodes == 500 ? small : large;
+}
+
+void BM_PlanReclaimGpu(benchmark::State& st) {
+  GpuFixture& f = GpuFixtureFor(static_cast<int>(st.range(0)));
+  const ReclaimCandidate candidate = f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
+    return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
+                                 [](const std::string&) { return false; })
+        .at(0);
+  });
+  VictimFilter filter;
+  filter.devices = &f.devices;
+  for (auto _ : st) {
+    ReclaimChoice choice = f.state.ReadAll([&](const NodeMap& nodes, const PodMap& pods) {
+      return PlanReclaimFor(f.ledger.usage(), candidate, nodes, pods, filter);
+    });
+    if (choice.victims.size() != 2) {
+      st.SkipWithError("expected the 2 pods of one GPU");
+      break;
+    }
+    benchmark::DoNotOptimize(choice);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_PlanReclaimGpu)->Arg(500)->Arg(5000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace quotient::extender::state

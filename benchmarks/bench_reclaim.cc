@@ -148,7 +148,7 @@ Cluster MakeCluster(int nodes, int depth, int quota_nodes) {
     cluster.nodes.push_back({static_cast<uint32_t>(n), {0}, cluster.pods[static_cast<size_t>(n)]});
   }
   const ResourceList pending{{kResourceCpu, kPendingCpu}};
-  cluster.request = {pending_leaf, tree.ToSparse(pending), {kPendingCpu}, 5};
+  cluster.request = {pending_leaf, tree.ToSparse(pending), {kPendingCpu}, 5, {}};
   return cluster;
 }
 

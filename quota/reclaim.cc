@@ -96,7 +96,9 @@ class Planner {
 
   bool PlanNode(size_t n);
   bool Before(uint32_t a, uint32_t b) const;
-  bool Feasible() const;
+  bool Feasible() const;  // rules 4a and 4b
+  // Rule 4c on the current node for chosen_ without chosen_[skip] (SIZE_MAX: all of it).
+  bool DeviceFits(size_t skip = SIZE_MAX) const;
   bool FitsMin(uint32_t c) const;
   void Add(uint32_t c, int64_t sign);
   bool CanCover(size_t victims) const;
@@ -151,6 +153,8 @@ class Planner {
   std::vector<int64_t> total_;  // [d]: Σ over order_ of the node amounts
   std::vector<int64_t> top_;    // [d * kTop + j]: the kTop largest node amounts, descending
   std::vector<uint32_t> chosen_;
+  size_t node_ = 0;                          // the node being planned
+  mutable std::vector<uint32_t> device_ids_;  // DeviceFits scratch
   std::vector<int64_t> relief_;  // [tracked * K + k], victims chosen on this node
   std::vector<int32_t> touched_;
   bool any_eligible_ = false;
@@ -407,6 +411,16 @@ bool Planner::Feasible() const {
   return true;
 }
 
+bool Planner::DeviceFits(size_t skip) const {
+  if (!request_.device_fit) return true;
+  const ReclaimNode& node = nodes_[node_];
+  device_ids_.clear();
+  for (size_t i = 0; i < chosen_.size(); ++i) {
+    if (i != skip) device_ids_.push_back(node.pods[cands_[chosen_[i]].pod].id);
+  }
+  return request_.device_fit(node.id, device_ids_);
+}
+
 // Rule 3b with the relief of the victims chosen on this node so far.
 bool Planner::FitsMin(uint32_t c) const {
   if (cands_[c].hi & kSameLeafBit) return true;
@@ -440,6 +454,8 @@ void Planner::Add(uint32_t c, int64_t sign) {
 
 // Rule 6 on node n; leaves the minimal victim set in chosen_, in preference order.
 bool Planner::PlanNode(size_t n) {
+  node_ = n;
+  chosen_.clear();
   const uint32_t begin = n == 0 ? 0 : node_end_[n - 1];
   const int64_t* avail = base_avail_.data() + n * dims_;
   for (size_t d = 0; d < dims_; ++d) deficit_[d] = request_.node_request[d] - avail[d];
@@ -472,9 +488,8 @@ bool Planner::PlanNode(size_t n) {
   }
   any_eligible_ |= !order_.empty();
   if (!CanCover(order_.size()) || !CanBeatBest()) return false;
-  chosen_.clear();
   // Selection in key order: usually only a few victims are taken, so this beats sorting.
-  for (size_t next = 0; !Feasible(); ++next) {
+  for (size_t next = 0; !(Feasible() && DeviceFits()); ++next) {
     if (next == order_.size()) return false;
     size_t pick = next;
     for (size_t j = next + 1; j < order_.size(); ++j) {
@@ -487,7 +502,7 @@ bool Planner::PlanNode(size_t n) {
   }
   for (size_t i = chosen_.size(); i-- > 0;) {  // reprieve, from the last to the first
     Add(chosen_[i], -1);
-    if (Feasible()) {
+    if (Feasible() && DeviceFits(i)) {
       chosen_.erase(chosen_.begin() + static_cast<ptrdiff_t>(i));
     } else {
       Add(chosen_[i], +1);
@@ -499,7 +514,7 @@ bool Planner::PlanNode(size_t n) {
 // Whether `victims` of the node's eligible candidates could make room on the node (rule 4a
 // only, ignoring rule 3b between victims): a necessary condition, for pruning.
 bool Planner::CanCover(size_t victims) const {
-  if (victims == 0) return Feasible();
+  if (victims == 0) return Feasible() && DeviceFits();
   for (size_t d = 0; d < dims_; ++d) {
     if (deficit_[d] <= 0) continue;
     if (victims < order_.size() && victims > kTop) continue;  // no bound: cannot rule out

@@ -30,6 +30,11 @@
 //     b. P passes admission: charged(Q,r) - relief(Q,r) + request(P,r) <= max(Q,r) for
 //        every level Q on L's path to the root and every r P requests with a finite max
 //        there (guaranteed or not), relief as in 3b.
+//     c. (optional) the caller's device fit holds: ReclaimRequest::device_fit(node, the
+//        chosen victims' ids) — what counting cannot say, such as which GPU's memory or
+//        which MIG slices the victims free. Checked only once 4a and 4b hold, so the
+//        greedy of rule 6 keeps taking victims in key order until it also holds, and the
+//        reprieve keeps it.
 //  5. Order of preference for victims (a static key, computed once per candidate):
 //     a. pods whose disruption budget allows eviction first (pdb_allows);
 //     b. other-quota victims before same-leaf victims;
@@ -63,6 +68,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -96,6 +102,10 @@ struct ReclaimRequest {
   SparseAmounts quota_amounts;        // the pending pod's charge (QuotaTree::ToSparse)
   std::vector<int64_t> node_request;  // the dims the node must fit (e.g. cpu, memory, gpu)
   int32_t priority = 0;
+  // Rule 4c: whether the pod fits node `node_id` (ReclaimNode::id) once `victim_ids`
+  // (ReclaimPod::id) and the node's terminating pods leave. Empty: rules 4a/4b only. Called
+  // synchronously, possibly many times per node; must be deterministic within one call.
+  std::function<bool(uint32_t node_id, std::span<const uint32_t> victim_ids)> device_fit;
 };
 
 enum class ReclaimOutcome {

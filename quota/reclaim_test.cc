@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -93,12 +96,22 @@ class ReclaimTest : public ::testing::Test {
   }
 
   // Plans for a pending pod over every node, or over node `only`.
+  // `device_fit`: rule 4c, over victim names.
+  using DeviceFit = std::function<bool(size_t node, const std::vector<std::string>& victims)>;
   ReclaimPlan Run(std::string_view quota, const ResourceList& requests, int32_t priority = 0,
-                  size_t only = SIZE_MAX) {
+                  size_t only = SIZE_MAX, DeviceFit device_fit = {}) {
     ReclaimRequest request{.leaf = Usage().tree().Find(quota),
                            .quota_amounts = Usage().tree().ToSparse(requests),
                            .node_request = NodeAmounts(requests),
-                           .priority = priority};
+                           .priority = priority,
+                           .device_fit = {}};
+    if (device_fit) {
+      request.device_fit = [this, device_fit](uint32_t node, std::span<const uint32_t> ids) {
+        std::vector<std::string> victims;
+        for (uint32_t id : ids) victims.push_back(names_[id]);
+        return device_fit(node, victims);
+      };
+    }
     std::vector<ReclaimNode> views;
     for (size_t n = 0; n < nodes_.size(); ++n) {
       if (only == SIZE_MAX || n == only) views.push_back(NodeView(n));
@@ -268,6 +281,42 @@ TEST_F(ReclaimFlatTreeTest, ReprievesAVictimThatALaterVictimMakesUnnecessary) {
   AddPod("small", 0, "root.a", Cpu(2), {.priority = 0});
   AddPod("big", 0, "root.a", Cpu(8), {.priority = 1});
   EXPECT_EQ(Victims(Run("root.a", Cpu(8), 10)), Strings{"big"});
+}
+
+TEST_F(ReclaimFlatTreeTest, ADeviceFitTakesVictimsInKeyOrderUntilItHoldsThenReprieves) {
+  // Only evicting "gpu-holder" frees the device the pod needs (say, its MIG slices); by
+  // key order "b" then "a" come first, and by cpu alone "b" would do.
+  AddPod("gpu-holder", 0, "root.a", Cpu(4), {.priority = 5});
+  AddPod("a", 0, "root.a", Cpu(3), {.priority = 1});
+  AddPod("b", 0, "root.a", Cpu(3), {.priority = 1});
+  EXPECT_EQ(Victims(Run("root.a", Cpu(2), 10)), Strings{"b"});
+
+  std::vector<Strings> asked;
+  const ReclaimPlan plan =
+      Run("root.a", Cpu(2), 10, SIZE_MAX, [&](size_t node, const Strings& victims) {
+        EXPECT_EQ(node, 0u);
+        asked.push_back(victims);
+        return std::find(victims.begin(), victims.end(), "gpu-holder") != victims.end();
+      });
+  ASSERT_EQ(plan.outcome, ReclaimOutcome::kPlanned);
+  EXPECT_EQ(Victims(plan), Strings{"gpu-holder"});
+  // Greedy b, a, gpu-holder; then the reprieve keeps gpu-holder (without it: {b, a}),
+  // drops a, then b.
+  EXPECT_EQ(asked, (std::vector<Strings>{{"b"},
+                                         {"b", "a"},
+                                         {"b", "a", "gpu-holder"},
+                                         {"b", "a"},
+                                         {"b", "gpu-holder"},
+                                         {"gpu-holder"}}));
+}
+
+TEST_F(ReclaimFlatTreeTest, ADeviceFitNoVictimsCanSatisfyMeansNoNodeFits) {
+  AddPod("a", 0, "root.a", Cpu(5), {.priority = 1});
+  AddPod("b", 0, "root.a", Cpu(5), {.priority = 1});
+  const ReclaimPlan plan =
+      Run("root.a", Cpu(2), 10, SIZE_MAX, [](size_t, const Strings&) { return false; });
+  EXPECT_EQ(plan.outcome, ReclaimOutcome::kNoNodeFits);
+  EXPECT_TRUE(plan.victim_ids.empty());
 }
 
 TEST_F(ReclaimFlatTreeTest, BeyondMinEvictsOnlyLowerPriorityPodsOfItsOwnLeaf) {

@@ -278,7 +278,7 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
 quota::ReclaimPlan Simulator::PlanReclaim(const SimPod& pod, QuotaId leaf,
                                           const std::vector<size_t>& matching,
                                           std::vector<int64_t>* victim_of_id) const {
-  quota::ReclaimRequest request{leaf, tree_->ToSparse(pod.requests), {}, pod.priority};
+  quota::ReclaimRequest request{leaf, tree_->ToSparse(pod.requests), {}, pod.priority, {}};
   for (const auto& [resource, amount] : pod.requests) request.node_request.push_back(amount);
   // Every ReclaimPod vector is complete before any span over it is taken.
   std::vector<std::vector<quota::ReclaimPod>> bound(matching.size());

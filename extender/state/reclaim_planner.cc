@@ -111,7 +111,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   const quota::QuotaTree& tree = usage.tree();
   std::vector<std::string_view> dims;  // the resources the node must fit
   quota::ReclaimRequest request{candidate.leaf, tree.ToSparse(candidate.requests), {},
-                                candidate.priority};
+                                candidate.priority, {}};
   const DeviceFitCheck* devices =
       filter.devices != nullptr && filter.devices->Applies(candidate.pod.uid) ? filter.devices
                                                                             : nullptr;
@@ -195,28 +195,21 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     for (std::string_view dim : dims) n.free.push_back(pool[i]->FreeFor(dim, candidate.pod.uid));
     candidates.push_back(std::move(n));
   }
-  quota::ReclaimPlan plan = quota::PlanReclaim(usage, request, candidates);
-  // Device level: keep the plan only if the pod fits once its victims and the node's
-  // leaving pods are gone; else drop the node and plan again (bounded).
-  for (int replans = 0; devices != nullptr && plan.outcome == quota::ReclaimOutcome::kPlanned;) {
-    const uint32_t node_id = plan.node_id;
-    leaving_uids.clear();
-    for (uint32_t id : plan.victim_ids) leaving_uids.emplace_back(*uid_of[id]);
-    for (const quota::ReclaimPod& pod : pod_lists[node_id]) {
-      if (pod.terminating) leaving_uids.emplace_back(*uid_of[pod.id]);
-    }
-    if (devices->FitsAfter(candidate.pod.uid, *pool_names[node_id], leaving_uids)) break;
-    if (++replans > kMaxDeviceReplans) {
-      plan.outcome = quota::ReclaimOutcome::kNoNodeFits;
-      break;
-    }
-    std::erase_if(candidates, [&](const quota::ReclaimNode& n) { return n.id == node_id; });
-    plan = quota::PlanReclaim(usage, request, candidates);
-    // Victims exist; what is left of them makes no room that fits at device level.
-    if (plan.outcome != quota::ReclaimOutcome::kPlanned) {
-      plan.outcome = quota::ReclaimOutcome::kNoNodeFits;
-    }
+  if (devices != nullptr) {
+    // Rule 4c: the pod fits at device level once the victims and the node's leaving pods
+    // are gone; the planner keeps taking victims in key order until it does.
+    std::vector<std::string_view> gone;
+    request.device_fit = [&, gone](uint32_t node_id,
+                                   std::span<const uint32_t> victims) mutable {
+      gone.clear();
+      for (uint32_t id : victims) gone.emplace_back(*uid_of[id]);
+      for (const quota::ReclaimPod& pod : pod_lists[node_id]) {
+        if (pod.terminating) gone.emplace_back(*uid_of[pod.id]);
+      }
+      return devices->FitsAfter(candidate.pod.uid, *pool_names[node_id], gone);
+    };
   }
+  const quota::ReclaimPlan plan = quota::PlanReclaim(usage, request, candidates);
   ReclaimChoice choice;
   choice.outcome = plan.outcome;
   if (plan.outcome != quota::ReclaimOutcome::kPlanned) return choice;

@@ -84,11 +84,10 @@ struct VictimFilter {
 // Plans victims for `candidate` over every known node of its quota's node pool (or only
 // `only_node`, when not empty). Free room subtracts other pods' holds. With a device check
 // that applies to the pod, a node where the pod would not fit at device level even if all
-// its possible victims and leaving pods left is no candidate, and a plan is kept only if
-// the pod fits once its victims and the node's leaving pods are gone; otherwise that node
-// is dropped and the plan made again, at most kMaxDeviceReplans times (then kNoNodeFits).
-inline constexpr int kMaxDeviceReplans = 4;
-
+// its possible victims and leaving pods left is no candidate, and on the others the device
+// check is rule 4c of quota/reclaim.h: victims are taken in preference order until the pod
+// fits at device level too (then reprieved while it still does), so the victims chosen
+// are the ones whose GPU memory or MIG slices make room.
 ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandidate& candidate,
                              const NodeMap& nodes, const PodMap& pods, const VictimFilter& filter,
                              std::string_view only_node = {});

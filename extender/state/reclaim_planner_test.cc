@@ -109,8 +109,8 @@ TEST_F(ReclaimPlannerTest, PodsAlreadyLeavingAreReliefAndNeverChosenTwice) {
   EXPECT_TRUE(waiting.victims.empty()) << "the room is on its way: wait, evict nobody";
 }
 
-// A device check that refuses the nodes in `refused` outright, and any plan on a node
-// in `refused_with_victims` unless nothing is asked of it but the pre-check.
+// A device check that refuses the nodes in `refused` outright and, with `refuse_plans`,
+// any set of fewer than `need` leaving pods.
 class FakeDevices : public DeviceFitCheck {
  public:
   bool Applies(std::string_view) const override { return true; }
@@ -121,11 +121,18 @@ class FakeDevices : public DeviceFitCheck {
                  const std::vector<std::string_view>& leaving) const override {
     calls.push_back(std::string(node) + ":" + std::to_string(leaving.size()));
     if (refused.contains(std::string(node))) return false;
-    // The pre-check passes every possible victim (both pods of the node); a plan one.
-    return !(refuse_plans && leaving.size() < 2);
+    // The pre-check passes every possible victim (both pods of the node) first.
+    if (pre_check_passes && !pre_checked.contains(std::string(node))) {
+      pre_checked.insert(std::string(node));
+      return true;
+    }
+    return !(refuse_plans && leaving.size() < need);
   }
   std::set<std::string> refused;
   bool refuse_plans = false;
+  size_t need = 2;
+  bool pre_check_passes = false;  // the first call per node passes whatever it is asked
+  mutable std::set<std::string> pre_checked;
   mutable std::vector<std::string> calls;
 };
 
@@ -159,16 +166,28 @@ TEST_F(DeviceCheckedPlanTest, ANodeWherePodFitsNotEvenWithEveryVictimGoneIsNoCan
   EXPECT_EQ(choice.victims[0].uid, "a1");
 }
 
-TEST_F(DeviceCheckedPlanTest, APlanWhoseVictimsFreeNoDeviceRoomIsDroppedNeverEvicted) {
+TEST_F(DeviceCheckedPlanTest, VictimsAreAddedUntilThePodFitsAtDeviceLevel) {
+  FakeDevices devices;
+  devices.refuse_plans = true;  // only both pods of a node gone free its device
+  const ReclaimChoice choice = Plan(Candidates().at(0), &devices);
+  ASSERT_EQ(choice.outcome, quota::ReclaimOutcome::kPlanned);
+  EXPECT_EQ(choice.node, "n2");
+  std::set<std::string> victims;
+  for (const PodRef& v : choice.victims) victims.insert(v.uid);
+  EXPECT_EQ(victims, (std::set<std::string>{"a4", "a5"}));
+  // The one-victim plan that counting alone would make was asked about, and refused.
+  EXPECT_THAT(devices.calls, ::testing::Contains("n2:1"));
+}
+
+TEST_F(DeviceCheckedPlanTest, APlanWhoseVictimsNeverFreeDeviceRoomIsNeverEvicted) {
   FakeDevices devices;
   devices.refuse_plans = true;
+  devices.need = 3;  // more than any node's victims: passes only the pre-check's own call
+  devices.pre_check_passes = true;
   const ReclaimChoice choice = Plan(Candidates().at(0), &devices);
   EXPECT_EQ(choice.outcome, quota::ReclaimOutcome::kNoNodeFits);
   EXPECT_TRUE(choice.victims.empty());
   EXPECT_TRUE(choice.node.empty());
-  // Each plan was checked with its one victim before its node was dropped.
-  EXPECT_THAT(devices.calls, ::testing::Contains("n2:1"));
-  EXPECT_THAT(devices.calls, ::testing::Contains("n0:1"));
 }
 
 TEST_F(DeviceCheckedPlanTest, ResourcesDecidedAtDeviceLevelAreNoNodeRoom) {
