@@ -209,11 +209,14 @@ class Kube:
                         raise
 
     def create_deployment(self, namespace, name, replicas, cpu, memory=None, gpu=0,
-                          priority_class=None, labels=None, finalizers=None):
+                          priority_class=None, labels=None, finalizers=None,
+                          extra_resources=None):
         """A Deployment of `replicas` pods whose one container requests (and is limited to)
-        `cpu`, and `memory` and `gpu` nvidia.com/gpu when given. `finalizers` go on every
-        pod (remove them with remove_finalizers before the namespace can go)."""
+        `cpu`, and `memory` and `gpu` nvidia.com/gpu when given, and `extra_resources`
+        (name -> quantity). `finalizers` go on every pod (remove them with remove_finalizers
+        before the namespace can go)."""
         resources = {"cpu": str(cpu)}
+        resources.update({k: str(v) for k, v in (extra_resources or {}).items()})
         if memory:
             resources["memory"] = str(memory)
         if gpu:

@@ -436,7 +436,7 @@ def test_the_tls_scheduler_configuration_is_valid_for_kube_scheduler(cluster, tm
     cfg = render_scheduler_config(DEPLOY / "scheduler" / "kube-scheduler-config-tls.yaml",
                                   cluster.kubeconfig, "https://127.0.0.1:1",
                                   scheduler_name="quotient-tls-check")
-    (ext,) = cfg["extenders"]
+    (ext,) = [e for e in cfg["extenders"] if e.get("filterVerb") == "filter"]
     assert ext["enableHTTPS"] and set(ext["tlsConfig"]) == {"caFile", "certFile", "keyFile"}
     for key, name in (("caFile", "ca.crt"), ("certFile", "client.crt"), ("keyFile", "client.key")):
         ext["tlsConfig"][key] = str(tmp_path / name)

@@ -67,6 +67,28 @@ def test_scenario3_fractions_of_one_a100_are_placed_as_mig_partitions(kube, clus
     assert len(got) == 2 and any("profile=2g.10gb" in p for p in got), got
 
 
+def test_dynamic_mig_devices_no_node_advertises_yet_are_placed_by_quotient(kube, cluster):
+    """Pods ask for nvidia.com/mig-3g.20gb, which the mig-dynamic node does not advertise
+    (its partitions are carved after bind): the scheduler configuration's second extender
+    entry makes kube-scheduler ignore the resource, and Quotient's filter decides."""
+    QuotaFile(cluster).apply(QUOTA)
+    kube.create_nodes(1, cpu=16, memory="64Gi", prefix="gpu-mig-", labels=A100_LABELS)
+    ns = kube.create_namespace("gpu-research")
+
+    kube.create_deployment(ns, "three-g", replicas=3, cpu=1,
+                           extra_resources={"nvidia.com/mig-3g.20gb": 1})
+    kube.wait_for_pods(ns, bound=2, pending=1)
+    assert placements(kube, ns) == ["gpu=0,profile=3g.20gb,start=0,size=4",
+                                    "gpu=0,profile=3g.20gb,start=4,size=4"]
+    pending = next(p for p in kube.pods(ns) if not p["spec"].get("nodeName"))
+    messages = wait_until(
+        lambda: kube.failed_scheduling_events(ns, pending["metadata"]["name"]),
+        what="the third 3g pod's FailedScheduling event")
+    # Quotient's reason, not NodeResourcesFit's "Insufficient nvidia.com/mig-3g.20gb".
+    assert "gpu: " in messages[-1] and "gpu-mig-1" in messages[-1], messages[-1]
+    assert "Insufficient" not in messages[-1], messages[-1]
+
+
 def test_scenario4_pods_asking_for_t4_land_on_t4_nodes_only(kube, cluster):
     QuotaFile(cluster).apply(QUOTA)
     t4 = kube.create_nodes(1, cpu=16, gpu=4, prefix="gpu-t4-", labels={"gpu-type": "T4"})
