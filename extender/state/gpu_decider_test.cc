@@ -256,12 +256,12 @@ TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
   std::string why;
   ASSERT_TRUE(state_.Reserve("p1", "mig-1", half, {}, 0, &a, &annotations, &why));
   ASSERT_TRUE(state_.Reserve("p2", "mig-1", half, {}, 0, &b, &annotations, &why));
-  EXPECT_EQ(a.start, 4);
-  EXPECT_EQ(b.start, 0);
+  EXPECT_EQ(a.instances.at(0).start, 4);
+  EXPECT_EQ(b.instances.at(0).start, 0);
   EXPECT_FALSE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
   state_.Unreserve("p1");
   ASSERT_TRUE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
-  EXPECT_EQ(b.start, 4);
+  EXPECT_EQ(b.instances.at(0).start, 4);
 }
 
 TEST_F(GpuDeciderTest, WholeGpusBindWithoutAnnotations) {
