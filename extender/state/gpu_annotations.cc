@@ -63,10 +63,13 @@ bool ParseInstance(std::string_view text, const gpu::NodeGpus& node, std::string
       return false;
     }
   }
+  if (gpu < 0 || profile.empty() || start < 0) {
+    *why = fmt::format("{}: gpu, profile and start are required", where);
+    return false;
+  }
   const gpu::GpuModel* model = node.inventory().model;
   const int p = model == nullptr ? -1 : model->FindProfile(profile);
-  if (gpu < 0 || static_cast<size_t>(gpu) >= node.inventory().gpus.size() || p < 0 ||
-      start < 0) {
+  if (static_cast<size_t>(gpu) >= node.inventory().gpus.size() || p < 0) {
     *why = fmt::format("{}: GPU {} profile {} is not on this node", where, gpu, profile);
     return false;
   }

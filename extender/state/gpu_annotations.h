@@ -43,9 +43,10 @@ std::string AnnotationPatch(const StringPairs& annotations);
 // The assignment of a pod bound to `node`, from its annotations when it has them, else
 // (whole GPUs, static MIG, or memory without gpushare annotations) the placement
 // FitGpuRequest would choose now. False when the pod holds no GPU or the annotations are
-// malformed or name something the node lacks (*why says which: an empty entry, a field
-// that is not key=value or not a number, a GPU or profile the node lacks, a size or start
-// the profile does not have, more instances than the node holds).
+// malformed or name something the node lacks (*why says which: an empty entry, a missing
+// gpu, profile or start, a field that is not key=value or not a number, a GPU or profile
+// the node lacks, a size or start the profile does not have, more instances than the node
+// holds).
 bool AssignmentFromPod(const PodInfo& pod, const gpu::GpuRequest& request,
                        const gpu::NodeGpus& node, gpu::GpuAssignment* out, std::string* why);
 
