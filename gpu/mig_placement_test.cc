@@ -200,6 +200,8 @@ TEST(MigPlacementTest, ManyInstancesArePlacedOneAtATime) {
       {"three 3g.20gb fill one GPU and open the next; the score is the mean of both GPUs'",
        2, "", "3g.20gb", 3, {"0:4", "0:0", "1:4"}, 9},
       {"two 7g.40gb take a GPU each", 2, "", "7g.40gb", 2, {"0:0", "1:0"}, 10},
+      {"on a tie the GPU already holding one of the pod's instances wins over a fuller one",
+       2, "0:mig-dynamic:1g.5gb@4;1:mig-dynamic:3g.20gb@4", "1g.5gb", 2, {"0:5", "0:0"}, 4},
       {"existing instances leave their holes: the second 2g.10gb has no placement", 1,
        "0:mig-dynamic:1g.5gb@0,1g.5gb@4", "2g.10gb", 2, {}, -1,
        "gpu: only 1 of 2 2g.10gb instances fit on node n1: then no free placement (2 memory "
