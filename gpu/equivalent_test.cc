@@ -23,6 +23,8 @@ TEST(EquivalentTest, EveryKindOfRequestHasAGpuEquivalent) {
       {"a 1g.5gb is 1/7", testing::Mig("1g.5gb"), 143},
       {"two 1g.6gb are 2 x 1/4 of an A30", Request(Resources({{"nvidia.com/mig-1g.6gb", 2}})),
        500},
+      {"two 1g.5gb are twice one, each rounded up",
+       Request(Resources({{"nvidia.com/mig-1g.5gb", 2}})), 286},
       {"a 4g.24gb is a whole A30", testing::Mig("4g.24gb"), 1000},
       {"8Gi of a 16Gi GPU is 500", Request(Resources({{"aliyun.com/gpu-mem", 8}})), 500},
       {"no GPU is 0", Request(Resources({{"cpu", 1000}})), 0},
@@ -38,6 +40,9 @@ TEST(EquivalentTest, AnOverrideTableWinsAndMemoryNeedsAHint) {
   EquivalentOptions options;
   options.profile_milli = {{"3g.20gb", 500}};
   EXPECT_EQ(GpuEquivalentMilli(testing::Mig("3g.20gb"), BuiltinMigCatalog(), options), 500);
+  EXPECT_EQ(GpuEquivalentMilli(Request(Resources({{"nvidia.com/mig-3g.20gb", 2}})),
+                               BuiltinMigCatalog(), options),
+            1000);
   EXPECT_EQ(GpuEquivalentMilli(Request(Resources({{"aliyun.com/gpu-mem", 8}})),
                                BuiltinMigCatalog(), options),
             0);

@@ -57,13 +57,27 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
       const int max = inv.model != nullptr && fit.profile >= 0
                           ? inv.model->profiles[static_cast<size_t>(fit.profile)].max_instances
                           : 0;
+      const int all = inv.model != nullptr ? inv.model->max_instances : 0;
+      if (fit.want > 1) {
+        return fmt::format(
+            "gpu: only {} of {} {} instances fit on node {}: then every partitionable GPU "
+            "holds the most allowed ({} per GPU, or {} instances in all)",
+            fit.placed, fit.want, What(fit, request), node_name, max, all);
+      }
       return fmt::format(
           "gpu: every partitionable GPU on node {} already holds the most {} instances "
           "allowed ({} per GPU, or {} instances in all)",
-          node_name, What(fit, request), max, inv.model != nullptr ? inv.model->max_instances : 0);
+          node_name, What(fit, request), max, all);
     }
     case FitCode::kMigPlacement: {
       const MigProfile& p = inv.model->profiles[static_cast<size_t>(fit.profile)];
+      if (fit.want > 1) {
+        return fmt::format(
+            "gpu: only {} of {} {} instances fit on node {}: then no free placement ({} "
+            "memory slices) on any GPU (largest placeable: {} of {} slices)",
+            fit.placed, fit.want, What(fit, request), node_name, p.memory_slices, fit.have,
+            inv.model->memory_slices);
+      }
       return fmt::format(
           "gpu: no free placement for {} ({} memory slices) on any GPU of node {} (largest "
           "placeable: {} of {} slices)",
@@ -73,8 +87,6 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
       return fmt::format("gpu: node {} has {} of {} nvidia.com/mig-{} free, the pod asks for {}",
                          node_name, fit.have, node.StaticMigTotal(fit.profile_name),
                          fit.profile_name, fit.want);
-    case FitCode::kMigCount:
-      return fmt::format("gpu: a pod may ask for one dynamic MIG instance, not {}", fit.want);
   }
   return "";
 }

@@ -1,5 +1,6 @@
 // Dynamic MIG placement per GPU model: sequences of requests on partitionable GPUs, each
 // with where it lands or why it does not fit.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "gpu/gpu_test_util.h"
@@ -43,7 +44,8 @@ void Play(const Sequence& s) {
     if (ask.gpu < 0) continue;
     ASSERT_TRUE(fit.fits());
     EXPECT_EQ(fit.assignment.gpu(), ask.gpu);
-    EXPECT_EQ(fit.assignment.start, ask.start);
+    ASSERT_EQ(fit.assignment.instances.size(), 1u);
+    EXPECT_EQ(fit.assignment.instances[0].start, ask.start);
     EXPECT_TRUE(node.Assign("pod-" + std::to_string(pod++), fit.assignment));
   }
 }
@@ -159,7 +161,108 @@ TEST(MigPlacementTest, InstancesFreedOutOfOrderLeaveTheirHoles) {
   EXPECT_FALSE(node.Release("pod-3"));
   fit = FitGpuRequest(node, Mig("2g.10gb"), FitOptions{});
   ASSERT_TRUE(fit.fits());
-  EXPECT_EQ(fit.assignment.start, 0);
+  ASSERT_EQ(fit.assignment.instances.size(), 1u);
+  EXPECT_EQ(fit.assignment.instances[0].start, 0);
+}
+
+GpuRequest MigN(const std::string& profile, int64_t n) {
+  return testing::Request(quota::ResourceList{{"nvidia.com/mig-" + profile, n}});
+}
+
+// gpu:start of every instance, in placement order.
+std::vector<std::string> Where(const GpuAssignment& a) {
+  std::vector<std::string> out;
+  for (const MigSlot& s : a.instances) out.push_back(fmt::format("{}:{}", s.gpu, s.start));
+  return out;
+}
+
+struct ManyCase {
+  const char* name;
+  int gpus;
+  const char* layout;  // quotient.io/gpu-layout, "" for none
+  const char* profile;
+  int64_t count;
+  std::vector<std::string> where;  // empty: does not fit
+  int score = -1;
+  const char* text = "";
+};
+
+TEST(MigPlacementTest, ManyInstancesArePlacedOneAtATime) {
+  const std::vector<ManyCase> table = {
+      {"two 1g.5gb fit on one A100-40GB, where two single ones would go", 1, "", "1g.5gb", 2,
+       {"0:4", "0:5"}, 5},
+      {"four 3g.20gb fill a 2-GPU node two per GPU", 2, "", "3g.20gb", 4,
+       {"0:4", "0:0", "1:4", "1:0"}, 10},
+      {"five 3g.20gb do not: a 3g.20gb has at most 2 instances per GPU", 2, "", "3g.20gb", 5,
+       {}, -1,
+       "gpu: only 4 of 5 3g.20gb instances fit on node n1: then every partitionable GPU "
+       "holds the most allowed (2 per GPU, or 7 instances in all)"},
+      {"three 3g.20gb fill one GPU and open the next; the score is the mean of both GPUs'",
+       2, "", "3g.20gb", 3, {"0:4", "0:0", "1:4"}, 9},
+      {"two 7g.40gb take a GPU each", 2, "", "7g.40gb", 2, {"0:0", "1:0"}, 10},
+      {"on a tie the GPU already holding one of the pod's instances wins over a fuller one",
+       2, "0:mig-dynamic:1g.5gb@4;1:mig-dynamic:3g.20gb@4", "1g.5gb", 2, {"0:5", "0:0"}, 4},
+      {"existing instances leave their holes: the second 2g.10gb has no placement", 1,
+       "0:mig-dynamic:1g.5gb@0,1g.5gb@4", "2g.10gb", 2, {}, -1,
+       "gpu: only 1 of 2 2g.10gb instances fit on node n1: then no free placement (2 memory "
+       "slices) on any GPU (largest placeable: 2 of 8 slices)"},
+      {"a GPU whose existing instances block the profile is skipped", 2,
+       "0:mig-dynamic:1g.5gb@0,1g.5gb@4", "3g.20gb", 2, {"1:4", "1:0"}, 10},
+      {"three 1g.5gb beside an existing 4g.20gb", 1, "0:mig-dynamic:4g.20gb@0", "1g.5gb", 3,
+       {"0:4", "0:5", "0:6"}, 4},
+      {"none fit: 0 of 2", 1, "0:mig-dynamic:7g.40gb@0", "1g.5gb", 2, {}, -1,
+       "gpu: only 0 of 2 1g.5gb instances fit on node n1: then no free placement (1 memory "
+       "slices) on any GPU (largest placeable: 0 of 8 slices)"},
+  };
+  for (const ManyCase& c : table) {
+    SCOPED_TRACE(c.name);
+    StringPairs annotations;
+    if (*c.layout != '\0') annotations.emplace_back("quotient.io/gpu-layout", c.layout);
+    NodeGpus node = DynamicMigNode("A100-40GB", c.gpus, annotations);
+    const GpuRequest request = MigN(c.profile, c.count);
+    const GpuFit fit = FitGpuRequest(node, request, FitOptions{});
+    EXPECT_EQ(FormatGpuFit(fit, request, node, "n1"), c.text);
+    if (c.where.empty()) {
+      EXPECT_FALSE(fit.fits());
+      EXPECT_LT(fit.placed, c.count);
+      EXPECT_TRUE(fit.assignment.instances.empty());
+      continue;
+    }
+    ASSERT_TRUE(fit.fits());
+    EXPECT_EQ(fit.placed, c.count);
+    EXPECT_EQ(Where(fit.assignment), c.where);
+    EXPECT_EQ(fit.score, c.score);
+    EXPECT_TRUE(node.Assign("pod", fit.assignment));
+  }
+}
+
+TEST(MigPlacementTest, ManyInstancesAreCountedAndReleasedTogether) {
+  NodeGpus node = DynamicMigNode("A100-40GB", 2);
+  const GpuFit three = FitGpuRequest(node, MigN("3g.20gb", 3), FitOptions{});
+  ASSERT_TRUE(three.fits());
+  EXPECT_EQ(three.assignment.gpus, 0b11u);
+  ASSERT_TRUE(node.Assign("three", three.assignment));
+  EXPECT_EQ(node.use()[0].mask, 0xFF);
+  EXPECT_EQ(node.use()[0].instances, 2);
+  EXPECT_EQ(node.use()[1].mask, 0xF0);
+  // The hole left is the one 3g.20gb placement at 0 of GPU 1.
+  GpuFit next = FitGpuRequest(node, MigN("3g.20gb", 2), FitOptions{});
+  EXPECT_EQ(next.code, FitCode::kMigInstances);
+  EXPECT_EQ(next.placed, 1);
+  next = FitGpuRequest(node, Mig("3g.20gb"), FitOptions{});
+  ASSERT_TRUE(next.fits());
+  EXPECT_EQ(Where(next.assignment), std::vector<std::string>{"1:0"});
+  // Releasing the pod frees every instance it held.
+  EXPECT_TRUE(node.Release("three"));
+  EXPECT_EQ(node.use()[0].mask, 0);
+  EXPECT_EQ(node.use()[1].mask, 0);
+  EXPECT_EQ(node.use()[0].instances + node.use()[1].instances, 0);
+}
+
+TEST(MigPlacementTest, AFractionIsAlwaysOneInstance) {
+  const GpuFit fit = FitGpuRequest(DynamicMigNode("A100-40GB", 2), Fraction("0.5"), FitOptions{});
+  ASSERT_TRUE(fit.fits());
+  EXPECT_EQ(Where(fit.assignment), std::vector<std::string>{"0:4"});
 }
 
 TEST(MigPlacementTest, NodeFragmentationCountsFreeSlicesNoInstanceCanUse) {

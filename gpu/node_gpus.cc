@@ -1,5 +1,6 @@
 #include "gpu/node_gpus.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace quotient::gpu {
@@ -119,22 +120,33 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
         static_used_.emplace_back(a.static_profile, a.count);
         return a.count <= StaticMigTotal(a.static_profile);
       }
+      // Instance by instance on the use left by the earlier ones: instances of one pod
+      // must not overlap each other either.
       const GpuModel* model = inventory_.model;
-      const size_t g = static_cast<size_t>(a.gpu());
-      if (model == nullptr || a.gpus == 0 || g >= n ||
-          static_cast<size_t>(a.profile) >= model->profiles.size()) {
-        return false;
+      if (model == nullptr) return false;
+      for (const MigSlot& slot : a.instances) {
+        const size_t g = static_cast<size_t>(slot.gpu);
+        if (slot.gpu < 0 || g >= n || slot.profile < 0 ||
+            static_cast<size_t>(slot.profile) >= model->profiles.size()) {
+          ok = false;
+          continue;
+        }
+        const MigProfile& p = model->profiles[static_cast<size_t>(slot.profile)];
+        if (std::find(p.starts.begin(), p.starts.end(), slot.start) == p.starts.end()) {
+          ok = false;  // not a placement of the profile: its slices are unknown
+          continue;
+        }
+        const uint8_t span =
+            static_cast<uint8_t>(((1u << p.memory_slices) - 1) << slot.start);
+        GpuUse& use = use_[g];
+        ok = ok && !use.whole && use.sharers == 0 && (use.mask & span) == 0 &&
+             use.count[static_cast<size_t>(slot.profile)] < p.max_instances &&
+             use.instances < model->max_instances && !(p.media_extensions && use.media > 0);
+        use.mask = static_cast<uint8_t>(use.mask | span);
+        ++use.count[static_cast<size_t>(slot.profile)];
+        ++use.instances;
+        if (p.media_extensions) ++use.media;
       }
-      const MigProfile& p = model->profiles[static_cast<size_t>(a.profile)];
-      const uint8_t span =
-          static_cast<uint8_t>(((1u << p.memory_slices) - 1) << a.start);
-      GpuUse& use = use_[g];
-      ok = !use.whole && use.sharers == 0 && (use.mask & span) == 0 &&
-           use.count[static_cast<size_t>(a.profile)] < p.max_instances;
-      use.mask = static_cast<uint8_t>(use.mask | span);
-      ++use.count[static_cast<size_t>(a.profile)];
-      ++use.instances;
-      if (p.media_extensions) ++use.media;
       break;
     }
     case GpuRequestKind::kNone:

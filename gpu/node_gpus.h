@@ -21,18 +21,27 @@
 
 namespace quotient::gpu {
 
+// One dynamic MIG GPU instance: `profile`'s slices [start, start + size) on GPU `gpu`.
+struct MigSlot {
+  int gpu = -1;      // GPU index on the node
+  int profile = -1;  // index into the model's profiles
+  int start = -1;    // first memory slice
+  bool operator==(const MigSlot&) const = default;
+};
+
 // One pod's devices on a node.
 struct GpuAssignment {
   GpuRequestKind kind = GpuRequestKind::kNone;  // kWhole, kMemory or kMig (a fraction is
                                                 // recorded as the MIG profile serving it)
-  uint64_t gpus = 0;          // kWhole: the set; kMemory and dynamic kMig: one bit
+  uint64_t gpus = 0;          // kWhole: the set; kMemory: one bit; dynamic kMig: the GPUs
+                              // holding `instances`
   int64_t share_units = 0;    // kMemory
-  int profile = -1;           // dynamic kMig: index into the model's profiles
-  int start = -1;             // dynamic kMig: first memory slice
+  std::vector<MigSlot> instances;  // dynamic kMig: every instance, in placement order (one
+                                   // for a fraction; N for nvidia.com/mig-<profile>: N)
   std::string static_profile; // static kMig: the device's profile ("3g.20gb")
   int64_t count = 0;          // static kMig: devices
 
-  bool dynamic_mig() const { return kind == GpuRequestKind::kMig && profile >= 0; }
+  bool dynamic_mig() const { return kind == GpuRequestKind::kMig && !instances.empty(); }
   int gpu() const;  // the lowest GPU index in `gpus`, -1 when none
   bool operator==(const GpuAssignment&) const = default;
 };
@@ -67,7 +76,9 @@ class NodeGpus {
 
   // Records `assignment` for `owner`, replacing an earlier one of the same owner. Returns
   // false (and records it anyway: the pod runs whatever we think) when it overlaps what
-  // the node already holds or names a GPU the node lacks.
+  // the node already holds or names a GPU the node lacks. The instances of a dynamic MIG
+  // assignment are applied in order, so two of them overlapping (or together exceeding a
+  // profile's limit) is refused like an overlap with another pod.
   bool Assign(std::string_view owner, const GpuAssignment& assignment);
   // Forgets `owner`'s assignment; false when it had none.
   bool Release(std::string_view owner);

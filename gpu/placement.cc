@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <vector>
 
 namespace quotient::gpu {
 namespace {
@@ -153,6 +154,70 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
   return fit;
 }
 
+// Where the next dynamic instance of profile `p` goes, given `use` (per GPU, including the
+// request's earlier instances; `taken`: the GPUs holding them).
+struct InstanceChoice {
+  int gpu = -1;            // -1: no placement
+  int k = -1;              // index into the profile's starts
+  bool under_max = false;  // some GPU is below the profile's and the model's limits
+  int largest = 0;         // largest placeable slices on any GPU that can take instances
+};
+
+InstanceChoice ChooseInstance(const NodeGpuInventory& inv, const std::vector<GpuUse>& use,
+                              size_t p, uint64_t taken, MigPolicy policy) {
+  const GpuModel& model = *inv.model;
+  const MigProfile& profile = model.profiles[p];
+  const MigGeometry& geometry = model.geometry;
+  InstanceChoice best;
+  uint64_t best_loss = 0;
+  int best_used = 0;
+  int best_dead = 0;
+  bool best_taken = false;
+  for (size_t i = 0; i < inv.gpus.size(); ++i) {
+    if (inv.gpus[i].mode != GpuMode::kMigDynamic) continue;
+    const GpuUse& u = use[i];
+    if (u.whole || u.sharers != 0) continue;
+    if (geometry.largest[u.mask] > best.largest) best.largest = geometry.largest[u.mask];
+    if (u.count[p] >= profile.max_instances || u.instances >= model.max_instances ||
+        (profile.media_extensions && u.media > 0)) {
+      continue;
+    }
+    best.under_max = true;
+    uint8_t free = geometry.free_starts[u.mask][p];
+    const int used_slices = std::popcount(u.mask);
+    const bool mine = (taken >> i & 1) != 0;
+    for (; free != 0; free = static_cast<uint8_t>(free & (free - 1))) {
+      const int k = std::countr_zero(free);
+      if (policy == MigPolicy::kFirstFit) {
+        best.gpu = static_cast<int>(i);
+        best.k = k;
+        break;
+      }
+      const uint8_t after = static_cast<uint8_t>(u.mask | geometry.span[p][static_cast<size_t>(k)]);
+      const uint64_t loss = geometry.headroom[u.mask] - geometry.headroom[after];
+      const int dead = geometry.dead[after];
+      // Dead slices, then headroom lost; on a tie a GPU the request already uses (fewer
+      // GPUs per pod), then the fuller GPU; strict comparisons keep the lower index/start.
+      bool better = best.gpu < 0 || dead < best_dead;
+      if (!better && dead == best_dead) {
+        better = loss < best_loss ||
+                 (loss == best_loss &&
+                  (mine != best_taken ? mine : used_slices > best_used));
+      }
+      if (better) {
+        best.gpu = static_cast<int>(i);
+        best.k = k;
+        best_dead = dead;
+        best_loss = loss;
+        best_used = used_slices;
+        best_taken = mine;
+      }
+    }
+    if (policy == MigPolicy::kFirstFit && best.gpu >= 0) break;
+  }
+  return best;
+}
+
 GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions& options) {
   const NodeGpuInventory& inv = node.inventory();
   const GpuModel* model = inv.model;
@@ -195,65 +260,42 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
     fit.code = FitCode::kUnknownProfile;
     return fit;
   }
-  if (request.count > 1) {
-    fit.code = FitCode::kMigCount;
-    return fit;
-  }
+  // N instances, one at a time, each chosen on the use left by the earlier ones (so they
+  // may land on different GPUs); all or nothing.
   const size_t p = static_cast<size_t>(fit.profile);
   const MigProfile& profile = model->profiles[p];
-  const MigGeometry& geometry = model->geometry;
-  int best_gpu = -1;
-  int best_k = -1;
-  uint64_t best_loss = 0;
-  int best_used = 0;
-  int best_dead = 0;
-  bool under_max = false;
-  for (size_t i = 0; i < inv.gpus.size(); ++i) {
-    if (inv.gpus[i].mode != GpuMode::kMigDynamic) continue;
-    const GpuUse& use = node.use()[i];
-    if (use.whole || use.sharers != 0) continue;
-    if (geometry.largest[use.mask] > fit.have) fit.have = geometry.largest[use.mask];
-    if (use.count[p] >= profile.max_instances || use.instances >= model->max_instances ||
-        (profile.media_extensions && use.media > 0)) {
-      continue;
+  std::vector<GpuUse> use = node.use();
+  uint64_t taken = 0;
+  for (int64_t placed = 0; placed < request.count; ++placed) {
+    const InstanceChoice c = ChooseInstance(inv, use, p, taken, options.mig);
+    if (c.gpu < 0) {
+      fit.code = c.under_max ? FitCode::kMigPlacement : FitCode::kMigInstances;
+      fit.have = c.largest;
+      fit.placed = placed;
+      fit.assignment = GpuAssignment{};
+      return fit;
     }
-    under_max = true;
-    uint8_t free = geometry.free_starts[use.mask][p];
-    const int used_slices = std::popcount(use.mask);
-    for (; free != 0; free = static_cast<uint8_t>(free & (free - 1))) {
-      const int k = std::countr_zero(free);
-      if (options.mig == MigPolicy::kFirstFit) {
-        best_gpu = static_cast<int>(i);
-        best_k = k;
-        break;
-      }
-      const uint8_t after = static_cast<uint8_t>(use.mask | geometry.span[p][static_cast<size_t>(k)]);
-      const uint64_t loss = geometry.headroom[use.mask] - geometry.headroom[after];
-      const int dead = geometry.dead[after];
-      if (best_gpu < 0 || dead < best_dead || (dead == best_dead && loss < best_loss) ||
-          (dead == best_dead && loss == best_loss && used_slices > best_used)) {
-        best_dead = dead;
-        best_gpu = static_cast<int>(i);
-        best_k = k;
-        best_loss = loss;
-        best_used = used_slices;
-      }
-    }
-    if (options.mig == MigPolicy::kFirstFit && best_gpu >= 0) break;
+    GpuUse& u = use[static_cast<size_t>(c.gpu)];
+    u.mask = static_cast<uint8_t>(u.mask | model->geometry.span[p][static_cast<size_t>(c.k)]);
+    ++u.count[p];
+    ++u.instances;
+    if (profile.media_extensions) ++u.media;
+    taken |= uint64_t{1} << c.gpu;
+    fit.assignment.instances.push_back(
+        MigSlot{c.gpu, fit.profile, profile.starts[static_cast<size_t>(c.k)]});
   }
-  if (best_gpu < 0) {
-    fit.code = under_max ? FitCode::kMigPlacement : FitCode::kMigInstances;
-    return fit;
-  }
-  const GpuUse& use = node.use()[static_cast<size_t>(best_gpu)];
-  const uint8_t after =
-      static_cast<uint8_t>(use.mask | geometry.span[p][static_cast<size_t>(best_k)]);
+  fit.placed = request.count;
   fit.assignment.kind = GpuRequestKind::kMig;
-  fit.assignment.gpus = uint64_t{1} << best_gpu;
-  fit.assignment.profile = fit.profile;
-  fit.assignment.start = profile.starts[static_cast<size_t>(best_k)];
-  fit.score = Clamp10(5.0 * std::popcount(after) / model->memory_slices +
-                      5.0 * (1.0 - Fragmentation(*model, after)));
+  fit.assignment.gpus = taken;
+  // Today's per-GPU score of the state after all instances, averaged over the GPUs they
+  // landed on (one GPU: exactly the single-instance score).
+  double score = 0.0;
+  for (uint64_t set = taken; set != 0; set &= set - 1) {
+    const uint8_t after = use[static_cast<size_t>(std::countr_zero(set))].mask;
+    score += 5.0 * std::popcount(after) / model->memory_slices +
+             5.0 * (1.0 - Fragmentation(*model, after));
+  }
+  fit.score = taken == 0 ? 0 : Clamp10(score / std::popcount(taken));
   return fit;
 }
 
@@ -273,7 +315,6 @@ std::string_view FitCodeName(FitCode code) {
     case FitCode::kMigInstances: return "mig_instances";
     case FitCode::kMigPlacement: return "mig_placement";
     case FitCode::kStaticMig: return "static_mig";
-    case FitCode::kMigCount: return "mig_count";
   }
   return "fits";
 }

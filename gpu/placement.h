@@ -12,13 +12,18 @@
 //    then loses the least headroom, comparing per profile, largest profile first, how
 //    many of its placements stay free (MigGeometry::headroom); ties go to the fuller GPU,
 //    then the lower GPU index and start. kFirstFit (lowest GPU, lowest start) exists to
-//    measure against (mig_churn.h; docs/gpu.md, "Fragmentation").
+//    measure against (mig_churn.h; docs/gpu.md, "Fragmentation"). A request of N
+//    instances (nvidia.com/mig-<profile>: N; a fraction is one) places them greedily, one
+//    at a time, each by the same rule on the use left by the earlier ones, with one more
+//    tie-break before "the fuller GPU": a GPU already holding one of them. All N fit or
+//    the request does not (GpuFit::placed says how many did).
 //  - Score 0..10 (docs/gpu.md, "Score"): whole GPUs: binpack = 10 x GPUs in use after /
 //    usable GPUs (spread: 10 minus that), blended 70/30 with the chosen set's mean link
 //    score relative to the node's best link when N > 1 and links are known; memory:
 //    10 x the chosen GPU's used share after / its share (spread: free after / share);
 //    static MIG: 10 x devices used after / devices; dynamic MIG: 5 x slices used after /
-//    slices + 5 x (1 - fragmentation after) of the chosen GPU.
+//    slices + 5 x (1 - fragmentation after) of the chosen GPU (N instances: that score
+//    after all of them, averaged over the GPUs they landed on).
 //
 // Decisions carry a code and the numbers of the reason; FormatGpuFit turns them into
 // text such as "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)".
@@ -57,9 +62,8 @@ enum class FitCode {
   kMigInstances,     // every GPU already holds the profile's (or the model's) maximum
   kMigPlacement,     // no legal placement is free
   kStaticMig,        // every static device of the profile is taken, and no dynamic GPU
-  kMigCount,         // more than one dynamic MIG instance in one pod
 };
-inline constexpr int kFitCodeCount = 13;
+inline constexpr int kFitCodeCount = 12;
 std::string_view FitCodeName(FitCode code);
 
 struct GpuFit {
@@ -69,6 +73,8 @@ struct GpuFit {
   int64_t want = 0;          // GPUs, memory units or instances asked
   int64_t have = 0;          // what the best candidate offered (free GPUs, largest free
                              // memory, largest placeable slices, free devices)
+  int64_t placed = 0;        // dynamic MIG: instances that fit (want when it fits; fewer
+                             // on kMigInstances / kMigPlacement: the next one did not)
   int profile = -1;          // MIG: the profile index on the node's model
   std::string profile_name;  // MIG: the profile served
   bool fits() const { return code == FitCode::kFits; }

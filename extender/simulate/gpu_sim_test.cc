@@ -114,6 +114,33 @@ TEST(GpuSimTest, GpuEquivalentsLetOneQuotaGovernMixedRequests) {
                   "quota a: quotient.io/gpu-milli used 929 + reserved 0 + request 143 > max 1000"));
 }
 
+TEST(GpuSimTest, APodMayAskForSeveralMigInstancesAllOrNothing) {
+  // Two 3g.20gb in one pod fill the A100 (slices 4 and 0); two 1g.5gb then have no room,
+  // and the quota counts 2 x 429 milli.
+  auto p = Play(kA100, "        max: {quotient.io/gpu-milli: 1000}\n", R"(
+- create: {namespace: a, name: pair, requests: {cpu: 1, nvidia.com/mig-3g.20gb: 2}}
+- create: {namespace: a, name: small, requests: {cpu: 1, nvidia.com/mig-1g.5gb: 1}}
+)");
+  EXPECT_THAT(p->Pods("a"), ElementsAre("pair-0@mig-1", "small-0"));
+  EXPECT_THAT(p->Reason("a", "small-0"),
+              ::testing::StartsWith(
+                  "quota a: quotient.io/gpu-milli used 858 + reserved 0 + request 143 > max "
+                  "1000"));
+}
+
+TEST(GpuSimTest, SeveralMigInstancesThatDoNotAllFitWaitWithHowManyWould) {
+  auto p = Play(kA100, "", R"(
+- create: {namespace: a, name: half, requests: {cpu: 1}, labels: {required-resources: "0.5"}}
+- create: {namespace: a, name: pair, requests: {cpu: 1, nvidia.com/mig-2g.10gb: 3}}
+)");
+  EXPECT_THAT(p->Pods("a"), ElementsAre("half-0@mig-1", "pair-0"));
+  EXPECT_THAT(p->Reason("a", "pair-0"),
+              ::testing::StartsWith(
+                  "no node fits: gpu: only 2 of 3 2g.10gb instances fit on node mig-1: then no "
+                  "free placement (2 memory slices) on any GPU (largest placeable: 0 of 8 "
+                  "slices)"));
+}
+
 TEST(GpuSimTest, MemorySharesNeedOneGpuWithRoom) {
   auto p = Play(R"(- name: share-1
   capacity: {cpu: 32, memory: 128Gi, aliyun.com/gpu-mem: 32, aliyun.com/gpu-count: 2}

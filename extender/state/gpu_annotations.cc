@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "gpu/placement.h"
@@ -29,9 +30,9 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-// "gpu=0,profile=3g.20gb,start=4,size=4"
-bool ParsePlacement(std::string_view text, const gpu::NodeGpus& node, gpu::GpuAssignment* out,
-                    std::string* why) {
+// One instance, "gpu=0,profile=3g.20gb,start=4,size=4"; `where` names it in *why.
+bool ParseInstance(std::string_view text, const gpu::NodeGpus& node, std::string_view where,
+                   gpu::MigSlot* out, std::string* why) {
   int64_t gpu = -1;
   int64_t start = -1;
   int64_t size = -1;
@@ -42,7 +43,7 @@ bool ParsePlacement(std::string_view text, const gpu::NodeGpus& node, gpu::GpuAs
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     const size_t eq = field.find('=');
     if (eq == std::string_view::npos) {
-      *why = fmt::format("{}: \"{}\" is not key=value", kMigPlacement, field);
+      *why = fmt::format("{}: \"{}\" is not key=value", where, field);
       return false;
     }
     const std::string_view key = field.substr(0, eq);
@@ -58,27 +59,66 @@ bool ParsePlacement(std::string_view text, const gpu::NodeGpus& node, gpu::GpuAs
       profile = value;
     }
     if (!ok) {
-      *why = fmt::format("{}: {} is not a number", kMigPlacement, field);
+      *why = fmt::format("{}: {} is not a number", where, field);
       return false;
     }
   }
+  if (gpu < 0 || profile.empty() || start < 0) {
+    *why = fmt::format("{}: gpu, profile and start are required", where);
+    return false;
+  }
   const gpu::GpuModel* model = node.inventory().model;
   const int p = model == nullptr ? -1 : model->FindProfile(profile);
-  if (gpu < 0 || static_cast<size_t>(gpu) >= node.inventory().gpus.size() || p < 0 ||
-      start < 0) {
-    *why = fmt::format("{}: GPU {} profile {} is not on this node", kMigPlacement, gpu, profile);
+  if (static_cast<size_t>(gpu) >= node.inventory().gpus.size() || p < 0) {
+    *why = fmt::format("{}: GPU {} profile {} is not on this node", where, gpu, profile);
     return false;
   }
   const gpu::MigProfile& mp = model->profiles[static_cast<size_t>(p)];
   if (size >= 0 && size != mp.memory_slices) {
-    *why = fmt::format("{}: {} has size {}, not {}", kMigPlacement, profile, mp.memory_slices,
-                       size);
+    *why = fmt::format("{}: {} has size {}, not {}", where, profile, mp.memory_slices, size);
     return false;
   }
-  out->kind = gpu::GpuRequestKind::kMig;
-  out->gpus = uint64_t{1} << gpu;
-  out->profile = p;
-  out->start = static_cast<int>(start);
+  if (std::find(mp.starts.begin(), mp.starts.end(), start) == mp.starts.end()) {
+    *why = fmt::format("{}: {} cannot start at slice {}", where, profile, start);
+    return false;
+  }
+  *out = gpu::MigSlot{static_cast<int>(gpu), p, static_cast<int>(start)};
+  return true;
+}
+
+// "gpu=0,profile=1g.5gb,start=0,size=1;gpu=0,profile=1g.5gb,start=1,size=1", or one
+// instance without ';' (what Quotient wrote before pods had several).
+bool ParsePlacement(std::string_view text, const gpu::NodeGpus& node, gpu::GpuAssignment* out,
+                    std::string* why) {
+  const gpu::NodeGpuInventory& inv = node.inventory();
+  // More instances than the node could ever hold is not a placement (and bounds the work).
+  const size_t most =
+      inv.gpus.size() * static_cast<size_t>(inv.model == nullptr ? 0 : inv.model->max_instances);
+  const bool list = text.find(';') != std::string_view::npos;
+  gpu::GpuAssignment a;
+  a.kind = gpu::GpuRequestKind::kMig;
+  for (size_t i = 1;; ++i) {
+    const size_t semi = text.find(';');
+    const std::string_view item = text.substr(0, semi);
+    const std::string where =
+        list ? fmt::format("{}: instance {}", kMigPlacement, i) : std::string(kMigPlacement);
+    if (item.empty()) {
+      *why = fmt::format("{} is empty", where);
+      return false;
+    }
+    if (i > std::max<size_t>(most, 1)) {
+      *why = fmt::format("{}: more instances than the node's {} GPUs can hold ({})", kMigPlacement,
+                         inv.gpus.size(), most);
+      return false;
+    }
+    gpu::MigSlot slot;
+    if (!ParseInstance(item, node, where, &slot, why)) return false;
+    a.instances.push_back(slot);
+    a.gpus |= uint64_t{1} << slot.gpu;
+    if (semi == std::string_view::npos) break;
+    text = text.substr(semi + 1);
+  }
+  *out = std::move(a);
   return true;
 }
 
@@ -96,10 +136,15 @@ StringPairs BindAnnotations(const gpu::GpuAssignment& assignment, const gpu::Nod
     out.emplace_back(kGpuMemAssigned, "false");
     out.emplace_back(kGpuMemAssumeTime, std::to_string(now_ns));
   } else if (assignment.dynamic_mig() && node.inventory().model != nullptr) {
-    const gpu::MigProfile& p =
-        node.inventory().model->profiles[static_cast<size_t>(assignment.profile)];
-    out.emplace_back(kMigPlacement, fmt::format("gpu={},profile={},start={},size={}", gpu,
-                                                p.name, assignment.start, p.memory_slices));
+    std::string placement;
+    for (const gpu::MigSlot& slot : assignment.instances) {
+      const gpu::MigProfile& p =
+          node.inventory().model->profiles[static_cast<size_t>(slot.profile)];
+      if (!placement.empty()) placement.push_back(';');
+      placement += fmt::format("gpu={},profile={},start={},size={}", slot.gpu, p.name,
+                               slot.start, p.memory_slices);
+    }
+    out.emplace_back(kMigPlacement, std::move(placement));
   }
   return out;
 }

@@ -6,7 +6,9 @@
 //    ALIYUN_COM_GPU_MEM_ASSIGNED ("false"; the plugin sets "true"),
 //    ALIYUN_COM_GPU_MEM_ASSUME_TIME (nanoseconds since the epoch);
 //  * dynamic MIG: quotient.io/mig-placement = "gpu=<index>,profile=<name>,start=<slice>,
-//    size=<slices>".
+//    size=<slices>", one such entry per GPU instance, ';'-separated for a pod of several
+//    ("gpu=0,profile=1g.5gb,start=0,size=1;gpu=0,profile=1g.5gb,start=1,size=1"); the node
+//    agent creates every listed instance. Reading accepts one entry without ';' as before.
 // BindAnnotations builds them for a placement chosen at bind; AssignmentFromPod reads them
 // back from a pod the watch delivers, which is how device state survives restarts.
 //
@@ -41,7 +43,10 @@ std::string AnnotationPatch(const StringPairs& annotations);
 // The assignment of a pod bound to `node`, from its annotations when it has them, else
 // (whole GPUs, static MIG, or memory without gpushare annotations) the placement
 // FitGpuRequest would choose now. False when the pod holds no GPU or the annotations are
-// malformed or name something the node lacks (*why says which).
+// malformed or name something the node lacks (*why says which: an empty entry, a missing
+// gpu, profile or start, a field that is not key=value or not a number, a GPU or profile
+// the node lacks, a size or start the profile does not have, more instances than the node
+// holds).
 bool AssignmentFromPod(const PodInfo& pod, const gpu::GpuRequest& request,
                        const gpu::NodeGpus& node, gpu::GpuAssignment* out, std::string* why);
 

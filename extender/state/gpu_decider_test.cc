@@ -203,6 +203,32 @@ TEST_F(GpuDeciderTest, BindWritesTheMigPlacementThenBindsAndCountsIt) {
   EXPECT_EQ(inner_->bound.size(), 2u);
 }
 
+TEST_F(GpuDeciderTest, APodOfSeveralMigInstancesIsPlacedCountedAndAnnotatedAsAList) {
+  // Three 3g.20gb do not fit one A100 (2 per GPU): the filter says how many would.
+  const FilterDecision d =
+      decider_->Filter(Args(Pod("three", {{"nvidia.com/mig-3g.20gb", 3}})));
+  EXPECT_EQ(d.answer.failed[0].second,
+            "gpu: only 2 of 3 3g.20gb instances fit on node mig-1: then every partitionable "
+            "GPU holds the most allowed (2 per GPU, or 7 instances in all)");
+  EXPECT_EQ(Bind(Pod("two", {{"nvidia.com/mig-1g.5gb", 2}}), "mig-1").error, "");
+  EXPECT_THAT(patcher_.patches,
+              ElementsAre("a/two {\"metadata\":{\"annotations\":{"
+                          "\"quotient.io/mig-placement\":"
+                          "\"gpu=0,profile=1g.5gb,start=4,size=1;"
+                          "gpu=0,profile=1g.5gb,start=5,size=1\"}}}"));
+  metrics::Registry registry;
+  RegisterGpuMetrics(&registry, &state_);
+  EXPECT_THAT(registry.Render(),
+              ::testing::HasSubstr(
+                  "quotient_gpu_node_mig_slices{node=\"mig-1\",state=\"used\"} 2"));
+  // Both instances leave with the pod.
+  state_.DeletePod("uid-two");
+  state_.Read([](auto lookup) {
+    EXPECT_EQ(lookup("mig-1")->use()[0].mask, 0);
+    return 0;
+  });
+}
+
 TEST_F(GpuDeciderTest, APodTheWatchHasNotSeenYetIsBoundWithItsPlacementAfterFilter) {
   // kube-scheduler can filter and bind a pod before Quotient's pod watch delivers it.
   const PodInfo half = Pod("early", {}, {{"required-resources", "0.5"}});
@@ -256,12 +282,12 @@ TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
   std::string why;
   ASSERT_TRUE(state_.Reserve("p1", "mig-1", half, {}, 0, &a, &annotations, &why));
   ASSERT_TRUE(state_.Reserve("p2", "mig-1", half, {}, 0, &b, &annotations, &why));
-  EXPECT_EQ(a.start, 4);
-  EXPECT_EQ(b.start, 0);
+  EXPECT_EQ(a.instances.at(0).start, 4);
+  EXPECT_EQ(b.instances.at(0).start, 0);
   EXPECT_FALSE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
   state_.Unreserve("p1");
   ASSERT_TRUE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
-  EXPECT_EQ(b.start, 4);
+  EXPECT_EQ(b.instances.at(0).start, 4);
 }
 
 TEST_F(GpuDeciderTest, WholeGpusBindWithoutAnnotations) {
