@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "gpu/gpu_request.h"
 #include "gpu/inventory.h"
 
@@ -29,6 +31,10 @@ struct MigSlot {
   bool operator==(const MigSlot&) const = default;
 };
 
+// A pod's dynamic MIG instances: one inline (a fraction, or one device: the common case,
+// decided for every node at filter, allocates nothing), more on the heap.
+using MigSlots = boost::container::small_vector<MigSlot, 1>;
+
 // One pod's devices on a node.
 struct GpuAssignment {
   GpuRequestKind kind = GpuRequestKind::kNone;  // kWhole, kMemory or kMig (a fraction is
@@ -36,8 +42,8 @@ struct GpuAssignment {
   uint64_t gpus = 0;          // kWhole: the set; kMemory: one bit; dynamic kMig: the GPUs
                               // holding `instances`
   int64_t share_units = 0;    // kMemory
-  std::vector<MigSlot> instances;  // dynamic kMig: every instance, in placement order (one
-                                   // for a fraction; N for nvidia.com/mig-<profile>: N)
+  MigSlots instances;         // dynamic kMig: every instance, in placement order (one for
+                              // a fraction; N for nvidia.com/mig-<profile>: N)
   std::string static_profile; // static kMig: the device's profile ("3g.20gb")
   int64_t count = 0;          // static kMig: devices
 

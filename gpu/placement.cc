@@ -264,8 +264,14 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
   // may land on different GPUs); all or nothing.
   const size_t p = static_cast<size_t>(fit.profile);
   const MigProfile& profile = model->profiles[p];
-  std::vector<GpuUse> use = node.use();
+  // The use left by the earlier instances: a copy only when there are several (the hot
+  // single-instance case reads the node's own).
+  std::vector<GpuUse> scratch;
+  if (request.count > 1) scratch = node.use();
+  const std::vector<GpuUse>& use = request.count > 1 ? scratch : node.use();
+  uint8_t single_after = 0;  // request.count == 1: the chosen GPU's mask after it
   uint64_t taken = 0;
+  fit.assignment.instances.reserve(static_cast<size_t>(request.count));
   for (int64_t placed = 0; placed < request.count; ++placed) {
     const InstanceChoice c = ChooseInstance(inv, use, p, taken, options.mig);
     if (c.gpu < 0) {
@@ -275,11 +281,16 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
       fit.assignment = GpuAssignment{};
       return fit;
     }
-    GpuUse& u = use[static_cast<size_t>(c.gpu)];
-    u.mask = static_cast<uint8_t>(u.mask | model->geometry.span[p][static_cast<size_t>(c.k)]);
-    ++u.count[p];
-    ++u.instances;
-    if (profile.media_extensions) ++u.media;
+    const uint8_t span = model->geometry.span[p][static_cast<size_t>(c.k)];
+    if (request.count > 1) {
+      GpuUse& u = scratch[static_cast<size_t>(c.gpu)];
+      u.mask = static_cast<uint8_t>(u.mask | span);
+      ++u.count[p];
+      ++u.instances;
+      if (profile.media_extensions) ++u.media;
+    } else {
+      single_after = static_cast<uint8_t>(use[static_cast<size_t>(c.gpu)].mask | span);
+    }
     taken |= uint64_t{1} << c.gpu;
     fit.assignment.instances.push_back(
         MigSlot{c.gpu, fit.profile, profile.starts[static_cast<size_t>(c.k)]});
@@ -291,7 +302,8 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
   // landed on (one GPU: exactly the single-instance score).
   double score = 0.0;
   for (uint64_t set = taken; set != 0; set &= set - 1) {
-    const uint8_t after = use[static_cast<size_t>(std::countr_zero(set))].mask;
+    const uint8_t after =
+        request.count > 1 ? use[static_cast<size_t>(std::countr_zero(set))].mask : single_after;
     score += 5.0 * std::popcount(after) / model->memory_slices +
              5.0 * (1.0 - Fragmentation(*model, after));
   }

@@ -63,7 +63,7 @@ TEST(GpuAnnotationsTest, AListIsReadInstanceByInstance) {
   EXPECT_EQ(read.kind, gpu::GpuRequestKind::kMig);
   EXPECT_EQ(read.gpus, 0b11u);
   const int p = node.inventory().model->FindProfile("1g.5gb");
-  EXPECT_EQ(read.instances, (std::vector<gpu::MigSlot>{{1, p, 0}, {0, p, 6}}));
+  EXPECT_EQ(read.instances, (gpu::MigSlots{{1, p, 0}, {0, p, 6}}));
 }
 
 struct Malformed {
