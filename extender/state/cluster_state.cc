@@ -57,21 +57,23 @@ void ClusterState::IndexWaiting(const std::string& uid, const PodRecord& record)
   }
 }
 
-void ClusterState::Hold(const std::string& uid, const PodRecord& record) {
+void ClusterState::Hold(const PodEntry& entry) {
+  const auto& [uid, record] = entry;
   NodeEntry& node = NodeFor(record.node);
   node.requested.AddAll(record.requests);
   ++node.pods;
-  node.pod_uids.push_back(uid);
+  node.held_by.push_back(&entry);
   CountPreemptible(record, +1);
   if (ledger_ != nullptr) ledger_->Bind(quota::PodDemand{uid, record.ns, record.requests});
 }
 
-void ClusterState::Unhold(const std::string& uid, const PodRecord& record) {
+void ClusterState::Unhold(const PodEntry& entry) {
+  const auto& [uid, record] = entry;
   auto it = nodes_.find(record.node);
   if (it != nodes_.end()) {
     Subtract(&it->second.requested, record.requests);
     --it->second.pods;
-    std::erase(it->second.pod_uids, uid);
+    std::erase(it->second.held_by, &entry);
     if (!it->second.known && it->second.pods == 0 && it->second.holds.empty()) nodes_.erase(it);
   }
   CountPreemptible(record, -1);
@@ -126,11 +128,11 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
     IndexWaiting(it->first, record);
     return;
   }
-  if (held) Unhold(pod.uid, record);
+  if (held) Unhold(*it);
   record = std::move(fresh);
   IndexWaiting(it->first, record);
   if (record.holds_node()) {
-    Hold(pod.uid, record);
+    Hold(*it);
   } else if (record.terminal && ledger_ != nullptr) {
     ledger_->Release(pod.uid);  // a finished pod frees its quota, reservation included
   }
@@ -145,7 +147,7 @@ void ClusterState::DeletePod(std::string_view uid) {
     return;
   }
   if (it->second.holds_node()) {
-    Unhold(it->first, it->second);
+    Unhold(*it);
   } else if (ledger_ != nullptr) {
     ledger_->Release(it->first);
   }
@@ -164,7 +166,7 @@ void ClusterState::EndPodList() {
       continue;
     }
     if (record.holds_node()) {
-      Unhold(it->first, record);
+      Unhold(*it);
     } else if (ledger_ != nullptr) {
       ledger_->Release(it->first);
     }
@@ -235,7 +237,7 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   record.assumed = true;
   record.assumed_at = now_();
   unschedulable_.erase(it->first);
-  Hold(pod.uid, record);
+  Hold(*it);
 }
 
 void ClusterState::SetHold(std::string_view node, const std::string& uid,

@@ -42,21 +42,6 @@ struct NodeHold {
   quota::ResourceList requests;
 };
 
-// A node as decisions see it. `known` is false for a node that pods name but whose
-// Node object has not arrived (or was deleted while pods remain on it).
-struct NodeEntry {
-  NodeInfo info;
-  quota::ResourceList requested;  // sum of requests of the pods holding the node
-  int32_t pods = 0;
-  std::vector<std::string> pod_uids;  // the pods holding the node (unordered)
-  std::vector<NodeHold> holds;        // room held for reclaiming pods
-  bool known = false;
-  uint64_t seen = 0;  // node-list generation that last saw it (relist bookkeeping)
-
-  // allocatable - requested - holds of pods other than `except_uid`, for `resource`.
-  int64_t FreeFor(std::string_view resource, std::string_view except_uid) const;
-};
-
 // What is kept of a pod.
 struct PodRecord {
   std::string ns;
@@ -78,6 +63,28 @@ struct PodRecord {
   std::chrono::steady_clock::time_point assumed_at{};
   bool holds_node() const { return !node.empty() && !terminal; }
 };
+
+// A pod's entry in ClusterState's pod map (UID, record). Its address is stable while the
+// pod is in the map (an unordered_map node), which is how nodes list their pods.
+using PodEntry = std::pair<const std::string, PodRecord>;
+
+// A node as decisions see it. `known` is false for a node that pods name but whose
+// Node object has not arrived (or was deleted while pods remain on it).
+struct NodeEntry {
+  NodeInfo info;
+  quota::ResourceList requested;  // sum of requests of the pods holding the node
+  int32_t pods = 0;
+  // The pods holding the node (unordered), pointing into the pod map: a pod is removed
+  // here before it leaves the map or stops holding the node.
+  std::vector<const PodEntry*> held_by;
+  std::vector<NodeHold> holds;        // room held for reclaiming pods
+  bool known = false;
+  uint64_t seen = 0;  // node-list generation that last saw it (relist bookkeeping)
+
+  // allocatable - requested - holds of pods other than `except_uid`, for `resource`.
+  int64_t FreeFor(std::string_view resource, std::string_view except_uid) const;
+};
+
 
 struct ClusterCounts {
   size_t nodes = 0;        // known nodes
@@ -167,8 +174,9 @@ class ClusterState {
   ClusterCounts counts() const;
 
  private:
-  void Unhold(const std::string& uid, const PodRecord& record);   // REQUIRES: mu_ held
-  void Hold(const std::string& uid, const PodRecord& record);     // REQUIRES: mu_ held
+  // `entry` must be in pods_. REQUIRES: mu_ held.
+  void Unhold(const PodEntry& entry);
+  void Hold(const PodEntry& entry);
   NodeEntry& NodeFor(const std::string& name);                     // REQUIRES: mu_ held
   void CountPreemptible(const PodRecord& record, int delta);       // REQUIRES: mu_ held
   void IndexWaiting(const std::string& uid, const PodRecord& record);  // REQUIRES: mu_ held

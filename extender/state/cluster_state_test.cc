@@ -58,7 +58,11 @@ TEST_F(ClusterStateTest, EachNodeKnowsThePodsHoldingItAndTheHoldsOfReclaimingPod
   EXPECT_GT(state_.generation(), before);
   state_.ReadNodes([&](auto lookup) {
     const NodeEntry* node = lookup("n1");
-    EXPECT_EQ(node->pod_uids, std::vector<std::string>{"u2"});
+    EXPECT_EQ(node->held_by.size(), 1u);
+    if (node->held_by.size() == 1) {
+      EXPECT_EQ(node->held_by[0]->first, "u2");
+      EXPECT_EQ(node->held_by[0]->second.ns, "namespace1");
+    }
     EXPECT_EQ(node->FreeFor("cpu", "someone"), 7000);  // 16 - 5 - 4 held
     EXPECT_EQ(node->FreeFor("cpu", "p1"), 11000);      // its own hold is its own room
     return 0;

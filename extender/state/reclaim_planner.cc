@@ -140,10 +140,8 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     relevant.clear();
     bool any_leaving = false;
     for (size_t d = 0; d < dims.size(); ++d) room[d] = node.FreeFor(dims[d], candidate.pod.uid);
-    for (const std::string& uid : node.pod_uids) {
-      auto it = pods.find(uid);
-      if (it == pods.end()) continue;
-      const PodRecord& pod = it->second;
+    for (const PodEntry* entry : node.held_by) {
+      const auto& [uid, pod] = *entry;
       const bool leaving = pod.terminating || (filter.leaving && filter.leaving(uid));
       if (!leaving) {
         const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
@@ -155,7 +153,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
       }
       any_leaving |= leaving;
       for (size_t d = 0; d < dims.size(); ++d) room[d] += pod.requests.Get(dims[d]);
-      relevant.emplace_back(&it->first, &pod);
+      relevant.emplace_back(&uid, &pod);
     }
     // A node that cannot take the pod even if every relevant pod left is no candidate;
     // one holding a leaving pod is passed all the same (its quota relief counts).
