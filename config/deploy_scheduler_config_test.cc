@@ -8,6 +8,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gpu/mig_catalog.h"
 
@@ -15,11 +16,8 @@ namespace quotient::config {
 namespace {
 
 std::set<std::string> BuiltinMigResources() {
-  std::set<std::string> out;
-  for (const gpu::GpuModel& model : gpu::BuiltinMigCatalog().models()) {
-    for (const gpu::MigProfile& profile : model.profiles) out.insert(profile.ResourceName());
-  }
-  return out;
+  const std::vector<std::string> names = gpu::BuiltinMigCatalog().MigResourceNames();
+  return {names.begin(), names.end()};
 }
 
 std::string Lines(const std::set<std::string>& names) {
@@ -55,7 +53,8 @@ TEST_P(DeploySchedulerConfigTest, ASecondEntryIgnoresEveryBuiltinMigResource) {
   EXPECT_EQ(quotient, 1) << path;
   EXPECT_EQ(ignoring, 1) << path;
   const std::set<std::string> want = BuiltinMigResources();
-  EXPECT_EQ(ignored, want) << path << " should list exactly:\n" << Lines(want);
+  EXPECT_EQ(ignored, want) << path << " should list exactly (quotient mig-resources):\n"
+                           << Lines(want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Deploy, DeploySchedulerConfigTest,

@@ -9,6 +9,7 @@
 #include "config/server_config.h"
 #include "extender/check_command.h"
 #include "extender/logging.h"
+#include "extender/mig_resources_command.h"
 #include "extender/serve.h"
 #include "extender/simulate/simulate_command.h"
 #include "extender/top_command.h"
@@ -28,6 +29,7 @@ Usage:
   quotient simulate FILE     play a scenario (nodes, quota tree, steps) in memory
   quotient top               the live quota tree of a running server (used, reserved, min, max)
   quotient explain NS/POD    why a pod waits, from a running server
+  quotient mig-resources     the MIG resources kube-scheduler must ignore (scheduler config)
   quotient version           print version and build information
   quotient help [COMMAND]    show help for a command
 
@@ -163,6 +165,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       if (rest[0] == "simulate") return RunSimulate(help, out, err);
       if (rest[0] == "top") return RunTop(help, out, err);
       if (rest[0] == "explain") return RunExplain(help, out, err);
+      if (rest[0] == "mig-resources") return RunMigResources(help, out, err);
     }
     if (!rest.empty() && rest[0] == "serve") {
       out << kServeHelp;
@@ -178,6 +181,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (command == "simulate") return RunSimulate(rest, out, err);
   if (command == "top") return RunTop(rest, out, err);
   if (command == "explain") return RunExplain(rest, out, err);
+  if (command == "mig-resources") return RunMigResources(rest, out, err);
   if (command == "version" || command == "--version") {
     if (!rest.empty() && IsHelp(rest[0])) {
       out << kVersionHelp;

@@ -23,6 +23,16 @@ std::string MigProfile::ResourceName() const {
   return out;
 }
 
+std::vector<std::string> MigCatalog::MigResourceNames() const {
+  std::vector<std::string> out;
+  for (const GpuModel& model : models_) {
+    for (const MigProfile& profile : model.profiles) out.push_back(profile.ResourceName());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 int GpuModel::FindProfile(std::string_view name) const {
   for (size_t i = 0; i < profiles.size(); ++i) {
     const std::string& p = profiles[i].name;

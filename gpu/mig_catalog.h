@@ -129,6 +129,10 @@ class MigCatalog {
   const GpuModel* Find(std::string_view name) const;
 
   const std::deque<GpuModel>& models() const { return models_; }
+  // Every model's MIG device resource names (MigProfile::ResourceName), sorted, unique:
+  // what kube-scheduler must be told to ignore (docs/gpu.md, "The scheduler
+  // configuration a live GPU decider needs").
+  std::vector<std::string> MigResourceNames() const;
 
  private:
   std::deque<GpuModel> models_;
