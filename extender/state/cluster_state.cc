@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "extender/preemptible.h"
+#include "extender/state/timestamp.h"
 
 namespace quotient::extender::state {
 namespace {
@@ -103,6 +104,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
   fresh.terminal = IsTerminal(pod.phase);
   fresh.terminating = pod.terminating;
   fresh.creation_timestamp = pod.creation_timestamp;
+  fresh.creation_seconds = ParseTimestampSeconds(pod.creation_timestamp);
   fresh.seen = pod_generation_;
 
   auto [it, inserted] = pods_.try_emplace(pod.uid);

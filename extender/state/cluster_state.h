@@ -58,6 +58,7 @@ struct PodRecord {
   bool terminating = false;       // deletionTimestamp set
   bool assumed = false;           // bound by Quotient, not yet confirmed by the watch
   std::string creation_timestamp;
+  int64_t creation_seconds = 0;  // ParseTimestampSeconds(creation_timestamp), parsed once
   uint64_t first_seen = 0;  // order in which Quotient learnt of the pod (ties of timestamps)
   uint64_t seen = 0;                            // pod-list generation (relist bookkeeping)
   std::chrono::steady_clock::time_point assumed_at{};

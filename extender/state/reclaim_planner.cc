@@ -29,47 +29,15 @@ bool WithinLeafGuarantee(const quota::QuotaUsage& usage, quota::QuotaId leaf,
   return any;
 }
 
-int64_t Digits(std::string_view s, size_t pos, size_t n, bool* ok) {
-  int64_t value = 0;
-  if (pos + n > s.size()) {
-    *ok = false;
-    return 0;
-  }
-  auto [end, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, value);
-  if (ec != std::errc() || end != s.data() + pos + n) *ok = false;
-  return value;
-}
-
-// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // Creation order: the timestamp (whole seconds), then, within a second, the order in
 // which the watch brought the pods (creation order for pods added while watching).
 int64_t CreationRank(const PodRecord& pod) {
   constexpr int64_t kPerSecond = int64_t{1} << 20;
-  return ParseTimestampSeconds(pod.creation_timestamp) * kPerSecond +
+  return pod.creation_seconds * kPerSecond +
          static_cast<int64_t>(pod.first_seen % kPerSecond);
 }
 
 }  // namespace
-
-int64_t ParseTimestampSeconds(std::string_view s) {
-  bool ok = s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
-            s[16] == ':' && s.back() == 'Z';
-  if (!ok) return 0;
-  const int64_t year = Digits(s, 0, 4, &ok), month = Digits(s, 5, 2, &ok),
-                day = Digits(s, 8, 2, &ok), hour = Digits(s, 11, 2, &ok),
-                minute = Digits(s, 14, 2, &ok), second = Digits(s, 17, 2, &ok);
-  if (!ok || month < 1 || month > 12 || day < 1 || day > 31) return 0;
-  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-}
 
 std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaUsage& usage, const PodMap& pods,
@@ -131,20 +99,27 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   // Per node, the pods that matter: those that may be victims and those leaving (relief).
   // Pods that can never be victims (non-preemptible, unquoted, of the pod's own quota
   // without a lower priority, refused by a budget) are left out unless leaving.
-  std::vector<std::pair<const std::string*, const PodRecord*>> relevant;
+  struct Relevant {
+    const std::string* uid;
+    const PodRecord* pod;
+    quota::QuotaId leaf;
+  };
+  std::vector<Relevant> relevant;
+  std::vector<int64_t> relevant_amounts;  // [relevant index * dims + d]
   std::vector<int64_t> room(dims.size());
   std::vector<std::string_view> leaving_uids;  // device checks
   for (const auto& [name, node] : nodes) {
     if (!only_node.empty() && name != only_node) continue;
     if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
     relevant.clear();
+    relevant_amounts.clear();
     bool any_leaving = false;
     for (size_t d = 0; d < dims.size(); ++d) room[d] = node.FreeFor(dims[d], candidate.pod.uid);
     for (const PodEntry* entry : node.held_by) {
       const auto& [uid, pod] = *entry;
       const bool leaving = pod.terminating || (filter.leaving && filter.leaving(uid));
+      const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
       if (!leaving) {
-        const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
         if (!pod.preemptible || leaf == quota::kNoQuota ||
             (leaf == candidate.leaf && pod.priority >= candidate.priority) ||
             (filter.blocked && filter.blocked(uid))) {
@@ -152,8 +127,12 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
         }
       }
       any_leaving |= leaving;
-      for (size_t d = 0; d < dims.size(); ++d) room[d] += pod.requests.Get(dims[d]);
-      relevant.emplace_back(&uid, &pod);
+      for (size_t d = 0; d < dims.size(); ++d) {
+        const int64_t amount = pod.requests.Get(dims[d]);
+        room[d] += amount;
+        relevant_amounts.push_back(amount);
+      }
+      relevant.push_back({&uid, &pod, leaf});
     }
     // A node that cannot take the pod even if every relevant pod left is no candidate;
     // one holding a leaving pod is passed all the same (its quota relief counts).
@@ -163,27 +142,28 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     if (devices != nullptr) {
       // Not even with every possible victim gone: no candidate at device level.
       leaving_uids.clear();
-      for (const auto& [uid_ptr, pod_ptr] : relevant) leaving_uids.emplace_back(*uid_ptr);
+      for (const Relevant& r : relevant) leaving_uids.emplace_back(*r.uid);
       if (!devices->FitsAfter(candidate.pod.uid, name, leaving_uids)) continue;
     }
     pool.push_back(&node);
     pool_names.push_back(&name);
     std::vector<quota::ReclaimPod>& list = pod_lists.emplace_back();
     list.reserve(relevant.size());
-    for (const auto& [uid_ptr, pod_ptr] : relevant) {
-      const std::string& uid = *uid_ptr;
-      const PodRecord& pod = *pod_ptr;
+    for (size_t i = 0; i < relevant.size(); ++i) {
+      const std::string& uid = *relevant[i].uid;
+      const PodRecord& pod = *relevant[i].pod;
       quota::ReclaimPod victim;
       victim.id = static_cast<uint32_t>(uid_of.size());
-      victim.leaf = tree.LeafForNamespace(pod.ns);
+      victim.leaf = relevant[i].leaf;
       victim.quota_amounts = tree.ToSparse(pod.requests);
-      for (std::string_view dim : dims) victim.node_amounts.push_back(pod.requests.Get(dim));
+      const auto amounts = relevant_amounts.begin() + static_cast<ptrdiff_t>(i * dims.size());
+      victim.node_amounts.assign(amounts, amounts + static_cast<ptrdiff_t>(dims.size()));
       victim.priority = pod.priority;
       victim.creation_rank = CreationRank(pod);
       victim.preemptible = pod.preemptible && !(filter.blocked && filter.blocked(uid));
       victim.terminating = pod.terminating || (filter.leaving && filter.leaving(uid));
       list.push_back(std::move(victim));
-      uid_of.push_back(uid_ptr);
+      uid_of.push_back(relevant[i].uid);
     }
   }
   std::vector<quota::ReclaimNode> candidates;

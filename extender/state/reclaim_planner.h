@@ -15,6 +15,7 @@
 
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_evictor.h"
+#include "extender/state/timestamp.h"  // ParseTimestampSeconds, for callers
 #include "quota/quota_usage.h"
 #include "quota/reclaim.h"
 
@@ -91,9 +92,5 @@ struct VictimFilter {
 ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandidate& candidate,
                              const NodeMap& nodes, const PodMap& pods, const VictimFilter& filter,
                              std::string_view only_node = {});
-
-// Seconds since the epoch of an RFC 3339 UTC timestamp ("2026-12-02T07:50:00Z", with
-// optional fraction); 0 when empty or malformed (sorts as oldest).
-int64_t ParseTimestampSeconds(std::string_view rfc3339);
 
 }  // namespace quotient::extender::state
