@@ -62,6 +62,25 @@ bool NodeGpus::Release(std::string_view owner) {
   return true;
 }
 
+size_t NodeGpus::ReleaseAll(const std::vector<std::string_view>& owners) {
+  size_t released = 0;
+  for (std::string_view owner : owners) {
+    auto it = assignments_.find(owner);
+    if (it == assignments_.end()) continue;
+    assignments_.erase(it);
+    ++released;
+  }
+  if (released > 0) Recompute();
+  return released;
+}
+
+void GpuUse::AddInstance(const MigProfile& profile, size_t p, int start) {
+  mask = static_cast<uint8_t>(mask | (((1u << profile.memory_slices) - 1) << start));
+  ++count[p];
+  ++instances;
+  if (profile.media_extensions) ++media;
+}
+
 void NodeGpus::Recompute() {
   use_.assign(inventory_.gpus.size(), GpuUse{});
   static_used_.clear();
@@ -72,13 +91,8 @@ void NodeGpus::Recompute() {
           static_cast<size_t>(instance.profile) >= model->profiles.size()) {
         continue;
       }
-      const MigProfile& p = model->profiles[static_cast<size_t>(instance.profile)];
-      GpuUse& use = use_[i];
-      use.mask = static_cast<uint8_t>(use.mask |
-                                      (((1u << p.memory_slices) - 1) << instance.start));
-      ++use.count[static_cast<size_t>(instance.profile)];
-      ++use.instances;
-      if (p.media_extensions) ++use.media;
+      const size_t p = static_cast<size_t>(instance.profile);
+      use_[i].AddInstance(model->profiles[p], p, instance.start);
     }
   }
   for (const auto& [owner, assignment] : assignments_) Apply(assignment);
@@ -142,10 +156,7 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
         ok = ok && !use.whole && use.sharers == 0 && (use.mask & span) == 0 &&
              use.count[static_cast<size_t>(slot.profile)] < p.max_instances &&
              use.instances < model->max_instances && !(p.media_extensions && use.media > 0);
-        use.mask = static_cast<uint8_t>(use.mask | span);
-        ++use.count[static_cast<size_t>(slot.profile)];
-        ++use.instances;
-        if (p.media_extensions) ++use.media;
+        use.AddInstance(p, static_cast<size_t>(slot.profile), slot.start);
       }
       break;
     }

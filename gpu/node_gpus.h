@@ -63,6 +63,9 @@ struct GpuUse {
   std::array<uint8_t, kMaxProfiles> count{};  // instances per profile
 
   bool idle() const { return !whole && sharers == 0 && instances == 0; }
+  // Counts one MIG instance of `profile` (the model's profile index `p`) at memory slice
+  // `start`; no check (callers check limits and overlap first).
+  void AddInstance(const MigProfile& profile, size_t p, int start);
 };
 
 class NodeGpus {
@@ -88,6 +91,9 @@ class NodeGpus {
   bool Assign(std::string_view owner, const GpuAssignment& assignment);
   // Forgets `owner`'s assignment; false when it had none.
   bool Release(std::string_view owner);
+  // Forgets every one of `owners`' assignments, recomputing the use once (what-if copies:
+  // "this node once these pods left"). Returns how many it had.
+  size_t ReleaseAll(const std::vector<std::string_view>& owners);
 
   // Replaces the inventory (node update), keeping the assignments.
   void SetInventory(NodeGpuInventory inventory);

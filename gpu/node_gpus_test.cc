@@ -63,5 +63,17 @@ TEST(NodeGpusTest, AnInstanceOverlappingAnotherPodIsRefusedAndReleaseFreesAll) {
   EXPECT_EQ(node.use()[0].instances, 0);
 }
 
+TEST(NodeGpusTest, ReleaseAllForgetsEveryOwnerItKnows) {
+  NodeGpus node = DynamicMigNode("A100-40GB", 2);
+  ASSERT_TRUE(node.Assign("a", Instances("1g.5gb", {{0, 0}})));
+  ASSERT_TRUE(node.Assign("b", Instances("1g.5gb", {{0, 1}})));
+  ASSERT_TRUE(node.Assign("c", Instances("1g.5gb", {{1, 6}})));
+  EXPECT_EQ(node.ReleaseAll({"a", "c", "unknown"}), 2u);
+  EXPECT_EQ(node.use()[0].mask, 0b10);
+  EXPECT_EQ(node.use()[1].mask, 0);
+  EXPECT_EQ(node.assignments().size(), 1u);
+  EXPECT_EQ(node.ReleaseAll({"a"}), 0u);
+}
+
 }  // namespace
 }  // namespace quotient::gpu

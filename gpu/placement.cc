@@ -281,19 +281,15 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
       fit.assignment = GpuAssignment{};
       return fit;
     }
-    const uint8_t span = model->geometry.span[p][static_cast<size_t>(c.k)];
+    const int start = profile.starts[static_cast<size_t>(c.k)];
     if (request.count > 1) {
-      GpuUse& u = scratch[static_cast<size_t>(c.gpu)];
-      u.mask = static_cast<uint8_t>(u.mask | span);
-      ++u.count[p];
-      ++u.instances;
-      if (profile.media_extensions) ++u.media;
+      scratch[static_cast<size_t>(c.gpu)].AddInstance(profile, p, start);
     } else {
-      single_after = static_cast<uint8_t>(use[static_cast<size_t>(c.gpu)].mask | span);
+      single_after = static_cast<uint8_t>(use[static_cast<size_t>(c.gpu)].mask |
+                                          model->geometry.span[p][static_cast<size_t>(c.k)]);
     }
     taken |= uint64_t{1} << c.gpu;
-    fit.assignment.instances.push_back(
-        MigSlot{c.gpu, fit.profile, profile.starts[static_cast<size_t>(c.k)]});
+    fit.assignment.instances.push_back(MigSlot{c.gpu, fit.profile, start});
   }
   fit.placed = request.count;
   fit.assignment.kind = GpuRequestKind::kMig;

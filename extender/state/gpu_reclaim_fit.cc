@@ -26,7 +26,7 @@ bool GpuReclaimFit::RequestFitsAfter(const gpu::GpuRequest& request, std::string
     const gpu::NodeGpus* gpus = lookup(node);
     if (gpus == nullptr) return false;
     gpu::NodeGpus after = *gpus;
-    for (std::string_view owner : leaving) after.Release(owner);
+    after.ReleaseAll(leaving);
     return gpu::FitGpuRequest(after, request, options_).fits();
   });
 }

@@ -107,7 +107,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   std::vector<Relevant> relevant;
   std::vector<int64_t> relevant_amounts;  // [relevant index * dims + d]
   std::vector<int64_t> room(dims.size());
-  std::vector<std::string_view> leaving_uids;  // device checks
+  std::vector<std::string_view> gone;  // device checks: the pods leaving the node
   for (const auto& [name, node] : nodes) {
     if (!only_node.empty() && name != only_node) continue;
     if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
@@ -141,9 +141,9 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     if (!could_fit && !any_leaving) continue;
     if (devices != nullptr) {
       // Not even with every possible victim gone: no candidate at device level.
-      leaving_uids.clear();
-      for (const Relevant& r : relevant) leaving_uids.emplace_back(*r.uid);
-      if (!devices->FitsAfter(candidate.pod.uid, name, leaving_uids)) continue;
+      gone.clear();
+      for (const Relevant& r : relevant) gone.emplace_back(*r.uid);
+      if (!devices->FitsAfter(candidate.pod.uid, name, gone)) continue;
     }
     pool.push_back(&node);
     pool_names.push_back(&name);
@@ -176,9 +176,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   if (devices != nullptr) {
     // Rule 4c: the pod fits at device level once the victims and the node's leaving pods
     // are gone; the planner keeps taking victims in key order until it does.
-    std::vector<std::string_view> gone;
-    request.device_fit = [&, gone](uint32_t node_id,
-                                   std::span<const uint32_t> victims) mutable {
+    request.device_fit = [&](uint32_t node_id, std::span<const uint32_t> victims) {
       gone.clear();
       for (uint32_t id : victims) gone.emplace_back(*uid_of[id]);
       for (const quota::ReclaimPod& pod : pod_lists[node_id]) {
