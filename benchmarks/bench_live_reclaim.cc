@@ -19,6 +19,7 @@
 // ~18 device fits, each a copy of the node's placements.
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,31 +35,54 @@ constexpr int kPodsPerNode = 20;
 constexpr int kTeams = 50;
 constexpr int kPendingPods = 1000;  // waiting pods that are not candidates (no condition)
 
+// 50 teams, each guaranteed less than it runs (every bound pod may be a victim), and a
+// starved team guaranteed 8 cores, over `nodes` nodes of 16 cores.
+std::shared_ptr<const quota::QuotaTree> TeamsTree(int nodes) {
+  const int64_t cores = int64_t{nodes} * 16'000;
+  quota::testing::TreeBuilder tree({{{"cpu", cores}}, {{"cpu", cores}}, {}});
+  for (int t = 0; t < kTeams; ++t) {
+    tree.AddQuota("team-" + std::to_string(t), "root",
+                  {{{"cpu", 1'000}}, {{"cpu", cores}}, {"ns-" + std::to_string(t)}});
+  }
+  tree.AddQuota("starved", "root", {{{"cpu", 8'000}}, {{"cpu", 8'000}}, {"starved"}});
+  return tree.Build();
+}
+
+// Pod p of node n, of team (n + p) % kTeams, all created in the same second.
+PodInfo BoundPod(int n, int p, const std::string& node, quota::ResourceList requests) {
+  PodInfo pod;
+  pod.uid = "uid-" + std::to_string(n) + "-" + std::to_string(p);
+  pod.ns = "ns-" + std::to_string((n + p) % kTeams);
+  pod.name = "pod-" + pod.uid;
+  pod.node_name = node;
+  pod.creation_timestamp = "2026-12-02T07:00:00Z";
+  pod.requests = std::move(requests);
+  return pod;
+}
+
+// The starved team's Unschedulable pod, the one reclaim plans for.
+PodInfo StarvedPod(quota::ResourceList requests) {
+  PodInfo pending;
+  pending.uid = "starved-0";
+  pending.ns = "starved";
+  pending.name = "trainer-0";
+  pending.unschedulable = true;
+  pending.requests = std::move(requests);
+  return pending;
+}
+
 struct Fixture {
   explicit Fixture(int nodes) {
-    const int64_t cores = int64_t{nodes} * 16'000;
-    quota::testing::TreeBuilder tree({{{"cpu", cores}}, {{"cpu", cores}}, {}});
-    for (int t = 0; t < kTeams; ++t) {
-      // Each team is guaranteed less than it runs: every bound pod may be a victim.
-      tree.AddQuota("team-" + std::to_string(t), "root",
-                    {{{"cpu", 1'000}}, {{"cpu", cores}}, {"ns-" + std::to_string(t)}});
-    }
-    tree.AddQuota("starved", "root", {{{"cpu", 8'000}}, {{"cpu", 8'000}}, {"starved"}});
-    ledger.Reload(tree.Build(), quota::Clock::now());
+    ledger.Reload(TeamsTree(nodes), quota::Clock::now());
     for (int n = 0; n < nodes; ++n) {
       NodeInfo node;
       node.name = "node-pool-a-" + std::to_string(n);
       node.allocatable = {{"cpu", 16'000}, {"memory", 64ll << 30}, {"pods", 110}};
       state.UpsertNode(node);
       for (int p = 0; p < kPodsPerNode; ++p) {
-        PodInfo pod;
-        pod.uid = "uid-" + std::to_string(n) + "-" + std::to_string(p);
-        pod.ns = "ns-" + std::to_string((n + p) % kTeams);
-        pod.name = "pod-" + pod.uid;
-        pod.node_name = node.name;
-        pod.creation_timestamp = "2026-12-02T07:00:00Z";
-        pod.requests = {{"cpu", 800}, {"memory", 2ll << 30}, {"pods", 1}};  // 16 cores: full
-        state.UpsertPod(pod);
+        // 20 x 0.8 cores: the node is full.
+        state.UpsertPod(
+            BoundPod(n, p, node.name, {{"cpu", 800}, {"memory", 2ll << 30}, {"pods", 1}}));
       }
     }
     for (int i = 0; i < kPendingPods; ++i) {
@@ -69,13 +93,7 @@ struct Fixture {
       pod.requests = {{"cpu", 800}, {"pods", 1}};
       state.UpsertPod(pod);
     }
-    PodInfo pending;
-    pending.uid = "starved-0";
-    pending.ns = "starved";
-    pending.name = "trainer-0";
-    pending.unschedulable = true;
-    pending.requests = {{"cpu", 4000}, {"memory", 8ll << 30}, {"pods", 1}};
-    state.UpsertPod(pending);
+    state.UpsertPod(StarvedPod({{"cpu", 4000}, {"memory", 8ll << 30}, {"pods", 1}}));
   }
   quota::QuotaLedger ledger{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state{&ledger};
@@ -126,14 +144,7 @@ constexpr int kGpuPodsPerNode = 16;
 
 struct GpuFixture {
   explicit GpuFixture(int nodes) {
-    const int64_t cores = int64_t{nodes} * 16'000;
-    quota::testing::TreeBuilder tree({{{"cpu", cores}}, {{"cpu", cores}}, {}});
-    for (int t = 0; t < kTeams; ++t) {
-      tree.AddQuota("team-" + std::to_string(t), "root",
-                    {{{"cpu", 1'000}}, {{"cpu", cores}}, {"ns-" + std::to_string(t)}});
-    }
-    tree.AddQuota("starved", "root", {{{"cpu", 8'000}}, {{"cpu", 8'000}}, {"starved"}});
-    ledger.Reload(tree.Build(), quota::Clock::now());
+    ledger.Reload(TeamsTree(nodes), quota::Clock::now());
     for (int n = 0; n < nodes; ++n) {
       NodeInfo node;
       node.name = "gpu-node-" + std::to_string(n);
@@ -144,24 +155,14 @@ struct GpuFixture {
       state.UpsertNode(node);
       gpus.UpsertNode(node);
       for (int p = 0; p < kGpuPodsPerNode; ++p) {
-        PodInfo pod;
-        pod.uid = "uid-" + std::to_string(n) + "-" + std::to_string(p);
-        pod.ns = "ns-" + std::to_string((n + p) % kTeams);
-        pod.name = "pod-" + pod.uid;
-        pod.node_name = node.name;
-        pod.creation_timestamp = "2026-12-02T07:00:00Z";
-        pod.requests = {{"cpu", 800}, {"pods", 1}, {"aliyun.com/gpu-mem", 8}};
+        PodInfo pod =
+            BoundPod(n, p, node.name, {{"cpu", 800}, {"pods", 1}, {"aliyun.com/gpu-mem", 8}});
         pod.annotations = {{"ALIYUN_COM_GPU_MEM_IDX", std::to_string(p % kGpusPerNode)}};
         state.UpsertPod(pod);
         gpus.UpsertPod(pod);
       }
     }
-    PodInfo pending;
-    pending.uid = "starved-0";
-    pending.ns = "starved";
-    pending.name = "trainer-0";
-    pending.unschedulable = true;
-    pending.requests = {{"cpu", 4000}, {"pods", 1}, {"aliyun.com/gpu-mem", 16}};
+    const PodInfo pending = StarvedPod({{"cpu", 4000}, {"pods", 1}, {"aliyun.com/gpu-mem", 16}});
     state.UpsertPod(pending);
     gpus.UpsertPod(pending);
   }

@@ -115,8 +115,8 @@ TEST(GpuSimTest, GpuEquivalentsLetOneQuotaGovernMixedRequests) {
 }
 
 TEST(GpuSimTest, APodMayAskForSeveralMigInstancesAllOrNothing) {
-  // Two 3g.20gb in one pod fill the A100 (slices 4 and 0); two 1g.5gb then have no room,
-  // and the quota counts 2 x 429 milli.
+  // Two 3g.20gb in one pod fill the A100 (slices 4 and 0) and are charged 2 x 429 milli;
+  // a 1g.5gb more is then refused by the quota.
   auto p = Play(kA100, "        max: {quotient.io/gpu-milli: 1000}\n", R"(
 - create: {namespace: a, name: pair, requests: {cpu: 1, nvidia.com/mig-3g.20gb: 2}}
 - create: {namespace: a, name: small, requests: {cpu: 1, nvidia.com/mig-1g.5gb: 1}}

@@ -82,29 +82,40 @@ TEST_F(ReclaimPlannerTest, ThePlanNamesTheNodeAndTheVictimsWithTheirQuotas) {
       << "root.a.1 and root.a.2 are each at their min (10): nobody may be taken";
 }
 
-TEST_F(ReclaimPlannerTest, PodsAlreadyLeavingAreReliefAndNeverChosenTwice) {
-  state_.UpsertNode(MakeNode("n2", 10));
-  for (int i = 4; i < 6; ++i) {
-    PodInfo extra = MakePod("a" + std::to_string(i), "namespace1", 5, "n2");
-    extra.creation_timestamp = "2026-12-02T07:00:0" + std::to_string(i) + "Z";
-    state_.UpsertPod(extra);
+// A third node n2 holding a4 and a5 of namespace1 (root.a.1 is 10 above its min), and an
+// Unschedulable 5-core pod p of namespace3 within its guarantee.
+class ThreeNodePlanTest : public ReclaimPlannerTest {
+ protected:
+  ThreeNodePlanTest() {
+    state_.UpsertNode(MakeNode("n2", 10));
+    for (int i = 4; i < 6; ++i) {
+      PodInfo extra = MakePod("a" + std::to_string(i), "namespace1", 5, "n2");
+      extra.creation_timestamp = "2026-12-02T07:00:0" + std::to_string(i) + "Z";
+      state_.UpsertPod(extra);
+    }
+    PodInfo pod = MakePod("p", "namespace3", 5);
+    pod.unschedulable = true;
+    state_.UpsertPod(pod);
   }
-  PodInfo pod = MakePod("p", "namespace3", 5);
-  pod.unschedulable = true;
-  state_.UpsertPod(pod);
-  const ReclaimCandidate candidate = Candidates().at(0);
-  auto plan = [&](const VictimFilter& filter) {
+  ReclaimChoice Plan(const ReclaimCandidate& candidate, const VictimFilter& filter) {
     return state_.ReadAll([&](const NodeMap& nodes, const PodMap& pods) {
       return PlanReclaimFor(ledger_.usage(), candidate, nodes, pods, filter);
     });
-  };
-  ReclaimChoice first = plan({});
+  }
+  ReclaimChoice Plan(const ReclaimCandidate& candidate, const DeviceFitCheck* devices) {
+    return Plan(candidate, VictimFilter{{}, {}, devices});
+  }
+};
+
+TEST_F(ThreeNodePlanTest, PodsAlreadyLeavingAreReliefAndNeverChosenTwice) {
+  const ReclaimCandidate candidate = Candidates().at(0);
+  ReclaimChoice first = Plan(candidate, VictimFilter{});
   ASSERT_EQ(first.outcome, quota::ReclaimOutcome::kPlanned);
   ASSERT_EQ(first.victims.size(), 1u);
   EXPECT_EQ(first.victims[0].uid, "a5");  // root.a.1 is 10 above its min: its newest pod
   EXPECT_EQ(first.victim_quotas[0], "root.a.1");
   ReclaimChoice waiting =
-      plan({nullptr, [](const std::string& uid) { return uid == "a5"; }});
+      Plan(candidate, VictimFilter{nullptr, [](const std::string& uid) { return uid == "a5"; }});
   EXPECT_EQ(waiting.outcome, quota::ReclaimOutcome::kPlanned);
   EXPECT_TRUE(waiting.victims.empty()) << "the room is on its way: wait, evict nobody";
 }
@@ -136,25 +147,7 @@ class FakeDevices : public DeviceFitCheck {
   mutable std::vector<std::string> calls;
 };
 
-class DeviceCheckedPlanTest : public ReclaimPlannerTest {
- protected:
-  DeviceCheckedPlanTest() {
-    state_.UpsertNode(MakeNode("n2", 10));
-    for (int i = 4; i < 6; ++i) {
-      PodInfo extra = MakePod("a" + std::to_string(i), "namespace1", 5, "n2");
-      extra.creation_timestamp = "2026-12-02T07:00:0" + std::to_string(i) + "Z";
-      state_.UpsertPod(extra);
-    }
-    PodInfo pod = MakePod("p", "namespace3", 5);
-    pod.unschedulable = true;
-    state_.UpsertPod(pod);
-  }
-  ReclaimChoice Plan(ReclaimCandidate candidate, const DeviceFitCheck* devices) {
-    return state_.ReadAll([&](const NodeMap& nodes, const PodMap& pods) {
-      return PlanReclaimFor(ledger_.usage(), candidate, nodes, pods, {{}, {}, devices});
-    });
-  }
-};
+using DeviceCheckedPlanTest = ThreeNodePlanTest;
 
 TEST_F(DeviceCheckedPlanTest, ANodeWherePodFitsNotEvenWithEveryVictimGoneIsNoCandidate) {
   FakeDevices devices;
