@@ -33,6 +33,7 @@
 #include "extender/state/gpu_metrics.h"
 #include "extender/state/quota_decider.h"
 #include "extender/state/reclaimer.h"
+#include "extender/state/requeue_tracking_decider.h"
 
 namespace quotient::extender {
 
@@ -88,8 +89,9 @@ std::shared_ptr<const quota::QuotaTree> EmptyQuotaTree() {
 }
 
 // Once a second: expire reservations whose pods never bound, run a reclaim pass, have
-// the scheduler retry pods refused for quota after a quota reload, and publish the
-// watch health to /readyz (logging each change of state once).
+// the scheduler retry refused pods that may fit now (after a quota reload or expired
+// reservations, and the watch race of requeuer.h), and publish the watch health to
+// /readyz (logging each change of state once).
 asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluster* live,
                                    state::Reclaimer* reclaimer, Readiness* readiness,
                                    const std::atomic<bool>* stopping) {
@@ -101,18 +103,22 @@ asio::awaitable<void> Housekeeping(quota::QuotaLedger* ledger, state::LiveCluste
     timer.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || stopping->load()) break;
+    size_t expired = 0;
     if (ledger != nullptr) {
-      if (size_t n = ledger->ExpireReservations(quota::Clock::now()); n > 0) {
-        Log(spdlog::level::info, "reservations expired", {{"count", fmt::format_int(n).c_str()}});
+      if (expired = ledger->ExpireReservations(quota::Clock::now()); expired > 0) {
+        Log(spdlog::level::info, "reservations expired",
+            {{"count", fmt::format_int(expired).c_str()}});
       }
     }
     if (live == nullptr) continue;
+    if (expired > 0) live->requeuer()->NudgeAll(state::NudgeTrigger::kReservationExpiry);
     if (reclaimer != nullptr) reclaimer->RunPass();
     // A reloaded tree may admit pods refused before: have the scheduler retry them.
     if (ledger != nullptr && ledger->tree() != last_tree) {
       last_tree = ledger->tree();
-      live->requeuer()->NudgeAll("quota tree reloaded");
+      live->requeuer()->NudgeAll(state::NudgeTrigger::kQuotaReload);
     }
+    live->requeuer()->NudgeStale();
     state::LiveHealth health = live->health();
     readiness->Set(health.synced, health.summary);
     std::string kind = !health.synced ? "syncing" : health.connected ? "synced" : "degraded";
@@ -248,7 +254,7 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     options.devices = &gpu_reclaim_fit;
     state::LiveCluster* cluster = live.get();
     auto quota_decider = std::make_unique<state::QuotaDecider>(
-        ledger.get(), &live->state(), live->binder(), live->requeuer(),
+        ledger.get(), &live->state(), live->binder(),
         [cluster] { return cluster->synced(); }, options, &quota_metrics);
     if (ledger && settings.reclaim.enabled) {
       state::ReclaimerOptions reclaim_options;
@@ -263,8 +269,10 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
     }
     gpu_patcher = std::make_unique<state::ApiPodPatcher>(&live->client());
     state::RegisterGpuMetrics(&registry, &gpu_state);
-    decider = std::make_unique<state::GpuDecider>(std::move(quota_decider), &gpu_state,
-                                                  gpu_patcher.get());
+    decider = std::make_unique<state::RequeueTrackingDecider>(
+        std::make_unique<state::GpuDecider>(std::move(quota_decider), &gpu_state,
+                                            gpu_patcher.get()),
+        live->requeuer());
   } else {
     decider = std::make_unique<PassThroughDecider>();
   }

@@ -124,7 +124,7 @@ panel("timeseries", "Refusals and errors by reason",
       [t('sum by (verb, reason) (rate(quotient_decisions_total{result=~"rejected|error"}[5m]))', "{{verb}} {{reason}}")], w=12, unit="ops",
       desc="quota_max: a quota on the pod's path is full; node_fit/node_pool: no candidate node; not_synced: Quotient starting; api_*: binding failed.")
 panel("timeseries", "Requests refused before any decision", [t('sum by (reason) (rate(quotient_http_rejected_requests_total[5m]))', "{{reason}}")], w=12, unit="ops")
-panel("timeseries", "Pods asked to retry after a quota edit", [t('sum by (result) (increase(quotient_requeue_nudges_total[10m]))', "{{result}}")], w=12)
+panel("timeseries", "Refused pods asked to retry", [t('sum by (trigger, result) (increase(quotient_requeue_nudges_total[10m]))', "{{trigger}} {{result}}")], w=12)
 
 newrow("Webhook latency")
 for q in ("0.5", "0.99"):

@@ -38,8 +38,9 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
                   PodRecord pod;
                   return state_.FindPod(uid, &pod) && !pod.holds_node();
                 }),
-      pod_sink_(&state_, options.observer, options.enricher),
-      node_sink_(&state_, options.observer) {
+      pod_sink_(&state_, options.observer, options.enricher,
+                [this] { requeuer_.NoteRelease(); }),
+      node_sink_(&state_, options.observer, [this] { requeuer_.NoteRelease(); }) {
   auto make = [&](std::string name, std::string_view path, std::string selector,
                   kube::ObjectSink* sink) {
     kube::ReflectorOptions o;

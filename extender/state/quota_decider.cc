@@ -51,13 +51,12 @@ bool FitsBesideHolds(const NodeEntry& node, const PodInfo& pod) {
 }  // namespace
 
 QuotaDecider::QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-                           Requeuer* requeuer, std::function<bool()> synced,
+                           std::function<bool()> synced,
                            QuotaDeciderOptions options, QuotaMetrics* metrics,
                            std::function<Clock::time_point()> now)
     : ledger_(ledger),
       state_(state),
       binder_(binder),
-      requeuer_(requeuer),
       metrics_(metrics),
       synced_(std::move(synced)),
       options_(std::move(options)),
@@ -218,7 +217,6 @@ void QuotaDecider::RefuseForQuota(const ExtenderArgs& args, FilterDecision* deci
       leaf != quota::kNoQuota && !args.pod.preemption_never &&
       state_->HasPreemptiblePodBelow(tree.namespaces(leaf), args.pod.priority);
   FailAll(args, decision->message, preemption_may_help, &decision->answer);
-  if (requeuer_ != nullptr) requeuer_->NoteRefused(args.pod.uid, args.pod.ns, args.pod.name);
 }
 
 void QuotaDecider::ReportOwnReclaim(const ExtenderArgs& args, FilterDecision* decision) const {

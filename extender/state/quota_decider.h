@@ -40,7 +40,6 @@
 #include "extender/state/cluster_state.h"
 #include "extender/state/pod_binder.h"
 #include "extender/state/quota_preemptor.h"
-#include "extender/state/requeuer.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {
@@ -66,10 +65,9 @@ class QuotaDecider : public Decider {
   using Clock = std::chrono::steady_clock;
   // `ledger` may be null (no quota tree configured: node checks only). `binder` may be
   // null (bind refused). `synced` says whether the watch caches are complete.
-  // `requeuer` (may be null) is told about pods refused for quota; `metrics` (may be
-  // null) counts admissions (quotient_quota_admissions_total).
+  // `metrics` (may be null) counts admissions (quotient_quota_admissions_total).
   QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-               Requeuer* requeuer, std::function<bool()> synced, QuotaDeciderOptions options,
+               std::function<bool()> synced, QuotaDeciderOptions options,
                QuotaMetrics* metrics = nullptr,
                std::function<Clock::time_point()> now = Clock::now);
 
@@ -95,7 +93,6 @@ class QuotaDecider : public Decider {
   quota::QuotaLedger* const ledger_;
   ClusterState* const state_;
   PodBinder* const binder_;
-  Requeuer* const requeuer_;
   QuotaMetrics* const metrics_;
   const std::function<bool()> synced_;
   const QuotaDeciderOptions options_;

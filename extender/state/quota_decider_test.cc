@@ -48,7 +48,7 @@ class QuotaDeciderTest : public ::testing::Test {
   quota::QuotaLedger ledger_{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state_{&ledger_};
   FakeBinder binder_;
-  QuotaDecider decider_{&ledger_, &state_, &binder_, nullptr, [this] { return synced_; },
+  QuotaDecider decider_{&ledger_, &state_, &binder_, [this] { return synced_; },
                         QuotaDeciderOptions{std::chrono::seconds(30), {"nvidia.com/gpu"}}};
 };
 

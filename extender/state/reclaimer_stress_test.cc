@@ -83,7 +83,7 @@ TEST(ReclaimerStressTest, PassesEvictionsFiltersAndWatchEventsTogether) {
   metrics::Registry registry;
   Reclaimer reclaimer(ioc, &ledger, &state, &evictor, &registry, nullptr, [] { return true; },
                       ReclaimerOptions{});
-  QuotaDecider decider(&ledger, &state, nullptr, nullptr, [] { return true; },
+  QuotaDecider decider(&ledger, &state, nullptr, [] { return true; },
                        QuotaDeciderOptions{std::chrono::seconds(30), {"cpu"}});
   decider.AttachReclaimer(&reclaimer);
 

@@ -5,12 +5,43 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <chrono>
-#include <vector>
+#include <algorithm>
+#include <array>
 
 #include "extender/logging.h"
 
 namespace quotient::extender::state {
+
+std::string_view NudgeTriggerName(NudgeTrigger trigger) {
+  switch (trigger) {
+    case NudgeTrigger::kQuotaReload:
+      return "quota_reload";
+    case NudgeTrigger::kReservationExpiry:
+      return "reservation_expiry";
+    case NudgeTrigger::kWatchRace:
+      return "watch_race";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::array kTriggers = {NudgeTrigger::kQuotaReload, NudgeTrigger::kReservationExpiry,
+                                  NudgeTrigger::kWatchRace};
+
+std::string_view TriggerText(NudgeTrigger trigger) {
+  switch (trigger) {
+    case NudgeTrigger::kQuotaReload:
+      return "the quota tree was reloaded";
+    case NudgeTrigger::kReservationExpiry:
+      return "quota reservations expired";
+    case NudgeTrigger::kWatchRace:
+      return "room came free just after the scheduler's retry was refused";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 Requeuer::Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client,
                    metrics::Registry* registry,
@@ -20,10 +51,14 @@ Requeuer::Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client,
       still_pending_(std::move(still_pending)),
       nudges_(registry->AddCounter(
           "quotient_requeue_nudges_total",
-          "Pods refused for quota that Quotient asked kube-scheduler to retry after a quota "
-          "reload, by result of the annotation patch.",
-          {"result"})) {
-  for (const char* result : {"patched", "gone", "failed"}) nudges_->CounterWith({result});
+          "Pods refused by Quotient that it asked kube-scheduler to retry (docs/operations.md, "
+          "\"Requeue\"), by trigger and by result of the annotation patch.",
+          {"trigger", "result"})) {
+  for (NudgeTrigger trigger : kTriggers) {
+    for (const char* result : {"patched", "gone", "failed"}) {
+      nudges_->CounterWith({std::string(NudgeTriggerName(trigger)), result});
+    }
+  }
 }
 
 std::string Requeuer::PatchBody(std::string_view timestamp) {
@@ -31,15 +66,80 @@ std::string Requeuer::PatchBody(std::string_view timestamp) {
                      timestamp);
 }
 
+bool Requeuer::CurrentLocked(const Refusal& r) const {
+  auto it = pods_.find(r.uid);
+  return it != pods_.end() && it->second.refused_at == r.at;
+}
+
+void Requeuer::EraseLocked(const std::string& uid) { pods_.erase(uid); }
+
 void Requeuer::NoteRefused(const std::string& uid, const std::string& ns,
-                           const std::string& name) {
+                           const std::string& name, Clock::time_point at) {
   std::lock_guard lock(mu_);
-  if (!uids_.insert(uid).second) return;
-  pods_.push_back({uid, ns, name});
-  if (pods_.size() > kMaxTracked) {
-    uids_.erase(pods_.front().uid);
-    pods_.pop_front();
+  Entry& entry = pods_[uid];
+  entry.ns = ns;
+  entry.name = name;
+  entry.refused_at = at;
+  entry.suspect = last_release_ != Clock::time_point{} && at >= last_release_ &&
+                  at - last_release_ <= kInFlightWindow;
+  refusals_.push_back({at, uid});
+  if (entry.suspect) suspects_.push_back({at, uid});
+  // Bound the set: drop the oldest pods; then drop refusals made stale by later ones
+  // once they outnumber the pods (each pod has exactly one current refusal).
+  while (pods_.size() > kMaxTracked) {
+    const Refusal oldest = std::move(refusals_.front());
+    refusals_.pop_front();
+    if (CurrentLocked(oldest)) EraseLocked(oldest.uid);
   }
+  if (refusals_.size() > 2 * pods_.size() + 64) {
+    std::deque<Refusal> kept;
+    for (Refusal& r : refusals_) {
+      if (CurrentLocked(r)) kept.push_back(std::move(r));
+    }
+    refusals_.swap(kept);
+  }
+}
+
+void Requeuer::NoteRelease(Clock::time_point at) {
+  std::lock_guard lock(mu_);
+  last_release_ = std::max(last_release_, at);
+  // Newest first: every refusal since `at - kLagWindow`.
+  for (auto it = refusals_.rbegin(); it != refusals_.rend() && it->at >= at - kLagWindow;
+       ++it) {
+    auto entry = pods_.find(it->uid);
+    if (entry == pods_.end() || entry->second.refused_at != it->at || entry->second.suspect) {
+      continue;
+    }
+    entry->second.suspect = true;
+    suspects_.push_back(*it);
+  }
+}
+
+size_t Requeuer::NudgeStale(Clock::time_point now) {
+  std::vector<Pod> due;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<Refusal> waiting;
+    for (Refusal& r : suspects_) {
+      if (!CurrentLocked(r)) continue;  // refused again since, or nudged
+      if (now < r.at + kLagWindow) {
+        waiting.push_back(std::move(r));
+        continue;
+      }
+      Entry& entry = pods_.at(r.uid);
+      if (last_release_ > r.at + kLagWindow) {
+        entry.suspect = false;  // a change kube-scheduler saw after the refusal retried it
+        continue;
+      }
+      due.push_back({r.uid, std::move(entry.ns), std::move(entry.name)});
+      EraseLocked(r.uid);
+    }
+    suspects_.swap(waiting);
+  }
+  std::erase_if(due, [this](const Pod& pod) { return !still_pending_(pod.uid); });
+  const size_t n = due.size();
+  if (n > 0) Patch(std::move(due), NudgeTrigger::kWatchRace);
+  return n;
 }
 
 size_t Requeuer::tracked() const {
@@ -47,27 +147,41 @@ size_t Requeuer::tracked() const {
   return pods_.size();
 }
 
-size_t Requeuer::NudgeAll(std::string_view why) {
-  std::deque<Pod> pods;
+size_t Requeuer::suspects() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const Refusal& r : suspects_) n += CurrentLocked(r) ? 1 : 0;
+  return n;
+}
+
+size_t Requeuer::NudgeAll(NudgeTrigger trigger) {
+  std::unordered_map<std::string, Entry> pods;
   {
     std::lock_guard lock(mu_);
     pods.swap(pods_);
-    uids_.clear();
+    refusals_.clear();
+    suspects_.clear();
   }
   std::vector<Pod> waiting;
-  for (Pod& pod : pods) {
-    if (still_pending_(pod.uid)) waiting.push_back(std::move(pod));
+  for (auto& [uid, entry] : pods) {
+    if (still_pending_(uid)) waiting.push_back({uid, std::move(entry.ns), std::move(entry.name)});
   }
-  if (waiting.empty()) return 0;
-  Log(spdlog::level::info, "asking the scheduler to retry pods refused for quota",
-      {{"pods", fmt::format_int(waiting.size()).c_str()}, {"why", why}});
+  const size_t n = waiting.size();
+  if (n > 0) Patch(std::move(waiting), trigger);
+  return n;
+}
+
+void Requeuer::Patch(std::vector<Pod> pods, NudgeTrigger trigger) {
+  Log(spdlog::level::info, "asking the scheduler to retry pods Quotient refused",
+      {{"pods", fmt::format_int(pods.size()).c_str()}, {"why", TriggerText(trigger)}});
   const std::string stamp =
       fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(
                                    std::chrono::system_clock::now()));
-  for (Pod& pod : waiting) {
+  const std::string trigger_name(NudgeTriggerName(trigger));
+  for (Pod& pod : pods) {
     boost::asio::co_spawn(
         ioc_,
-        [this, pod = std::move(pod), stamp]() -> boost::asio::awaitable<void> {
+        [this, pod = std::move(pod), stamp, trigger_name]() -> boost::asio::awaitable<void> {
           std::string target =
               fmt::format("/api/v1/namespaces/{}/pods/{}", pod.ns, pod.name);
           std::string body = PatchBody(stamp);
@@ -80,7 +194,7 @@ size_t Requeuer::NudgeAll(std::string_view why) {
           const char* result = response.ok()              ? "patched"
                                : response.status == 404   ? "gone"
                                                           : "failed";
-          nudges_->CounterWith({result})->Inc();
+          nudges_->CounterWith({trigger_name, result})->Inc();
           if (!response.ok() && response.status != 404) {
             Log(spdlog::level::warn, "requeue patch failed",
                 {{"pod", pod.ns + "/" + pod.name},
@@ -90,7 +204,6 @@ size_t Requeuer::NudgeAll(std::string_view why) {
         },
         boost::asio::detached);
   }
-  return waiting.size();
 }
 
 }  // namespace quotient::extender::state

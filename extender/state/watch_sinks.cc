@@ -57,6 +57,7 @@ bool PodSink::Apply(kube::EventType type, json::od::value& object, std::string* 
     state_->UpsertPod(pod);
   }
   if (observer_ != nullptr) observer_->ObservePod(type == kube::EventType::kDeleted, pod);
+  if (on_release_ && type == kube::EventType::kDeleted && !pod.node_name.empty()) on_release_();
   return true;
 }
 
@@ -73,6 +74,7 @@ bool NodeSink::Apply(kube::EventType type, json::od::value& object, std::string*
   } else {
     state_->UpsertNode(std::move(node));
   }
+  if (on_release_ && type == kube::EventType::kAdded) on_release_();
   return true;
 }
 

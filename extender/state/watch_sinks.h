@@ -6,10 +6,15 @@
 // Objects that do not decode are refused with a one-line reason (the reflector skips
 // and counts them).
 //
+// The pod and node sinks also report each change kube-scheduler watches too and that may
+// make room (a pod that held a node left, a node joined, a re-list ended) to an optional
+// `on_release` callback: the Requeuer's watch-race check (requeuer.h).
+//
 // Thread safety: each sink is called by its own reflector only (one call at a time);
 // the state they write is thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -37,8 +42,12 @@ class PodSink : public kube::ObjectSink {
  public:
   // `enricher` (may be null) adds derived requests to each decoded pod (pod_enricher.h).
   explicit PodSink(ClusterState* state, DecodedObjectObserver* observer = nullptr,
-                   const PodEnricher* enricher = nullptr)
-      : state_(state), observer_(observer), enricher_(enricher) {}
+                   const PodEnricher* enricher = nullptr,
+                   std::function<void()> on_release = {})
+      : state_(state),
+        observer_(observer),
+        enricher_(enricher),
+        on_release_(std::move(on_release)) {}
   void BeginList() override {
     state_->BeginPodList();
     if (observer_ != nullptr) observer_->ObservePodList(true);
@@ -47,18 +56,21 @@ class PodSink : public kube::ObjectSink {
   void EndList() override {
     state_->EndPodList();
     if (observer_ != nullptr) observer_->ObservePodList(false);
+    if (on_release_) on_release_();
   }
 
  private:
   ClusterState* const state_;
   DecodedObjectObserver* const observer_;
   const PodEnricher* const enricher_;
+  const std::function<void()> on_release_;
 };
 
 class NodeSink : public kube::ObjectSink {
  public:
-  explicit NodeSink(ClusterState* state, DecodedObjectObserver* observer = nullptr)
-      : state_(state), observer_(observer) {}
+  explicit NodeSink(ClusterState* state, DecodedObjectObserver* observer = nullptr,
+                    std::function<void()> on_release = {})
+      : state_(state), observer_(observer), on_release_(std::move(on_release)) {}
   void BeginList() override {
     state_->BeginNodeList();
     if (observer_ != nullptr) observer_->ObserveNodeList(true);
@@ -67,11 +79,13 @@ class NodeSink : public kube::ObjectSink {
   void EndList() override {
     state_->EndNodeList();
     if (observer_ != nullptr) observer_->ObserveNodeList(false);
+    if (on_release_) on_release_();
   }
 
  private:
   ClusterState* const state_;
   DecodedObjectObserver* const observer_;
+  const std::function<void()> on_release_;
 };
 
 // Publishes the chosen ElasticQuotaTree: the one named `tree_name`, or, when that is

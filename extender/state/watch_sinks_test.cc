@@ -91,5 +91,70 @@ TEST_F(QuotaTreeSinkFlowTest, AnObjectWithoutANameIsSkipped) {
   EXPECT_FALSE(Apply(kube::EventType::kAdded, R"({"metadata": {}, "spec": {}})"));
 }
 
+
+// Which changes the pod and node sinks report as releases (room kube-scheduler may have
+// retried a waiting pod for, requeuer.h).
+class ReleaseReportTest : public ::testing::Test {
+ protected:
+  template <typename Sink>
+  bool Apply(Sink& sink, kube::EventType type, std::string_view json) {
+    simdjson::padded_string padded(json);
+    json::od::parser parser;
+    json::od::document doc = parser.iterate(padded);
+    json::od::value value = doc.get_value();
+    std::string error;
+    bool ok = sink.Apply(type, value, &error);
+    EXPECT_TRUE(ok) << error;
+    return ok;
+  }
+
+  static constexpr std::string_view kBoundPod = R"({"metadata": {"name": "half-1",
+      "namespace": "gpu-research", "uid": "u-half"},
+      "spec": {"nodeName": "gpu-a100-1", "containers": [{"name": "c",
+               "resources": {"requests": {"cpu": "1"}}}]},
+      "status": {"phase": "Running"}})";
+  static constexpr std::string_view kPendingPod = R"({"metadata": {"name": "quarter",
+      "namespace": "gpu-research", "uid": "u-quarter"},
+      "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]},
+      "status": {"phase": "Pending"}})";
+  static constexpr std::string_view kNode = R"({"metadata": {"name": "gpu-a100-2"},
+      "status": {"allocatable": {"cpu": "16", "memory": "64Gi", "pods": "110"}}})";
+
+  ClusterState state_{nullptr};
+  int releases_ = 0;
+  PodSink pods_{&state_, nullptr, nullptr, [this] { ++releases_; }};
+  NodeSink nodes_{&state_, nullptr, [this] { ++releases_; }};
+};
+
+TEST_F(ReleaseReportTest, ABoundPodLeavingIsARelease) {
+  Apply(pods_, kube::EventType::kAdded, kBoundPod);
+  Apply(pods_, kube::EventType::kModified, kBoundPod);
+  EXPECT_EQ(releases_, 0);
+  Apply(pods_, kube::EventType::kDeleted, kBoundPod);
+  EXPECT_EQ(releases_, 1);
+}
+
+TEST_F(ReleaseReportTest, APendingPodLeavingFreesNothing) {
+  Apply(pods_, kube::EventType::kAdded, kPendingPod);
+  Apply(pods_, kube::EventType::kDeleted, kPendingPod);
+  EXPECT_EQ(releases_, 0);
+}
+
+TEST_F(ReleaseReportTest, ANodeJoiningIsAReleaseAndItsUpdatesAreNot) {
+  Apply(nodes_, kube::EventType::kAdded, kNode);
+  EXPECT_EQ(releases_, 1);
+  Apply(nodes_, kube::EventType::kModified, kNode);
+  Apply(nodes_, kube::EventType::kDeleted, kNode);
+  EXPECT_EQ(releases_, 1);
+}
+
+TEST_F(ReleaseReportTest, TheEndOfAReListIsARelease) {
+  pods_.BeginList();
+  pods_.EndList();
+  nodes_.BeginList();
+  nodes_.EndList();
+  EXPECT_EQ(releases_, 2);
+}
+
 }  // namespace
 }  // namespace quotient::extender::state
