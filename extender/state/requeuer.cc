@@ -36,7 +36,7 @@ std::string_view TriggerText(NudgeTrigger trigger) {
     case NudgeTrigger::kReservationExpiry:
       return "quota reservations expired";
     case NudgeTrigger::kWatchRace:
-      return "room came free just after the scheduler's retry was refused";
+      return "room came free right after they were refused (the scheduler may have heard first)";
   }
   return "unknown";
 }

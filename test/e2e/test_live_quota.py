@@ -66,7 +66,7 @@ def test_pods_of_namespaces_without_a_quota_schedule_freely(kube, quota):
     kube.wait_for_pods(free, bound=6)
 
 
-def test_a_live_edit_of_the_quota_file_changes_the_next_decisions(kube, quota):
+def test_a_live_edit_of_the_quota_file_changes_the_next_decisions(cluster, kube, quota):
     scenario1_cluster(kube, quota)
     with CpuInvariant(kube, {"namespace1": 25 * CORES}) as inv:
         kube.create_deployment("namespace1", "web", replicas=6, cpu=5)
@@ -74,6 +74,9 @@ def test_a_live_edit_of_the_quota_file_changes_the_next_decisions(kube, quota):
         quota.apply(scenario1_quota(leaf_max_cpu=25))
         kube.wait_for_pods("namespace1", bound=5, pending=1)
         inv.assert_held()
+    # No event kube-scheduler sees says the quota grew: Quotient asked it to retry.
+    assert cluster.metric("quotient_requeue_nudges_total",
+                          trigger="quota_reload", result="patched") >= 1
 
 
 def test_a_live_edit_of_the_elasticquotatree_object_changes_the_next_decisions(
