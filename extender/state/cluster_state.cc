@@ -182,13 +182,18 @@ void ClusterState::BeginNodeList() {
   ++node_generation_;
 }
 
-void ClusterState::UpsertNode(NodeInfo node) {
+bool ClusterState::UpsertNode(NodeInfo node) {
   std::unique_lock lock(mu_);
   generation_.fetch_add(1, std::memory_order_release);
   NodeEntry& entry = NodeFor(node.name);
+  const NodeInfo& had = entry.info;
+  const bool changed = !entry.known || had.allocatable != node.allocatable ||
+                       had.labels != node.labels || had.annotations != node.annotations ||
+                       had.unschedulable != node.unschedulable;
   entry.info = std::move(node);
   entry.known = true;
   entry.seen = node_generation_;
+  return changed;
 }
 
 void ClusterState::DeleteNode(std::string_view name) {

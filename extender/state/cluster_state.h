@@ -119,7 +119,10 @@ class ClusterState {
 
   // Node watch.
   void BeginNodeList();
-  void UpsertNode(NodeInfo node);
+  // Returns whether the node is new to the cache or changed in what decides placement
+  // (allocatable, labels, annotations, unschedulable): kube-scheduler retries waiting
+  // pods on such a change too (the Requeuer's releases, requeuer.h).
+  bool UpsertNode(NodeInfo node);
   void DeleteNode(std::string_view name);
   void EndNodeList();
 

@@ -67,7 +67,7 @@ class Requeuer {
   void NoteRefused(const std::string& uid, const std::string& ns, const std::string& name,
                    Clock::time_point at = Clock::now());
   // Quotient applied a change that kube-scheduler also watches and that may make room:
-  // a pod that held a node left, a node joined, a full re-list.
+  // a pod that held a node left, a node joined or changed (watch_sinks.h), a re-list.
   void NoteRelease(Clock::time_point at = Clock::now());
   // Patches every noted pod that still waits; returns how many patches were started.
   size_t NudgeAll(NudgeTrigger trigger);

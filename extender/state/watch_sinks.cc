@@ -71,10 +71,9 @@ bool NodeSink::Apply(kube::EventType type, json::od::value& object, std::string*
   if (observer_ != nullptr) observer_->ObserveNode(type == kube::EventType::kDeleted, node);
   if (type == kube::EventType::kDeleted) {
     state_->DeleteNode(node.name);
-  } else {
-    state_->UpsertNode(std::move(node));
+  } else if (state_->UpsertNode(std::move(node)) && on_release_) {
+    on_release_();  // joined, or changed in what decides placement
   }
-  if (on_release_ && type == kube::EventType::kAdded) on_release_();
   return true;
 }
 

@@ -7,7 +7,8 @@
 // and counts them).
 //
 // The pod and node sinks also report each change kube-scheduler watches too and that may
-// make room (a pod that held a node left, a node joined, a re-list ended) to an optional
+// make room (a pod that held a node left, a node joined or changed its allocatable,
+// labels, annotations or unschedulable flag, a re-list ended) to an optional
 // `on_release` callback: the Requeuer's watch-race check (requeuer.h).
 //
 // Thread safety: each sink is called by its own reflector only (one call at a time);

@@ -140,12 +140,30 @@ TEST_F(ReleaseReportTest, APendingPodLeavingFreesNothing) {
   EXPECT_EQ(releases_, 0);
 }
 
-TEST_F(ReleaseReportTest, ANodeJoiningIsAReleaseAndItsUpdatesAreNot) {
+TEST_F(ReleaseReportTest, ANodeJoiningIsAReleaseAndAnUnchangedUpdateIsNot) {
   Apply(nodes_, kube::EventType::kAdded, kNode);
   EXPECT_EQ(releases_, 1);
-  Apply(nodes_, kube::EventType::kModified, kNode);
+  Apply(nodes_, kube::EventType::kModified, kNode);  // a status heartbeat, say
   Apply(nodes_, kube::EventType::kDeleted, kNode);
   EXPECT_EQ(releases_, 1);
+}
+
+TEST_F(ReleaseReportTest, ANodeUpdateThatMayAddRoomIsARelease) {
+  Apply(nodes_, kube::EventType::kAdded, kNode);
+  const std::string grown = std::string(kNode).replace(std::string(kNode).find(R"("16")"), 4,
+                                                        R"("32")");
+  Apply(nodes_, kube::EventType::kModified, grown);
+  EXPECT_EQ(releases_, 2);
+  const std::string labelled = std::string(grown).replace(
+      grown.find(R"("name": "gpu-a100-2"})"), 21,
+      R"("name": "gpu-a100-2", "labels": {"org": "team-a"}})");
+  Apply(nodes_, kube::EventType::kModified, labelled);
+  EXPECT_EQ(releases_, 3);
+  const std::string cordoned = std::string(labelled).replace(
+      labelled.find(R"("status")"), 8, R"("spec": {"unschedulable": true}, "status")");
+  Apply(nodes_, kube::EventType::kModified, cordoned);
+  Apply(nodes_, kube::EventType::kModified, labelled);
+  EXPECT_EQ(releases_, 5);
 }
 
 TEST_F(ReleaseReportTest, TheEndOfAReListIsARelease) {
