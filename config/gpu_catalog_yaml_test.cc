@@ -46,6 +46,25 @@ TEST(GpuCatalogYamlTest, ANewModelIsAddedWithItsGeometry) {
   EXPECT_EQ(h20->source, "gpus.yaml");
 }
 
+TEST(GpuCatalogYamlTest, TheMigResourcesANewModelAddsAreNamedForTheSchedulerConfig) {
+  gpu::MigCatalog catalog;
+  ConfigErrors errors;
+  ASSERT_TRUE(Load(R"(models:
+- key: X20-88GB
+  memoryMiB: 90112
+  computeSlices: 7
+  memorySlices: 8
+  maxInstances: 7
+  profiles:
+  - {name: 3g.44gb, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 4]}
+  - {name: 7g.80gb, computeSlices: 7, memorySlices: 8, maxInstances: 1, starts: [0]}
+)", &catalog, &errors)) << FormatErrors(errors);
+  // 7g.80gb is an H100's too: the shipped configurations list it already.
+  EXPECT_EQ(catalog.MigResourceNamesNotIn(gpu::BuiltinMigCatalog()),
+            (std::vector<std::string>{"nvidia.com/mig-3g.44gb"}));
+  EXPECT_TRUE(gpu::BuiltinMigCatalog().MigResourceNamesNotIn(gpu::BuiltinMigCatalog()).empty());
+}
+
 TEST(GpuCatalogYamlTest, EveryProblemIsReportedWithItsLineAndNothingIsApplied) {
   gpu::MigCatalog catalog = gpu::BuiltinMigCatalog();
   const gpu::GpuModel* before = catalog.Find("A100-40GB");

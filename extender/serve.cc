@@ -195,6 +195,17 @@ int RunServe(const config::Settings& settings, const ServeHooks& hooks) {
           {{"file", settings.gpu.catalog_file}, {"detail", config::FormatErrors(errors)}});
       return 1;
     }
+    // kube-scheduler filters out every node for a MIG resource no node advertises unless
+    // its extender entry lists it as ignoredByScheduler (docs/gpu.md).
+    if (std::vector<std::string> added =
+            gpu_catalog.MigResourceNamesNotIn(gpu::BuiltinMigCatalog());
+        !added.empty()) {
+      Log(spdlog::level::warn, "the GPU catalog adds MIG resources the shipped scheduler "
+                               "configurations do not list under managedResources",
+          {{"resources", fmt::format("{}", fmt::join(added, ","))},
+           {"hint", "quotient mig-resources --catalog " + settings.gpu.catalog_file +
+                        " prints the list for the scheduler configuration"}});
+    }
   }
   for (const auto& [profile, milli] : settings.gpu.equivalent_milli) {
     bool known = false;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <iterator>
 #include <cctype>
 
 namespace quotient::gpu {
@@ -30,6 +31,15 @@ std::vector<std::string> MigCatalog::MigResourceNames() const {
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> MigCatalog::MigResourceNamesNotIn(const MigCatalog& reference) const {
+  const std::vector<std::string> mine = MigResourceNames();
+  const std::vector<std::string> theirs = reference.MigResourceNames();
+  std::vector<std::string> out;
+  std::set_difference(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
+                      std::back_inserter(out));
   return out;
 }
 

@@ -133,6 +133,10 @@ class MigCatalog {
   // what kube-scheduler must be told to ignore (docs/gpu.md, "The scheduler
   // configuration a live GPU decider needs").
   std::vector<std::string> MigResourceNames() const;
+  // The MigResourceNames() of this catalog that `reference` lacks, sorted: with the
+  // built-in catalog as reference, the names a custom catalog adds, which the shipped
+  // scheduler configurations (deploy/) do not list under managedResources.
+  std::vector<std::string> MigResourceNamesNotIn(const MigCatalog& reference) const;
 
  private:
   std::deque<GpuModel> models_;
