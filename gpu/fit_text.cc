@@ -21,6 +21,11 @@ std::string What(const GpuFit& fit, const GpuRequest& request) {
   return fit.profile_name;
 }
 
+// "node n1", or "the node" for a text that must read the same on every node.
+std::string Node(std::string_view name) {
+  return name.empty() ? std::string("the node") : fmt::format("node {}", name);
+}
+
 }  // namespace
 
 std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const NodeGpus& node,
@@ -30,28 +35,28 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
   switch (fit.code) {
     case FitCode::kFits: return "";
     case FitCode::kWrongModel:
-      return inv.has_gpus() ? fmt::format("gpu: node {} has {} GPUs, the pod asks for {}",
-                                          node_name, model, request.model)
-                            : fmt::format("gpu: node {} has no GPUs, the pod asks for {}",
-                                          node_name, request.model);
-    case FitCode::kNoGpus: return fmt::format("gpu: node {} has no GPUs", node_name);
+      return inv.has_gpus() ? fmt::format("gpu: {} has {} GPUs, the pod asks for {}",
+                                          Node(node_name), model, request.model)
+                            : fmt::format("gpu: {} has no GPUs, the pod asks for {}",
+                                          Node(node_name), request.model);
+    case FitCode::kNoGpus: return fmt::format("gpu: {} has no GPUs", Node(node_name));
     case FitCode::kWholeGpus:
-      return fmt::format("gpu: node {} has {} idle GPU{}, the pod asks for {}", node_name,
+      return fmt::format("gpu: {} has {} idle GPU{}, the pod asks for {}", Node(node_name),
                          fit.have, fit.have == 1 ? "" : "s", fit.want);
     case FitCode::kNoSharing:
-      return fmt::format("gpu: node {} shares no GPU memory (no {})", node_name,
+      return fmt::format("gpu: {} shares no GPU memory (no {})", Node(node_name),
                          kResourceGpuMem);
     case FitCode::kGpuMemory:
-      return fmt::format("gpu: no GPU on node {} has {} of GPU memory free (largest {})",
-                         node_name, Memory(node, fit.want), Memory(node, fit.have));
+      return fmt::format("gpu: no GPU on {} has {} of GPU memory free (largest {})",
+                         Node(node_name), Memory(node, fit.want), Memory(node, fit.have));
     case FitCode::kNotMig:
-      return fmt::format("gpu: node {} has no {} MIG device and no GPU to partition ({})",
-                         node_name, What(fit, request), model);
+      return fmt::format("gpu: {} has no {} MIG device and no GPU to partition ({})",
+                         Node(node_name), What(fit, request), model);
     case FitCode::kUnknownProfile:
-      return fmt::format("gpu: {} on node {} has no MIG profile {}", model, node_name,
+      return fmt::format("gpu: {} on {} has no MIG profile {}", model, Node(node_name),
                          request.profile);
     case FitCode::kNoFraction:
-      return fmt::format("gpu: {} on node {} has no MIG profile for {} GPU", model, node_name,
+      return fmt::format("gpu: {} on {} has no MIG profile for {} GPU", model, Node(node_name),
                          FormatFraction(request.fraction_milli));
     case FitCode::kMigInstances: {
       const int max = inv.model != nullptr && fit.profile >= 0
@@ -60,32 +65,32 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
       const int all = inv.model != nullptr ? inv.model->max_instances : 0;
       if (fit.want > 1) {
         return fmt::format(
-            "gpu: only {} of {} {} instances fit on node {}: then every partitionable GPU "
+            "gpu: only {} of {} {} instances fit on {}: then every partitionable GPU "
             "holds the most allowed ({} per GPU, or {} instances in all)",
-            fit.placed, fit.want, What(fit, request), node_name, max, all);
+            fit.placed, fit.want, What(fit, request), Node(node_name), max, all);
       }
       return fmt::format(
-          "gpu: every partitionable GPU on node {} already holds the most {} instances "
+          "gpu: every partitionable GPU on {} already holds the most {} instances "
           "allowed ({} per GPU, or {} instances in all)",
-          node_name, What(fit, request), max, all);
+          Node(node_name), What(fit, request), max, all);
     }
     case FitCode::kMigPlacement: {
       const MigProfile& p = inv.model->profiles[static_cast<size_t>(fit.profile)];
       if (fit.want > 1) {
         return fmt::format(
-            "gpu: only {} of {} {} instances fit on node {}: then no free placement ({} "
+            "gpu: only {} of {} {} instances fit on {}: then no free placement ({} "
             "memory slices) on any GPU (largest placeable: {} of {} slices)",
-            fit.placed, fit.want, What(fit, request), node_name, p.memory_slices, fit.have,
+            fit.placed, fit.want, What(fit, request), Node(node_name), p.memory_slices, fit.have,
             inv.model->memory_slices);
       }
       return fmt::format(
-          "gpu: no free placement for {} ({} memory slices) on any GPU of node {} (largest "
+          "gpu: no free placement for {} ({} memory slices) on any GPU of {} (largest "
           "placeable: {} of {} slices)",
-          What(fit, request), p.memory_slices, node_name, fit.have, inv.model->memory_slices);
+          What(fit, request), p.memory_slices, Node(node_name), fit.have, inv.model->memory_slices);
     }
     case FitCode::kStaticMig:
-      return fmt::format("gpu: node {} has {} of {} nvidia.com/mig-{} free, the pod asks for {}",
-                         node_name, fit.have, node.StaticMigTotal(fit.profile_name),
+      return fmt::format("gpu: {} has {} of {} nvidia.com/mig-{} free, the pod asks for {}",
+                         Node(node_name), fit.have, node.StaticMigTotal(fit.profile_name),
                          fit.profile_name, fit.want);
   }
   return "";

@@ -85,6 +85,9 @@ GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request,
                      const FitOptions& options);
 
 // "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)". Empty when it fits.
+// An empty `node_name` reads "the node" ("gpu: no GPU on the node has ..."): the per-node
+// text of a webhook answer, which kube-scheduler counts by text ("0/5000 nodes are
+// available: 4990 gpu: ...") and writes whole into the pod's PodScheduled condition.
 std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const NodeGpus& node,
                          std::string_view node_name);
 

@@ -38,6 +38,8 @@ bool GpuDecider::Parse(const PodInfo& pod, gpu::GpuRequest* request, std::string
                               request, error);
 }
 
+constexpr std::string_view kNotInGpuCache = "gpu: the node is not in Quotient's GPU cache yet";
+
 FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
   gpu::GpuRequest request;
   std::string error;
@@ -54,33 +56,36 @@ FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
   if (!request.any()) return inner_->Filter(args);
   // Device level first, so that the inner decider reserves quota only for a pod some
   // node can take at device level (a pod refused here reserves nothing).
+  // Per-node texts do not name the node (kube-scheduler keys them by node and counts equal
+  // texts: "0/5000 nodes are available: 4990 gpu: ..."); the decision's message, for the
+  // log, names the first node that failed.
   FilterAnswer device;
+  std::string first_failure;
   state_->Read([&](auto lookup) {
     for (size_t i = 0; i < args.nodes.size(); ++i) {
       const std::string_view name = args.nodes[i].name;
       const gpu::NodeGpus* node = lookup(name);
       if (node == nullptr) {
-        device.failed.emplace_back(i, "gpu: node " + std::string(name) +
-                                          " is not in Quotient's GPU cache yet");
+        device.failed.emplace_back(i, std::string(kNotInGpuCache));
+        if (first_failure.empty()) first_failure = fmt::format("{} ({})", kNotInGpuCache, name);
         continue;
       }
       const gpu::GpuFit fit = gpu::FitGpuRequest(*node, request, options_);
       if (fit.fits()) {
         device.passed.push_back(i);
-      } else if (fit.code == gpu::FitCode::kWrongModel) {
-        device.failed_unresolvable.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, name));
-      } else {
-        device.failed.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, name));
+        continue;
       }
+      auto& failed = fit.code == gpu::FitCode::kWrongModel ? device.failed_unresolvable
+                                                           : device.failed;
+      failed.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, ""));
+      if (first_failure.empty()) first_failure = gpu::FormatGpuFit(fit, request, *node, name);
     }
   });
   FilterDecision d;
   if (device.passed.empty()) {
     d.result = DecisionResult::kRejected;
     d.reason = DecisionReason::kNodeFit;
-    d.message = !device.failed.empty()               ? device.failed.front().second
-                : !device.failed_unresolvable.empty() ? device.failed_unresolvable.front().second
-                                                      : "gpu: no node";
+    d.message = !first_failure.empty() ? first_failure : "gpu: no node";
     d.answer = std::move(device);
     return d;
   }

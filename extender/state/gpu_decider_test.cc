@@ -120,13 +120,13 @@ TEST_F(GpuDeciderTest, PodsWithoutGpusGoToTheInnerDeciderUntouched) {
             (std::vector<int64_t>{4, 4, 4}));
 }
 
-TEST_F(GpuDeciderTest, FilterDropsNodesWhereTheRequestDoesNotFitWithAReasonPerNode) {
+TEST_F(GpuDeciderTest, FilterDropsNodesWhereTheRequestDoesNotFitWithATextTheSchedulerCanCount) {
   const FilterDecision d =
       decider_->Filter(Args(Pod("mem", {{"aliyun.com/gpu-mem", 8}})));
   EXPECT_THAT(d.answer.passed, ElementsAre(1));
   EXPECT_THAT(d.answer.failed,
-              ElementsAre(Pair(0, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)"),
-                          Pair(2, "gpu: node t4-1 shares no GPU memory (no aliyun.com/gpu-mem)")));
+              ElementsAre(Pair(0, "gpu: the node shares no GPU memory (no aliyun.com/gpu-mem)"),
+                          Pair(2, "gpu: the node shares no GPU memory (no aliyun.com/gpu-mem)")));
   EXPECT_EQ(d.result, DecisionResult::kAccepted);
 }
 
@@ -138,9 +138,9 @@ TEST_F(GpuDeciderTest, AnotherModelIsUnresolvableAndAllRefusedIsARejection) {
   EXPECT_EQ(d.reason, DecisionReason::kNodeFit);
   ASSERT_EQ(d.answer.failed_unresolvable.size(), 3u);
   EXPECT_EQ(d.answer.failed_unresolvable[0].second,
-            "gpu: node mig-1 has A100-40GB GPUs, the pod asks for V100");
+            "gpu: the node has A100-40GB GPUs, the pod asks for V100");
   EXPECT_EQ(d.answer.failed_unresolvable[2].second,
-            "gpu: node t4-1 has T4 GPUs, the pod asks for V100");
+            "gpu: the node has T4 GPUs, the pod asks for V100");
 }
 
 TEST_F(GpuDeciderTest, TheInnerDeciderSeesOnlyTheNodesThatFitAtDeviceLevel) {
@@ -153,8 +153,8 @@ TEST_F(GpuDeciderTest, TheInnerDeciderSeesOnlyTheNodesThatFitAtDeviceLevel) {
   // Indexes are the input's: share-1 is node 1, the inner refusal first, then the GPU ones.
   EXPECT_THAT(d.answer.failed,
               ElementsAre(Pair(1, "inner refused"),
-                          Pair(0, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)"),
-                          Pair(2, "gpu: node t4-1 shares no GPU memory (no aliyun.com/gpu-mem)")));
+                          Pair(0, "gpu: the node shares no GPU memory (no aliyun.com/gpu-mem)"),
+                          Pair(2, "gpu: the node shares no GPU memory (no aliyun.com/gpu-mem)")));
 }
 
 TEST_F(GpuDeciderTest, APodThatFitsNoNodeAtDeviceLevelNeverReachesTheInnerDecider) {
@@ -165,7 +165,7 @@ TEST_F(GpuDeciderTest, APodThatFitsNoNodeAtDeviceLevelNeverReachesTheInnerDecide
   EXPECT_EQ(d.reason, DecisionReason::kNodeFit);
   EXPECT_EQ(d.message, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)");
   EXPECT_THAT(d.answer.failed[1],
-              Pair(1, "gpu: no GPU on node share-1 has 20Gi of GPU memory free (largest 8Gi)"));
+              Pair(1, "gpu: no GPU on the node has 20Gi of GPU memory free (largest 8Gi)"));
 }
 
 TEST_F(GpuDeciderTest, AMalformedRequestFailsEveryNode) {
@@ -208,7 +208,7 @@ TEST_F(GpuDeciderTest, APodOfSeveralMigInstancesIsPlacedCountedAndAnnotatedAsALi
   const FilterDecision d =
       decider_->Filter(Args(Pod("three", {{"nvidia.com/mig-3g.20gb", 3}})));
   EXPECT_EQ(d.answer.failed[0].second,
-            "gpu: only 2 of 3 3g.20gb instances fit on node mig-1: then every partitionable "
+            "gpu: only 2 of 3 3g.20gb instances fit on the node: then every partitionable "
             "GPU holds the most allowed (2 per GPU, or 7 instances in all)");
   EXPECT_EQ(Bind(Pod("two", {{"nvidia.com/mig-1g.5gb", 2}}), "mig-1").error, "");
   EXPECT_THAT(patcher_.patches,
@@ -294,7 +294,7 @@ TEST_F(GpuDeciderTest, WholeGpusBindWithoutAnnotations) {
   EXPECT_EQ(Bind(Pod("whole", {{"nvidia.com/gpu", 2}}), "t4-1").error, "");
   EXPECT_TRUE(patcher_.patches.empty());
   EXPECT_EQ(decider_->Filter(Args(Pod("more", {{"nvidia.com/gpu", 1}}))).answer.failed.back().second,
-            "gpu: node t4-1 has 0 idle GPUs, the pod asks for 1");
+            "gpu: the node has 0 idle GPUs, the pod asks for 1");
 }
 
 TEST_F(GpuDeciderTest, DeviceStateIsRebuiltFromThePodsAnnotations) {
