@@ -12,36 +12,32 @@
 
 namespace quotient::extender::state {
 
-std::string_view NudgeTriggerName(NudgeTrigger trigger) {
-  switch (trigger) {
-    case NudgeTrigger::kQuotaReload:
-      return "quota_reload";
-    case NudgeTrigger::kReservationExpiry:
-      return "reservation_expiry";
-    case NudgeTrigger::kWatchRace:
-      return "watch_race";
-  }
-  return "unknown";
-}
-
 namespace {
 
-constexpr std::array kTriggers = {NudgeTrigger::kQuotaReload, NudgeTrigger::kReservationExpiry,
-                                  NudgeTrigger::kWatchRace};
+// Per NudgeTrigger, in enum order: the metric label and the log's reason.
+struct TriggerInfo {
+  NudgeTrigger trigger;
+  std::string_view name;
+  std::string_view text;
+};
+constexpr std::array<TriggerInfo, 3> kTriggers = {{
+    {NudgeTrigger::kQuotaReload, "quota_reload", "the quota tree was reloaded"},
+    {NudgeTrigger::kReservationExpiry, "reservation_expiry", "quota reservations expired"},
+    {NudgeTrigger::kWatchRace, "watch_race",
+     "room came free right after they were refused (the scheduler may have heard first)"},
+}};
 
-std::string_view TriggerText(NudgeTrigger trigger) {
-  switch (trigger) {
-    case NudgeTrigger::kQuotaReload:
-      return "the quota tree was reloaded";
-    case NudgeTrigger::kReservationExpiry:
-      return "quota reservations expired";
-    case NudgeTrigger::kWatchRace:
-      return "room came free right after they were refused (the scheduler may have heard first)";
-  }
-  return "unknown";
+static_assert(kTriggers[0].trigger == NudgeTrigger::kQuotaReload &&
+              kTriggers[1].trigger == NudgeTrigger::kReservationExpiry &&
+              kTriggers[2].trigger == NudgeTrigger::kWatchRace);
+
+const TriggerInfo& InfoOf(NudgeTrigger trigger) {
+  return kTriggers[static_cast<size_t>(trigger)];
 }
 
 }  // namespace
+
+std::string_view NudgeTriggerName(NudgeTrigger trigger) { return InfoOf(trigger).name; }
 
 Requeuer::Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client,
                    metrics::Registry* registry,
@@ -54,9 +50,9 @@ Requeuer::Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client,
           "Pods refused by Quotient that it asked kube-scheduler to retry (docs/operations.md, "
           "\"Requeue\"), by trigger and by result of the annotation patch.",
           {"trigger", "result"})) {
-  for (NudgeTrigger trigger : kTriggers) {
+  for (const TriggerInfo& info : kTriggers) {
     for (const char* result : {"patched", "gone", "failed"}) {
-      nudges_->CounterWith({std::string(NudgeTriggerName(trigger)), result});
+      nudges_->CounterWith({std::string(info.name), result});
     }
   }
 }
@@ -70,8 +66,6 @@ bool Requeuer::CurrentLocked(const Refusal& r) const {
   auto it = pods_.find(r.uid);
   return it != pods_.end() && it->second.refused_at == r.at;
 }
-
-void Requeuer::EraseLocked(const std::string& uid) { pods_.erase(uid); }
 
 void Requeuer::NoteRefused(const std::string& uid, const std::string& ns,
                            const std::string& name, Clock::time_point at) {
@@ -89,7 +83,7 @@ void Requeuer::NoteRefused(const std::string& uid, const std::string& ns,
   while (pods_.size() > kMaxTracked) {
     const Refusal oldest = std::move(refusals_.front());
     refusals_.pop_front();
-    if (CurrentLocked(oldest)) EraseLocked(oldest.uid);
+    if (CurrentLocked(oldest)) pods_.erase(oldest.uid);
   }
   if (refusals_.size() > 2 * pods_.size() + 64) {
     std::deque<Refusal> kept;
@@ -132,7 +126,7 @@ size_t Requeuer::NudgeStale(Clock::time_point now) {
         continue;
       }
       due.push_back({r.uid, std::move(entry.ns), std::move(entry.name)});
-      EraseLocked(r.uid);
+      pods_.erase(r.uid);
     }
     suspects_.swap(waiting);
   }
@@ -173,7 +167,7 @@ size_t Requeuer::NudgeAll(NudgeTrigger trigger) {
 
 void Requeuer::Patch(std::vector<Pod> pods, NudgeTrigger trigger) {
   Log(spdlog::level::info, "asking the scheduler to retry pods Quotient refused",
-      {{"pods", fmt::format_int(pods.size()).c_str()}, {"why", TriggerText(trigger)}});
+      {{"pods", fmt::format_int(pods.size()).c_str()}, {"why", InfoOf(trigger).text}});
   const std::string stamp =
       fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(
                                    std::chrono::system_clock::now()));

@@ -98,7 +98,6 @@ class Requeuer {
   };
 
   bool CurrentLocked(const Refusal& r) const;
-  void EraseLocked(const std::string& uid);
   void Patch(std::vector<Pod> pods, NudgeTrigger trigger);
 
   boost::asio::io_context& ioc_;
