@@ -23,6 +23,7 @@ ROOT=$(pwd)
 BUILD_DIR=${QUOTIENT_BUILD_DIR:-$ROOT/build}
 TSAN_DIR=${QUOTIENT_TSAN_DIR:-$ROOT/build-tsan}
 JOBS=${JOBS:-$(nproc)}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}  # relative paths: clones share the cache
 
 # Debian packages the build, the tests and the benchmarks need. Why each one is
 # here is in docs/architecture.md ("Dependencies").
@@ -33,6 +34,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl curl
+  clang-format python3 ccache
 )
 # For the local cluster and the end-to-end tests (test/cluster, test/e2e).
 PYTHON_PACKAGES=(python3 python3-venv python3-pip)
@@ -89,10 +91,17 @@ e2e_tests() {
   "$VENV/bin/python" -m pytest "$ROOT/test/e2e" "$@"
 }
 
+# ccache makes rebuilds (another checkout, a clean CI clone on the same machine) cheap.
+launcher() {
+  if command -v ccache >/dev/null; then
+    echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+  fi
+}
+
 build() {
   setup
   echo "dev.sh: building Quotient (Release) into $BUILD_DIR (first time a few minutes)..."
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release $(launcher) >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS"
 }
 
@@ -104,7 +113,7 @@ case "${1:-help}" in
     setup_python
     build_k8s
     export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
-    # Mission scenario 1 on a real kube-scheduler and API server; the cluster stays up.
+    # Scenario 1 (the elastic quota demo) on a real kube-scheduler and API server; the cluster stays up.
     exec "$VENV/bin/python" "$ROOT/test/cluster/demo.py" "$ROOT/examples/scenario-1-elastic-quota.yaml"
     ;;
   simulate)
@@ -121,11 +130,11 @@ case "${1:-help}" in
     ;;
   test)
     build
-    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" -LE slow
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
     # The concurrency tests again under ThreadSanitizer (a small separate build).
-    cmake -S "$ROOT" -B "$TSAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$ROOT" -B "$TSAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(launcher) \
       -DQUOTIENT_TSAN=ON -DQUOTIENT_BUILD_BENCHMARKS=OFF >/dev/null
-    cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test state_stress_test
+    cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test state_stress_test control_stress_test
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir "$TSAN_DIR" --output-on-failure -L stress
     # The end-to-end tests: their own cluster in .cache/cluster-e2e, torn down at the end.

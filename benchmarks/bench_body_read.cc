@@ -8,7 +8,7 @@
 //
 // A writer thread sends a whole POST /filter request (header + body) over a keep-alive
 // loopback TCP connection each iteration; the benchmark thread reads it with one of:
-//   Direct         what extender/http_server.cc does: a flat_buffer reserved to 64 KiB for
+//   Direct         what extender/http/http_server.cc does: a flat_buffer reserved to 64 KiB for
 //                  the header, then the body read straight into a padded RequestBody.
 //   NaiveString    http::async_read(stream, flat_buffer{}, request_parser<string_body>)
 //                  with only the body limit raised, then a copy into a RequestBody (simdjson
@@ -49,7 +49,7 @@ using tcp = asio::ip::tcp;
 using extender::RequestBody;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kReadChunkBytes = 64u << 10;  // as extender/http_server.cc
+constexpr size_t kReadChunkBytes = 64u << 10;  // as extender/http/http_server.cc
 constexpr uint64_t kBodyLimit = uint64_t{1} << 30;
 
 enum class Reader { kDirect, kNaiveString, kReservedString };

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/decision_log.h"
+#include "extender/debug/decision_log.h"
 
 namespace quotient::extender {
 namespace {

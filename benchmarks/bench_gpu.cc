@@ -9,7 +9,7 @@
 //       --benchmark_report_aggregates_only=true
 // CI smoke:    bench_gpu --benchmark_min_time=0.01
 //
-// Targets (issue 6): a MIG request on one GPU <= 1 us; fit + score of a GPU request over
+// Targets: a MIG request on one GPU <= 1 us; fit + score of a GPU request over
 // 5,000 nodes x 8 GPUs <= 2 ms.
 //
 // PlaceMigOneGpu/<occupied>: one mig-dynamic A100-40GB whose `occupied` memory slices
@@ -33,8 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "extender/state/gpu_decider.h"
-#include "extender/state/gpu_state.h"
+#include "extender/decide/gpu_decider.h"
+#include "extender/devices/gpu_state.h"
 #include "gpu/gpu_request.h"
 #include "gpu/inventory.h"
 #include "gpu/mig_churn.h"

@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/state/gpu_state.h"
+#include "extender/devices/gpu_state.h"
 #include "gpu/mig_catalog.h"
 
 namespace quotient::extender::state {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/state/quota_decider.h"
+#include "extender/decide/quota_decider.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::extender::state {

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "extender/state/gpu_reclaim_fit.h"
-#include "extender/state/gpu_state.h"
-#include "extender/state/reclaim_planner.h"
+#include "extender/devices/gpu_reclaim_fit.h"
+#include "extender/devices/gpu_state.h"
+#include "extender/control/reclaim_planner.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::extender::state {

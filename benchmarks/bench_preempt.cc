@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/state/quota_preemptor.h"
+#include "extender/decide/quota_preemptor.h"
 #include "quota/preempt_check.h"
 #include "quota/quota_test_util.h"
 

@@ -1,4 +1,4 @@
-// The Requeuer on the filter and watch paths (extender/state/requeuer.h): NoteRefused per
+// The Requeuer on the filter and watch paths (extender/control/requeuer.h): NoteRefused per
 // filter refusal, NoteRelease per released pod or joined node, NudgeStale once a second.
 //
 // Run (Release build; nothing else heavy on the machine):
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/state/requeuer.h"
+#include "extender/control/requeuer.h"
 
 namespace quotient::extender::state {
 namespace {

@@ -19,13 +19,13 @@
 #include <string>
 
 #include "benchmarks/fixtures.h"
-#include "extender/decider.h"
-#include "extender/logging.h"
-#include "extender/metrics.h"
-#include "extender/readiness.h"
-#include "extender/router.h"
-#include "extender/server_metrics.h"
-#include "extender/wire_codec.h"
+#include "extender/wire/decider.h"
+#include "extender/telemetry/logging.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/http/readiness.h"
+#include "extender/http/router.h"
+#include "extender/http/server_metrics.h"
+#include "extender/wire/wire_codec.h"
 
 namespace quotient::benchmarks {
 namespace {
@@ -33,7 +33,7 @@ namespace {
 using extender::RequestBody;
 using extender::Verb;
 
-// The router as extender/serve.cc builds it, minus the HTTP server.
+// The router as extender/service/serve.cc builds it, minus the HTTP server.
 struct Service {
   Service() {
     extender::ConfigureLogging(extender::LogFormat::kText, "warn");  // as `serve --log-level warn`

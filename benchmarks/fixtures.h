@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "extender/request_body.h"
+#include "extender/json/request_body.h"
 
 namespace quotient::benchmarks {
 

@@ -1,4 +1,4 @@
-// Loading ElasticQuotaTree files: the trees of the mission's scenarios, the forms the
+// Loading ElasticQuotaTree files: the trees of the example scenarios, the forms the
 // object comes in (multi-document YAML, kubectl's List, the API server's JSON) and the
 // example files. Error cases live in quota_yaml_errors_test.cc.
 #include "config/quota_yaml.h"
@@ -357,7 +357,7 @@ TEST(QuotaYamlTest, EveryExampleQuotaFileLoads) {
   EXPECT_GE(files, 3);
 }
 
-TEST(QuotaYamlTest, TheScenario1ExampleIsTheMissionsTree) {
+TEST(QuotaYamlTest, TheScenario1ExampleIsItsDocumentedTree) {
   QuotaNodeSpec root;
   ConfigErrors errors;
   ASSERT_TRUE(LoadQuotaTreeFile(std::string(QUOTIENT_EXAMPLES_DIR) + "/quota-scenario1.yaml", &root,

@@ -110,7 +110,7 @@ struct GpuSettings {
   std::vector<std::pair<std::string, int64_t>> equivalent_milli;
 };
 
-// Active reclaim of guaranteed quota (extender/state/reclaimer.h, docs/quota.md).
+// Active reclaim of guaranteed quota (extender/control/reclaimer.h, docs/quota.md).
 struct ReclaimSettings {
   bool enabled = true;
   std::chrono::milliseconds deadline{120'000};  // a reclaim whose pod has not bound is aborted

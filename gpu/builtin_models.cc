@@ -1,7 +1,6 @@
-// The built-in GPU models. Every MIG row is a literal copy of
-// ../shared/research/data/mig/<model>.json (schema mig-gpu-model/v1), whose `sources` blocks
-// name the NVIDIA guide page, NVML doc, nvidia-smi output or mig-parted commit of each fact.
-// `Evidence` is that file's evidence.placements: kObserved/kDocumented rows were seen in
+// The built-in GPU models. Every MIG row was transcribed from a research record per model
+// (schema mig-gpu-model/v1) that names the NVIDIA MIG User Guide page, NVML doc, nvidia-smi
+// output or mig-parted commit of each fact. `Evidence` is that record's evidence: kObserved/kDocumented rows were seen in
 // real `nvidia-smi mig -lgipp` output or NVIDIA's text; kInferred rows follow the pattern of
 // sibling GPUs (same profile IDs, counts and memory fractions) and are NOT verified.
 // Non-MIG models (T4, V100, ...) carry only their memory, for gpu-type matching and

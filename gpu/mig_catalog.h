@@ -10,7 +10,7 @@
 // `max_instances` of the model. Compute slices need no separate check on these GPUs.
 //
 // The built-in tables (BuiltinMigCatalog, builtin_models.cc) come from NVIDIA's MIG user
-// guide, NVML and real nvidia-smi outputs collected in ../shared/research/data/mig/; each
+// guide, NVML and real nvidia-smi outputs; each
 // model and profile says whether its placements were observed or inferred. Drivers and new
 // GPUs change them, so a catalog can be overridden from a file (config/gpu_catalog_yaml.h).
 //

@@ -13,7 +13,7 @@ TEST(MigCatalogTest, EveryBuiltinModelIsConsistent) {
   }
 }
 
-TEST(MigCatalogTest, TheMissionsModelsAreAllThere) {
+TEST(MigCatalogTest, EveryBuiltInModelIsThere) {
   for (const char* key : {"A100-40GB", "A100-80GB", "A30-24GB", "H100-80GB", "H100-94GB-NVL",
                           "H200-141GB", "GH200-96GB", "GH200-144GB", "B200-180GB"}) {
     const GpuModel* model = BuiltinMigCatalog().Find(key);

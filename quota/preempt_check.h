@@ -40,7 +40,7 @@
 //     min(count, victims kept): the scheduler does not say which victims violate a
 //     budget, so this is an upper bound (it can only make the node less attractive).
 // Nothing is added here: the dry run that proved the pod fits is the scheduler's, over
-// its own victims. The caller (extender/state/quota_preemptor.h) may offer another set
+// its own victims. The caller (extender/decide/quota_preemptor.h) may offer another set
 // on a dropped node, planned by PlanReclaim's rules from the live node state; that set
 // is proven for resources only (not for ports or pod affinity, which the scheduler's
 // dry run would also have checked).

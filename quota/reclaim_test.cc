@@ -202,7 +202,7 @@ class ReclaimTest : public ::testing::Test {
 
 using Strings = std::vector<std::string>;
 
-// Mission scenario 1, steps 3 and 4, on 4 nodes × 10 cpu and on 1 node × 40 cpu.
+// Scenario 1, steps 3 and 4, on 4 nodes × 10 cpu and on 1 node × 40 cpu.
 class ReclaimScenarioOneTest : public ReclaimTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(ReclaimScenarioOneTest, ReclaimsOnePodFromEachBorrowingSiblingPerGuaranteedQuota) {

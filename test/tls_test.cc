@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-#include "extender/tls_context.h"
+#include "extender/http/tls_context.h"
 #include "test/support/http_client.h"
 #include "test/support/test_certs.h"
 #include "test/support/test_server.h"

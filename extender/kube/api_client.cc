@@ -21,7 +21,7 @@
 #include "extender/kube/exchange.h"
 #include "extender/kube/operation.h"
 #include "extender/kube/rate_limiter.h"
-#include "extender/logging.h"
+#include "extender/telemetry/logging.h"
 
 namespace quotient::extender::kube {
 

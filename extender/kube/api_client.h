@@ -38,7 +38,7 @@
 #include <string_view>
 
 #include "extender/kube/client_config.h"
-#include "extender/request_body.h"
+#include "extender/json/request_body.h"
 
 namespace quotient::extender::kube {
 

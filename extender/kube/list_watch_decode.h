@@ -10,8 +10,8 @@
 #include <functional>
 #include <string>
 
-#include "extender/json_read.h"
-#include "extender/request_body.h"
+#include "extender/json/json_read.h"
+#include "extender/json/request_body.h"
 
 namespace quotient::extender::kube {
 

@@ -14,7 +14,7 @@
 #include "extender/kube/list_watch_decode.h"
 #include "extender/kube/query.h"
 #include "extender/kube/reflector_impl.h"
-#include "extender/logging.h"
+#include "extender/telemetry/logging.h"
 
 namespace quotient::extender::kube {
 

@@ -31,7 +31,7 @@
 #include <mutex>
 #include <string>
 
-#include "extender/json_read.h"
+#include "extender/json/json_read.h"
 #include "extender/kube/api_client.h"
 
 namespace quotient::extender::kube {

@@ -1,4 +1,4 @@
-// `quotient simulate` end to end: every example scenario passes, the mission's scenarios
+// `quotient simulate` end to end: every example scenario passes, the example scenarios
 // evict exactly the pods they describe, and exit codes and diagnostics follow the contract.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -9,7 +9,7 @@
 #include <tuple>
 #include <variant>
 
-#include "extender/decision_text.h"
+#include "extender/wire/decision_text.h"
 #include "extender/simulate/gpu_sim.h"
 #include "quota/node_pool.h"
 

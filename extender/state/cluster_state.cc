@@ -2,8 +2,8 @@
 
 #include <mutex>
 
-#include "extender/preemptible.h"
-#include "extender/state/timestamp.h"
+#include "extender/objects/preemptible.h"
+#include "extender/objects/timestamp.h"
 
 namespace quotient::extender::state {
 namespace {

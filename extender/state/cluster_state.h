@@ -29,8 +29,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "extender/pod.h"
-#include "extender/state/node_decode.h"
+#include "extender/objects/pod.h"
+#include "extender/objects/node_decode.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {

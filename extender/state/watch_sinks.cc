@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "config/quota_yaml.h"
-#include "extender/logging.h"
-#include "extender/pod_decode.h"
-#include "extender/state/node_decode.h"
+#include "extender/telemetry/logging.h"
+#include "extender/objects/pod_decode.h"
+#include "extender/objects/node_decode.h"
 
 namespace quotient::extender::state {
 namespace {

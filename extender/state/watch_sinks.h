@@ -20,24 +20,13 @@
 #include <string>
 
 #include "extender/kube/reflector.h"
-#include "extender/pod_enricher.h"
-#include "extender/quota_metrics.h"
+#include "extender/objects/pod_enricher.h"
+#include "extender/telemetry/quota_metrics.h"
 #include "extender/state/cluster_state.h"
+#include "extender/state/object_observer.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {
-
-// Sees every pod and node the watches decode, after ClusterState got it (the GPU state,
-// gpu_state.h). Optional; called by the sinks, from their reflectors.
-class DecodedObjectObserver {
- public:
-  virtual ~DecodedObjectObserver() = default;
-  virtual void ObservePod(bool deleted, const PodInfo& pod) = 0;
-  virtual void ObserveNode(bool deleted, const NodeInfo& node) = 0;
-  // A full list starts / ends: what the list did not contain is gone.
-  virtual void ObservePodList(bool begin) = 0;
-  virtual void ObserveNodeList(bool begin) = 0;
-};
 
 class PodSink : public kube::ObjectSink {
  public:

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "extender/metrics.h"
+#include "extender/telemetry/metrics.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::extender::state {

@@ -208,7 +208,7 @@ def create_deployment(api, c):
         spec["priorityClassName"] = ensure_priority_class(api, c["priority"])
     labels = {**(c.get("labels") or {}), APP: c["name"]}
     if c.get("preemptible", True) is False:
-        labels["quotient.io/preemptible"] = "false"  # extender/preemptible.h
+        labels["quotient.io/preemptible"] = "false"  # extender/objects/preemptible.h
     body = {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": c["name"], "namespace": c["namespace"]},
             "spec": {"replicas": c.get("replicas", 1),

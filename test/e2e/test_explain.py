@@ -1,7 +1,7 @@
 """`quotient explain` and `quotient top` against the running Quotient of the test cluster
 (GET /debug/explain and /debug/quota on its metrics listener): a pod Pending over its quota
 is explained with the quota that blocks it and that quota's max, a bound pod with its node,
-and the live tree shows the quota at its max (mission scenario 2)."""
+and the live tree shows the quota at its max (scenario 2)."""
 
 import json
 import subprocess

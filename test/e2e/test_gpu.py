@@ -1,5 +1,5 @@
-"""GPU placement through the real kube-scheduler (issue 6, docs/gpu.md): the fractional MIG
-case of mission scenario 3 (0.5 + 0.5 of one A100-40GB fit, a 0.25 more does not until a
+"""GPU placement through the real kube-scheduler (docs/gpu.md): the fractional MIG
+case of scenario 3 (0.5 + 0.5 of one A100-40GB fit, a 0.25 more does not until a
 half leaves; each placement written to the pod as quotient.io/mig-placement) and the T4-only
 case of scenario 4 (pods asking for T4 land on the T4 node only and say why not elsewhere).
 

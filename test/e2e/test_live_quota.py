@@ -1,5 +1,5 @@
 """Quota decisions from the live cluster, through the real kube-scheduler (issue: live
-cluster state): mission scenarios 2 and 1 (steps 1 and 2), unquoted namespaces, live quota
+cluster state): scenarios 2 and 1 (steps 1 and 2), unquoted namespaces, live quota
 edits from the file and from the ElasticQuotaTree object, and Quotient and the API server
 restarted mid-run. Every test checks from the API that no namespace ever had more bound
 than its quota allows."""

@@ -1,4 +1,4 @@
-// An in-process Quotient server for integration tests, wired like extender/serve.cc:
+// An in-process Quotient server for integration tests, wired like extender/service/serve.cc:
 // io_context + metrics::Registry + ServerMetrics + Readiness + PassThroughDecider +
 // Router + HttpServer, with the io_context run by two threads.
 //
@@ -21,12 +21,12 @@
 #include <thread>
 #include <vector>
 
-#include "extender/decider.h"
-#include "extender/http_server.h"
-#include "extender/metrics.h"
-#include "extender/readiness.h"
-#include "extender/router.h"
-#include "extender/server_metrics.h"
+#include "extender/wire/decider.h"
+#include "extender/http/http_server.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/http/readiness.h"
+#include "extender/http/router.h"
+#include "extender/http/server_metrics.h"
 
 namespace quotient::test {
 

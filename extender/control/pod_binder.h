@@ -1,0 +1,45 @@
+// Creates Bindings and reads pods through the Kubernetes API, for the bind webhook.
+//
+// PodBinder is the seam the QuotaDecider binds through; ApiPodBinder is the real one
+// (POST /api/v1/namespaces/{ns}/pods/{name}/binding with the pod UID as precondition,
+// exactly as kube-scheduler's DefaultBinder does).
+//
+// Thread safety: ApiPodBinder is thread-safe (ApiClient is); calls run on the client's
+// io_context.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "extender/kube/api_client.h"
+#include "extender/control/api_outcome.h"
+#include "extender/objects/pod.h"
+#include "extender/wire/wire.h"
+
+namespace quotient::extender::state {
+
+class PodBinder {
+ public:
+  virtual ~PodBinder() = default;
+  virtual boost::asio::awaitable<ApiOutcome> Bind(const BindingArgs& args) = 0;
+  // Reads one pod (to learn its requests when no reservation names it).
+  virtual boost::asio::awaitable<ApiOutcome> GetPod(const std::string& ns, const std::string& name,
+                                                    PodInfo* out) = 0;
+};
+
+class ApiPodBinder : public PodBinder {
+ public:
+  explicit ApiPodBinder(kube::ApiClient* client) : client_(client) {}
+  boost::asio::awaitable<ApiOutcome> Bind(const BindingArgs& args) override;
+  boost::asio::awaitable<ApiOutcome> GetPod(const std::string& ns, const std::string& name,
+                                            PodInfo* out) override;
+
+ private:
+  kube::ApiClient* const client_;
+};
+
+// The JSON body of a v1 Binding (exposed for tests).
+std::string BindingJson(const BindingArgs& args);
+
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,53 @@
+// GpuDecider: a Decider decorator that adds the device-level GPU check (gpu/placement.h)
+// to another decider (the live QuotaDecider):
+//  * filter: the device-level check first, on GpuState: every node where the request does
+//    not fit is failed with its reason ("gpu: no GPU on node n1 has 8Gi of GPU memory free
+//    (largest 4Gi)"; another GPU model is unresolvable); then the inner decider (quota,
+//    node pools, node fit, and its quota reservation) sees only the nodes that fit, and its
+//    answer is mapped back to the input's indexes. So a pod that fits no node at device
+//    level reaches the inner decider not at all and reserves no quota. A malformed GPU
+//    request fails every node, unresolvable. Pods without GPUs go to the inner decider
+//    untouched.
+//  * prioritize: for pods with GPUs, the mean of the inner score and the placement score.
+//  * bind: for a pod with GPUs, the placement is chosen again on the target node; for
+//    memory shares and dynamic MIG it is written to the pod (gpu_annotations.h; a JSON
+//    merge patch) before the inner bind is delegated; on success the placement counts at
+//    once (GpuState::Assume). Whole GPUs and static MIG devices write nothing (their device
+//    plugins choose the device).
+//
+// Thread safety: thread-safe when the inner decider is; the state is GpuState's.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+
+#include "extender/wire/decider.h"
+#include "extender/devices/gpu_state.h"
+#include "extender/control/pod_patcher.h"
+#include "gpu/placement.h"
+
+namespace quotient::extender::state {
+
+class GpuDecider : public Decider {
+ public:
+  // REQUIRES: state and patcher outlive the decider.
+  GpuDecider(std::unique_ptr<Decider> inner, GpuState* state, PodPatcher* patcher,
+             gpu::FitOptions options = {});
+
+  std::string Describe() const override;
+  FilterDecision Filter(const ExtenderArgs& args) override;
+  PrioritizeDecision Prioritize(const ExtenderArgs& args) override;
+  PreemptDecision Preempt(const PreemptionArgs& args) override;
+  boost::asio::awaitable<BindDecision> Bind(BindingArgs args) override;
+
+ private:
+  bool Parse(const PodInfo& pod, gpu::GpuRequest* request, std::string* error) const;
+
+  const std::unique_ptr<Decider> inner_;
+  GpuState* const state_;
+  PodPatcher* const patcher_;
+  const gpu::FitOptions options_;
+};
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,144 @@
+// Device-level GPU state of the live cluster: per node its GPU inventory (from the Node's
+// labels, annotations and allocatable) and the placement of every pod holding GPUs on it
+// (from the pods' annotations, gpu_annotations.h), plus the GPU request of every pod seen,
+// so bind can find it by UID.
+//
+// Fed by the pod and node watches (UpsertPod/UpsertNode/Delete*) and by binds (Assume).
+// A pod bound to a node that has not arrived yet is placed when the node does (pods
+// waiting for one node are placed in UID order).
+//
+// Cost (P pods with GPUs, k of them on or waiting for the node in question): UpsertPod
+// parses the request and costs O(log k) plus its placement; UpsertNode builds the
+// inventory, recomputes the node's use, and places the pods waiting for it; DeleteNode is
+// O(k). An index by node name (pods counted on it, pods bound to it but not counted)
+// keeps node arrivals and removals from scanning every pod, so an initial sync is linear
+// in nodes + pods whatever order the lists arrive in. A relist's end is O(P + nodes).
+//
+// Thread safety: thread-safe; one reader-writer lock. Read() runs its function under the
+// shared lock: it must not call back into this object.
+#pragma once
+
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "extender/objects/pod.h"
+#include "extender/objects/node_decode.h"
+#include "extender/state/cluster_state.h"
+#include "extender/state/object_observer.h"
+#include "gpu/inventory.h"
+#include "gpu/mig_catalog.h"
+#include "gpu/node_gpus.h"
+#include "gpu/placement.h"
+
+namespace quotient::extender::state {
+
+class GpuState : public DecodedObjectObserver {
+ public:
+  // REQUIRES: `catalog` outlives the state.
+  GpuState(const gpu::MigCatalog* catalog, gpu::InventoryOptions options);
+
+  // DecodedObjectObserver: the watches' pods and nodes.
+  void ObservePod(bool deleted, const PodInfo& pod) override;
+  void ObserveNode(bool deleted, const NodeInfo& node) override;
+  // A relist drops the pods and nodes it did not contain (deleted while the watch was
+  // away), except pods assumed at bind after it started.
+  void ObservePodList(bool begin) override;
+  void ObserveNodeList(bool begin) override;
+
+  void UpsertNode(const NodeInfo& node);
+  void DeleteNode(std::string_view name);
+  // A pod as the watch sees it. Finished (Succeeded/Failed) pods release their devices.
+  void UpsertPod(const PodInfo& pod);
+  void DeletePod(std::string_view uid);
+
+  // Quotient bound `uid` to `node` with `assignment` (before the watch confirms it).
+  void Assume(std::string_view uid, std::string_view node, const gpu::GpuAssignment& assignment);
+
+  // Bind: chooses the placement of `uid` on `node` and counts it at once, under one
+  // exclusive lock, so that concurrent binds never choose the same devices. Fills
+  // *annotations (gpu_annotations.h) with what to write on the pod. On refusal returns
+  // false with *why. Unreserve undoes it (the patch or the Binding failed).
+  bool Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
+               const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
+               StringPairs* annotations, std::string* why);
+  void Unreserve(std::string_view uid);
+
+  // Filter saw `uid` ask for `request`: kept unless the watch already knows the pod, so
+  // that bind finds it when the watch lags behind the scheduler (an unknown pod would be
+  // bound without its device placement). Dropped by the next relist that lacks the pod.
+  void NoteRequest(std::string_view uid, const gpu::GpuRequest& request);
+
+  // The GPU request of a pod seen by the watch (or noted by filter); false when unknown
+  // or without GPUs.
+  bool FindRequest(std::string_view uid, gpu::GpuRequest* out) const;
+
+  // fn(lookup): lookup(node name) returns the node's NodeGpus or nullptr.
+  template <typename Fn>
+  auto Read(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    auto lookup = [this](std::string_view name) -> const gpu::NodeGpus* {
+      auto it = nodes_.find(name);  // heterogeneous: no string built per node
+      return it == nodes_.end() ? nullptr : &it->second;
+    };
+    return fn(lookup);
+  }
+
+  // fn(name, node) for every node, under the shared lock (metrics at scrape time).
+  template <typename Fn>
+  void ForEachNode(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, node] : nodes_) fn(name, node);
+  }
+
+  const gpu::MigCatalog& catalog() const { return *catalog_; }
+  // Warnings from malformed node labels and annotations and from pod placements, newest
+  // last (at most 64); each is also logged at warn level ("gpu state", detail=...).
+  std::vector<std::string> warnings() const;
+
+ private:
+  struct PodGpu {
+    gpu::GpuRequest request;
+    std::string node;        // where its devices are counted; empty while pending
+    PodInfo pod;             // kept while its node is unknown, to place it later
+    uint64_t seen = 0;       // pod-list generation that last saw it
+  };
+  // The pods related to one node name, as views of pods_ keys (a pod leaves the index
+  // before its entry is erased): `counted`, those whose devices are counted on it
+  // (PodGpu::node); `waiting`, those bound to it (pod.node_name) but not counted.
+  struct NodePods {
+    std::set<std::string_view> counted;
+    std::set<std::string_view> waiting;
+  };
+  // Every change of a PodGpu's `node` or `pod.node_name`, and its erasure, is bracketed by
+  // Unindex (before) and Index (after). `uid` must be the entry's key in pods_.
+  // REQUIRES: mu_ held exclusively (for all of the below).
+  void Index(const std::string& uid, const PodGpu& pod);
+  void Unindex(const std::string& uid, const PodGpu& pod);
+  void Place(const std::string& uid, PodGpu* pod);
+  // Releases the devices counted for `uid` on entry->node and clears it (between Unindex
+  // and Index).
+  void Uncount(std::string_view uid, PodGpu* entry);
+  // Un-counts the pods counted on `name` (the node is gone; placed again if it returns).
+  void UncountNode(std::string_view name);
+  void Warn(std::string text);
+
+  const gpu::MigCatalog* const catalog_;
+  const gpu::InventoryOptions options_;
+  mutable std::shared_mutex mu_;
+  ClusterState::NameMap<gpu::NodeGpus> nodes_;            // guarded by mu_
+  ClusterState::NameMap<PodGpu> pods_;                    // by UID; guarded by mu_
+  ClusterState::NameMap<NodePods> by_node_;               // guarded by mu_
+  std::vector<std::string> warnings_;                     // guarded by mu_
+  // Relist bookkeeping, guarded by mu_.
+  uint64_t pod_list_ = 0;
+  uint64_t node_list_ = 0;
+  bool pod_listing_ = false;
+  bool node_listing_ = false;
+  std::unordered_map<std::string, uint64_t> node_seen_;
+};
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,193 @@
+// GpuState's bookkeeping of which pods are counted on which node: pods arriving before
+// their node, nodes leaving and coming back, re-delivered pods, relabelled nodes.
+#include "extender/devices/gpu_state.h"
+
+#include <gtest/gtest.h>
+
+namespace quotient::extender::state {
+namespace {
+
+NodeInfo SharedNode(const std::string& name) {
+  NodeInfo node;
+  node.name = name;
+  node.allocatable = {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}};
+  return node;
+}
+
+PodInfo SharePod(const std::string& name, const std::string& node, int gpu, int64_t units) {
+  PodInfo pod;
+  pod.name = name;
+  pod.ns = "a";
+  pod.uid = "uid-" + name;
+  pod.node_name = node;
+  pod.requests = {{"aliyun.com/gpu-mem", units}};
+  pod.annotations = {{"ALIYUN_COM_GPU_MEM_IDX", std::to_string(gpu)}};
+  return pod;
+}
+
+class GpuStateTest : public ::testing::Test {
+ protected:
+  // Memory units used on GPU `gpu` of `node`, -1 when the node is unknown.
+  int64_t Used(const std::string& node, size_t gpu) {
+    return state_.Read([&](auto lookup) -> int64_t {
+      const gpu::NodeGpus* n = lookup(node);
+      return n == nullptr ? -1 : n->use()[gpu].share_used;
+    });
+  }
+  size_t Assignments(const std::string& node) {
+    return state_.Read([&](auto lookup) -> size_t {
+      const gpu::NodeGpus* n = lookup(node);
+      return n == nullptr ? 0 : n->assignments().size();
+    });
+  }
+
+  GpuState state_{&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}};
+};
+
+TEST_F(GpuStateTest, PodsListedBeforeTheirNodesAreCountedWhenEachNodeArrives) {
+  state_.ObservePodList(true);
+  state_.ObservePod(false, SharePod("a1", "n1", 0, 4));
+  state_.ObservePod(false, SharePod("a2", "n1", 1, 8));
+  state_.ObservePod(false, SharePod("b1", "n2", 0, 6));
+  state_.ObservePodList(false);
+  state_.UpsertNode(SharedNode("n1"));
+  EXPECT_EQ(Used("n1", 0), 4);
+  EXPECT_EQ(Used("n1", 1), 8);
+  EXPECT_EQ(Used("n2", 0), -1);
+  state_.UpsertNode(SharedNode("n2"));
+  EXPECT_EQ(Used("n2", 0), 6);
+  EXPECT_EQ(Assignments("n1"), 2u);
+  EXPECT_EQ(Assignments("n2"), 1u);
+}
+
+TEST_F(GpuStateTest, APodDeliveredAgainWithTheSamePlacementIsCountedOnce) {
+  state_.UpsertNode(SharedNode("n1"));
+  const PodInfo pod = SharePod("a1", "n1", 0, 4);
+  state_.UpsertPod(pod);
+  state_.UpsertPod(pod);
+  state_.ObservePodList(true);
+  state_.ObservePod(false, pod);
+  state_.ObservePodList(false);
+  EXPECT_EQ(Used("n1", 0), 4);
+  EXPECT_EQ(Assignments("n1"), 1u);
+}
+
+TEST_F(GpuStateTest, APodCountedOnOneNodeAndBoundToAnotherIsCountedOnlyOnTheSecond) {
+  state_.UpsertNode(SharedNode("n1"));
+  state_.UpsertNode(SharedNode("n2"));
+  PodInfo pod = SharePod("a1", "", 0, 4);
+  state_.UpsertPod(pod);  // pending
+  gpu::GpuRequest request;
+  ASSERT_TRUE(state_.FindRequest(pod.uid, &request));
+  gpu::GpuAssignment assignment;
+  StringPairs annotations;
+  std::string why;
+  // A bind reserved on n1, then retried on n2 (the first failed without its Unreserve).
+  ASSERT_TRUE(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  ASSERT_TRUE(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
+  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
+
+  // Assumed on n1, then the watch says n2: the API's word wins.
+  state_.Assume(pod.uid, "n1", assignment);
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
+  pod.node_name = "n2";
+  state_.UpsertPod(pod);
+  EXPECT_EQ(Assignments("n1"), 0u);
+  EXPECT_EQ(Used("n2", 0), 4);
+
+  // Deleted, it is counted nowhere.
+  state_.DeletePod(pod.uid);
+  EXPECT_EQ(Assignments("n2"), 0u);
+}
+
+TEST_F(GpuStateTest, ARefusedReserveOfAnUnknownPodLeavesNoEntry) {
+  state_.UpsertNode(SharedNode("n1"));
+  gpu::GpuRequest request;
+  request.kind = gpu::GpuRequestKind::kMemory;
+  request.share_units = 64;  // more than any GPU of n1
+  gpu::GpuAssignment assignment;
+  StringPairs annotations;
+  std::string why;
+  EXPECT_FALSE(state_.Reserve("uid-x", "n1", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_FALSE(why.empty());
+  EXPECT_FALSE(state_.FindRequest("uid-x", &request));
+}
+
+TEST_F(GpuStateTest, ARelabelledNodeKeepsItsPodsCounted) {
+  state_.UpsertNode(SharedNode("n1"));
+  state_.UpsertPod(SharePod("a1", "n1", 1, 4));
+  NodeInfo relabelled = SharedNode("n1");
+  relabelled.labels = {{"gpu-type", "T4"}};
+  state_.UpsertNode(relabelled);
+  EXPECT_EQ(Used("n1", 1), 4);
+  EXPECT_EQ(state_.Read([](auto lookup) { return lookup("n1")->inventory().model_name; }),
+            "T4");
+}
+
+TEST_F(GpuStateTest, PodsOfADeletedNodeAreCountedAgainWhenItComesBack) {
+  state_.UpsertNode(SharedNode("n1"));
+  state_.UpsertPod(SharePod("a1", "n1", 0, 4));
+  state_.DeleteNode("n1");
+  EXPECT_EQ(Used("n1", 0), -1);
+  state_.UpsertNode(SharedNode("n1"));
+  EXPECT_EQ(Used("n1", 0), 4);
+  // Dropped by a node relist, back in the next one.
+  state_.ObserveNodeList(true);
+  state_.ObserveNodeList(false);
+  EXPECT_EQ(Used("n1", 0), -1);
+  state_.ObserveNodeList(true);
+  state_.ObserveNode(false, SharedNode("n1"));
+  state_.ObserveNodeList(false);
+  EXPECT_EQ(Used("n1", 0), 4);
+  EXPECT_EQ(Assignments("n1"), 1u);
+}
+
+TEST_F(GpuStateTest, DeletedAndFinishedPodsAreNotCountedWhenTheirNodeArrives) {
+  state_.UpsertPod(SharePod("deleted", "n1", 0, 4));
+  state_.DeletePod("uid-deleted");
+  PodInfo finished = SharePod("finished", "n1", 1, 4);
+  state_.UpsertPod(finished);
+  finished.phase = "Succeeded";
+  state_.UpsertPod(finished);
+  state_.ObservePodList(true);
+  state_.ObservePodList(false);  // a relist without it forgets a waiting pod too
+  state_.UpsertNode(SharedNode("n1"));
+  EXPECT_EQ(Used("n1", 0), 0);
+  EXPECT_EQ(Used("n1", 1), 0);
+  EXPECT_EQ(Assignments("n1"), 0u);
+}
+
+TEST_F(GpuStateTest, AnUnreservedPodIsNotCountedWhenItsNodeReturns) {
+  state_.UpsertNode(SharedNode("n1"));
+  gpu::GpuRequest request;
+  std::string error;
+  ASSERT_TRUE(gpu::ParseGpuRequest({{"aliyun.com/gpu-mem", 4}}, {}, {},
+                                   gpu::BuiltinMigCatalog(), &request, &error));
+  gpu::GpuAssignment assignment;
+  StringPairs annotations;
+  std::string why;
+  ASSERT_TRUE(state_.Reserve("p1", "n1", request, {}, 0, &assignment, &annotations, &why));
+  state_.Unreserve("p1");
+  state_.DeleteNode("n1");
+  state_.UpsertNode(SharedNode("n1"));
+  EXPECT_EQ(Assignments("n1"), 0u);
+}
+
+TEST_F(GpuStateTest, APodWhoseDevicesCannotBeCountedWaitsAndIsTriedAgainOnItsNextNode) {
+  // GPU 5 is not on a 2-GPU node: not counted (with a warning), still bound there.
+  state_.UpsertNode(SharedNode("n1"));
+  state_.UpsertPod(SharePod("bad", "n1", 5, 4));
+  EXPECT_EQ(Assignments("n1"), 0u);
+  EXPECT_FALSE(state_.warnings().empty());
+  NodeInfo bigger = SharedNode("n1");
+  bigger.allocatable = {{"aliyun.com/gpu-mem", 64}, {"aliyun.com/gpu-count", 8}};
+  state_.DeleteNode("n1");
+  state_.UpsertNode(bigger);
+  EXPECT_EQ(Used("n1", 5), 4);
+}
+
+}  // namespace
+}  // namespace quotient::extender::state

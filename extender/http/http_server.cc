@@ -1,0 +1,446 @@
+#include "extender/http/http_server.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <unordered_set>
+
+#include "extender/telemetry/logging.h"
+#include "extender/http/tls_context.h"
+#include "extender/wire/wire_codec.h"
+
+namespace quotient::extender {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// Large reads keep a multi-megabyte body to a few hundred syscalls; Beast's default
+// read size grows from 512 bytes (see docs/benchmarks.md, "reading large bodies").
+constexpr size_t kReadChunkBytes = 64u << 10;
+constexpr size_t kMaxRequestIdBytes = 64;
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(1);
+constexpr auto kShutdownPollInterval = std::chrono::milliseconds(10);
+
+// Per-connection state shared by the session and the server's registry (for shutdown).
+// All fields are confined to the connection's strand.
+struct Connection {
+  beast::tcp_stream* lowest = nullptr;  // set while the session runs
+  bool idle = true;                     // between requests
+  bool closing = false;                 // server is draining: answer, then close
+};
+
+// A request refused before routing: status, reason and the message for the client.
+struct Refusal {
+  unsigned status = 400;
+  RejectReason reason = RejectReason::kBadHttp;
+  std::string message;
+};
+
+struct Listener {
+  ListenerOptions options;
+  std::unique_ptr<ssl::context> tls;
+  std::unique_ptr<tcp::acceptor> acceptor;
+};
+
+std::string MakeRequestIdPrefix() {
+  std::random_device rd;
+  return fmt::format("{:08x}", rd());
+}
+
+bool IsSafeRequestIdChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+         c == '_' || c == '.';
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, HttpServerOptions opts, Router* r, ServerMetrics* m)
+      : ioc(io), options(std::move(opts)), router(r), metrics(m) {}
+
+  asio::io_context& ioc;
+  const HttpServerOptions options;
+  Router* const router;
+  ServerMetrics* const metrics;
+  const std::string request_id_prefix = MakeRequestIdPrefix();
+  std::atomic<uint64_t> request_counter{0};
+
+  std::vector<std::unique_ptr<Listener>> listeners;  // constant after Start()
+
+  std::mutex mu;
+  std::unordered_set<std::shared_ptr<Connection>> connections;       // guarded by mu
+  bool draining = false;                                             // guarded by mu
+  std::unordered_map<Connection*, asio::any_io_executor> executors;  // guarded by mu
+
+  std::string NextRequestId(std::string_view supplied) {
+    if (!supplied.empty() && supplied.size() <= kMaxRequestIdBytes &&
+        std::all_of(supplied.begin(), supplied.end(), IsSafeRequestIdChar)) {
+      return std::string(supplied);
+    }
+    return fmt::format("{}-{:x}", request_id_prefix,
+                       request_counter.fetch_add(1, std::memory_order_relaxed));
+  }
+
+  asio::awaitable<void> AcceptLoop(Listener* listener);
+  asio::awaitable<void> Drain(std::chrono::milliseconds grace, std::function<void()> done);
+  asio::awaitable<void> RunSession(tcp::socket socket, Listener* listener);
+  template <class Stream>
+  asio::awaitable<void> ServeRequests(Stream& stream, Connection& conn, Listener* listener);
+  // A read deadline passed: beast::tcp_stream has already closed the socket, so no 408
+  // can be written; count it and let the session end.
+  void ReadTimedOut(Route route, std::string_view what) {
+    metrics->CountRejected(RejectReason::kReadTimeout);
+    Log(spdlog::level::info, "connection closed: read timeout",
+        {{"route", RouteName(route)}, {"error", what}});
+  }
+
+  template <class Stream>
+  asio::awaitable<void> WriteRefusal(Stream& stream, const Refusal& refusal, Route route,
+                                     unsigned version);
+
+  void Register(const std::shared_ptr<Connection>& conn, asio::any_io_executor exec) {
+    std::lock_guard lock(mu);
+    connections.insert(conn);
+    executors.emplace(conn.get(), std::move(exec));
+    if (draining) conn->closing = true;  // benign: not yet running on its strand
+  }
+  void Unregister(const std::shared_ptr<Connection>& conn) {
+    std::lock_guard lock(mu);
+    executors.erase(conn.get());
+    connections.erase(conn);
+  }
+  // Posts `fn(conn)` to every connection's strand.
+  template <class Fn>
+  void ForEachConnection(Fn fn) {
+    std::lock_guard lock(mu);
+    for (const auto& conn : connections) {
+      asio::post(executors.at(conn.get()), [conn, fn] { fn(*conn); });
+    }
+  }
+  size_t ConnectionCount() {
+    std::lock_guard lock(mu);
+    return connections.size();
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& ioc, HttpServerOptions options, Router* router,
+                       ServerMetrics* metrics)
+    : impl_(std::make_shared<Impl>(ioc, std::move(options), router, metrics)) {}
+
+HttpServer::~HttpServer() = default;
+
+bool HttpServer::Start(std::string* error) {
+  for (const ListenerOptions& lo : impl_->options.listeners) {
+    auto listener = std::make_unique<Listener>();
+    listener->options = lo;
+    std::string where = fmt::format("listener {}:{}", lo.host, lo.port);
+    if (lo.tls) {
+      listener->tls = MakeServerTlsContext(*lo.tls, error);
+      if (!listener->tls) {
+        *error = fmt::format("{}: {}", where, *error);
+        return false;
+      }
+    }
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(lo.host, ec);
+    if (ec) {
+      *error = fmt::format("{}: invalid address \"{}\": {}", where, lo.host, ec.message());
+      return false;
+    }
+    auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+    tcp::endpoint endpoint(address, lo.port);
+    if (acceptor->open(endpoint.protocol(), ec); !ec) {
+      acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+      acceptor->bind(endpoint, ec);
+    }
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      *error = fmt::format("{}: cannot listen: {}", where, ec.message());
+      return false;
+    }
+    listener->acceptor = std::move(acceptor);
+    impl_->listeners.push_back(std::move(listener));
+  }
+  for (auto& listener : impl_->listeners) {
+    asio::co_spawn(impl_->ioc, impl_->AcceptLoop(listener.get()), asio::detached);
+  }
+  return true;
+}
+
+std::vector<uint16_t> HttpServer::BoundPorts() const {
+  std::vector<uint16_t> ports;
+  for (const auto& listener : impl_->listeners) {
+    boost::system::error_code ec;
+    ports.push_back(listener->acceptor->local_endpoint(ec).port());
+  }
+  return ports;
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+  asio::co_spawn(impl_->ioc, impl_->Drain(grace, std::move(done)), asio::detached);
+}
+
+asio::awaitable<void> HttpServer::Impl::Drain(std::chrono::milliseconds grace,
+                                              std::function<void()> done) {
+  auto self = shared_from_this();
+  {
+    std::lock_guard lock(mu);
+    draining = true;
+  }
+  for (auto& listener : listeners) {
+    boost::system::error_code ec;
+    listener->acceptor->close(ec);
+  }
+  // Idle connections close now; busy ones finish their request first.
+  ForEachConnection([](Connection& conn) {
+    conn.closing = true;
+    if (conn.idle && conn.lowest != nullptr) conn.lowest->cancel();
+  });
+  const auto deadline = Clock::now() + grace;
+  asio::steady_timer timer(ioc);
+  while (ConnectionCount() > 0 && Clock::now() < deadline) {
+    timer.expires_after(kShutdownPollInterval);
+    co_await timer.async_wait(kUseTuple);
+  }
+  ForEachConnection([](Connection& conn) {
+    if (conn.lowest != nullptr) conn.lowest->close();
+  });
+  done();
+}
+
+asio::awaitable<void> HttpServer::Impl::AcceptLoop(Listener* listener) {
+  auto self = shared_from_this();
+  for (;;) {
+    auto [ec, socket] =
+        co_await listener->acceptor->async_accept(asio::make_strand(ioc), kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !listener->acceptor->is_open()) co_return;
+      Log(spdlog::level::warn, "accept failed", {{"error", ec.message()}});
+      asio::steady_timer backoff(ioc, std::chrono::milliseconds(50));  // e.g. EMFILE
+      co_await backoff.async_wait(kUseTuple);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, RunSession(std::move(socket), listener), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::RunSession(tcp::socket socket, Listener* listener) {
+  auto self = shared_from_this();
+  auto conn = std::make_shared<Connection>();
+  Register(conn, socket.get_executor());
+  metrics->AddConnections(1);
+  beast::tcp_stream plain(std::move(socket));
+  if (listener->tls) {
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(plain), *listener->tls);
+    conn->lowest = &beast::get_lowest_layer(tls);
+    conn->lowest->expires_after(options.header_timeout);
+    auto [ec] = co_await tls.async_handshake(ssl::stream_base::server, kUseTuple);
+    if (ec) {
+      metrics->CountRejected(RejectReason::kTlsHandshake);
+      Log(spdlog::level::info, "tls handshake refused", {{"error", ec.message()}});
+    } else {
+      co_await ServeRequests(tls, *conn, listener);
+      conn->lowest->expires_after(kTlsShutdownTimeout);
+      co_await tls.async_shutdown(kUseTuple);
+    }
+  } else {
+    conn->lowest = &plain;
+    co_await ServeRequests(plain, *conn, listener);
+    boost::system::error_code ignored;
+    plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  conn->lowest = nullptr;
+  metrics->AddConnections(-1);
+  Unregister(conn);
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::WriteRefusal(Stream& stream, const Refusal& refusal,
+                                                     Route route, unsigned version) {
+  const unsigned status = refusal.status;
+  const RejectReason reason = refusal.reason;
+  const std::string& message = refusal.message;
+  metrics->CountRejected(reason);
+  metrics->CountRequest(route, status);
+  Log(spdlog::level::warn, "request refused",
+      {{"status", fmt::format_int(status).c_str()},
+       {"reason", RejectReasonName(reason)},
+       {"error", message}});
+  http::response<http::string_body> res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "quotient");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  EncodeErrorBody(message, RejectReasonName(reason), &res.body());
+  res.prepare_payload();
+  beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+  co_await http::async_write(stream, res, kUseTuple);
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection& conn,
+                                                      Listener* listener) {
+  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  buffer.reserve(kReadChunkBytes);
+  for (bool first_request = true;; first_request = false) {
+    conn.idle = true;
+    if (conn.closing) co_return;
+    if (buffer.size() == 0) {  // wait for the next request under the idle timeout
+      // A new connection must start its request within the header timeout; between
+      // keep-alive requests it may idle for the idle timeout.
+      lowest.expires_after(first_request ? options.header_timeout : options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunkBytes), kUseTuple);
+      if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
+      buffer.commit(n);
+    }
+    conn.idle = false;
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    // No body limit while reading the header: Beast would refuse an announced
+    // Content-Length there as a parse error; we answer it with a 413 below instead.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    lowest.expires_after(options.header_timeout);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+    if (hec) {
+      if (hec == beast::error::timeout) {
+        ReadTimedOut(Route::kOther, "request header not received within the header timeout");
+      } else if (hec == http::error::header_limit) {
+        {
+          const Refusal refusal{
+              431, RejectReason::kHeaderTooLarge,
+              fmt::format("request header exceeds {} bytes", options.max_header_bytes)};
+          co_await WriteRefusal(stream, refusal, Route::kOther, 11);
+        }
+      } else if (hec.category() ==
+                     beast::http::make_error_code(http::error::bad_method).category() &&
+                 hec != http::error::end_of_stream && hec != http::error::partial_message) {
+        {
+          const Refusal refusal{400, RejectReason::kBadHttp,
+                                fmt::format("malformed HTTP request: {}", hec.message())};
+          co_await WriteRefusal(stream, refusal, Route::kOther, 11);
+        }
+      }
+      co_return;
+    }
+    const Clock::time_point started = Clock::now();
+    auto& req = parser.get();
+    const unsigned version = req.version();
+    const Route route = router->Classify(req.target());
+
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, version};
+      lowest.expires_after(options.write_timeout);
+      auto [cec, cn] = co_await http::async_write(stream, cont, kUseTuple);
+      if (cec) co_return;
+    }
+
+    RequestBody body;
+    if (auto length = parser.content_length(); length) {
+      if (*length > options.max_body_bytes) {
+        {
+          const Refusal refusal{413, RejectReason::kBodyTooLarge,
+                                fmt::format("request body of {} bytes exceeds the limit of {} "
+                                            "bytes (limits.maxBodyBytes)",
+                                            *length, options.max_body_bytes)};
+          co_await WriteRefusal(stream, refusal, route, version);
+        }
+        co_return;
+      }
+      body = RequestBody::Allocate(*length);
+      size_t have = std::min<size_t>(buffer.size(), *length);
+      if (have > 0) std::memcpy(body.data(), buffer.data().data(), have);
+      buffer.consume(have);
+      if (have < *length) {
+        lowest.expires_after(options.body_timeout);
+        auto [bec, bn] = co_await asio::async_read(
+            stream, asio::buffer(body.data() + have, *length - have), kUseTuple);
+        if (bec) {
+          if (bec == beast::error::timeout) {
+            ReadTimedOut(route, "request body not received within the body timeout");
+          }
+          co_return;
+        }
+      }
+    } else if (!parser.is_done()) {  // chunked transfer encoding
+      parser.body_limit(options.max_body_bytes);
+      lowest.expires_after(options.body_timeout);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          {
+            const Refusal refusal{
+                413, RejectReason::kBodyTooLarge,
+                fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes)};
+            co_await WriteRefusal(stream, refusal, route, version);
+          }
+        } else if (bec == beast::error::timeout) {
+          ReadTimedOut(route, "request body not received within the body timeout");
+        } else if (bec != http::error::end_of_stream) {
+          {
+            const Refusal refusal{400, RejectReason::kBadHttp,
+                                  fmt::format("malformed HTTP body: {}", bec.message())};
+            co_await WriteRefusal(stream, refusal, route, version);
+          }
+        }
+        co_return;
+      }
+      body = RequestBody::Copy(req.body());
+    }
+
+    metrics->AddInFlight(1);
+    const std::string request_id = NextRequestId(req["X-Request-Id"]);
+    const bool head = req.method() == http::verb::head;
+    // A named request, not a temporary in the co_await expression: GCC 12 destroys such
+    // temporaries twice (GCC bug 99576).
+    HttpRequest request{req.method_string(), req.target(), std::move(body), request_id};
+    HttpResponse response = co_await router->Handle(std::move(request), listener->options.webhooks);
+
+    http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+    res.set(http::field::server, "quotient");
+    res.set(http::field::content_type, response.content_type);
+    res.set("X-Request-Id", request_id);
+    if (!response.allow.empty()) res.set(http::field::allow, response.allow);
+    const bool keep_alive = req.keep_alive() && !conn.closing;
+    res.keep_alive(keep_alive);
+    if (head) {
+      res.content_length(response.body.size());
+    } else {
+      res.body() = std::move(response.body);
+      res.prepare_payload();
+    }
+    lowest.expires_after(options.write_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);
+    metrics->AddInFlight(-1);
+    metrics->CountRequest(response.route, response.status);
+    metrics->ObserveLatency(response.route,
+                            std::chrono::duration<double>(Clock::now() - started).count());
+    if (wec || !keep_alive) co_return;
+  }
+}
+
+}  // namespace quotient::extender

@@ -1,0 +1,41 @@
+// What Quotient keeps of a v1.Pod: identity, scheduling attributes and its effective
+// resource requests. Built from API JSON by DecodePodObject (pod_decode.h); everything the
+// decisions need, nothing more.
+//
+// Thread safety: value type (thread-compatible).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "extender/json/string_pairs.h"
+#include "quota/resource_list.h"
+
+namespace quotient::extender {
+
+struct PodInfo {
+  std::string name;
+  std::string ns;  // metadata.namespace
+  std::string uid;
+  std::string node_name;           // spec.nodeName, empty while pending
+  std::string phase;               // status.phase
+  std::string creation_timestamp;  // RFC 3339 as sent; empty when absent or null
+  bool terminating = false;        // metadata.deletionTimestamp is set
+  int32_t priority = 0;            // spec.priority (0 when absent)
+  bool preemption_never = false;   // spec.preemptionPolicy == "Never"
+  std::string scheduler_name;      // spec.schedulerName ("" when absent: default-scheduler)
+  bool unschedulable = false;      // status.conditions: PodScheduled False, reason Unschedulable
+  bool nominated = false;          // status.nominatedNodeName set (priority preemption under way)
+  StringPairs labels;
+  StringPairs annotations;
+  // Effective requests as kube-scheduler computes them (pod_requests.h), plus
+  // "pods": 1. Units as in quota/resource_list.h.
+  quota::ResourceList requests;
+};
+
+// Finds `key` in labels or annotations; returns nullptr when absent.
+const std::string* FindValue(const StringPairs& pairs, std::string_view key);
+
+}  // namespace quotient::extender

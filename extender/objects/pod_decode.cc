@@ -1,0 +1,164 @@
+#include "extender/objects/pod_decode.h"
+
+#include "extender/objects/pod_requests.h"
+
+namespace quotient::extender {
+namespace {
+
+namespace od = simdjson::ondemand;
+using json::ForEachElement;
+using json::ForEachField;
+using json::KeyIs;
+using json::Path;
+
+bool StringField(od::value& value, const Path* path, std::string* out, DecodeError* error) {
+  std::string_view text;
+  if (!json::ReadString(value, path, &text, error)) return false;
+  out->assign(text);
+  return true;
+}
+
+bool DecodeResources(od::value& value, const Path* path, quota::ResourceList* requests,
+                     quota::ResourceList* limits, DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "requests")) return json::ReadResourceList(v, p, requests, error);
+    if (KeyIs(key, "limits")) return json::ReadResourceList(v, p, limits, error);
+    return true;
+  });
+}
+
+bool DecodeContainer(od::value& value, const Path* path, ContainerResources* out,
+                     DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "resources")) return DecodeResources(v, p, &out->requests, &out->limits, error);
+    if (KeyIs(key, "restartPolicy")) {
+      std::string_view policy;
+      if (!json::ReadString(v, p, &policy, error)) return false;
+      out->restartable = policy == "Always";
+    }
+    return true;
+  });
+}
+
+bool DecodeContainers(od::value& value, const Path* path, std::vector<ContainerResources>* out,
+                      DecodeError* error) {
+  return ForEachElement(value, path, error, [&](od::value& element, const Path* p) {
+    return DecodeContainer(element, p, &out->emplace_back(), error);
+  });
+}
+
+bool DecodeMetadata(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "name")) return StringField(v, p, &pod->name, error);
+    if (KeyIs(key, "namespace")) return StringField(v, p, &pod->ns, error);
+    if (KeyIs(key, "uid")) return StringField(v, p, &pod->uid, error);
+    if (KeyIs(key, "labels")) return json::ReadStringMap(v, p, &pod->labels, error);
+    if (KeyIs(key, "annotations")) return json::ReadStringMap(v, p, &pod->annotations, error);
+    if (KeyIs(key, "creationTimestamp")) return StringField(v, p, &pod->creation_timestamp, error);
+    if (KeyIs(key, "deletionTimestamp")) {
+      std::string stamp;
+      if (!StringField(v, p, &stamp, error)) return false;
+      pod->terminating = !stamp.empty();
+    }
+    return true;
+  });
+}
+
+bool DecodeSpec(od::value& value, const Path* path, PodInfo* pod, PodResourceSpec* resources,
+                DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "containers")) return DecodeContainers(v, p, &resources->containers, error);
+    if (KeyIs(key, "initContainers")) {
+      return DecodeContainers(v, p, &resources->init_containers, error);
+    }
+    if (KeyIs(key, "overhead")) return json::ReadResourceList(v, p, &resources->overhead, error);
+    if (KeyIs(key, "resources")) {
+      return DecodeResources(v, p, &resources->pod_level_requests, &resources->pod_level_limits,
+                             error);
+    }
+    if (KeyIs(key, "nodeName")) return StringField(v, p, &pod->node_name, error);
+    if (KeyIs(key, "schedulerName")) return StringField(v, p, &pod->scheduler_name, error);
+    if (KeyIs(key, "priority")) {
+      int64_t priority = 0;
+      if (!json::ReadInt64(v, p, &priority, error)) return false;
+      if (priority < INT32_MIN || priority > INT32_MAX) {
+        return json::Fail(error, DecodeFailure::kWrongType, p, "priority out of int32 range");
+      }
+      pod->priority = static_cast<int32_t>(priority);
+      return true;
+    }
+    if (KeyIs(key, "preemptionPolicy")) {
+      std::string_view policy;
+      if (!json::ReadString(v, p, &policy, error)) return false;
+      pod->preemption_never = policy == "Never";
+    }
+    return true;
+  });
+}
+
+// The PodScheduled condition kube-scheduler sets after a failed attempt: status False,
+// reason Unschedulable (a pod the scheduler could place nowhere, preemption included).
+bool DecodeCondition(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
+  std::string type, status, reason;
+  bool ok = ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "type")) return StringField(v, p, &type, error);
+    if (KeyIs(key, "status")) return StringField(v, p, &status, error);
+    if (KeyIs(key, "reason")) return StringField(v, p, &reason, error);
+    return true;
+  });
+  if (ok && type == "PodScheduled") {
+    pod->unschedulable = status == "False" && reason == "Unschedulable";
+  }
+  return ok;
+}
+
+bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
+  return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "phase")) return StringField(v, p, &pod->phase, error);
+    if (KeyIs(key, "nominatedNodeName")) {
+      std::string node;
+      if (!StringField(v, p, &node, error)) return false;
+      pod->nominated = !node.empty();
+      return true;
+    }
+    if (KeyIs(key, "conditions")) {
+      return ForEachElement(v, p, error, [&](od::value& element, const Path* ep) {
+        return DecodeCondition(element, ep, pod, error);
+      });
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
+bool DecodePodObject(od::value& value, const Path* path, PodInfo* out, DecodeError* error) {
+  *out = PodInfo{};
+  PodResourceSpec resources;
+  bool ok = ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+    if (KeyIs(key, "metadata")) return DecodeMetadata(v, p, out, error);
+    if (KeyIs(key, "spec")) return DecodeSpec(v, p, out, &resources, error);
+    if (KeyIs(key, "status")) return DecodeStatus(v, p, out, error);
+    return true;
+  });
+  if (!ok) return false;
+  out->requests = ComputePodRequests(resources);
+  out->requests.Add(quota::kResourcePods, 1);
+  return true;
+}
+
+bool DecodePodJson(const RequestBody& body, PodInfo* out, DecodeError* error) {
+  od::document doc;
+  if (!json::Iterate(body, &doc, error)) return false;
+  od::value root;
+  if (auto code = doc.get_value().get(root); code != simdjson::SUCCESS) {
+    return json::FailJson(error, nullptr, code);
+  }
+  od::json_type type{};
+  if (!json::ReadType(root, nullptr, &type, error)) return false;
+  if (type != od::json_type::object) return json::FailType(error, nullptr, "Pod object", type);
+  if (!DecodePodObject(root, nullptr, out, error)) return false;
+  return json::ExpectEnd(doc, error);
+}
+
+}  // namespace quotient::extender

@@ -1,0 +1,77 @@
+// Quotient's connection to a live cluster: the API client, the pod, node and (when the
+// quota comes from the API) ElasticQuotaTree reflectors, the ClusterState they feed,
+// the binder, and the watch-health metrics.
+//
+// Pods are watched with kube-scheduler's own field selector
+// (status.phase!=Succeeded,status.phase!=Failed): a pod that finishes leaves the watch
+// as a deletion and gives its resources back.
+//
+// Thread safety: Start()/Stop() from the owning thread; synced(), health() and the
+// accessors are thread-safe. Reflectors run on the io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "extender/kube/api_client.h"
+#include "extender/kube/reflector.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/telemetry/quota_metrics.h"
+#include "extender/state/cluster_state.h"
+#include "extender/control/pod_binder.h"
+#include "extender/control/pod_evictor.h"
+#include "extender/control/requeuer.h"
+#include "extender/state/watch_sinks.h"
+
+namespace quotient::extender::state {
+
+struct LiveClusterOptions {
+  bool watch_quota_tree = false;  // quota source is the ElasticQuotaTree object
+  std::string tree_name;
+  std::chrono::milliseconds resync_interval{10 * 60'000};
+  std::chrono::milliseconds watch_timeout{5 * 60'000};
+  DecodedObjectObserver* observer = nullptr;  // also sees decoded pods and nodes (GPU state)
+  const PodEnricher* enricher = nullptr;      // derived requests of watched pods (may be null)
+};
+
+struct LiveHealth {
+  bool synced = false;     // every watch has completed its first list
+  bool connected = false;  // every watch is currently healthy
+  std::string summary;     // "synced: 1204 pods, 50 nodes" / "API unreachable for 12s: ..."
+};
+
+class LiveCluster {
+ public:
+  // `ledger` may be null (no quota). `metrics` registers the watch families.
+  LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config,
+              quota::QuotaLedger* ledger, QuotaMetrics* quota_metrics,
+              metrics::Registry* registry, LiveClusterOptions options);
+  ~LiveCluster();
+
+  void Start();
+  void Stop();
+
+  bool synced() const;
+  LiveHealth health() const;
+  ClusterState& state() { return state_; }
+  PodBinder* binder() { return &binder_; }
+  PodEvictor* evictor() { return &evictor_; }
+  Requeuer* requeuer() { return &requeuer_; }
+  kube::ApiClient& client() { return client_; }
+
+ private:
+  kube::ApiClient client_;
+  ClusterState state_;
+  ApiPodBinder binder_;
+  ApiPodEvictor evictor_;
+  Requeuer requeuer_;
+  PodSink pod_sink_;
+  NodeSink node_sink_;
+  std::unique_ptr<QuotaTreeSink> tree_sink_;
+  std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+};
+
+}  // namespace quotient::extender::state

@@ -1,0 +1,97 @@
+#include "extender/state/quota_file_watcher.h"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/quota_yaml.h"
+#include "extender/telemetry/logging.h"
+
+namespace quotient::extender {
+namespace {
+
+constexpr std::string_view kSource = "quota_file";
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+bool ReadQuotaFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return true;
+}
+
+bool CompileQuotaText(std::string_view text, const std::string& source,
+                      std::shared_ptr<const quota::QuotaTree>* tree, config::ConfigErrors* errors) {
+  quota::QuotaNodeSpec spec;
+  if (!config::LoadQuotaTree(text, source, &spec, errors)) return false;
+  *tree = quota::QuotaTree::Build(spec);
+  return true;
+}
+
+QuotaFileWatcher::QuotaFileWatcher(boost::asio::io_context& ioc, std::string path,
+                                   std::chrono::milliseconds interval, std::string initial_content,
+                                   quota::QuotaLedger* ledger, QuotaMetrics* metrics)
+    : path_(std::move(path)),
+      interval_(interval),
+      ledger_(ledger),
+      metrics_(metrics),
+      timer_(ioc),
+      last_content_(std::move(initial_content)) {}
+
+void QuotaFileWatcher::Start() { Schedule(); }
+
+void QuotaFileWatcher::Stop() {
+  boost::asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
+}
+
+void QuotaFileWatcher::Schedule() {
+  timer_.expires_after(interval_);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled
+    CheckNow();
+    Schedule();
+  });
+}
+
+QuotaFileWatcher::Outcome QuotaFileWatcher::CheckNow() {
+  std::string text;
+  const bool readable = ReadQuotaFile(path_, &text);
+  // An unreadable file is a change worth reporting once; remember it as empty content
+  // plus a marker so that the next successful read is always re-examined.
+  const std::string seen = readable ? text : std::string("\0unreadable", 11);
+  if (seen == last_content_) return Outcome::kUnchanged;
+  last_content_ = seen;
+
+  config::ConfigErrors errors;
+  std::shared_ptr<const quota::QuotaTree> tree;
+  if (!readable) {
+    errors.push_back({path_, 0, "", "cannot read the file"});
+  } else {
+    CompileQuotaText(text, path_, &tree, &errors);
+  }
+  if (!errors.empty()) {
+    metrics_->CountReload(std::string(kSource), false, UnixNow());
+    Log(spdlog::level::err, "quota file rejected; keeping the last good tree",
+        {{"file", path_},
+         {"errors", fmt::format_int(errors.size()).c_str()},
+         {"detail", config::FormatErrors(errors)}});
+    return Outcome::kRejected;
+  }
+  ledger_->Reload(tree, quota::Clock::now());
+  metrics_->CountReload(std::string(kSource), true, UnixNow());
+  Log(spdlog::level::info, "quota tree reloaded",
+      {{"file", path_}, {"quota_nodes", fmt::format_int(tree->size()).c_str()}});
+  return Outcome::kReloaded;
+}
+
+}  // namespace quotient::extender

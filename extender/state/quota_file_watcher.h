@@ -1,0 +1,60 @@
+// Hot reload of the quota file: polls it, and publishes every valid edit to the ledger.
+//
+// Each poll reads the file (a few KB) and compares its bytes with the last content seen,
+// so a ConfigMap's symlink swap, an editor's rename-and-replace and an in-place write
+// are all seen, and an unchanged file costs one read. A changed file is parsed and
+// validated (config/quota_yaml.h):
+//  * valid: QuotaLedger::Reload publishes the new tree with usage recomputed from the
+//    pods the ledger holds; logged at info; quotient_config_reloads_total{result="success"};
+//  * invalid or unreadable: every error is logged at error, counted
+//    (result="failure", quotient_config_last_reload_successful = 0), and the last good
+//    tree keeps serving. The same bad content is reported once, not at every poll.
+// Lowering a max below current use blocks new admissions and evicts nothing.
+//
+// Thread safety: Start() once; the polls run on the io_context (a timer, one at a time);
+// CheckNow() may be called directly by tests when no timer runs; Stop() from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "config/config_error.h"
+#include "extender/telemetry/quota_metrics.h"
+#include "quota/quota_ledger.h"
+
+namespace quotient::extender {
+
+// Reads a quota file's text; false if it cannot be read.
+bool ReadQuotaFile(const std::string& path, std::string* text);
+// Parses, validates and compiles quota text; false with every error on failure.
+bool CompileQuotaText(std::string_view text, const std::string& source,
+                      std::shared_ptr<const quota::QuotaTree>* tree, config::ConfigErrors* errors);
+
+class QuotaFileWatcher {
+ public:
+  enum class Outcome { kUnchanged, kReloaded, kRejected };
+
+  // `initial_content` is the text the ledger's tree was built from.
+  QuotaFileWatcher(boost::asio::io_context& ioc, std::string path,
+                   std::chrono::milliseconds interval, std::string initial_content,
+                   quota::QuotaLedger* ledger, QuotaMetrics* metrics);
+
+  void Start();
+  void Stop();
+  Outcome CheckNow();
+
+ private:
+  void Schedule();
+
+  const std::string path_;
+  const std::chrono::milliseconds interval_;
+  quota::QuotaLedger* const ledger_;
+  QuotaMetrics* const metrics_;
+  boost::asio::steady_timer timer_;
+  std::string last_content_;  // confined to the polling context
+};
+
+}  // namespace quotient::extender

@@ -1,0 +1,126 @@
+// Hot reload: valid edits are published, invalid ones are rejected while the last good
+// tree keeps serving; quota gauges follow the ledger.
+#include "extender/state/quota_file_watcher.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace quotient::extender {
+namespace {
+
+constexpr char kTree[] = R"(apiVersion: scheduling.sigs.k8s.io/v1beta1
+kind: ElasticQuotaTree
+metadata: {name: t, namespace: kube-system}
+spec:
+  root:
+    name: root
+    min: {cpu: 40}
+    max: {cpu: 40}
+    children:
+    - name: team-a
+      namespaces: [a]
+      min: {cpu: 10}
+      max: {cpu: MAX}
+)";
+
+std::string Tree(const std::string& max) {
+  std::string text = kTree;
+  text.replace(text.find("MAX"), 3, max);
+  return text;
+}
+
+class QuotaFileWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Write(Tree("20"));
+    std::shared_ptr<const quota::QuotaTree> tree;
+    config::ConfigErrors errors;
+    ASSERT_TRUE(CompileQuotaText(Tree("20"), path_, &tree, &errors)) << FormatErrors(errors);
+    ledger_ = std::make_unique<quota::QuotaLedger>(tree, quota::QuotaLedger::Options{});
+    metrics_ = std::make_unique<QuotaMetrics>(&registry_, ledger_.get());
+    watcher_ = std::make_unique<QuotaFileWatcher>(ioc_, path_, std::chrono::milliseconds(100),
+                                                  Tree("20"), ledger_.get(), metrics_.get());
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  void Write(const std::string& text) { std::ofstream(path_, std::ios::trunc) << text; }
+  int64_t MaxCpu() {
+    auto tree = ledger_->tree();
+    return tree->Max(tree->Find("team-a"), tree->ResourceIndex("cpu"));
+  }
+  std::string Metrics() { return registry_.Render(); }
+
+  // One file per test: ctest runs each test as its own process, in parallel.
+  std::string path_ = ::testing::TempDir() + "/quota_watcher_test_" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
+  boost::asio::io_context ioc_;
+  metrics::Registry registry_;
+  std::unique_ptr<quota::QuotaLedger> ledger_;
+  std::unique_ptr<QuotaMetrics> metrics_;
+  std::unique_ptr<QuotaFileWatcher> watcher_;
+};
+
+TEST_F(QuotaFileWatcherTest, AnUnchangedFileIsNotReloaded) {
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);
+}
+
+TEST_F(QuotaFileWatcherTest, AValidEditIsPublished) {
+  Write(Tree("30"));
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(MaxCpu(), 30000);
+  EXPECT_NE(Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"success\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(QuotaFileWatcherTest, AnInvalidEditIsRejectedOnceAndTheLastGoodTreeKeepsServing) {
+  Write(Tree("5"));  // min 10 > max 5
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(MaxCpu(), 20000);
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);  // reported once
+  std::string text = Metrics();
+  EXPECT_NE(text.find("quotient_config_reloads_total{source=\"quota_file\",result=\"failure\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("quotient_config_last_reload_successful{source=\"quota_file\"} 0"),
+            std::string::npos);
+  Write("{not: [yaml");
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  Write(Tree("25"));
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(MaxCpu(), 25000);
+}
+
+TEST_F(QuotaFileWatcherTest, AMissingFileIsRejectedAndItsReturnReloads) {
+  std::remove(path_.c_str());
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(MaxCpu(), 20000);
+  Write(Tree("20"));
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+}
+
+TEST_F(QuotaFileWatcherTest, QuotaGaugesFollowTheLedger) {
+  ledger_->Bind({"u1", "a", quota::ResourceList{{"cpu", 2500}, {"pods", 1}}});
+  ASSERT_TRUE(ledger_->Reserve({"u2", "a", quota::ResourceList{{"cpu", 1000}}}, {}).admitted());
+  std::string text = Metrics();
+  EXPECT_NE(text.find("quotient_quota_used{quota=\"team-a\",resource=\"cpu\"} 2.5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("quotient_quota_reserved{quota=\"team-a\",resource=\"cpu\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("quotient_quota_max{quota=\"team-a\",resource=\"cpu\"} 20\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("quotient_quota_max{quota=\"team-a\",resource=\"memory\"}"),
+            std::string::npos);  // unlimited: absent
+  EXPECT_NE(text.find("quotient_quota_min{quota=\"root\",resource=\"cpu\"} 40\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("quotient_quota_namespace_info{quota=\"team-a\",namespace=\"a\"} 1\n"),
+            std::string::npos);
+  metrics_->CountAdmission("team-a", quota::AdmitCode::kRejectedMax);
+  EXPECT_NE(Metrics().find("quotient_quota_admissions_total{quota=\"team-a\",result=\"rejected\","
+                           "reason=\"max_exceeded\"} 1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace quotient::extender
