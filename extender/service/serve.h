@@ -1,5 +1,5 @@
-// `quotient serve`: wires settings, metrics, the decider, the router and the HTTP
-// server together, runs the io threads and shuts down gracefully on SIGTERM/SIGINT.
+// `quotient serve`: builds the Service (service.h) from settings, starts it, runs the io
+// threads and shuts down gracefully on SIGTERM/SIGINT.
 //
 // Thread safety: RunServe blocks the calling thread until shutdown completes.
 #pragma once

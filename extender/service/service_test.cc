@@ -1,0 +1,156 @@
+// The Service as `quotient serve` builds it, in process: the pass-through chain without an
+// API server, the live decorator chain against a fake API server (synced, ready, deciding
+// through the same router the binary runs), and the configurations that must fail the build.
+#include "extender/service/service.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "extender/kube/fake_api_server.h"
+#include "extender/kube/kube_test_util.h"
+
+namespace quotient::extender {
+namespace {
+
+using kube::testing::FakeApiServer;
+using kube::testing::FakeExchange;
+using kube::testing::IoThread;
+
+constexpr char kQuotaFile[] = QUOTIENT_EXAMPLES_DIR "/quota-scenario1.yaml";
+
+// A temporary file removed with the object.
+class TempFile {
+ public:
+  TempFile(std::string name, const std::string& text)
+      : path_(::testing::TempDir() + "/" + std::move(name)) {
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+config::Settings BaseSettings() {
+  config::Settings settings;
+  settings.server.listen = "127.0.0.1:0";
+  settings.quota.file = kQuotaFile;
+  return settings;
+}
+
+// An API server with no pods and no nodes: lists answer empty, watches stay open briefly.
+void EmptyCluster(FakeExchange& ex) {
+  const auto& r = ex.request();
+  if (r.HasParam("watch")) {
+    ex.StartChunked(200);
+    ex.WaitFor([] { return false; }, std::chrono::milliseconds(500));
+    ex.End();
+    return;
+  }
+  const char* kind = r.path.find("/nodes") != std::string::npos ? "NodeList" : "PodList";
+  ex.Respond(200, std::string(R"({"kind":")") + kind +
+                      R"(","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[]})");
+}
+
+bool WaitUntil(const std::function<bool()>& pred) {
+  for (int i = 0; i < 1000 && !pred(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+TEST(ServiceTest, WithoutAnApiServerTheWebhooksPassThrough) {
+  IoThread io;
+  std::unique_ptr<Service> service = Service::Build(BaseSettings(), io.ioc());
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(service->live(), nullptr);
+  EXPECT_NE(service->decider().Describe().find("pass-through"), std::string::npos);
+  ASSERT_NE(service->ledger(), nullptr);
+  EXPECT_GT(service->ledger()->tree()->size(), 1u);  // the file's quotas
+
+  std::string error;
+  ASSERT_TRUE(service->Start(&error)) << error;
+  EXPECT_NE(service->BoundPorts().at(0), 0);
+  EXPECT_TRUE(service->readiness().ready());
+  std::promise<void> stopped;
+  service->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+TEST(ServiceTest, WithAnApiServerTheLiveChainSyncsAndDecides) {
+  FakeApiServer api(EmptyCluster);
+  TempFile kubeconfig("service_test.kubeconfig",
+                      "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                      "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:" +
+                          std::to_string(api.port()) +
+                          "'}}]\n"
+                          "users: [{name: u, user: {token: t}}]\n"
+                          "contexts: [{name: c, context: {cluster: k, user: u}}]\n");
+  config::Settings settings = BaseSettings();
+  settings.kubernetes.kubeconfig = kubeconfig.path();
+  IoThread io(2);
+  std::unique_ptr<Service> service = Service::Build(settings, io.ioc());
+  ASSERT_NE(service, nullptr);
+  ASSERT_NE(service->live(), nullptr);
+  const std::string chain = service->decider().Describe();
+  EXPECT_NE(chain.find("live: quota enforced"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("GPU placement"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("reclaim on"), std::string::npos) << chain;
+
+  std::string error;
+  ASSERT_TRUE(service->Start(&error)) << error;
+  EXPECT_FALSE(service->readiness().ready());  // until the first lists complete
+  EXPECT_TRUE(WaitUntil([&] { return service->readiness().ready(); }))
+      << service->readiness().reason();
+  EXPECT_TRUE(service->live()->synced());
+
+  // Filter through the chain: a pod of a quota'd namespace on a node the cache does not know.
+  ExtenderArgs args;
+  args.pod.name = "p";
+  args.pod.ns = "namespace1";
+  args.pod.uid = "uid-1";
+  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
+  args.has_node_names = true;
+  args.nodes.push_back(WireNode{"ghost", {}});
+  FilterDecision decision = service->decider().Filter(args);
+  EXPECT_TRUE(decision.answer.passed.empty());
+  EXPECT_EQ(decision.reason, DecisionReason::kUnknownNode) << decision.message;
+
+  std::promise<void> stopped;
+  service->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+TEST(ServiceTest, AnInvalidQuotaFileFailsTheBuild) {
+  TempFile quota("service_test_bad_quota.yaml", "apiVersion: [\n");
+  config::Settings settings = BaseSettings();
+  settings.quota.file = quota.path();
+  IoThread io;
+  EXPECT_EQ(Service::Build(settings, io.ioc()), nullptr);
+}
+
+TEST(ServiceTest, AQuotaTreeFromKubernetesWithoutAnApiServerFailsTheBuild) {
+  config::Settings settings = BaseSettings();
+  settings.quota.file.clear();
+  settings.quota.source = "kubernetes";
+  IoThread io;
+  EXPECT_EQ(Service::Build(settings, io.ioc()), nullptr);
+}
+
+TEST(ServiceTest, AnEquivalentChargeForAProfileNoModelHasFailsTheBuild) {
+  config::Settings settings = BaseSettings();
+  settings.gpu.equivalent_milli.emplace_back("9g.999gb", 500);
+  IoThread io;
+  EXPECT_EQ(Service::Build(settings, io.ioc()), nullptr);
+}
+
+}  // namespace
+}  // namespace quotient::extender
