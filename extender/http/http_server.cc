@@ -57,6 +57,22 @@ struct Refusal {
   std::string message;
 };
 
+// What a read step came to: go on, close quietly (the peer left, or a read timed out and
+// was counted), or refuse: write `refusal`, then close.
+struct ReadOutcome {
+  enum class Kind { kOk, kClose, kRefuse };
+  Kind kind = Kind::kOk;
+  Refusal refusal;
+
+  static ReadOutcome Ok() { return {}; }
+  static ReadOutcome Close() { return {Kind::kClose, {}}; }
+  static ReadOutcome Refuse(unsigned status, RejectReason reason, std::string message) {
+    return {Kind::kRefuse, Refusal{status, reason, std::move(message)}};
+  }
+};
+
+using RequestParser = http::request_parser<http::string_body>;
+
 struct Listener {
   ListenerOptions options;
   std::unique_ptr<ssl::context> tls;
@@ -105,8 +121,25 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> AcceptLoop(Listener* listener);
   asio::awaitable<void> Drain(std::chrono::milliseconds grace, std::function<void()> done);
   asio::awaitable<void> RunSession(tcp::socket socket, Listener* listener);
+  // The session loop, one step per function, as Beast's examples read: wait for a request,
+  // read its header, answer 100-continue, read its body, hand it to the router, write the
+  // answer; a step that fails either closes quietly or writes a refusal, then closes.
   template <class Stream>
   asio::awaitable<void> ServeRequests(Stream& stream, Connection& conn, Listener* listener);
+  template <class Stream>
+  asio::awaitable<bool> AwaitRequest(Stream& stream, beast::flat_buffer& buffer,
+                                     bool first_request);
+  template <class Stream>
+  asio::awaitable<ReadOutcome> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
+                                          RequestParser& parser);
+  template <class Stream>
+  asio::awaitable<bool> AnswerExpectContinue(Stream& stream, const RequestParser& parser);
+  template <class Stream>
+  asio::awaitable<ReadOutcome> ReadBody(Stream& stream, beast::flat_buffer& buffer,
+                                        RequestParser& parser, Route route, RequestBody* body);
+  template <class Stream>
+  asio::awaitable<bool> Respond(Stream& stream, Connection& conn, RequestParser& parser,
+                                RequestBody body, Listener* listener, Clock::time_point started);
   // A read deadline passed: beast::tcp_stream has already closed the socket, so no 408
   // can be written; count it and let the session end.
   void ReadTimedOut(Route route, std::string_view what) {
@@ -303,144 +336,179 @@ asio::awaitable<void> HttpServer::Impl::WriteRefusal(Stream& stream, const Refus
 template <class Stream>
 asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection& conn,
                                                       Listener* listener) {
-  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   buffer.reserve(kReadChunkBytes);
   for (bool first_request = true;; first_request = false) {
     conn.idle = true;
     if (conn.closing) co_return;
-    if (buffer.size() == 0) {  // wait for the next request under the idle timeout
-      // A new connection must start its request within the header timeout; between
-      // keep-alive requests it may idle for the idle timeout.
-      lowest.expires_after(first_request ? options.header_timeout : options.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunkBytes), kUseTuple);
-      if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
-      buffer.commit(n);
-    }
+    const bool arrived = co_await AwaitRequest(stream, buffer, first_request);
+    if (!arrived) co_return;  // closed, idle timeout or shutdown: nothing to answer
     conn.idle = false;
 
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    // No body limit while reading the header: Beast would refuse an announced
-    // Content-Length there as a parse error; we answer it with a 413 below instead.
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    lowest.expires_after(options.header_timeout);
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
-    if (hec) {
-      if (hec == beast::error::timeout) {
-        ReadTimedOut(Route::kOther, "request header not received within the header timeout");
-      } else if (hec == http::error::header_limit) {
-        {
-          const Refusal refusal{
-              431, RejectReason::kHeaderTooLarge,
-              fmt::format("request header exceeds {} bytes", options.max_header_bytes)};
-          co_await WriteRefusal(stream, refusal, Route::kOther, 11);
-        }
-      } else if (hec.category() ==
-                     beast::http::make_error_code(http::error::bad_method).category() &&
-                 hec != http::error::end_of_stream && hec != http::error::partial_message) {
-        {
-          const Refusal refusal{400, RejectReason::kBadHttp,
-                                fmt::format("malformed HTTP request: {}", hec.message())};
-          co_await WriteRefusal(stream, refusal, Route::kOther, 11);
-        }
-      }
-      co_return;
+    RequestParser parser;
+    const ReadOutcome header = co_await ReadHeader(stream, buffer, parser);
+    if (header.kind == ReadOutcome::Kind::kRefuse) {
+      co_await WriteRefusal(stream, header.refusal, Route::kOther, 11);
     }
+    if (header.kind != ReadOutcome::Kind::kOk) co_return;
     const Clock::time_point started = Clock::now();
-    auto& req = parser.get();
-    const unsigned version = req.version();
-    const Route route = router->Classify(req.target());
-
-    if (beast::iequals(req[http::field::expect], "100-continue")) {
-      http::response<http::empty_body> cont{http::status::continue_, version};
-      lowest.expires_after(options.write_timeout);
-      auto [cec, cn] = co_await http::async_write(stream, cont, kUseTuple);
-      if (cec) co_return;
-    }
+    const Route route = router->Classify(parser.get().target());
+    const unsigned version = parser.get().version();
+    const bool continued = co_await AnswerExpectContinue(stream, parser);
+    if (!continued) co_return;
 
     RequestBody body;
-    if (auto length = parser.content_length(); length) {
-      if (*length > options.max_body_bytes) {
-        {
-          const Refusal refusal{413, RejectReason::kBodyTooLarge,
-                                fmt::format("request body of {} bytes exceeds the limit of {} "
-                                            "bytes (limits.maxBodyBytes)",
-                                            *length, options.max_body_bytes)};
-          co_await WriteRefusal(stream, refusal, route, version);
-        }
-        co_return;
-      }
-      body = RequestBody::Allocate(*length);
-      size_t have = std::min<size_t>(buffer.size(), *length);
-      if (have > 0) std::memcpy(body.data(), buffer.data().data(), have);
-      buffer.consume(have);
-      if (have < *length) {
-        lowest.expires_after(options.body_timeout);
-        auto [bec, bn] = co_await asio::async_read(
-            stream, asio::buffer(body.data() + have, *length - have), kUseTuple);
-        if (bec) {
-          if (bec == beast::error::timeout) {
-            ReadTimedOut(route, "request body not received within the body timeout");
-          }
-          co_return;
-        }
-      }
-    } else if (!parser.is_done()) {  // chunked transfer encoding
-      parser.body_limit(options.max_body_bytes);
-      lowest.expires_after(options.body_timeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-      if (bec) {
-        if (bec == http::error::body_limit) {
-          {
-            const Refusal refusal{
-                413, RejectReason::kBodyTooLarge,
-                fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes)};
-            co_await WriteRefusal(stream, refusal, route, version);
-          }
-        } else if (bec == beast::error::timeout) {
-          ReadTimedOut(route, "request body not received within the body timeout");
-        } else if (bec != http::error::end_of_stream) {
-          {
-            const Refusal refusal{400, RejectReason::kBadHttp,
-                                  fmt::format("malformed HTTP body: {}", bec.message())};
-            co_await WriteRefusal(stream, refusal, route, version);
-          }
-        }
-        co_return;
-      }
-      body = RequestBody::Copy(req.body());
+    const ReadOutcome read = co_await ReadBody(stream, buffer, parser, route, &body);
+    if (read.kind == ReadOutcome::Kind::kRefuse) {
+      co_await WriteRefusal(stream, read.refusal, route, version);
     }
-
-    metrics->AddInFlight(1);
-    const std::string request_id = NextRequestId(req["X-Request-Id"]);
-    const bool head = req.method() == http::verb::head;
-    // A named request, not a temporary in the co_await expression: GCC 12 destroys such
-    // temporaries twice (GCC bug 99576).
-    HttpRequest request{req.method_string(), req.target(), std::move(body), request_id};
-    HttpResponse response = co_await router->Handle(std::move(request), listener->options.webhooks);
-
-    http::response<http::string_body> res{static_cast<http::status>(response.status), version};
-    res.set(http::field::server, "quotient");
-    res.set(http::field::content_type, response.content_type);
-    res.set("X-Request-Id", request_id);
-    if (!response.allow.empty()) res.set(http::field::allow, response.allow);
-    const bool keep_alive = req.keep_alive() && !conn.closing;
-    res.keep_alive(keep_alive);
-    if (head) {
-      res.content_length(response.body.size());
-    } else {
-      res.body() = std::move(response.body);
-      res.prepare_payload();
-    }
-    lowest.expires_after(options.write_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, kUseTuple);
-    metrics->AddInFlight(-1);
-    metrics->CountRequest(response.route, response.status);
-    metrics->ObserveLatency(response.route,
-                            std::chrono::duration<double>(Clock::now() - started).count());
-    if (wec || !keep_alive) co_return;
+    if (read.kind != ReadOutcome::Kind::kOk) co_return;
+    const bool keep_alive =
+        co_await Respond(stream, conn, parser, std::move(body), listener, started);
+    if (!keep_alive) co_return;
   }
+}
+
+// Waits for the first bytes of the next request, unless some are buffered already. A new
+// connection must start its request within the header timeout; between keep-alive requests
+// it may idle for the idle timeout.
+template <class Stream>
+asio::awaitable<bool> HttpServer::Impl::AwaitRequest(Stream& stream, beast::flat_buffer& buffer,
+                                                     bool first_request) {
+  if (buffer.size() > 0) co_return true;
+  beast::get_lowest_layer(stream).expires_after(first_request ? options.header_timeout
+                                                              : options.idle_timeout);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunkBytes), kUseTuple);
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
+
+template <class Stream>
+asio::awaitable<ReadOutcome> HttpServer::Impl::ReadHeader(Stream& stream,
+                                                          beast::flat_buffer& buffer,
+                                                          RequestParser& parser) {
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  // No body limit while reading the header: Beast would refuse an announced Content-Length
+  // there as a parse error; ReadBody answers it with a 413 instead.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+  auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+  if (!ec) co_return ReadOutcome::Ok();
+  if (ec == beast::error::timeout) {
+    ReadTimedOut(Route::kOther, "request header not received within the header timeout");
+  } else if (ec == http::error::header_limit) {
+    co_return ReadOutcome::Refuse(
+        431, RejectReason::kHeaderTooLarge,
+        fmt::format("request header exceeds {} bytes", options.max_header_bytes));
+  } else if (ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
+             ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    co_return ReadOutcome::Refuse(400, RejectReason::kBadHttp,
+                                  fmt::format("malformed HTTP request: {}", ec.message()));
+  }
+  co_return ReadOutcome::Close();
+}
+
+// "Expect: 100-continue": the client waits for this interim answer before the body.
+template <class Stream>
+asio::awaitable<bool> HttpServer::Impl::AnswerExpectContinue(Stream& stream,
+                                                             const RequestParser& parser) {
+  const auto& req = parser.get();
+  if (!beast::iequals(req[http::field::expect], "100-continue")) co_return true;
+  http::response<http::empty_body> cont{http::status::continue_, req.version()};
+  beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+  auto [ec, n] = co_await http::async_write(stream, cont, kUseTuple);
+  co_return !ec;
+}
+
+// A Content-Length body is read straight into one RequestBody (with simdjson's padding); a
+// chunked body through the parser, under the body limit.
+template <class Stream>
+asio::awaitable<ReadOutcome> HttpServer::Impl::ReadBody(Stream& stream,
+                                                        beast::flat_buffer& buffer,
+                                                        RequestParser& parser, Route route,
+                                                        RequestBody* body) {
+  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+  if (auto length = parser.content_length(); length) {
+    if (*length > options.max_body_bytes) {
+      co_return ReadOutcome::Refuse(413, RejectReason::kBodyTooLarge,
+                                    fmt::format("request body of {} bytes exceeds the limit of {} "
+                                                "bytes (limits.maxBodyBytes)",
+                                                *length, options.max_body_bytes));
+    }
+    *body = RequestBody::Allocate(*length);
+    size_t have = std::min<size_t>(buffer.size(), *length);
+    if (have > 0) std::memcpy(body->data(), buffer.data().data(), have);
+    buffer.consume(have);
+    if (have < *length) {
+      lowest.expires_after(options.body_timeout);
+      auto [ec, n] = co_await asio::async_read(
+          stream, asio::buffer(body->data() + have, *length - have), kUseTuple);
+      if (ec == beast::error::timeout) {
+        ReadTimedOut(route, "request body not received within the body timeout");
+      }
+      if (ec) co_return ReadOutcome::Close();
+    }
+    co_return ReadOutcome::Ok();
+  }
+  if (parser.is_done()) co_return ReadOutcome::Ok();  // no body
+  parser.body_limit(options.max_body_bytes);          // chunked transfer encoding
+  lowest.expires_after(options.body_timeout);
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+  if (!ec) {
+    *body = RequestBody::Copy(parser.get().body());
+    co_return ReadOutcome::Ok();
+  }
+  if (ec == http::error::body_limit) {
+    co_return ReadOutcome::Refuse(
+        413, RejectReason::kBodyTooLarge,
+        fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes));
+  }
+  if (ec == beast::error::timeout) {
+    ReadTimedOut(route, "request body not received within the body timeout");
+  } else if (ec != http::error::end_of_stream) {
+    co_return ReadOutcome::Refuse(400, RejectReason::kBadHttp,
+                                  fmt::format("malformed HTTP body: {}", ec.message()));
+  }
+  co_return ReadOutcome::Close();
+}
+
+// Routes the request, writes the answer and records it. Returns whether the connection
+// stays open for another request.
+template <class Stream>
+asio::awaitable<bool> HttpServer::Impl::Respond(Stream& stream, Connection& conn,
+                                                RequestParser& parser, RequestBody body,
+                                                Listener* listener, Clock::time_point started) {
+  auto& req = parser.get();
+  metrics->AddInFlight(1);
+  const std::string request_id = NextRequestId(req["X-Request-Id"]);
+  const bool head = req.method() == http::verb::head;
+  // A named request, not a temporary in the co_await expression: GCC 12 destroys such
+  // temporaries twice (GCC bug 99576).
+  HttpRequest request{req.method_string(), req.target(), std::move(body), request_id};
+  HttpResponse response = co_await router->Handle(std::move(request), listener->options.webhooks);
+
+  http::response<http::string_body> res{static_cast<http::status>(response.status),
+                                        req.version()};
+  res.set(http::field::server, "quotient");
+  res.set(http::field::content_type, response.content_type);
+  res.set("X-Request-Id", request_id);
+  if (!response.allow.empty()) res.set(http::field::allow, response.allow);
+  const bool keep_alive = req.keep_alive() && !conn.closing;
+  res.keep_alive(keep_alive);
+  if (head) {
+    res.content_length(response.body.size());
+  } else {
+    res.body() = std::move(response.body);
+    res.prepare_payload();
+  }
+  beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+  auto [ec, n] = co_await http::async_write(stream, res, kUseTuple);
+  metrics->AddInFlight(-1);
+  metrics->CountRequest(response.route, response.status);
+  metrics->ObserveLatency(response.route,
+                          std::chrono::duration<double>(Clock::now() - started).count());
+  co_return !ec && keep_alive;
 }
 
 }  // namespace quotient::extender
