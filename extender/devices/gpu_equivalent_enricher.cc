@@ -1,5 +1,7 @@
 #include "extender/devices/gpu_equivalent_enricher.h"
 
+#include "quota/dcheck.h"
+
 #include <string>
 #include <utility>
 
@@ -12,6 +14,7 @@ GpuEquivalentEnricher::GpuEquivalentEnricher(const gpu::MigCatalog* catalog,
     : catalog_(catalog), options_(std::move(options)) {}
 
 void GpuEquivalentEnricher::Enrich(PodInfo* pod) const {
+  QUOTIENT_DCHECK(pod != nullptr);
   gpu::GpuRequest request;
   std::string error;
   if (!gpu::ParseGpuRequest(pod->requests, pod->labels, pod->annotations, *catalog_, &request,

@@ -1,5 +1,7 @@
 #include "extender/state/cluster_state.h"
 
+#include "quota/dcheck.h"
+
 #include <mutex>
 
 #include "extender/objects/preemptible.h"
@@ -88,6 +90,7 @@ void ClusterState::BeginPodList() {
 }
 
 void ClusterState::UpsertPod(const PodInfo& pod) {
+  QUOTIENT_DCHECK(!pod.uid.empty());
   std::unique_lock lock(mu_);
   generation_.fetch_add(1, std::memory_order_release);
   PodRecord fresh;

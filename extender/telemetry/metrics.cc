@@ -1,5 +1,9 @@
 #include "extender/telemetry/metrics.h"
 
+#include <algorithm>
+
+#include "quota/dcheck.h"
+
 #include <fmt/format.h>
 
 #include <bit>
@@ -60,6 +64,7 @@ Family::Family(std::string name, std::string help, Type type,
       bounds_(std::move(bounds)) {}
 
 Family::Child* Family::FindOrCreate(const std::vector<std::string>& label_values) {
+  QUOTIENT_DCHECK(label_values.size() == label_names_.size());
   std::lock_guard lock(mu_);
   for (auto& child : children_) {
     if (child.label_values == label_values) return &child;
@@ -194,6 +199,8 @@ void Family::Render(std::string* out) const {
 Family* Registry::Add(std::string name, std::string help, Type type,
                       std::vector<std::string> labels, std::vector<double> bounds) {
   std::lock_guard lock(mu_);
+  QUOTIENT_DCHECK(std::none_of(families_.begin(), families_.end(),
+                               [&](const Family& f) { return f.name() == name; }));
   return &families_.emplace_back(std::move(name), std::move(help), type, std::move(labels),
                                  std::move(bounds));
 }
