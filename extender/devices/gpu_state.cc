@@ -140,7 +140,15 @@ void GpuState::Place(const std::string& uid, PodGpu* pod) {
   if (node == nodes_.end()) return;
   gpu::GpuAssignment assignment;
   std::string why;
-  if (!AssignmentFromPod(pod->pod, pod->request, node->second, &assignment, &why)) {
+  bool known = false;
+  // The indexes are between Unindex and Index here: nothing may escape, or they would be
+  // left inconsistent. A placement that cannot be computed leaves the pod uncounted.
+  try {
+    known = AssignmentFromPod(pod->pod, pod->request, node->second, &assignment, &why);
+  } catch (const std::exception& e) {
+    why = std::string("internal error: ") + e.what();
+  }
+  if (!known) {
     Warn("pod " + pod->pod.ns + "/" + pod->pod.name + ": devices not counted: " + why);
     return;
   }

@@ -1,6 +1,6 @@
 // Test-only: JSON builders for list and watch payloads, and an ObjectSink that keeps
 // what it is given the way a watch cache would (name -> resourceVersion), deleting on
-// EndList() whatever the list did not mention.
+// EndList() whatever the list did not mention, and throwing on one name if told to.
 //
 // Thread safety: RecordingSink is thread-safe (the test thread reads while the
 // reflector applies).
@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "extender/kube/reflector.h"
@@ -59,6 +60,7 @@ class RecordingSink : public ObjectSink {
       return false;
     }
     std::lock_guard lock(mu_);
+    if (name == throw_on_) throw std::length_error("cannot hold " + name);
     listed_.insert(name);
     if (type == EventType::kDeleted) {
       objects_.erase(name);
@@ -82,6 +84,11 @@ class RecordingSink : public ObjectSink {
     auto it = objects_.find(name);
     return it != objects_.end() && it->second == rv;
   }
+  // Apply() throws for the object of this name, as a sink with a bug would.
+  void ThrowOn(std::string name) {
+    std::lock_guard lock(mu_);
+    throw_on_ = std::move(name);
+  }
   int begins() const {
     std::lock_guard lock(mu_);
     return begins_;
@@ -97,6 +104,7 @@ class RecordingSink : public ObjectSink {
   std::set<std::string> listed_;
   int begins_ = 0;
   int ends_ = 0;
+  std::string throw_on_;
 };
 
 }  // namespace quotient::extender::kube::testing

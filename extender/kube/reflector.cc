@@ -29,9 +29,31 @@ constexpr auto kListPageTimeout = std::chrono::seconds(60);
 
 }  // namespace
 
-void Reflector::Impl::Skipped(std::string_view what, std::string_view error) {
+std::string_view SkipReasonName(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::kRefused: return "refused";
+    case SkipReason::kApplyFailed: return "apply_failed";
+    case SkipReason::kBadEvent: return "bad_event";
+  }
+  return "unknown";
+}
+
+bool Reflector::Impl::Apply(EventType type, json::od::value& object, std::string* error,
+                            SkipReason* reason) {
+  try {
+    if (sink->Apply(type, object, error)) return true;
+    *reason = SkipReason::kRefused;
+  } catch (const std::exception& e) {
+    *error = fmt::format("applying the object failed: {}", e.what());
+    *reason = SkipReason::kApplyFailed;
+  }
+  return false;
+}
+
+void Reflector::Impl::Skipped(std::string_view what, std::string_view error, SkipReason reason) {
   std::unique_lock lock(mu);
   ++status.skipped_objects;
+  ++status.skipped_by_reason[static_cast<size_t>(reason)];
   const auto now = Clock::now();
   if (now - last_skip_log < kSkipLogInterval) {
     ++unlogged_skips;
@@ -40,9 +62,11 @@ void Reflector::Impl::Skipped(std::string_view what, std::string_view error) {
   last_skip_log = now;
   const uint64_t unlogged = std::exchange(unlogged_skips, 0);
   lock.unlock();
-  Log(spdlog::level::warn, "kube: object skipped",
+  Log(reason == SkipReason::kApplyFailed ? spdlog::level::err : spdlog::level::warn,
+      "kube: object skipped",
       {{"reflector", options.name},
        {"what", what},
+       {"reason", SkipReasonName(reason)},
        {"error", error},
        {"skipped_since_last_log", fmt::format_int(unlogged).c_str()}});
 }
@@ -79,11 +103,24 @@ std::string Reflector::Impl::WatchTarget() {
 
 asio::awaitable<void> Reflector::Impl::Run() {
   auto self = shared_from_this();
-  try {
-    co_await Loop();
-  } catch (const std::exception& e) {  // a bug; keep the process up, say so
-    Log(spdlog::level::err, "kube: reflector loop ended",
-        {{"reflector", options.name}, {"error", e.what()}});
+  while (!stopping()) {
+    std::string failure;
+    try {
+      co_await Loop();
+    } catch (const std::exception& e) {  // a bug: keep watching, and say so
+      failure = e.what();
+    }
+    if (failure.empty()) break;
+    Log(spdlog::level::err, "kube: reflector loop failed; relisting after a backoff",
+        {{"reflector", options.name}, {"error", failure}});
+    {
+      std::lock_guard lock(mu);
+      ++status.loop_restarts;
+      ++status.failures;
+      status.connected = false;
+      status.last_error = "internal error: " + failure;
+    }
+    co_await Backoff();
   }
   {
     std::lock_guard lock(mu);
@@ -143,10 +180,11 @@ asio::awaitable<Next> Reflector::Impl::ListAll() {
   size_t objects = 0;
   const std::function<void(json::od::value&)> on_item = [&](json::od::value& item) {
     std::string error;
-    if (sink->Apply(EventType::kAdded, item, &error)) {
+    SkipReason reason = SkipReason::kRefused;
+    if (Apply(EventType::kAdded, item, &error, &reason)) {
       ++objects;
     } else {
-      Skipped("list item", error);
+      Skipped("list item", error, reason);
     }
   };
   for (;;) {

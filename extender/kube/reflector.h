@@ -8,9 +8,11 @@
 //   also happens every resync_interval, so a missed event cannot live forever.
 //
 // Objects reach the ObjectSink as simdjson values: the sink decodes what it needs. An
-// object the sink cannot use is skipped (counted in status().skipped_objects, logged
-// with its reason at most once per second); an event line that is not JSON is skipped
-// the same way. Nothing the server sends ends the loop; only Stop() does.
+// object the sink cannot use is skipped (counted by SkipReason in status(), logged with its
+// reason at most once per second): one it refuses, one whose Apply() throws (the sink's
+// state must then be as before the call), and an event line that is not JSON. Nothing the
+// server sends ends the loop; only Stop() does. A loop that fails anyway (a bug) is logged,
+// counted as a failure and started again with a relist after a backoff.
 //
 // Thread safety: Start()/Stop() from any thread. The sink is called from the
 // reflector's coroutine only, one call at a time, never concurrently with itself (but
@@ -23,6 +25,7 @@
 // value handed to Apply() is valid during the call only.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -67,6 +70,15 @@ struct ReflectorOptions {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// Why an object or event was skipped (a bounded metric label).
+enum class SkipReason {
+  kRefused,      // the sink could not decode or use the object (Apply returned false)
+  kApplyFailed,  // the sink threw while applying it: an internal error, the object is dropped
+  kBadEvent,     // a watch event that is not JSON, has no object or has an unknown type
+};
+inline constexpr int kSkipReasonCount = 3;
+std::string_view SkipReasonName(SkipReason reason);
+
 struct ReflectorStatus {
   bool synced = false;      // a complete list has been delivered at least once
   bool connected = false;   // the last list or watch succeeded and no failure since
@@ -78,7 +90,9 @@ struct ReflectorStatus {
   uint64_t relists_gone = 0;  // relists forced by 410 Gone / expired resourceVersion
   uint64_t watch_restarts = 0;
   uint64_t events = 0;  // watch events applied (excluding bookmarks)
-  uint64_t skipped_objects = 0;
+  uint64_t skipped_objects = 0;  // all reasons
+  std::array<uint64_t, kSkipReasonCount> skipped_by_reason{};
+  uint64_t loop_restarts = 0;  // the loop failed (a bug) and was started again
   uint64_t failures = 0;  // failed list or watch attempts
 };
 

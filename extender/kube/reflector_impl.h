@@ -83,7 +83,10 @@ struct Reflector::Impl : std::enable_shared_from_this<Reflector::Impl> {
   Next WatchEnded(const WatchResult& result, const WatchProgress& progress, bool resync_due,
                   Clock::duration lasted);
 
-  void Skipped(std::string_view what, std::string_view error);
+  void Skipped(std::string_view what, std::string_view error, SkipReason reason);
+  // Applies one object through the sink; false with *error and *reason when it was skipped.
+  // A sink that throws fails that object only.
+  bool Apply(EventType type, json::od::value& object, std::string* error, SkipReason* reason);
   void Failed(std::string error);
   void ResetBackoff() { backoff = options.initial_backoff; }
   std::string ListTarget(const std::string& continue_token, bool paginate) const;

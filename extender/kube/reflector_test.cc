@@ -252,10 +252,38 @@ TEST_F(ReflectorTest, SkipsLinesItCannotUseAndKeepsWatching) {
   ASSERT_TRUE(Eventually([&] { return sink_.Has("h", "130"); }));
   const ReflectorStatus s = status();
   EXPECT_EQ(s.skipped_objects, 4u);
+  EXPECT_EQ(s.skipped_by_reason[static_cast<size_t>(SkipReason::kRefused)], 1u);  // no name
+  EXPECT_EQ(s.skipped_by_reason[static_cast<size_t>(SkipReason::kBadEvent)], 3u);
   EXPECT_EQ(s.events, 1u);
   EXPECT_EQ(s.lists, 1u);
   EXPECT_EQ(s.failures, 0u);
   EXPECT_EQ(Watches().size(), 1u);
+}
+
+TEST_F(ReflectorTest, AnObjectTheSinkThrowsOnIsSkippedAndTheWatchGoesOn) {
+  objects_["boom"] = 10;  // listed too
+  sink_.ThrowOn("boom");
+  OnWatch([&](FakeExchange& ex, int) {
+    Stream(ex, Event("MODIFIED", Obj("boom", 120)) + Event("ADDED", Obj("h", 130)));
+    Hang(ex);
+  });
+  Start();
+  ASSERT_TRUE(Eventually([&] { return sink_.Has("h", "130"); }));
+  const ReflectorStatus s = status();
+  EXPECT_EQ(s.skipped_by_reason[static_cast<size_t>(SkipReason::kApplyFailed)], 2u);
+  EXPECT_EQ(s.skipped_objects, 2u);
+  EXPECT_TRUE(sink_.Has("a", "10"));  // the rest of the list was applied
+  EXPECT_EQ(s.lists, 1u);
+  EXPECT_EQ(s.failures, 0u);
+  EXPECT_EQ(s.loop_restarts, 0u);
+  EXPECT_EQ(Watches().size(), 1u);
+}
+
+TEST(SkipReasonTest, EveryReasonIsNamedUpToTheCount) {
+  for (int i = 0; i < kSkipReasonCount; ++i) {
+    EXPECT_NE(SkipReasonName(static_cast<SkipReason>(i)), "unknown") << i;
+  }
+  EXPECT_EQ(SkipReasonName(static_cast<SkipReason>(kSkipReasonCount)), "unknown");
 }
 
 TEST_F(ReflectorTest, RelistsAfterAnOversizedEvent) {

@@ -104,7 +104,7 @@ bool Reflector::Impl::HandleEvent(RequestBody& line, WatchProgress* progress) {
   WatchEventHead head;
   std::string error;
   if (!DecodeEventHead(line, &doc, &head, &error)) {
-    Skipped("watch event", error);
+    Skipped("watch event", error, SkipReason::kBadEvent);
     return true;
   }
   const auto now = Clock::now();
@@ -116,15 +116,22 @@ bool Reflector::Impl::HandleEvent(RequestBody& line, WatchProgress* progress) {
                              : head.type == WatchEventType::kModified ? EventType::kModified
                                                                       : EventType::kDeleted;
       std::string sink_error;
+      bool sink_called = false;
+      SkipReason reason = SkipReason::kBadEvent;
       const bool applied =
-          head.has_object &&
-          DecodeEventObject(
-              doc, [&](json::od::value& object) { return sink->Apply(type, object, &sink_error); },
-              &error);
+          head.has_object && DecodeEventObject(
+                                 doc,
+                                 [&](json::od::value& object) {
+                                   sink_called = true;
+                                   return Apply(type, object, &sink_error, &reason);
+                                 },
+                                 &error);
       if (!applied) {
-        Skipped(fmt::format("{} event", head.type_name), !sink_error.empty() ? sink_error
-                                                         : !error.empty()    ? error
-                                                                             : "no object");
+        Skipped(fmt::format("{} event", head.type_name),
+                !sink_error.empty() ? sink_error
+                : !error.empty()    ? error
+                                    : "no object",
+                sink_called ? reason : SkipReason::kBadEvent);
       }
       ++progress->lines;
       if (!head.resource_version.empty()) resource_version = head.resource_version;
@@ -155,7 +162,8 @@ bool Reflector::Impl::HandleEvent(RequestBody& line, WatchProgress* progress) {
       }
       return false;  // ends the watch
     case WatchEventType::kUnknown:
-      Skipped("watch event", fmt::format("unknown event type \"{}\"", head.type_name));
+      Skipped("watch event", fmt::format("unknown event type \"{}\"", head.type_name),
+              SkipReason::kBadEvent);
       return true;
   }
   return true;

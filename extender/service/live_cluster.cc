@@ -98,9 +98,24 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
           [](const kube::ReflectorStatus& s) { return s.watch_restarts; });
   counter("quotient_watch_events_total", "Watch events applied (bookmarks excluded).",
           [](const kube::ReflectorStatus& s) { return s.events; });
-  counter("quotient_watch_skipped_objects_total",
-          "Objects skipped because they could not be decoded (logged with the reason).",
-          [](const kube::ReflectorStatus& s) { return s.skipped_objects; });
+  registry
+      ->AddCounter("quotient_watch_skipped_objects_total",
+                   "Objects and events skipped, by reason: refused (could not be decoded or "
+                   "used), apply_failed (an internal error applying it), bad_event (logged).",
+                   {"resource", "reason"})
+      ->SetCollector([this](const metrics::Emit& emit) {
+        for (const auto& r : reflectors_) {
+          kube::ReflectorStatus s = r->status();
+          for (int i = 0; i < kube::kSkipReasonCount; ++i) {
+            emit({r->options().name, std::string(kube::SkipReasonName(
+                                         static_cast<kube::SkipReason>(i)))},
+                 static_cast<double>(s.skipped_by_reason[static_cast<size_t>(i)]));
+          }
+        }
+      });
+  counter("quotient_watch_loop_restarts_total",
+          "Reflector loops that failed on an internal error and were started again (a bug).",
+          [](const kube::ReflectorStatus& s) { return s.loop_restarts; });
   counter("quotient_watch_failures_total", "Failed list or watch attempts (then backoff).",
           [](const kube::ReflectorStatus& s) { return s.failures; });
   registry->AddCollectedGauge(
