@@ -480,7 +480,14 @@ asio::awaitable<bool> HttpServer::Impl::Respond(Stream& stream, Connection& conn
                                                 RequestParser& parser, RequestBody body,
                                                 Listener* listener, Clock::time_point started) {
   auto& req = parser.get();
-  metrics->AddInFlight(1);
+  // Counted in flight until this frame ends, however it ends (a cancelled write included).
+  struct InFlight {
+    ServerMetrics* metrics;
+    explicit InFlight(ServerMetrics* m) : metrics(m) { metrics->AddInFlight(1); }
+    ~InFlight() { metrics->AddInFlight(-1); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+  } in_flight(metrics);
   const std::string request_id = NextRequestId(req["X-Request-Id"]);
   const bool head = req.method() == http::verb::head;
   // A named request, not a temporary in the co_await expression: GCC 12 destroys such
@@ -504,7 +511,6 @@ asio::awaitable<bool> HttpServer::Impl::Respond(Stream& stream, Connection& conn
   }
   beast::get_lowest_layer(stream).expires_after(options.write_timeout);
   auto [ec, n] = co_await http::async_write(stream, res, kUseTuple);
-  metrics->AddInFlight(-1);
   metrics->CountRequest(response.route, response.status);
   metrics->ObserveLatency(response.route,
                           std::chrono::duration<double>(Clock::now() - started).count());

@@ -197,6 +197,20 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
 }
 
 boost::asio::awaitable<HttpResponse> Router::Handle(HttpRequest request, bool webhooks) {
+  const Route route = Classify(request.target);
+  const std::string request_id(request.request_id);
+  std::string failure;
+  try {
+    co_return co_await Dispatch(std::move(request), webhooks);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  Log(spdlog::level::err, "internal error", {{"route", RouteName(route)}, {"error", failure}});
+  co_return Refuse(route, 500, RejectReason::kInternalError, "internal error: " + failure,
+                   request_id);
+}
+
+boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool webhooks) {
   Route route = Classify(request.target);
   if (route == Route::kOther || (IsWebhook(route) && !webhooks)) {
     co_return Refuse(Route::kOther, 404, RejectReason::kNotFound,

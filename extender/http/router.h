@@ -58,7 +58,9 @@ class Router {
   // Which route a target names (for metrics of requests that fail before Handle).
   Route Classify(std::string_view target) const;
 
-  // `webhooks` is false on the operations-only listener.
+  // `webhooks` is false on the operations-only listener. Never throws: a handler that fails
+  // inside Quotient (a bug) is answered 500 {"Error","Reason":"internal_error"}, logged at
+  // error and counted (quotient_http_rejected_requests_total{reason="internal_error"}).
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest request, bool webhooks);
 
   // The synchronous webhooks (filter, prioritize, preempt); exposed for benchmarks.
@@ -68,6 +70,7 @@ class Router {
   HttpResponse Refuse(Route route, unsigned status, RejectReason reason, std::string message,
                       std::string_view request_id);
   HttpResponse Ops(Route route) const;
+  boost::asio::awaitable<HttpResponse> Dispatch(HttpRequest request, bool webhooks);
 
   // Constant after construction.
   const std::string prefix_;

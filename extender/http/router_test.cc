@@ -6,7 +6,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <new>
 #include <optional>
+#include <stdexcept>
 
 namespace quotient::extender {
 namespace {
@@ -18,6 +20,16 @@ class ScriptedDecider : public PassThroughDecider {
  public:
   std::vector<int64_t> scores;
   std::vector<NodeVictims> victims;
+  bool throw_in_filter = false;
+  bool throw_in_bind = false;
+  FilterDecision Filter(const ExtenderArgs& args) override {
+    if (throw_in_filter) throw std::length_error("vector::reserve");
+    return PassThroughDecider::Filter(args);
+  }
+  asio::awaitable<BindDecision> Bind(BindingArgs args) override {
+    if (throw_in_bind) throw std::bad_alloc();
+    co_return co_await PassThroughDecider::Bind(std::move(args));
+  }
   PrioritizeDecision Prioritize(const ExtenderArgs& args) override {
     PrioritizeDecision d = PassThroughDecider::Prioritize(args);
     if (!scores.empty()) d.scores = scores;
@@ -85,6 +97,27 @@ TEST_F(RouterTest, PreemptNeverNamesANodeThatWasNotOffered) {
       R"({"Pod":{},"NodeNameToMetaVictims":{"a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":0}}})");
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.body, R"({"NodeNameToMetaVictims":{"a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":0}}})");
+}
+
+TEST_F(RouterTest, AFilterThatFailsInsideQuotientIsAnswered500WithAReason) {
+  decider_.throw_in_filter = true;
+  HttpResponse r = Call("POST", "/scheduler/filter", kArgs);
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_EQ(r.route, Route::kFilter);
+  EXPECT_NE(r.body.find(R"("Reason":"internal_error")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("internal error: vector::reserve"), std::string::npos) << r.body;
+  EXPECT_EQ(metrics_.RejectedCount(RejectReason::kInternalError), 1u);
+  decider_.throw_in_filter = false;  // the router goes on answering
+  EXPECT_EQ(Call("POST", "/scheduler/filter", kArgs).status, 200u);
+}
+
+TEST_F(RouterTest, ABindThatFailsInsideQuotientIsAnswered500WithAReason) {
+  decider_.throw_in_bind = true;
+  HttpResponse r = Call("POST", "/scheduler/bind",
+                        R"({"PodName":"p","PodNamespace":"ns","PodUID":"u","Node":"n"})");
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_NE(r.body.find(R"("Reason":"internal_error")"), std::string::npos) << r.body;
+  EXPECT_EQ(metrics_.RejectedCount(RejectReason::kInternalError), 1u);
 }
 
 TEST_F(RouterTest, BindWithoutAnApiClientAnswers200WithAnError) {

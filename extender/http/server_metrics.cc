@@ -17,6 +17,7 @@ std::string_view RejectReasonName(RejectReason reason) {
     case RejectReason::kNotFound: return "not_found";
     case RejectReason::kMethodNotAllowed: return "method_not_allowed";
     case RejectReason::kTlsHandshake: return "tls_handshake";
+    case RejectReason::kInternalError: return "internal_error";
   }
   return "unknown";
 }

@@ -33,8 +33,9 @@ enum class RejectReason {
   kNotFound,
   kMethodNotAllowed,
   kTlsHandshake,
+  kInternalError,  // the handler failed inside Quotient (a bug): HTTP 500
 };
-inline constexpr int kRejectReasonCount = 11;
+inline constexpr int kRejectReasonCount = 12;
 std::string_view RejectReasonName(RejectReason reason);
 RejectReason RejectReasonFor(DecodeFailure failure);
 
