@@ -1,0 +1,118 @@
+// Leader election over a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it,
+// plus a fence: MayWrite() says whether this replica may write to the API right now.
+//
+// The algorithm (one attempt every retry_period; followers jitter it by up to 20%):
+//   GET the Lease. Missing: create it naming this replica (leading). Present: if its
+//   resourceVersion changed since the last look, note the local time of the change. Held by
+//   another replica whose lease has not run out (observed change + leaseDurationSeconds, on
+//   this process's steady clock: no clock comparison across machines): follow, and stop
+//   leading at once if this replica led. Otherwise (free, expired, or ours): PUT it with the
+//   resourceVersion read, naming this replica (a takeover counts one more transition);
+//   409 Conflict means another replica wrote first: not leading.
+//
+// The fence: a successful create or renew opens MayWrite() until the time the request was
+// SENT plus renew_deadline, which is shorter than lease_duration, so this replica stops
+// writing before any other may take the lease over. A process paused past that point (GC,
+// SIGSTOP, a partition) finds the fence closed when it resumes, and writes nothing until a
+// renew succeeds again. Another holder seen, or a 409 on renew, closes it at once.
+// Stop() releases a held lease (holder "", one second), as client-go's ReleaseOnCancel does.
+//
+// Thread safety: MayWrite() and status() from any thread (MayWrite is one atomic load and a
+// clock read); Start()/Stop() from one thread; the attempts run on the io_context.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "extender/kube/api_client.h"
+#include "extender/kube/lease.h"
+
+namespace quotient::extender::kube {
+
+struct LeaderElectionOptions {
+  std::string lease_namespace = "kube-system";
+  std::string lease_name = "quotient";
+  std::string identity;  // unique per replica: "<hostname>_<random>"
+  std::chrono::milliseconds lease_duration{15'000};
+  std::chrono::milliseconds renew_deadline{10'000};
+  std::chrono::milliseconds retry_period{2'000};
+};
+
+// client-go's rules: lease_duration > renew_deadline > 1.2 x retry_period, whole seconds of
+// lease duration (it is written as leaseDurationSeconds), names and identity non-empty.
+bool ValidateLeaderElection(const LeaderElectionOptions& options, std::string* error);
+
+struct LeaderStatus {
+  bool leading = false;        // MayWrite() at the time of the call
+  std::string holder;          // who holds the lease as last read ("" = nobody / unknown)
+  int64_t transitions = 0;     // leaseTransitions as last read or written
+  std::string last_error;      // of the last attempt; empty when it succeeded
+};
+
+class LeaderElector {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Now = std::function<Clock::time_point()>;
+
+  // `on_change(leading)` is called from the io_context when leadership starts or ends (not
+  // for the fence closing by time alone: MayWrite() is the authority). REQUIRES: options
+  // validated; client outlives the elector.
+  LeaderElector(boost::asio::io_context& ioc, ApiClient* client, LeaderElectionOptions options,
+                std::function<void(bool leading)> on_change = {}, Now now = Clock::now);
+  ~LeaderElector();
+  LeaderElector(const LeaderElector&) = delete;
+  LeaderElector& operator=(const LeaderElector&) = delete;
+
+  void Start();
+  // Ends the loop; a held lease is released by the loop on its way out. The destructor
+  // calls it and waits for the loop to end. REQUIRES: the io_context keeps running until
+  // then, and the destructor does not run on one of its threads.
+  void Stop();
+
+  bool MayWrite() const;
+  LeaderStatus status() const;
+  const LeaderElectionOptions& options() const { return options_; }
+
+  // One attempt (the loop calls it every retry_period; exposed for tests).
+  boost::asio::awaitable<void> TryAcquireOrRenew();
+  // Writes holder "" if this replica leads (exposed for tests).
+  boost::asio::awaitable<void> Release();
+
+ private:
+  boost::asio::awaitable<void> Loop();
+  void Lead(Clock::time_point sent, const LeaseRecord& written);
+  void Follow(std::string holder, std::string why);
+  void SetError(std::string error);
+  std::string LeasePath() const;
+  std::string CollectionPath() const;
+
+  boost::asio::io_context& ioc_;
+  ApiClient* const client_;
+  const LeaderElectionOptions options_;
+  const std::function<void(bool)> on_change_;
+  const Now now_;
+
+  // Confined to the attempts (one at a time, on the io_context).
+  std::string observed_version_;
+  Clock::time_point observed_at_{};
+  bool was_leading_ = false;
+  boost::asio::steady_timer timer_;
+
+  std::atomic<int64_t> valid_until_{0};  // Clock ticks; MayWrite() while now < it
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::promise<void> loop_done_;
+  mutable std::mutex mu_;
+  LeaderStatus status_;  // guarded by mu_ (leading is filled in by status())
+};
+
+}  // namespace quotient::extender::kube
