@@ -41,7 +41,8 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
   YamlReader r{std::string(source), errors};
   YAML::Node root;
   if (!r.Parse(yaml_text, &root)) return false;
-  r.Map(root, "", {"server", "quota", "kubernetes", "nodeFit", "reclaim", "gpu", "log"});
+  r.Map(root, "",
+        {"server", "quota", "kubernetes", "nodeFit", "reclaim", "gpu", "leaderElection", "log"});
   if (root.IsMap()) {
     YAML::Node server = root["server"];
     if (r.Map(server, "server",
@@ -120,6 +121,20 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       r.Duration(reclaim, "deadline", "reclaim", &rc.deadline);
       r.Duration(reclaim, "disruptionBudgetBackoff", "reclaim", &rc.disruption_budget_backoff);
       r.StringList(reclaim, "schedulerNames", "reclaim", &rc.scheduler_names);
+    }
+    YAML::Node election = root["leaderElection"];
+    if (r.Map(election, "leaderElection",
+              {"enabled", "leaseNamespace", "leaseName", "identity", "leaseDuration",
+               "renewDeadline", "retryPeriod"}) &&
+        election.IsMap()) {
+      LeaderElectionSettings& le = out->leader_election;
+      r.Bool(election, "enabled", "leaderElection", &le.enabled);
+      r.String(election, "leaseNamespace", "leaderElection", &le.lease_namespace);
+      r.String(election, "leaseName", "leaderElection", &le.lease_name);
+      r.String(election, "identity", "leaderElection", &le.identity);
+      r.Duration(election, "leaseDuration", "leaderElection", &le.lease_duration);
+      r.Duration(election, "renewDeadline", "leaderElection", &le.renew_deadline);
+      r.Duration(election, "retryPeriod", "leaderElection", &le.retry_period);
     }
     YAML::Node gpu = root["gpu"];
     if (r.Map(gpu, "gpu",
@@ -223,6 +238,21 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
   }
   if (settings.reclaim.enabled && settings.reclaim.scheduler_names.empty()) {
     add("reclaim.schedulerNames", "must name at least one scheduler while reclaim is enabled");
+  }
+  if (const LeaderElectionSettings& le = settings.leader_election; le.enabled) {
+    // client-go's rules (kube::ValidateLeaderElection): the lease outlives the renew deadline,
+    // which leaves room for retries; the lease is written in whole seconds.
+    if (le.lease_namespace.empty()) add("leaderElection.leaseNamespace", "must not be empty");
+    if (le.lease_name.empty()) add("leaderElection.leaseName", "must not be empty");
+    if (le.lease_duration.count() <= 0 || le.lease_duration.count() % 1000 != 0) {
+      add("leaderElection.leaseDuration", "must be a positive whole number of seconds");
+    }
+    if (le.lease_duration <= le.renew_deadline) {
+      add("leaderElection.renewDeadline", "must be shorter than leaseDuration");
+    }
+    if (le.retry_period.count() <= 0 || le.renew_deadline.count() * 10 <= le.retry_period.count() * 12) {
+      add("leaderElection.retryPeriod", "must be positive and renewDeadline longer than 1.2 x it");
+    }
   }
   const std::string& mig_label = settings.gpu.dynamic_mig_label;
   if (const size_t eq = mig_label.find('='); eq == 0 || eq == std::string::npos ||

@@ -118,6 +118,18 @@ struct ReclaimSettings {
   std::vector<std::string> scheduler_names{"default-scheduler"};  // pods reclaimed for
 };
 
+// Leader election among replicas (extender/kube/leader_elector.h, docs/operations.md "High
+// availability"): only the replica holding the Lease decides and writes to the API.
+struct LeaderElectionSettings {
+  bool enabled = false;
+  std::string lease_namespace = "quotient-system";
+  std::string lease_name = "quotient";
+  std::string identity;  // "" = <hostname>_<random>
+  std::chrono::milliseconds lease_duration{15'000};
+  std::chrono::milliseconds renew_deadline{10'000};
+  std::chrono::milliseconds retry_period{2'000};
+};
+
 struct LogSettings {
   std::string format = "text";  // text | json
   std::string level = "info";   // trace | debug | info | warn | error | critical | off
@@ -130,6 +142,7 @@ struct Settings {
   NodeFitSettings node_fit;
   ReclaimSettings reclaim;
   GpuSettings gpu;
+  LeaderElectionSettings leader_election;
   LogSettings log;
 
   // The quota source in effect: "kubernetes", "file", or "" (none).

@@ -99,6 +99,38 @@ reclaim: {enabled: false, deadline: 5m, disruptionBudgetBackoff: 10s,
   EXPECT_NE(text.find("q.yaml:1: reclaim.colour: unknown field"), std::string::npos) << text;
 }
 
+TEST(ServerConfigTest, LeaderElectionLoadsFromYamlAndFollowsClientGosRules) {
+  Settings s;
+  ConfigErrors errors;
+  EXPECT_FALSE(s.leader_election.enabled);
+  ASSERT_TRUE(LoadSettings(R"(
+leaderElection: {enabled: true, leaseNamespace: ops, leaseName: q, identity: me,
+                 leaseDuration: 6s, renewDeadline: 4s, retryPeriod: 1s}
+)",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);
+  EXPECT_TRUE(s.leader_election.enabled);
+  EXPECT_EQ(s.leader_election.lease_namespace, "ops");
+  EXPECT_EQ(s.leader_election.lease_name, "q");
+  EXPECT_EQ(s.leader_election.identity, "me");
+  EXPECT_EQ(s.leader_election.lease_duration.count(), 6'000);
+  EXPECT_EQ(s.leader_election.renew_deadline.count(), 4'000);
+  EXPECT_EQ(s.leader_election.retry_period.count(), 1'000);
+  Settings bad;
+  EXPECT_FALSE(LoadSettings(
+      "leaderElection: {enabled: true, leaseDuration: 1500ms, renewDeadline: 2s, "
+      "retryPeriod: 2s}\n",
+      "q.yaml", &bad, &errors));
+  const std::string text = FormatErrors(errors);
+  EXPECT_NE(text.find("leaderElection.leaseDuration: must be a positive whole number of seconds"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("leaderElection.renewDeadline: must be shorter than leaseDuration"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("leaderElection.retryPeriod"), std::string::npos) << text;
+}
+
 TEST(ServerConfigTest, GpuSettingsLoadFromYamlAndAreChecked) {
   Settings s;
   ConfigErrors errors;

@@ -31,6 +31,7 @@ boost::asio::awaitable<ApiOutcome> ApiPodBinder::Bind(const BindingArgs& args) {
   std::string target =
       fmt::format("/api/v1/namespaces/{}/pods/{}/binding", args.pod_namespace, args.pod_name);
   std::string body = BindingJson(args);
+  if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
   // The awaitable is made in its own statement: GCC 12 mis-destroys temporaries that
   // live across a co_await (bug 99576).
   auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/write_fence.h"
 #include "extender/control/api_outcome.h"
 #include "extender/objects/pod.h"
 #include "extender/wire/wire.h"
@@ -29,13 +30,16 @@ class PodBinder {
 
 class ApiPodBinder : public PodBinder {
  public:
-  explicit ApiPodBinder(kube::ApiClient* client) : client_(client) {}
+  // `fence` (may be null: always open) is checked before each Binding (write_fence.h).
+  explicit ApiPodBinder(kube::ApiClient* client, const kube::WriteFence* fence = nullptr)
+      : client_(client), fence_(fence) {}
   boost::asio::awaitable<ApiOutcome> Bind(const BindingArgs& args) override;
   boost::asio::awaitable<ApiOutcome> GetPod(const std::string& ns, const std::string& name,
                                             PodInfo* out) override;
 
  private:
   kube::ApiClient* const client_;
+  const kube::WriteFence* const fence_;
 };
 
 // The JSON body of a v1 Binding (exposed for tests).

@@ -76,6 +76,7 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::Evict(const PodRef& pod) {
   std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}/eviction", pod.ns, pod.name);
   // Named awaitable: GCC 12 mis-destroys temporaries across co_await (bug 99576).
   std::string body = EvictionJson(pod);
+  if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
   auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));
   kube::ApiResponse response = co_await std::move(request);
   co_return OutcomeOf(response);
@@ -85,6 +86,7 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::PostEvent(const PodEvent& even
   if (!IsPathSafe(event.pod.ns) || !IsPathSafe(event.pod.name)) co_return Unsafe(event.pod);
   std::string target = fmt::format("/api/v1/namespaces/{}/events", event.pod.ns);
   std::string body = EventJson(event, std::chrono::system_clock::now());
+  if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
   auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));
   kube::ApiResponse response = co_await std::move(request);
   co_return OutcomeOf(response);

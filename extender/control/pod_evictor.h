@@ -18,6 +18,7 @@
 #include <string>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/write_fence.h"
 #include "extender/control/api_outcome.h"
 #include "extender/objects/pod_ref.h"
 
@@ -42,12 +43,15 @@ class PodEvictor {
 
 class ApiPodEvictor : public PodEvictor {
  public:
-  explicit ApiPodEvictor(kube::ApiClient* client) : client_(client) {}
+  // `fence` (may be null: always open) is checked before each write (write_fence.h).
+  explicit ApiPodEvictor(kube::ApiClient* client, const kube::WriteFence* fence = nullptr)
+      : client_(client), fence_(fence) {}
   boost::asio::awaitable<ApiOutcome> Evict(const PodRef& pod) override;
   boost::asio::awaitable<ApiOutcome> PostEvent(const PodEvent& event) override;
 
  private:
   kube::ApiClient* const client_;
+  const kube::WriteFence* const fence_;
 };
 
 // The request bodies (exposed for tests). `now` stamps the Event and names it

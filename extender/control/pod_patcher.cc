@@ -11,6 +11,7 @@ boost::asio::awaitable<std::string> ApiPodPatcher::Patch(std::string ns, std::st
                                                          std::string body) {
   // The same grant as the Requeuer's patch (deploy/rbac.yaml: patch pods).
   std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name);
+  if (!kube::MayWrite(fence_)) co_return fence_->Why();
   kube::RequestOptions options;
   options.content_type = "application/merge-patch+json";
   auto request = client_->Request(kube::Method::kPatch, std::move(target), std::move(body),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/write_fence.h"
 
 namespace quotient::extender::state {
 
@@ -22,12 +23,15 @@ class PodPatcher {
 // PodPatcher over the API: PATCH .../namespaces/{ns}/pods/{name}, merge patch.
 class ApiPodPatcher : public PodPatcher {
  public:
-  explicit ApiPodPatcher(kube::ApiClient* client) : client_(client) {}
+  // `fence` (may be null: always open) is checked before each patch (write_fence.h).
+  explicit ApiPodPatcher(kube::ApiClient* client, const kube::WriteFence* fence = nullptr)
+      : client_(client), fence_(fence) {}
   boost::asio::awaitable<std::string> Patch(std::string ns, std::string name,
                                             std::string body) override;
 
  private:
   kube::ApiClient* const client_;
+  const kube::WriteFence* const fence_;
 };
 
 }  // namespace quotient::extender::state

@@ -41,10 +41,12 @@ std::string_view NudgeTriggerName(NudgeTrigger trigger) { return InfoOf(trigger)
 
 Requeuer::Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client,
                    metrics::Registry* registry,
-                   std::function<bool(const std::string& uid)> still_pending)
+                   std::function<bool(const std::string& uid)> still_pending,
+                   const kube::WriteFence* fence)
     : ioc_(ioc),
       client_(client),
       still_pending_(std::move(still_pending)),
+      fence_(fence),
       nudges_(registry->AddCounter(
           "quotient_requeue_nudges_total",
           "Pods refused by Quotient that it asked kube-scheduler to retry (docs/operations.md, "
@@ -176,6 +178,7 @@ void Requeuer::Patch(std::vector<Pod> pods, NudgeTrigger trigger) {
     boost::asio::co_spawn(
         ioc_,
         [this, pod = std::move(pod), stamp, trigger_name]() -> boost::asio::awaitable<void> {
+          if (!kube::MayWrite(fence_)) co_return;  // not the leader: the leader nudges
           std::string target =
               fmt::format("/api/v1/namespaces/{}/pods/{}", pod.ns, pod.name);
           std::string body = PatchBody(stamp);

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/write_fence.h"
 #include "extender/telemetry/metrics.h"
 
 namespace quotient::extender::state {
@@ -60,8 +61,11 @@ class Requeuer {
   static constexpr Clock::duration kInFlightWindow = std::chrono::seconds(1);
 
   // `still_pending(uid)` says whether the pod still waits (not bound, not deleted).
+  // `fence` (may be null: always open) is checked before each patch (write_fence.h): a
+  // replica that does not lead nudges nothing.
   Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client, metrics::Registry* registry,
-           std::function<bool(const std::string& uid)> still_pending);
+           std::function<bool(const std::string& uid)> still_pending,
+           const kube::WriteFence* fence = nullptr);
 
   // Filter refused the pod on every node (called once per refusal; the latest counts).
   void NoteRefused(const std::string& uid, const std::string& ns, const std::string& name,
@@ -103,6 +107,7 @@ class Requeuer {
   boost::asio::io_context& ioc_;
   kube::ApiClient* const client_;
   const std::function<bool(const std::string&)> still_pending_;
+  const kube::WriteFence* const fence_;
   metrics::Family* nudges_;
 
   mutable std::mutex mu_;

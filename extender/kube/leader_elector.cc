@@ -6,6 +6,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cstring>
 #include <random>
 #include <utility>
 
@@ -62,7 +65,10 @@ LeaderElector::LeaderElector(asio::io_context& ioc, ApiClient* client,
 
 LeaderElector::~LeaderElector() {
   Stop();
-  if (started_.load()) loop_done_.get_future().wait();
+  // The loop ends after its release; a stopped io_context runs it no further.
+  if (started_.load() && !ioc_.stopped()) {
+    loop_done_.get_future().wait_for(options_.renew_deadline + std::chrono::seconds(1));
+  }
 }
 
 void LeaderElector::Start() {
@@ -77,6 +83,21 @@ void LeaderElector::Stop() {
 
 bool LeaderElector::MayWrite() const {
   return now_().time_since_epoch().count() < valid_until_.load(std::memory_order_acquire);
+}
+
+std::string LeaderElector::Why() const {
+  std::lock_guard lock(mu_);
+  if (status_.holder.empty() || status_.holder == options_.identity) {
+    return "not the leader: the lease is not held or not renewed in time";
+  }
+  return "not the leader: the lease is held by " + status_.holder;
+}
+
+std::string DefaultLeaderIdentity() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "quotient");
+  std::mt19937_64 rng(std::random_device{}());
+  return fmt::format("{}_{:016x}", host, rng());
 }
 
 LeaderStatus LeaderElector::status() const {

@@ -35,6 +35,7 @@
 
 #include "extender/kube/api_client.h"
 #include "extender/kube/lease.h"
+#include "extender/kube/write_fence.h"
 
 namespace quotient::extender::kube {
 
@@ -49,7 +50,12 @@ struct LeaderElectionOptions {
 
 // client-go's rules: lease_duration > renew_deadline > 1.2 x retry_period, whole seconds of
 // lease duration (it is written as leaseDurationSeconds), names and identity non-empty.
+// (config::ValidateSettings checks the operator's leaderElection block by the same rules.)
 bool ValidateLeaderElection(const LeaderElectionOptions& options, std::string* error);
+
+// "<hostname>_<16 random hex digits>", as kube-scheduler names its replicas: unique even for
+// two processes on one host.
+std::string DefaultLeaderIdentity();
 
 struct LeaderStatus {
   bool leading = false;        // MayWrite() at the time of the call
@@ -58,7 +64,7 @@ struct LeaderStatus {
   std::string last_error;      // of the last attempt; empty when it succeeded
 };
 
-class LeaderElector {
+class LeaderElector : public WriteFence {
  public:
   using Clock = std::chrono::steady_clock;
   using Now = std::function<Clock::time_point()>;
@@ -74,11 +80,12 @@ class LeaderElector {
 
   void Start();
   // Ends the loop; a held lease is released by the loop on its way out. The destructor
-  // calls it and waits for the loop to end. REQUIRES: the io_context keeps running until
-  // then, and the destructor does not run on one of its threads.
+  // calls it and waits for the loop to end (at most renew_deadline + 1 s) unless the
+  // io_context is stopped. REQUIRES: the destructor does not run on one of its threads.
   void Stop();
 
-  bool MayWrite() const;
+  bool MayWrite() const override;
+  std::string Why() const override;
   LeaderStatus status() const;
   const LeaderElectionOptions& options() const { return options_; }
 

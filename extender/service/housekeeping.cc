@@ -31,14 +31,18 @@ void Housekeeper::Tick(quota::Clock::time_point now) {
     }
   }
   if (live_ == nullptr) return;
-  if (expired > 0) live_->requeuer()->NudgeAll(state::NudgeTrigger::kReservationExpiry);
-  if (reclaimer_ != nullptr) reclaimer_->RunPass();
+  // A replica that does not lead neither reclaims nor nudges: the leader does.
+  const bool leading = kube::MayWrite(live_->fence());
+  if (expired > 0 && leading) {
+    live_->requeuer()->NudgeAll(state::NudgeTrigger::kReservationExpiry);
+  }
+  if (reclaimer_ != nullptr && leading) reclaimer_->RunPass();
   // A reloaded tree may admit pods refused before: have the scheduler retry them.
   if (ledger_ != nullptr && ledger_->tree() != last_tree_) {
     last_tree_ = ledger_->tree();
-    live_->requeuer()->NudgeAll(state::NudgeTrigger::kQuotaReload);
+    if (leading) live_->requeuer()->NudgeAll(state::NudgeTrigger::kQuotaReload);
   }
-  live_->requeuer()->NudgeStale();
+  if (leading) live_->requeuer()->NudgeStale();
   state::LiveHealth health = live_->health();
   readiness_->Set(health.synced, health.summary);
   std::string kind = !health.synced ? "syncing" : health.connected ? "synced" : "degraded";

@@ -1,7 +1,8 @@
 // The once-a-second housekeeping of `quotient serve`: expire quota reservations whose
 // pods never bound, run a reclaim pass, have the scheduler retry refused pods that may fit
 // now (after a quota reload or expired reservations, and the watch race of requeuer.h),
-// and publish the watch health to /readyz, logging each change of state once.
+// and publish the watch health to /readyz, logging each change of state once. With leader
+// election only the leader reclaims and nudges; readiness does not depend on leadership.
 //
 // Thread safety: confined to one coroutine (Run) or one caller (Tick); the targets are
 // thread-safe themselves.

@@ -30,14 +30,19 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
                          quota::QuotaLedger* ledger, QuotaMetrics* quota_metrics,
                          metrics::Registry* registry, LiveClusterOptions options)
     : client_(ioc, std::move(config)),
+      elector_(options.election ? std::make_unique<kube::LeaderElector>(ioc, &client_,
+                                                                         *options.election)
+                                : nullptr),
       state_(ledger),
-      binder_(&client_),
-      evictor_(&client_),
-      requeuer_(ioc, &client_, registry,
-                [this](const std::string& uid) {
-                  PodRecord pod;
-                  return state_.FindPod(uid, &pod) && !pod.holds_node();
-                }),
+      binder_(&client_, elector_.get()),
+      evictor_(&client_, elector_.get()),
+      requeuer_(
+          ioc, &client_, registry,
+          [this](const std::string& uid) {
+            PodRecord pod;
+            return state_.FindPod(uid, &pod) && !pod.holds_node();
+          },
+          elector_.get()),
       pod_sink_(&state_, options.observer, options.enricher,
                 [this] { requeuer_.NoteRelease(); }),
       node_sink_(&state_, options.observer, [this] { requeuer_.NoteRelease(); }) {
@@ -118,6 +123,15 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
           [](const kube::ReflectorStatus& s) { return s.loop_restarts; });
   counter("quotient_watch_failures_total", "Failed list or watch attempts (then backoff).",
           [](const kube::ReflectorStatus& s) { return s.failures; });
+  if (elector_) {
+    registry->AddCollectedGauge(
+        "quotient_leader",
+        "1 while this replica holds the leader Lease and may decide and write (0: follower).",
+        {"lease"}, [this](const metrics::Emit& emit) {
+          const auto& o = elector_->options();
+          emit({o.lease_namespace + "/" + o.lease_name}, elector_->MayWrite() ? 1.0 : 0.0);
+        });
+  }
   registry->AddCollectedGauge(
       "quotient_cluster_objects", "Objects in Quotient's cluster cache.", {"kind"},
       [this](const metrics::Emit& emit) {
@@ -132,10 +146,14 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
 LiveCluster::~LiveCluster() { Stop(); }
 
 void LiveCluster::Start() {
+  if (elector_) elector_->Start();
   for (auto& r : reflectors_) r->Start();
 }
 
 void LiveCluster::Stop() {
+  // The elector releases a held lease on its way out (best effort: the client stops too;
+  // an unreleased lease is taken over after its duration).
+  if (elector_) elector_->Stop();
   for (auto& r : reflectors_) r->Stop();
   client_.Stop();
 }

@@ -13,10 +13,12 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/leader_elector.h"
 #include "extender/kube/reflector.h"
 #include "extender/telemetry/metrics.h"
 #include "extender/telemetry/quota_metrics.h"
@@ -35,6 +37,8 @@ struct LiveClusterOptions {
   std::chrono::milliseconds watch_timeout{5 * 60'000};
   DecodedObjectObserver* observer = nullptr;  // also sees decoded pods and nodes (GPU state)
   const PodEnricher* enricher = nullptr;      // derived requests of watched pods (may be null)
+  // Set: elect a leader through this Lease; only the leader writes (fence()).
+  std::optional<kube::LeaderElectionOptions> election;
 };
 
 struct LiveHealth {
@@ -61,9 +65,13 @@ class LiveCluster {
   PodEvictor* evictor() { return &evictor_; }
   Requeuer* requeuer() { return &requeuer_; }
   kube::ApiClient& client() { return client_; }
+  // The write fence of leader election; null without it (every write allowed).
+  const kube::WriteFence* fence() const { return elector_.get(); }
+  kube::LeaderElector* elector() { return elector_.get(); }
 
  private:
   kube::ApiClient client_;
+  std::unique_ptr<kube::LeaderElector> elector_;  // before every writer that it fences
   ClusterState state_;
   ApiPodBinder binder_;
   ApiPodEvictor evictor_;

@@ -12,6 +12,7 @@
 #include "config/gpu_catalog_yaml.h"
 #include "config/values.h"
 #include "extender/decide/gpu_decider.h"
+#include "extender/decide/leader_gate_decider.h"
 #include "extender/decide/quota_decider.h"
 #include "extender/decide/requeue_tracking_decider.h"
 #include "extender/devices/gpu_metrics.h"
@@ -208,12 +209,27 @@ bool Service::BuildLive(const config::Settings& settings, asio::io_context& ioc)
     options.tree_name = settings.quota.tree_name;
     options.resync_interval = settings.kubernetes.resync_interval;
     options.watch_timeout = settings.kubernetes.watch_timeout;
+    if (const config::LeaderElectionSettings& le = settings.leader_election; le.enabled) {
+      kube::LeaderElectionOptions election;
+      election.lease_namespace = le.lease_namespace;
+      election.lease_name = le.lease_name;
+      election.identity = le.identity.empty() ? kube::DefaultLeaderIdentity() : le.identity;
+      election.lease_duration = le.lease_duration;
+      election.renew_deadline = le.renew_deadline;
+      election.retry_period = le.retry_period;
+      options.election = election;
+    }
     live_ = std::make_unique<state::LiveCluster>(ioc, api_config_, ledger_.get(),
                                                  quota_metrics_.get(), &registry_, options);
     return true;
   }
   if (!error.empty()) {
     Log(spdlog::level::critical, "cannot configure the Kubernetes API client", {{"error", error}});
+    return false;
+  }
+  if (settings.leader_election.enabled) {
+    Log(spdlog::level::critical, "leaderElection needs the API server",
+        {{"hint", "pass --kubeconfig, or run in a pod with a service account"}});
     return false;
   }
   if (source == "kubernetes") {
@@ -225,7 +241,7 @@ bool Service::BuildLive(const config::Settings& settings, asio::io_context& ioc)
 }
 
 // RequeueTrackingDecider(GpuDecider(QuotaDecider)) with the reclaimer attached, over the live
-// cluster; PassThroughDecider without one.
+// cluster, inside a LeaderGateDecider with leader election; PassThroughDecider without one.
 void Service::BuildDeciders(const config::Settings& settings, asio::io_context& ioc) {
   if (!live_) {
     decider_ = std::make_unique<PassThroughDecider>();
@@ -251,12 +267,15 @@ void Service::BuildDeciders(const config::Settings& settings, asio::io_context& 
         [cluster] { return cluster->synced(); }, reclaim);
     quota_decider->AttachReclaimer(reclaimer_.get());
   }
-  gpu_patcher_ = std::make_unique<state::ApiPodPatcher>(&live_->client());
+  gpu_patcher_ = std::make_unique<state::ApiPodPatcher>(&live_->client(), live_->fence());
   state::RegisterGpuMetrics(&registry_, gpu_state_.get());
   decider_ = std::make_unique<state::RequeueTrackingDecider>(
       std::make_unique<state::GpuDecider>(std::move(quota_decider), gpu_state_.get(),
                                           gpu_patcher_.get()),
       live_->requeuer());
+  if (live_->fence() != nullptr) {
+    decider_ = std::make_unique<state::LeaderGateDecider>(std::move(decider_), live_->fence());
+  }
 }
 
 bool Service::Start(std::string* error) {

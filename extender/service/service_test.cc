@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "extender/kube/fake_api_server.h"
+#include "extender/kube/fake_lease_store.h"
 #include "extender/kube/kube_test_util.h"
 
 namespace quotient::extender {
@@ -47,8 +48,13 @@ config::Settings BaseSettings() {
 }
 
 // An API server with no pods and no nodes: lists answer empty, watches stay open briefly.
-void EmptyCluster(FakeExchange& ex) {
+// Leases go to `leases` when given.
+void EmptyCluster(FakeExchange& ex, kube::testing::LeaseStore* leases = nullptr) {
   const auto& r = ex.request();
+  if (r.path.find("/leases") != std::string::npos && leases != nullptr) {
+    leases->Serve(ex);
+    return;
+  }
   if (r.HasParam("watch")) {
     ex.StartChunked(200);
     ex.WaitFor([] { return false; }, std::chrono::milliseconds(500));
@@ -86,7 +92,7 @@ TEST(ServiceTest, WithoutAnApiServerTheWebhooksPassThrough) {
 }
 
 TEST(ServiceTest, WithAnApiServerTheLiveChainSyncsAndDecides) {
-  FakeApiServer api(EmptyCluster);
+  FakeApiServer api([](FakeExchange& ex) { EmptyCluster(ex); });
   TempFile kubeconfig("service_test.kubeconfig",
                       "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                       "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:" +
@@ -127,6 +133,66 @@ TEST(ServiceTest, WithAnApiServerTheLiveChainSyncsAndDecides) {
   std::promise<void> stopped;
   service->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
   EXPECT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+std::string KubeconfigFor(const FakeApiServer& api) {
+  return "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+         "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:" +
+         std::to_string(api.port()) +
+         "'}}]\n"
+         "users: [{name: u, user: {token: t}}]\n"
+         "contexts: [{name: c, context: {cluster: k, user: u}}]\n";
+}
+
+// Two replicas on one API server: one leads and decides, the other refuses naming it; when
+// the leader stops (and releases the lease), the other takes over.
+TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
+  kube::testing::LeaseStore leases;
+  FakeApiServer api([&](FakeExchange& ex) { EmptyCluster(ex, &leases); });
+  TempFile kubeconfig("service_test_ha.kubeconfig", KubeconfigFor(api));
+  auto settings_for = [&](const std::string& identity) {
+    config::Settings s = BaseSettings();
+    s.kubernetes.kubeconfig = kubeconfig.path();
+    s.leader_election.enabled = true;
+    s.leader_election.identity = identity;
+    s.leader_election.lease_duration = std::chrono::seconds(2);
+    s.leader_election.renew_deadline = std::chrono::seconds(1);
+    s.leader_election.retry_period = std::chrono::milliseconds(200);
+    return s;
+  };
+  IoThread io(2);
+  std::unique_ptr<Service> a = Service::Build(settings_for("a_1"), io.ioc());
+  ASSERT_NE(a, nullptr);
+  std::string error;
+  ASSERT_TRUE(a->Start(&error)) << error;
+  ASSERT_TRUE(WaitUntil([&] { return a->live()->fence()->MayWrite(); }));
+  std::unique_ptr<Service> b = Service::Build(settings_for("b_1"), io.ioc());
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Start(&error)) << error;
+  ASSERT_TRUE(WaitUntil([&] { return b->readiness().ready(); })) << b->readiness().reason();
+
+  ExtenderArgs args;
+  args.pod.name = "p";
+  args.pod.ns = "namespace1";
+  args.pod.uid = "uid-1";
+  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
+  args.has_node_names = true;
+  args.nodes.push_back(WireNode{"ghost", {}});
+  EXPECT_FALSE(b->live()->fence()->MayWrite());
+  FilterDecision refused = b->decider().Filter(args);
+  EXPECT_EQ(refused.reason, DecisionReason::kNotLeader);
+  EXPECT_NE(refused.answer.error.find("held by a_1"), std::string::npos) << refused.answer.error;
+  ASSERT_TRUE(WaitUntil([&] { return a->readiness().ready(); }));
+  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kUnknownNode);  // a decides
+
+  std::promise<void> stopped;
+  a->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
+  ASSERT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(WaitUntil([&] { return b->live()->fence()->MayWrite(); }));
+  EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kUnknownNode);
+  std::promise<void> b_stopped;
+  b->Stop(std::chrono::milliseconds(100), [&] { b_stopped.set_value(); });
+  EXPECT_EQ(b_stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
 }
 
 TEST(ServiceTest, AnInvalidQuotaFileFailsTheBuild) {

@@ -33,6 +33,7 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kReclaiming: return "reclaiming";
     case DecisionReason::kReclaimHold: return "reclaim_hold";
     case DecisionReason::kPreemptGpuFiltered: return "preempt_gpu_filtered";
+    case DecisionReason::kNotLeader: return "not_leader";
   }
   return "unknown";
 }

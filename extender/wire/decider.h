@@ -47,8 +47,9 @@ enum class DecisionReason {
   kReclaiming,          // the pod is reclaiming its guarantee: waiting for its victims to leave
   kReclaimHold,         // the room left on the candidate nodes is held for reclaiming pods
   kPreemptGpuFiltered,  // preempt: nodes dropped whose victims free no room at device level
+  kNotLeader,           // this replica does not hold the leader Lease: it decides nothing
 };
-inline constexpr int kDecisionReasonCount = 20;
+inline constexpr int kDecisionReasonCount = 21;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {
