@@ -8,8 +8,13 @@
 namespace quotient::config {
 namespace {
 
-void CollectObjects(const YAML::Node& doc, int document_line, std::vector<ManifestObject>* out) {
-  if (!doc.IsDefined() || doc.IsNull()) return;
+// Appends the objects of `doc`, a List's items in its place. The graph is bounded
+// (CheckYamlBounds: no cycle, kMaxYamlDepth); the explicit bounds here keep that true of
+// this recursion on its own. False (with an error) past kMaxManifestObjects or
+// kMaxListNesting.
+bool CollectObjects(const YAML::Node& doc, int document_line, int depth, std::string_view source,
+                    std::vector<ManifestObject>* out, ConfigErrors* errors) {
+  if (!doc.IsDefined() || doc.IsNull()) return true;
   ManifestObject object{doc, "", YamlLine(doc, document_line), document_line};
   if (doc.IsMap()) {
     for (const auto& item : doc) {
@@ -19,15 +24,32 @@ void CollectObjects(const YAML::Node& doc, int document_line, std::vector<Manife
       }
     }
     if (object.kind == "List") {
+      if (depth >= kMaxListNesting) {
+        errors->push_back({std::string(source), object.line, "kind",
+                           fmt::format("a List nested in more than {} Lists (the limit)",
+                                       kMaxListNesting)});
+        return false;
+      }
       for (const auto& item : doc) {
         if (item.first.IsScalar() && item.first.Scalar() == "items" && item.second.IsSequence()) {
-          for (const auto& element : item.second) CollectObjects(element, document_line, out);
-          return;
+          for (const auto& element : item.second) {
+            if (!CollectObjects(element, document_line, depth + 1, source, out, errors)) {
+              return false;
+            }
+          }
+          return true;
         }
       }
     }
   }
+  if (out->size() >= kMaxManifestObjects) {
+    errors->push_back({std::string(source), object.line, "",
+                       fmt::format("more than {} objects in the file (the limit)",
+                                   kMaxManifestObjects)});
+    return false;
+  }
   out->push_back(std::move(object));
+  return true;
 }
 
 std::string Describe(const ManifestObject& object) {
@@ -41,7 +63,9 @@ bool ParseManifest(std::string_view text, std::string_view source,
                    std::vector<ManifestObject>* objects, ConfigErrors* errors) {
   std::vector<YamlDocument> documents;
   if (!ParseYamlDocuments(text, source, &documents, errors)) return false;
-  for (const YamlDocument& doc : documents) CollectObjects(doc.node, doc.first_line, objects);
+  for (const YamlDocument& doc : documents) {
+    if (!CollectObjects(doc.node, doc.first_line, 0, source, objects, errors)) return false;
+  }
   return true;
 }
 
@@ -49,10 +73,16 @@ const ManifestObject* FindSingleObject(const std::vector<ManifestObject>& object
                                        std::string_view kind, std::string_view source,
                                        ConfigErrors* errors) {
   const ManifestObject* found = nullptr;
-  std::vector<std::string> others;
+  std::vector<std::string> others;  // the first kMaxNamed; the rest are counted
+  constexpr size_t kMaxNamed = 10;
+  size_t unnamed = 0;
   for (const ManifestObject& object : objects) {
     if (object.kind != kind) {
-      others.push_back(Describe(object));
+      if (others.size() < kMaxNamed) {
+        others.push_back(Describe(object));
+      } else {
+        ++unnamed;
+      }
     } else if (found == nullptr) {
       found = &object;
     } else {
@@ -65,8 +95,11 @@ const ManifestObject* FindSingleObject(const std::vector<ManifestObject>& object
   if (found == nullptr) {
     errors->push_back({std::string(source), objects.empty() ? 0 : objects.front().line, "kind",
                        objects.empty() ? fmt::format("no {} in the file: it is empty", kind)
-                                       : fmt::format("no {} in the file (found {})", kind,
-                                                     fmt::join(others, ", "))});
+                                       : fmt::format("no {} in the file (found {}{})", kind,
+                                                     fmt::join(others, ", "),
+                                                     unnamed == 0 ? std::string()
+                                                                  : fmt::format(" and {} more",
+                                                                                unnamed))});
   }
   return found;
 }

@@ -73,7 +73,7 @@ class TreeReader {
           return;
         }
         has_root = true;
-        ReadNode(f.value, f.path, root);
+        ReadNode(f.value, f.path, /*level=*/1, root);
       });
     } else if (spec && !spec->value.IsNull()) {
       Error(spec->line, "spec", "expected a mapping with the field root");
@@ -184,7 +184,9 @@ class TreeReader {
         });
   }
 
-  void ReadNode(const YAML::Node& map, const std::string& path, QuotaNodeSpec* node) {
+  // `level`: 1 for the root. Its children are read only up to kMaxQuotaDepth levels (the
+  // YAML bounds already keep the recursion finite; this is the tree's own limit).
+  void ReadNode(const YAML::Node& map, const std::string& path, int level, QuotaNodeSpec* node) {
     node->path = path;
     node->line = Line(map);
     field_lines_[path] = node->line;  // where the node's own problems point
@@ -202,7 +204,7 @@ class TreeReader {
                    } else if (f.key == "attributes") {
                      ReadAttributes(f, &node->attributes);
                    } else if (f.key == "children") {
-                     ReadChildren(f, &node->children);
+                     ReadChildren(f, level, &node->children);
                    }
                  });
   }
@@ -275,10 +277,15 @@ class TreeReader {
     });
   }
 
-  void ReadChildren(const Field& f, std::vector<QuotaNodeSpec>* out) {
+  void ReadChildren(const Field& f, int level, std::vector<QuotaNodeSpec>* out) {
     if (f.value.IsNull()) return;
     if (!f.value.IsSequence()) {
       Error(f.line, f.path, "expected a list of quota nodes");
+      return;
+    }
+    if (level >= kMaxQuotaDepth && f.value.size() > 0) {
+      Error(f.line, f.path,
+            fmt::format("the tree is deeper than {} levels (the limit)", kMaxQuotaDepth));
       return;
     }
     size_t i = 0;
@@ -297,7 +304,7 @@ class TreeReader {
         return;
       }
       out->emplace_back();
-      ReadNode(item, path, &out->back());
+      ReadNode(item, path, level + 1, &out->back());
     }
   }
 

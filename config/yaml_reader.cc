@@ -79,8 +79,62 @@ int FindUnreadContent(const DocumentText& doc) {
   return -1;
 }
 
+// CheckYamlBounds' walk over the expanded graph.
+class BoundsWalk {
+ public:
+  BoundsWalk(int document_line, std::string_view source, ConfigErrors* errors)
+      : document_line_(document_line), source_(source), errors_(errors) {}
+
+  bool Visit(const YAML::Node& node, int depth) {
+    if (++visited_ > kMaxYamlNodes) {
+      return Fail(node, fmt::format("the document expands to more than {} YAML nodes through "
+                                    "aliases (the limit)",
+                                    kMaxYamlNodes));
+    }
+    if (!node.IsMap() && !node.IsSequence()) return true;
+    if (depth > kMaxYamlDepth) {
+      return Fail(node, fmt::format("nested more than {} levels deep (the limit), aliases "
+                                    "expanded",
+                                    kMaxYamlDepth));
+    }
+    for (const YAML::Node& ancestor : path_) {
+      if (ancestor.is(node)) {
+        return Fail(node, "an alias makes this node contain itself (a cycle)");
+      }
+    }
+    path_.push_back(node);
+    bool ok = true;
+    if (node.IsMap()) {
+      for (auto it = node.begin(); ok && it != node.end(); ++it) {
+        ok = Visit(it->first, depth + 1) && Visit(it->second, depth + 1);
+      }
+    } else {
+      for (auto it = node.begin(); ok && it != node.end(); ++it) ok = Visit(*it, depth + 1);
+    }
+    path_.pop_back();
+    return ok;
+  }
+
+ private:
+  bool Fail(const YAML::Node& at, std::string message) {
+    errors_->push_back({std::string(source_), YamlLine(at, document_line_), "",
+                        std::move(message)});
+    return false;
+  }
+
+  int document_line_;
+  std::string_view source_;
+  ConfigErrors* errors_;
+  size_t visited_ = 0;
+  std::vector<YAML::Node> path_;  // the collections from the root to the current one
+};
+
 }  // namespace
 
+bool CheckYamlBounds(const YAML::Node& node, int document_line, std::string_view source,
+                     ConfigErrors* errors) {
+  return BoundsWalk(document_line, source, errors).Visit(node, 0);
+}
 
 std::string JoinPath(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
@@ -128,7 +182,9 @@ bool ParseYamlDocuments(std::string_view text, std::string_view source,
                            "invalid YAML: unexpected character at the start of a document"});
         return false;
       }
-      documents->push_back({std::move(node), doc.first_line});
+      if (!CheckYamlBounds(node, doc.first_line, source, errors)) return false;
+      documents->push_back({std::move(node), doc.first_line,
+                            static_cast<size_t>(doc.text.data() - text.data())});
     }
     return true;
   } catch (const YAML::DeepRecursion& e) {  // yaml-cpp gives it the message "bad file"
@@ -145,7 +201,9 @@ bool ParseYamlDocuments(std::string_view text, std::string_view source,
 
 bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
   try {
-    *root = YAML::Load(std::string(text));
+    YAML::Node node = YAML::Load(std::string(text));
+    if (!CheckYamlBounds(node, 0, source_, errors_)) return false;
+    *root = std::move(node);
     return true;
   } catch (const YAML::Exception& e) {
     errors_->push_back({source_, e.mark.is_null() ? 0 : e.mark.line + 1, "",

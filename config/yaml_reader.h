@@ -47,17 +47,36 @@ void ForEachYamlEntry(const YAML::Node& map, std::string_view path, int document
                       const YamlErrorSink& error,
                       const std::function<void(const YamlField&)>& visit);
 
-// One YAML document of a text, loaded: its root node and the 0-based line of the text it
-// starts on (YamlLine's `document_line`).
+// What one YAML document may make a reader do. yaml-cpp loads an alias as the very node it
+// names, so a text of a few hundred bytes can be a graph that is deep, exponentially large
+// once expanded (a list of lists of aliases) or cyclic (`&r {children: [*r]}`); the
+// readers walk it expanded. Every document is checked against these bounds before a
+// reader sees it, so that no reader needs its own.
+inline constexpr int kMaxYamlDepth = 64;            // nested mappings and sequences
+inline constexpr size_t kMaxYamlNodes = 1'000'000;  // nodes, every alias expanded
+
+// True if `node` (of a document starting on the 0-based line `document_line`) is no
+// deeper than kMaxYamlDepth, expands to at most kMaxYamlNodes nodes and contains no
+// collection that contains itself. Otherwise appends one error naming the line and the
+// limit and returns false. The walk stops at the first bound crossed: it costs at most
+// kMaxYamlNodes steps and kMaxYamlDepth frames of stack.
+bool CheckYamlBounds(const YAML::Node& node, int document_line, std::string_view source,
+                     ConfigErrors* errors);
+
+// One YAML document of a text, loaded: its root node, the 0-based line of the text it
+// starts on (YamlLine's `document_line`) and its first byte in the text (yaml-cpp's marks
+// count from the document's start).
 struct YamlDocument {
   YAML::Node node;
   int first_line = 0;
+  size_t offset = 0;
 };
 
 // Splits `text` into documents as kubectl does (a line starting with "---" begins one,
 // "..." ends one) and loads each on its own, never with YAML::LoadAll, which does not
 // return on some invalid input (a document starting with ","). Null documents are kept.
-// On a YAML error appends it with its line (of the file) to *errors and returns false.
+// Each document is checked by CheckYamlBounds. On a YAML error or a bound crossed appends
+// it with its line (of the file) to *errors and returns false.
 // Never throws.
 bool ParseYamlDocuments(std::string_view text, std::string_view source,
                         std::vector<YamlDocument>* documents, ConfigErrors* errors);
@@ -67,7 +86,8 @@ class YamlReader {
  public:
   YamlReader(std::string source, ConfigErrors* errors) : source_(std::move(source)), errors_(errors) {}
 
-  // Parses `text`; on a syntax error records it (with its line) and returns false.
+  // Parses `text` as one document, checked by CheckYamlBounds; on a syntax error or a
+  // bound crossed records it (with its line) and returns false.
   bool Parse(std::string_view text, YAML::Node* root);
 
   void Error(const YAML::Node& at, std::string_view path, std::string message);
