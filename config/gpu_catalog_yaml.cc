@@ -4,10 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "config/text_file.h"
 #include "config/yaml_reader.h"
 #include "gpu/gpu_request.h"
 
@@ -193,16 +191,10 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source,
 }
 
 bool LoadGpuCatalogFile(const std::string& path, const gpu::MigCatalog& base,
-                        gpu::MigCatalog* catalog, ConfigErrors* errors) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (std::filesystem::is_directory(path, ec) || !in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return LoadGpuCatalog(text.str(), path, base, catalog, errors);
+                        gpu::MigCatalog* catalog, ConfigErrors* errors, uint64_t max_bytes) {
+  std::string text;
+  if (!ReadTextFile(path, max_bytes, &text, errors)) return false;
+  return LoadGpuCatalog(text, path, base, catalog, errors);
 }
 
 }  // namespace quotient::config

@@ -30,10 +30,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "config/config_error.h"
+#include "config/text_file.h"
 #include "gpu/mig_catalog.h"
 
 namespace quotient::config {
@@ -49,7 +51,10 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source,
                     const gpu::MigCatalog& base, gpu::MigCatalog* catalog,
                     ConfigErrors* errors);
 
+// LoadGpuCatalog over the file at `path`; an unreadable file, or one larger than
+// `max_bytes`, is one error (config/text_file.h).
 bool LoadGpuCatalogFile(const std::string& path, const gpu::MigCatalog& base,
-                        gpu::MigCatalog* catalog, ConfigErrors* errors);
+                        gpu::MigCatalog* catalog, ConfigErrors* errors,
+                        uint64_t max_bytes = kDefaultMaxFileBytes);
 
 }  // namespace quotient::config

@@ -7,19 +7,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "config/k8s_manifest.h"
 #include "config/k8s_names.h"
+#include "config/text_file.h"
 #include "config/yaml_reader.h"
 #include "quota/quantity.h"
 
@@ -346,20 +344,11 @@ bool LoadQuotaTree(std::string_view text, std::string_view source, QuotaNodeSpec
   return errors->size() == before;
 }
 
-bool LoadQuotaTreeFile(const std::string& path, QuotaNodeSpec* root, ConfigErrors* errors) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    errors->push_back({path, 0, "", "cannot read the file: it is a directory"});
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();  // an empty file sets failbit on `text`; LoadQuotaTree reports it
-  return LoadQuotaTree(text.str(), path, root, errors);
+bool LoadQuotaTreeFile(const std::string& path, QuotaNodeSpec* root, ConfigErrors* errors,
+                       uint64_t max_bytes) {
+  std::string text;
+  if (!ReadTextFile(path, max_bytes, &text, errors)) return false;
+  return LoadQuotaTree(text, path, root, errors);
 }
 
 }  // namespace quotient::config

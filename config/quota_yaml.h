@@ -74,10 +74,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "config/config_error.h"
+#include "config/text_file.h"
 #include "quota/quota_spec.h"
 
 namespace quotient::config {
@@ -99,7 +101,8 @@ bool LoadQuotaTree(std::string_view text, std::string_view source, quota::QuotaN
                    ConfigErrors* errors);
 
 // Reads the file at `path` and loads it as LoadQuotaTree does, with `path` as the source.
-// An unreadable file is one error ("cannot read the file").
-bool LoadQuotaTreeFile(const std::string& path, quota::QuotaNodeSpec* root, ConfigErrors* errors);
+// An unreadable file, or one larger than `max_bytes`, is one error (config/text_file.h).
+bool LoadQuotaTreeFile(const std::string& path, quota::QuotaNodeSpec* root, ConfigErrors* errors,
+                       uint64_t max_bytes = kDefaultMaxFileBytes);
 
 }  // namespace quotient::config

@@ -6,13 +6,11 @@
 #include <charconv>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <limits>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +18,7 @@
 #include "config/k8s_manifest.h"
 #include "config/k8s_names.h"
 #include "config/quota_yaml.h"
+#include "config/text_file.h"
 #include "config/yaml_reader.h"
 
 namespace quotient::config {
@@ -439,15 +438,9 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
 }
 
 bool LoadScenarioFile(const std::string& path, Scenario* scenario, ConfigErrors* errors) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (std::filesystem::is_directory(path, ec) || !in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return LoadScenario(text.str(), path, scenario, errors);
+  std::string text;
+  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors)) return false;
+  return LoadScenario(text, path, scenario, errors);
 }
 
 }  // namespace quotient::config
