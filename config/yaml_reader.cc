@@ -93,14 +93,16 @@ class BoundsWalk {
     }
     if (!node.IsMap() && !node.IsSequence()) return true;
     if (depth > kMaxYamlDepth) {
+      // A cycle expands without end, so it always ends here: only then are the ancestors
+      // searched for this very node (not at every step, which would cost depth x nodes).
+      for (const YAML::Node& ancestor : path_) {
+        if (ancestor.is(node)) {
+          return Fail(node, "an alias makes this node contain itself (a cycle)");
+        }
+      }
       return Fail(node, fmt::format("nested more than {} levels deep (the limit), aliases "
                                     "expanded",
                                     kMaxYamlDepth));
-    }
-    for (const YAML::Node& ancestor : path_) {
-      if (ancestor.is(node)) {
-        return Fail(node, "an alias makes this node contain itself (a cycle)");
-      }
     }
     path_.push_back(node);
     bool ok = true;

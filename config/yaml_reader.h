@@ -59,7 +59,8 @@ inline constexpr size_t kMaxYamlNodes = 1'000'000;  // nodes, every alias expand
 // deeper than kMaxYamlDepth, expands to at most kMaxYamlNodes nodes and contains no
 // collection that contains itself. Otherwise appends one error naming the line and the
 // limit and returns false. The walk stops at the first bound crossed: it costs at most
-// kMaxYamlNodes steps and kMaxYamlDepth frames of stack.
+// kMaxYamlNodes steps and kMaxYamlDepth frames of stack. (A cycle is told from a merely
+// deep document when the depth bound is reached: the node then repeats an ancestor.)
 bool CheckYamlBounds(const YAML::Node& node, int document_line, std::string_view source,
                      ConfigErrors* errors);
 
