@@ -33,7 +33,7 @@ ASAN_DIR=${QUOTIENT_ASAN_DIR:-$ROOT/build-asan}
 # cores and the cluster state (the tests over real sockets and the slow ones are left to
 # the Release run, to keep CI time small), and the fuzz targets' replays.
 ASAN_TESTS=(quota_test gpu_test config_test gpu_config_test wire_test kube_test state_test
-            gpu_state_test fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay
+            devices_test decide_test fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay
             fuzz_server_config_replay fuzz_gpu_catalog_replay fuzz_gpu_placement_replay)
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}  # relative paths: clones share the cache
@@ -129,11 +129,9 @@ fuzz_targets() { (cd "$ROOT/test/fuzz" && ls fuzz_*.cc | sed 's/\.cc$//'); }
 fuzz_build() {
   setup
   install_debian "${FUZZ_PACKAGES[@]}"
-  local launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   CXX=clang++-16 cmake -S "$ROOT" -B "$FUZZ_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQUOTIENT_FUZZ=ON -DQUOTIENT_ASAN=ON -DQUOTIENT_WERROR=OFF \
-    -DQUOTIENT_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
+    -DQUOTIENT_BUILD_BENCHMARKS=OFF $(launcher) >/dev/null
   # shellcheck disable=SC2046
   cmake --build "$FUZZ_DIR" -j "$JOBS" --target $(fuzz_targets)
 }
@@ -183,7 +181,7 @@ case "${1:-help}" in
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir "$TSAN_DIR" --output-on-failure -L stress
     # The parser, domain and state unit tests again under AddressSanitizer + UBSan.
-    cmake -S "$ROOT" -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$ROOT" -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(launcher) \
       -DQUOTIENT_ASAN=ON -DQUOTIENT_BUILD_BENCHMARKS=OFF >/dev/null
     cmake --build "$ASAN_DIR" -j "$JOBS" --target "${ASAN_TESTS[@]}"
     for t in "${ASAN_TESTS[@]}"; do
