@@ -17,11 +17,24 @@
 #                     the scheduler's extender (test/cluster/cluster.sh), print its env
 #   ./dev.sh e2e      build everything, run the end-to-end tests (pytest test/e2e [ARGS])
 #   ./dev.sh serve    build, serve the webhooks on :8888 with the scenario 1 quota, no cluster
+#   ./dev.sh fuzz [TARGET] [SECONDS]
+#                     install clang, build the libFuzzer targets of test/fuzz with ASan/UBSan
+#                     into build-fuzz/ and run TARGET (default: each) for SECONDS (default 60)
+#                     each; corpora grow in build-fuzz/corpus/, crashes land in
+#                     build-fuzz/artifacts/ (docs/fuzzing.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 BUILD_DIR=${QUOTIENT_BUILD_DIR:-$ROOT/build}
 TSAN_DIR=${QUOTIENT_TSAN_DIR:-$ROOT/build-tsan}
+FUZZ_DIR=${QUOTIENT_FUZZ_DIR:-$ROOT/build-fuzz}
+ASAN_DIR=${QUOTIENT_ASAN_DIR:-$ROOT/build-asan}
+# The unit tests run again under ASan + UBSan by ./dev.sh test: the parsers, the domain
+# cores and the cluster state (the tests over real sockets and the slow ones are left to
+# the Release run, to keep CI time small), and the fuzz targets' replays.
+ASAN_TESTS=(quota_test gpu_test config_test gpu_config_test wire_test kube_test state_test
+            devices_test decide_test fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay
+            fuzz_server_config_replay fuzz_gpu_catalog_replay fuzz_gpu_placement_replay)
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}  # relative paths: clones share the cache
 
@@ -36,6 +49,10 @@ PACKAGES=(
   openssl curl
   clang-format python3 ccache
 )
+# For the fuzz targets (libFuzzer and its sanitizer runtimes): ./dev.sh fuzz and test only.
+# clang 16, not bookworm's default 14: clang 14 cannot compile libstdc++ 12's operator<=> of
+# strings (std::string_view < in quota/resource_list.cc fails).
+FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
 # For the local cluster and the end-to-end tests (test/cluster, test/e2e).
 PYTHON_PACKAGES=(python3 python3-venv python3-pip)
 VENV=$ROOT/.cache/venv
@@ -105,6 +122,32 @@ build() {
   cmake --build "$BUILD_DIR" -j "$JOBS"
 }
 
+# The fuzz targets: test/fuzz/fuzz_*.cc.
+fuzz_targets() { (cd "$ROOT/test/fuzz" && ls fuzz_*.cc | sed 's/\.cc$//'); }
+
+# Builds the libFuzzer binaries (clang, ASan + UBSan) into $FUZZ_DIR.
+fuzz_build() {
+  setup
+  install_debian "${FUZZ_PACKAGES[@]}"
+  CXX=clang++-16 cmake -S "$ROOT" -B "$FUZZ_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DQUOTIENT_FUZZ=ON -DQUOTIENT_ASAN=ON -DQUOTIENT_WERROR=OFF \
+    -DQUOTIENT_BUILD_BENCHMARKS=OFF $(launcher) >/dev/null
+  # shellcheck disable=SC2046
+  cmake --build "$FUZZ_DIR" -j "$JOBS" --target $(fuzz_targets)
+}
+
+# fuzz_run TARGET SECONDS: one libFuzzer run over the target's growing corpus and seeds.
+fuzz_run() {
+  local target=$1 seconds=$2 seeds=() dir
+  mkdir -p "$FUZZ_DIR/corpus/$target" "$FUZZ_DIR/artifacts/$target"
+  while read -r dir; do [ -d "$dir" ] && seeds+=("$dir"); done <"$FUZZ_DIR/fuzz-seeds/$target.txt"
+  echo "dev.sh: fuzzing $target for ${seconds}s"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$FUZZ_DIR/test/fuzz/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/artifacts/$target/" \
+    "$FUZZ_DIR/corpus/$target" "${seeds[@]}"
+}
+
 case "${1:-help}" in
   setup) setup; setup_python ;;
   build) build ;;
@@ -137,11 +180,34 @@ case "${1:-help}" in
     cmake --build "$TSAN_DIR" -j "$JOBS" --target quota_stress_test state_stress_test control_stress_test
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir "$TSAN_DIR" --output-on-failure -L stress
+    # The parser, domain and state unit tests again under AddressSanitizer + UBSan.
+    cmake -S "$ROOT" -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(launcher) \
+      -DQUOTIENT_ASAN=ON -DQUOTIENT_BUILD_BENCHMARKS=OFF >/dev/null
+    cmake --build "$ASAN_DIR" -j "$JOBS" --target "${ASAN_TESTS[@]}"
+    for t in "${ASAN_TESTS[@]}"; do
+      bin=$(find "$ASAN_DIR" -type f -name "$t" -perm -u+x | head -1)
+      echo "dev.sh: $t under ASan/UBSan"
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$bin" --gtest_brief=1 >"$ASAN_DIR/$t.log" 2>&1 || { cat "$ASAN_DIR/$t.log"; exit 1; }
+    done
+    # Each fuzz target briefly under libFuzzer + ASan/UBSan (their checked-in inputs also
+    # ran above, in the default suite, as <target>_replay).
+    fuzz_build
+    for target in $(fuzz_targets); do fuzz_run "$target" "${QUOTIENT_FUZZ_SECONDS:-5}"; done
     # The end-to-end tests: their own cluster in .cache/cluster-e2e, torn down at the end.
     if [ "${QUOTIENT_SKIP_E2E:-0}" = 1 ]; then
       echo "dev.sh: QUOTIENT_SKIP_E2E=1: skipping the end-to-end tests (test/e2e)"
     else
       e2e_tests
+    fi
+    ;;
+  fuzz)
+    fuzz_build
+    seconds=${3:-60}
+    if [ -n "${2:-}" ] && [ "${2:-}" != all ]; then
+      fuzz_run "$2" "$seconds"
+    else
+      for target in $(fuzz_targets); do fuzz_run "$target" "$seconds"; done
     fi
     ;;
   bench)
@@ -162,5 +228,5 @@ case "${1:-help}" in
     shift
     e2e_tests "$@"
     ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  *) sed -n '2,24p' "$0"; exit 2 ;;
 esac

@@ -15,9 +15,12 @@ std::string ConfigError::ToString() const {
 
 std::string FormatErrors(const ConfigErrors& errors) {
   std::string out;
-  for (const auto& e : errors) {
-    out += e.ToString();
+  for (size_t i = 0; i < errors.size() && i < kMaxFormattedErrors; ++i) {
+    out += errors[i].ToString();
     out += '\n';
+  }
+  if (errors.size() > kMaxFormattedErrors) {
+    out += fmt::format("... and {} more errors\n", errors.size() - kMaxFormattedErrors);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // Loaders collect every error before returning so an operator fixes a file in one pass.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,8 @@ struct ConfigError {
 
 using ConfigErrors = std::vector<ConfigError>;
 
-// One error per line.
+// One error per line, the first kMaxFormattedErrors of them, then how many more.
+inline constexpr size_t kMaxFormattedErrors = 100;
 std::string FormatErrors(const ConfigErrors& errors);
 
 }  // namespace quotient::config

@@ -4,15 +4,24 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "config/text_file.h"
 #include "config/yaml_reader.h"
 #include "gpu/gpu_request.h"
 
 namespace quotient::config {
 namespace {
+
+// False (with an error at `path`) when `node` is a sequence or mapping of more than `most`
+// entries: checked before the entries are read.
+bool WithinBound(YamlReader& r, const YAML::Node& node, const std::string& path, size_t most,
+                 std::string_view what) {
+  if (!node.IsDefined() || !(node.IsSequence() || node.IsMap()) || node.size() <= most) {
+    return true;
+  }
+  r.Error(node, path, fmt::format("{} {}, more than the limit of {}", node.size(), what, most));
+  return false;
+}
 
 void ReadProfile(YamlReader& r, const YAML::Node& node, const std::string& path,
                  gpu::MigProfile* out) {
@@ -34,6 +43,10 @@ void ReadProfile(YamlReader& r, const YAML::Node& node, const std::string& path,
   r.Int(node, "memoryMiB", path, 0, int64_t{1} << 40, &out->memory_mib);
   out->media_extensions = out->name.ends_with("+me");
   std::vector<std::string> starts;
+  if (!WithinBound(r, node["starts"], JoinPath(path, "starts"), gpu::kMaxMemorySlices,
+                   "starts")) {
+    return;
+  }
   r.StringList(node, "starts", path, &starts);
   for (const std::string& s : starts) {
     int start = -1;
@@ -77,6 +90,14 @@ void ReadModel(YamlReader& r, const YAML::Node& node, const std::string& path,
     *out = gpu::GpuModel{};
     out->key = key;
     out->source = "";
+  }
+  if (!WithinBound(r, node["aliases"], JoinPath(path, "aliases"), kMaxCatalogAliases,
+                   "aliases") ||
+      !WithinBound(r, node["profiles"], JoinPath(path, "profiles"), gpu::kMaxProfiles,
+                   "profiles") ||
+      !WithinBound(r, node["fractions"], JoinPath(path, "fractions"), kMaxCatalogFractions,
+                   "fractions")) {
+    return;
   }
   r.StringList(node, "aliases", path, &out->aliases);
   r.Int(node, "memoryMiB", path, 0, int64_t{1} << 40, &out->memory_mib);
@@ -156,7 +177,7 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source,
     r.Error(root, "models", "required");
   } else if (!models.IsSequence()) {
     r.Error(models, "models", "expected a list of models");
-  } else {
+  } else if (WithinBound(r, models, "models", kMaxCatalogModels, "models")) {
     for (size_t i = 0; i < models.size(); ++i) {
       gpu::GpuModel model;
       const size_t errors_before = errors->size();
@@ -170,16 +191,10 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source,
 }
 
 bool LoadGpuCatalogFile(const std::string& path, const gpu::MigCatalog& base,
-                        gpu::MigCatalog* catalog, ConfigErrors* errors) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (std::filesystem::is_directory(path, ec) || !in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return LoadGpuCatalog(text.str(), path, base, catalog, errors);
+                        gpu::MigCatalog* catalog, ConfigErrors* errors, uint64_t max_bytes) {
+  std::string text;
+  if (!ReadTextFile(path, max_bytes, &text, errors)) return false;
+  return LoadGpuCatalog(text, path, base, catalog, errors);
 }
 
 }  // namespace quotient::config

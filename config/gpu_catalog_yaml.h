@@ -15,6 +15,12 @@
 //     - {name: 3g.48gb, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 4]}
 //     fractions: {"1.0": 7g.96gb, "0.5": 3g.48gb}
 //
+// A file holds at most kMaxCatalogModels models; a model at most gpu::kMaxProfiles
+// profiles, kMaxCatalogAliases aliases and kMaxCatalogFractions fractions; a profile at
+// most gpu::kMaxMemorySlices starts. A list longer than its bound is refused before it is
+// read (aliases could otherwise multiply models x profiles x starts), as is YAML past the
+// bounds every loader has (config/yaml_reader.h).
+//
 // Every unknown field, malformed value and inconsistent model (gpu::ValidateGpuModel) is
 // an error with its line and field path; nothing is applied unless the whole file is good.
 // A profile's placements count as Evidence::kInferred unless it says
@@ -23,13 +29,20 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "config/config_error.h"
+#include "config/text_file.h"
 #include "gpu/mig_catalog.h"
 
 namespace quotient::config {
+
+inline constexpr size_t kMaxCatalogModels = 256;
+inline constexpr size_t kMaxCatalogAliases = 32;    // per model
+inline constexpr size_t kMaxCatalogFractions = 16;  // per model
 
 // On success replaces *catalog with `base` plus the file's models and returns true; on
 // failure returns false, leaves *catalog untouched and appends every problem to *errors.
@@ -38,7 +51,10 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source,
                     const gpu::MigCatalog& base, gpu::MigCatalog* catalog,
                     ConfigErrors* errors);
 
+// LoadGpuCatalog over the file at `path`; an unreadable file, or one larger than
+// `max_bytes`, is one error (config/text_file.h).
 bool LoadGpuCatalogFile(const std::string& path, const gpu::MigCatalog& base,
-                        gpu::MigCatalog* catalog, ConfigErrors* errors);
+                        gpu::MigCatalog* catalog, ConfigErrors* errors,
+                        uint64_t max_bytes = kDefaultMaxFileBytes);
 
 }  // namespace quotient::config

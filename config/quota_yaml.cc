@@ -7,19 +7,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "config/k8s_manifest.h"
 #include "config/k8s_names.h"
+#include "config/text_file.h"
 #include "config/yaml_reader.h"
 #include "quota/quantity.h"
 
@@ -73,7 +71,7 @@ class TreeReader {
           return;
         }
         has_root = true;
-        ReadNode(f.value, f.path, root);
+        ReadNode(f.value, f.path, /*level=*/1, root);
       });
     } else if (spec && !spec->value.IsNull()) {
       Error(spec->line, "spec", "expected a mapping with the field root");
@@ -184,7 +182,9 @@ class TreeReader {
         });
   }
 
-  void ReadNode(const YAML::Node& map, const std::string& path, QuotaNodeSpec* node) {
+  // `level`: 1 for the root. Its children are read only up to kMaxQuotaDepth levels (the
+  // YAML bounds already keep the recursion finite; this is the tree's own limit).
+  void ReadNode(const YAML::Node& map, const std::string& path, int level, QuotaNodeSpec* node) {
     node->path = path;
     node->line = Line(map);
     field_lines_[path] = node->line;  // where the node's own problems point
@@ -202,7 +202,7 @@ class TreeReader {
                    } else if (f.key == "attributes") {
                      ReadAttributes(f, &node->attributes);
                    } else if (f.key == "children") {
-                     ReadChildren(f, &node->children);
+                     ReadChildren(f, level, &node->children);
                    }
                  });
   }
@@ -275,10 +275,15 @@ class TreeReader {
     });
   }
 
-  void ReadChildren(const Field& f, std::vector<QuotaNodeSpec>* out) {
+  void ReadChildren(const Field& f, int level, std::vector<QuotaNodeSpec>* out) {
     if (f.value.IsNull()) return;
     if (!f.value.IsSequence()) {
       Error(f.line, f.path, "expected a list of quota nodes");
+      return;
+    }
+    if (level >= kMaxQuotaDepth && f.value.size() > 0) {
+      Error(f.line, f.path,
+            fmt::format("the tree is deeper than {} levels (the limit)", kMaxQuotaDepth));
       return;
     }
     size_t i = 0;
@@ -297,7 +302,7 @@ class TreeReader {
         return;
       }
       out->emplace_back();
-      ReadNode(item, path, &out->back());
+      ReadNode(item, path, level + 1, &out->back());
     }
   }
 
@@ -339,20 +344,11 @@ bool LoadQuotaTree(std::string_view text, std::string_view source, QuotaNodeSpec
   return errors->size() == before;
 }
 
-bool LoadQuotaTreeFile(const std::string& path, QuotaNodeSpec* root, ConfigErrors* errors) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    errors->push_back({path, 0, "", "cannot read the file: it is a directory"});
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();  // an empty file sets failbit on `text`; LoadQuotaTree reports it
-  return LoadQuotaTree(text.str(), path, root, errors);
+bool LoadQuotaTreeFile(const std::string& path, QuotaNodeSpec* root, ConfigErrors* errors,
+                       uint64_t max_bytes) {
+  std::string text;
+  if (!ReadTextFile(path, max_bytes, &text, errors)) return false;
+  return LoadQuotaTree(text, path, root, errors);
 }
 
 }  // namespace quotient::config

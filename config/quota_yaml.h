@@ -58,7 +58,9 @@
 //
 // Tree rules (quota::ValidateQuotaSpec): names present and unique; a namespace on one node
 // only; namespaces on leaves only; min <= max per resource; the children's min add up to
-// at most their parent's min per resource. A tree holds at most kMaxQuotaNodes nodes.
+// at most their parent's min per resource. A tree holds at most kMaxQuotaNodes nodes,
+// kMaxQuotaDepth levels deep; the YAML itself is bounded as every loader's is
+// (config/yaml_reader.h: depth, size and cycles through aliases).
 //
 // Errors. Every problem is appended to *errors, sorted by line, with the source, the
 // 1-based line of the offending key (of the node for a node-level problem; of the
@@ -72,10 +74,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "config/config_error.h"
+#include "config/text_file.h"
 #include "quota/quota_spec.h"
 
 namespace quotient::config {
@@ -86,6 +90,8 @@ inline constexpr std::string_view kElasticQuotaTreeKind = "ElasticQuotaTree";
 // Upper bound on the nodes of one tree: real trees hold tens to hundreds; the bound keeps
 // YAML aliases from expanding a small file into an exponentially large tree.
 inline constexpr size_t kMaxQuotaNodes = 10'000;
+// Upper bound on the levels of a tree (the root is level 1): real trees hold 3 to 6.
+inline constexpr int kMaxQuotaDepth = 24;
 
 // Parses `text` (YAML or JSON) named `source` in messages. On success returns true and
 // replaces *root with the tree, every node's `path` ("spec.root.children[1]") and `line`
@@ -95,7 +101,8 @@ bool LoadQuotaTree(std::string_view text, std::string_view source, quota::QuotaN
                    ConfigErrors* errors);
 
 // Reads the file at `path` and loads it as LoadQuotaTree does, with `path` as the source.
-// An unreadable file is one error ("cannot read the file").
-bool LoadQuotaTreeFile(const std::string& path, quota::QuotaNodeSpec* root, ConfigErrors* errors);
+// An unreadable file, or one larger than `max_bytes`, is one error (config/text_file.h).
+bool LoadQuotaTreeFile(const std::string& path, quota::QuotaNodeSpec* root, ConfigErrors* errors,
+                       uint64_t max_bytes = kDefaultMaxFileBytes);
 
 }  // namespace quotient::config

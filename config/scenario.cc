@@ -6,13 +6,11 @@
 #include <charconv>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <limits>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +18,7 @@
 #include "config/k8s_manifest.h"
 #include "config/k8s_names.h"
 #include "config/quota_yaml.h"
+#include "config/text_file.h"
 #include "config/yaml_reader.h"
 
 namespace quotient::config {
@@ -294,6 +293,11 @@ class ScenarioReader {
     if (!f.value.IsSequence() || f.value.size() == 0) {
       return Error(f.line, f.path, "expected a list of at least one step");
     }
+    if (f.value.size() > kMaxScenarioSteps) {
+      return Error(f.line, f.path,
+                   fmt::format("{} steps, more than the limit of {}", f.value.size(),
+                               kMaxScenarioSteps));
+    }
     std::map<std::pair<std::string, std::string>, std::string> live;  // deployment -> step
     size_t i = 0;
     for (const YAML::Node& item : f.value) {
@@ -402,23 +406,28 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
                   ConfigErrors* errors) {
   const size_t before = errors->size();
   try {
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(std::string(text));
-    } catch (const YAML::Exception& e) {
-      errors->push_back({std::string(source), e.mark.is_null() ? 0 : e.mark.line + 1, "",
-                         fmt::format("invalid YAML: {}", e.msg)});
-      return false;
+    // One document at a time (YAML::LoadAll never returns on a text starting with ",").
+    std::vector<YamlDocument> found;
+    if (!ParseYamlDocuments(text, source, &found, errors)) return false;
+    std::vector<const YamlDocument*> docs;
+    for (const YamlDocument& doc : found) {
+      if (doc.node.IsDefined() && !doc.node.IsNull()) docs.push_back(&doc);
     }
     if (docs.size() != 1) {
       errors->push_back(
-          {std::string(source), docs.size() > 1 ? Line(docs[1]) : 0, "",
-           docs.empty() ? "the file is empty" : "a scenario file holds exactly one YAML document"});
+          {std::string(source), docs.size() > 1 ? YamlLine(docs[1]->node, docs[1]->first_line) : 0,
+           "", docs.empty() ? "the file is empty" : "a scenario file holds exactly one YAML document"});
       return false;
     }
+    // The reader takes lines and byte positions (an inline quota is re-read from the text)
+    // as the file's: the document is loaded again with what comes before it blanked, newlines
+    // kept. What follows it holds no other document.
+    std::string blanked(text);
+    for (size_t i = 0; i < docs[0]->offset; ++i) blanked[i] = blanked[i] == '\n' ? '\n' : ' ';
+    YAML::Node doc = YAML::Load(blanked);
     Scenario loaded;
     loaded.source = std::string(source);
-    ScenarioReader(text, source, errors).Read(docs[0], &loaded);
+    ScenarioReader(blanked, source, errors).Read(doc, &loaded);
     if (errors->size() == before) *scenario = std::move(loaded);
   } catch (const std::exception& e) {
     // yaml-cpp throws on misuse of a node; the reader checks types first, so this is a last
@@ -429,15 +438,9 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
 }
 
 bool LoadScenarioFile(const std::string& path, Scenario* scenario, ConfigErrors* errors) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (std::filesystem::is_directory(path, ec) || !in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return LoadScenario(text.str(), path, scenario, errors);
+  std::string text;
+  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors)) return false;
+  return LoadScenario(text, path, scenario, errors);
 }
 
 }  // namespace quotient::config

@@ -50,6 +50,7 @@ namespace quotient::config {
 
 inline constexpr int64_t kMaxScenarioNodes = 10'000;
 inline constexpr int64_t kMaxReplicas = 10'000;
+inline constexpr size_t kMaxScenarioSteps = 10'000;
 inline constexpr int64_t kDefaultPodCapacity = 110;  // kubelet's default maxPods
 
 using StringPairs = std::vector<std::pair<std::string, std::string>>;

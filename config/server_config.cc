@@ -2,9 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "config/text_file.h"
 #include "config/values.h"
 #include "config/yaml_reader.h"
 
@@ -64,7 +62,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       YAML::Node limits = server["limits"];
       if (r.Map(limits, "server.limits",
                 {"maxBodyBytes", "maxHeaderBytes", "idleTimeout", "headerTimeout", "bodyTimeout",
-                 "writeTimeout"}) &&
+                 "writeTimeout", "maxFileBytes"}) &&
           limits.IsMap()) {
         LimitSettings& l = s.limits;
         r.ByteSize(limits, "maxBodyBytes", "server.limits", &l.max_body_bytes);
@@ -73,6 +71,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
         r.Duration(limits, "headerTimeout", "server.limits", &l.header_timeout);
         r.Duration(limits, "bodyTimeout", "server.limits", &l.body_timeout);
         r.Duration(limits, "writeTimeout", "server.limits", &l.write_timeout);
+        r.ByteSize(limits, "maxFileBytes", "server.limits", &l.max_file_bytes);
       }
     }
     YAML::Node quota = root["quota"];
@@ -161,14 +160,9 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
 }
 
 bool LoadSettingsFile(const std::string& path, Settings* out, ConfigErrors* errors) {
-  std::ifstream in(path);
-  if (!in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
-    return false;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return LoadSettings(text.str(), path, out, errors);
+  std::string text;
+  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors)) return false;
+  return LoadSettings(text, path, out, errors);
 }
 
 bool ValidateSettings(const Settings& settings, std::string_view source, ConfigErrors* errors) {

@@ -9,7 +9,8 @@
 //     shutdownGracePeriod: 10s
 //     tls: {certFile: "", keyFile: "", clientCAFile: ""}
 //     limits: {maxBodyBytes: 128Mi, maxHeaderBytes: 16Ki, idleTimeout: 90s,
-//              headerTimeout: 10s, bodyTimeout: 30s, writeTimeout: 30s}
+//              headerTimeout: 10s, bodyTimeout: 30s, writeTimeout: 30s,
+//              maxFileBytes: 4Mi}     # quota file, GPU catalog (read whole)
 //   quota:
 //     source: ""                    # file | kubernetes; "" = file if quota.file is set
 //     file: ""                      # ElasticQuotaTree YAML; empty: no quota tree
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "config/config_error.h"
+#include "config/text_file.h"
 
 namespace quotient::config {
 
@@ -58,6 +60,10 @@ struct LimitSettings {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
+  // The largest file read while serving: the quota file (at start and on every edit) and
+  // the GPU catalog. This settings file itself is read before it is known, with
+  // config::kDefaultMaxFileBytes.
+  uint64_t max_file_bytes = kDefaultMaxFileBytes;
 };
 
 struct ServerSettings {

@@ -1,21 +1,211 @@
 #include "config/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <charconv>
+#include <exception>
+#include <map>
+#include <utility>
 
 #include "config/values.h"
 
 namespace quotient::config {
+namespace {
+
+// One YAML document of a file: its text and the 0-based line it starts on.
+struct DocumentText {
+  std::string_view text;
+  int first_line = 0;
+};
+
+// True if `line` (with or without its newline) is the document marker `marker`: at the
+// start of the line and followed by whitespace or nothing.
+bool IsMarker(std::string_view line, std::string_view marker) {
+  if (!line.starts_with(marker)) return false;
+  return line.size() == marker.size() ||
+         std::string_view(" \t\r\n").find(line[marker.size()]) != std::string_view::npos;
+}
+
+// Splits `text` at document markers as kubectl does: a line starting with "---" starts
+// a document, a line starting with "..." ends one. (Markers may not appear in content.)
+std::vector<DocumentText> SplitDocuments(std::string_view text) {
+  std::vector<DocumentText> docs;
+  size_t start = 0;
+  int start_line = 0;
+  int line = 0;
+  for (size_t pos = 0; pos < text.size(); ++line) {
+    size_t eol = text.find('\n', pos);
+    size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view content = text.substr(pos, next - pos);
+    if (IsMarker(content, "---") && pos > start) {
+      docs.push_back({text.substr(start, pos - start), start_line});
+      start = pos;
+      start_line = line;
+    } else if (IsMarker(content, "...")) {
+      docs.push_back({text.substr(start, next - start), start_line});
+      start = next;
+      start_line = line + 1;
+    }
+    pos = next;
+  }
+  if (start < text.size()) docs.push_back({text.substr(start), start_line});
+  return docs;
+}
+
+// yaml-cpp 0.7 reads a document whose first token cannot start a node (",", "?", ...) as
+// null and leaves the token unread (LoadAll then loops forever: jbeder/yaml-cpp#1040).
+// Returns the 0-based line of the first content that is not a null, or -1.
+int FindUnreadContent(const DocumentText& doc) {
+  int line = doc.first_line;
+  for (size_t pos = 0; pos < doc.text.size(); ++line) {
+    size_t eol = doc.text.find('\n', pos);
+    size_t next = eol == std::string_view::npos ? doc.text.size() : eol + 1;
+    std::string_view content = doc.text.substr(pos, next - pos);
+    pos = next;
+    if (IsMarker(content, "---") || IsMarker(content, "...")) content.remove_prefix(3);
+    size_t begin = content.find_first_not_of(" \t\r\n");
+    if (begin == std::string_view::npos || content[begin] == '#' || content[begin] == '%') {
+      continue;
+    }
+    content = content.substr(begin, content.find_last_not_of(" \t\r\n") + 1 - begin);
+    if (content.starts_with("null") || content.starts_with("Null") || content.starts_with("NULL") ||
+        content.starts_with("~")) {
+      return -1;
+    }
+    return line;
+  }
+  return -1;
+}
+
+// CheckYamlBounds' walk over the expanded graph.
+class BoundsWalk {
+ public:
+  BoundsWalk(int document_line, std::string_view source, ConfigErrors* errors)
+      : document_line_(document_line), source_(source), errors_(errors) {}
+
+  bool Visit(const YAML::Node& node, int depth) {
+    if (++visited_ > kMaxYamlNodes) {
+      return Fail(node, fmt::format("the document expands to more than {} YAML nodes through "
+                                    "aliases (the limit)",
+                                    kMaxYamlNodes));
+    }
+    if (!node.IsMap() && !node.IsSequence()) return true;
+    if (depth > kMaxYamlDepth) {
+      // A cycle expands without end, so it always ends here: only then are the ancestors
+      // searched for this very node (not at every step, which would cost depth x nodes).
+      for (const YAML::Node& ancestor : path_) {
+        if (ancestor.is(node)) {
+          return Fail(node, "an alias makes this node contain itself (a cycle)");
+        }
+      }
+      return Fail(node, fmt::format("nested more than {} levels deep (the limit), aliases "
+                                    "expanded",
+                                    kMaxYamlDepth));
+    }
+    path_.push_back(node);
+    bool ok = true;
+    if (node.IsMap()) {
+      for (auto it = node.begin(); ok && it != node.end(); ++it) {
+        ok = Visit(it->first, depth + 1) && Visit(it->second, depth + 1);
+      }
+    } else {
+      for (auto it = node.begin(); ok && it != node.end(); ++it) ok = Visit(*it, depth + 1);
+    }
+    path_.pop_back();
+    return ok;
+  }
+
+ private:
+  bool Fail(const YAML::Node& at, std::string message) {
+    errors_->push_back({std::string(source_), YamlLine(at, document_line_), "",
+                        std::move(message)});
+    return false;
+  }
+
+  int document_line_;
+  std::string_view source_;
+  ConfigErrors* errors_;
+  size_t visited_ = 0;
+  std::vector<YAML::Node> path_;  // the collections from the root to the current one
+};
+
+}  // namespace
+
+bool CheckYamlBounds(const YAML::Node& node, int document_line, std::string_view source,
+                     ConfigErrors* errors) {
+  return BoundsWalk(document_line, source, errors).Visit(node, 0);
+}
 
 std::string JoinPath(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
   return fmt::format("{}.{}", parent, key);
 }
 
+int YamlLine(const YAML::Node& node, int document_line) {
+  if (!node.IsDefined() || node.Mark().is_null()) return 0;
+  return document_line + node.Mark().line + 1;
+}
+
+void ForEachYamlEntry(const YAML::Node& map, std::string_view path, int document_line,
+                      std::string_view what, std::initializer_list<std::string_view> known,
+                      const YamlErrorSink& error,
+                      const std::function<void(const YamlField&)>& visit) {
+  std::map<std::string, int> seen;
+  for (const auto& item : map) {
+    YamlField f{item.first.IsScalar() ? item.first.Scalar() : "", item.second, "",
+                YamlLine(item.first, document_line)};
+    f.path = f.key.empty() ? std::string(path) : JoinPath(path, f.key);
+    if (auto [it, inserted] = seen.emplace(f.key, f.line); !inserted) {
+      error(f.line, f.path, fmt::format("duplicate {} (also at line {})", what, it->second));
+      continue;
+    }
+    bool is_known = known.size() == 0;
+    for (std::string_view k : known) is_known = is_known || k == f.key;
+    if (!is_known) {
+      error(f.line, f.path,
+            fmt::format("unknown field (known fields: {})", fmt::join(known, ", ")));
+      continue;
+    }
+    visit(f);
+  }
+}
+
+bool ParseYamlDocuments(std::string_view text, std::string_view source,
+                        std::vector<YamlDocument>* documents, ConfigErrors* errors) {
+  int document_line = 0;
+  try {
+    for (const DocumentText& doc : SplitDocuments(text)) {
+      document_line = doc.first_line;
+      YAML::Node node = YAML::Load(std::string(doc.text));
+      if (int line = node.IsNull() ? FindUnreadContent(doc) : -1; line >= 0) {
+        errors->push_back({std::string(source), line + 1, "",
+                           "invalid YAML: unexpected character at the start of a document"});
+        return false;
+      }
+      if (!CheckYamlBounds(node, doc.first_line, source, errors)) return false;
+      documents->push_back({std::move(node), doc.first_line,
+                            static_cast<size_t>(doc.text.data() - text.data())});
+    }
+    return true;
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp gives it the message "bad file"
+    errors->push_back({std::string(source), document_line + e.mark.line + 1, "",
+                       fmt::format("invalid YAML: nested more than {} levels deep", e.depth())});
+  } catch (const YAML::Exception& e) {
+    errors->push_back({std::string(source), e.mark.is_null() ? 0 : document_line + e.mark.line + 1,
+                       "", fmt::format("invalid YAML: {}", e.msg)});
+  } catch (const std::exception& e) {  // std::bad_alloc on a huge document
+    errors->push_back({std::string(source), 0, "", fmt::format("cannot parse: {}", e.what())});
+  }
+  return false;
+}
+
 bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
   try {
-    *root = YAML::Load(std::string(text));
+    YAML::Node node = YAML::Load(std::string(text));
+    if (!CheckYamlBounds(node, 0, source_, errors_)) return false;
+    *root = std::move(node);
     return true;
   } catch (const YAML::Exception& e) {
     errors_->push_back({source_, e.mark.is_null() ? 0 : e.mark.line + 1, "",

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "gpu/gpu_test_util.h"
 
 namespace quotient::gpu {
@@ -9,6 +11,9 @@ namespace {
 
 using testing::Request;
 using testing::Resources;
+
+constexpr int64_t kExa9 = 9'000'000'000'000'000'000;
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 TEST(EquivalentTest, EveryKindOfRequestHasAGpuEquivalent) {
   struct Case {
@@ -28,6 +33,12 @@ TEST(EquivalentTest, EveryKindOfRequestHasAGpuEquivalent) {
       {"a 4g.24gb is a whole A30", testing::Mig("4g.24gb"), 1000},
       {"8Gi of a 16Gi GPU is 500", Request(Resources({{"aliyun.com/gpu-mem", 8}})), 500},
       {"no GPU is 0", Request(Resources({{"cpu", 1000}})), 0},
+      // Any valid quantity is a count a pod may ask for: the charge saturates (and no
+      // quota admits it) instead of overflowing.
+      {"9E whole GPUs saturate", Request(Resources({{"nvidia.com/gpu", kExa9}})), kMax},
+      {"9E MIG devices saturate", Request(Resources({{"nvidia.com/mig-1g.5gb", kExa9}})), kMax},
+      {"9E GPU memory units saturate", Request(Resources({{"aliyun.com/gpu-mem", kExa9}})),
+       kMax / (16 * 1024) + 1},
   };
   EquivalentOptions options;
   options.memory_mib_hint = 16 * 1024;

@@ -1,15 +1,22 @@
 // FormatGpuFit: the text of a GPU decision, for FailedScheduling events and logs.
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "gpu/placement.h"
 #include "quota/resource_list.h"
 
 namespace quotient::gpu {
 namespace {
 
+// `units` of aliyun.com/gpu-mem as memory ("8Gi"); a count too large to hold in bytes (a
+// pod may ask for any quantity) stays in units.
 std::string Memory(const NodeGpus& node, int64_t units) {
-  return quota::FormatResourceAmount(quota::kResourceMemory,
-                                     units * node.inventory().share_unit_mib * 1024 * 1024);
+  const int64_t unit_bytes = node.inventory().share_unit_mib * 1024 * 1024;
+  if (unit_bytes <= 0 || units > std::numeric_limits<int64_t>::max() / unit_bytes) {
+    return fmt::format("{} units of {}", units, kResourceGpuMem);
+  }
+  return quota::FormatResourceAmount(quota::kResourceMemory, units * unit_bytes);
 }
 
 std::string What(const GpuFit& fit, const GpuRequest& request) {
@@ -88,6 +95,18 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
           "placeable: {} of {} slices)",
           What(fit, request), p.memory_slices, Node(node_name), fit.have, inv.model->memory_slices);
     }
+    case FitCode::kExceedsNode:
+      if (request.kind == GpuRequestKind::kWhole) {
+        return fmt::format("gpu: the pod asks for {} GPUs; {} holds at most {}", fit.want,
+                           Node(node_name), fit.have);
+      }
+      if (request.kind == GpuRequestKind::kMemory) {
+        return fmt::format("gpu: the pod asks for {} of GPU memory on one GPU; the largest GPU "
+                           "of {} holds {}",
+                           Memory(node, fit.want), Node(node_name), Memory(node, fit.have));
+      }
+      return fmt::format("gpu: the pod asks for {} {} instances; {} holds at most {}", fit.want,
+                         What(fit, request), Node(node_name), fit.have);
     case FitCode::kStaticMig:
       return fmt::format("gpu: {} has {} of {} nvidia.com/mig-{} free, the pod asks for {}",
                          Node(node_name), fit.have, node.StaticMigTotal(fit.profile_name),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 namespace quotient::gpu {
 namespace {
@@ -253,7 +254,11 @@ NodeGpuInventory BuildNodeInventory(const StringPairs& labels, const StringPairs
       inv.gpus[i].share_units =
           share_total / count + (static_cast<int64_t>(i) < share_total % count ? 1 : 0);
     }
-    if (inv.memory_mib == 0) inv.memory_mib = share_total / n * options.share_unit_mib;
+    // Saturated: allocatable is any quantity a node reports ("627Pi" units).
+    if (inv.memory_mib == 0 &&
+        __builtin_mul_overflow(share_total / n, options.share_unit_mib, &inv.memory_mib)) {
+      inv.memory_mib = std::numeric_limits<int64_t>::max();
+    }
   } else {
     add(whole, GpuMode::kExclusive);
     if (!inv.static_mig.empty()) {

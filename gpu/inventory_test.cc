@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "gpu/gpu_test_util.h"
 
 namespace quotient::gpu {
@@ -41,6 +43,15 @@ TEST(InventoryTest, AGpushareNodeSplitsItsMemoryEvenly) {
   EXPECT_EQ(Modes(inv), (std::vector<GpuMode>{GpuMode::kShared, GpuMode::kShared}));
   EXPECT_EQ(inv.gpus[0].share_units, 17);
   EXPECT_EQ(inv.gpus[1].share_units, 16);
+}
+
+// Found by fuzz_gpu_placement: allocatable is any quantity a node reports.
+TEST(InventoryTest, AHugeGpushareAllocatableSaturatesTheMemoryInsteadOfOverflowing) {
+  const NodeGpuInventory inv =
+      Inventory({}, Resources({{"aliyun.com/gpu-mem", int64_t{627} << 50}}));
+  ASSERT_EQ(inv.gpus.size(), 1u);
+  EXPECT_EQ(inv.gpus[0].share_units, int64_t{627} << 50);
+  EXPECT_EQ(inv.memory_mib, std::numeric_limits<int64_t>::max());
 }
 
 TEST(InventoryTest, TheDynamicMigLabelMakesEveryGpuPartitionable) {

@@ -193,10 +193,13 @@ TEST(MigPlacementTest, ManyInstancesArePlacedOneAtATime) {
        {"0:4", "0:5"}, 5},
       {"four 3g.20gb fill a 2-GPU node two per GPU", 2, "", "3g.20gb", 4,
        {"0:4", "0:0", "1:4", "1:0"}, 10},
-      {"five 3g.20gb do not: a 3g.20gb has at most 2 instances per GPU", 2, "", "3g.20gb", 5,
-       {}, -1,
-       "gpu: only 4 of 5 3g.20gb instances fit on node n1: then every partitionable GPU "
-       "holds the most allowed (2 per GPU, or 7 instances in all)"},
+      {"five 3g.20gb are more than the node ever holds: at most 2 instances per GPU", 2, "",
+       "3g.20gb", 5, {}, -1,
+       "gpu: the pod asks for 5 3g.20gb instances; node n1 holds at most 4"},
+      {"four 1g.10gb next to an existing one: the per-profile limit stops the fourth", 1,
+       "0:mig-dynamic:1g.10gb@6", "1g.10gb", 4, {}, -1,
+       "gpu: only 3 of 4 1g.10gb instances fit on node n1: then every partitionable GPU "
+       "holds the most allowed (4 per GPU, or 7 instances in all)"},
       {"three 3g.20gb fill one GPU and open the next; the score is the mean of both GPUs'",
        2, "", "3g.20gb", 3, {"0:4", "0:0", "1:4"}, 9},
       {"two 7g.40gb take a GPU each", 2, "", "7g.40gb", 2, {"0:0", "1:0"}, 10},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 
 namespace quotient::gpu {
 namespace {
@@ -117,9 +118,12 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
       const size_t g = static_cast<size_t>(a.gpu());
       if (a.gpus == 0 || g >= n) return false;
       GpuUse& use = use_[g];
-      ok = !use.whole && use.instances == 0 &&
-           use.share_used + a.share_units <= inventory_.gpus[g].share_units;
-      use.share_used += a.share_units;
+      // Compared without adding: a share recorded from a pod may hold any count.
+      ok = !use.whole && use.instances == 0 && a.share_units >= 0 &&
+           a.share_units <= inventory_.gpus[g].share_units - use.share_used;
+      if (__builtin_add_overflow(use.share_used, a.share_units, &use.share_used)) {
+        use.share_used = std::numeric_limits<int64_t>::max();
+      }
       ++use.sharers;
       break;
     }

@@ -1,5 +1,6 @@
 #include "gpu/placement.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <vector>
@@ -45,6 +46,11 @@ GpuFit FitWhole(const NodeGpus& node, const GpuRequest& request, const FitOption
   fit.have = std::popcount(free);
   if (usable == 0) {
     fit.code = FitCode::kNoGpus;
+    return fit;
+  }
+  if (request.count > usable) {
+    fit.code = FitCode::kExceedsNode;
+    fit.have = usable;
     return fit;
   }
   if (fit.have < request.count) {
@@ -120,11 +126,13 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
   fit.want = request.share_units;
   int best = -1;
   int64_t best_free = 0;
+  int64_t largest = 0;  // the most one GPU of the node offers, free or not
   bool any = false;
   for (size_t i = 0; i < inv.gpus.size(); ++i) {
     const GpuUse& use = node.use()[i];
     if (inv.gpus[i].mode != GpuMode::kShared || inv.gpus[i].share_units <= 0) continue;
     any = true;
+    largest = std::max(largest, inv.gpus[i].share_units);
     if (use.whole || use.instances != 0) continue;
     const int64_t free = inv.gpus[i].share_units - use.share_used;
     if (free > fit.have) fit.have = free;
@@ -138,6 +146,11 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
   }
   if (!any) {
     fit.code = FitCode::kNoSharing;
+    return fit;
+  }
+  if (request.share_units > largest) {
+    fit.code = FitCode::kExceedsNode;
+    fit.have = largest;
     return fit;
   }
   if (best < 0) {
@@ -218,6 +231,18 @@ InstanceChoice ChooseInstance(const NodeGpuInventory& inv, const std::vector<Gpu
   return best;
 }
 
+// Static devices of the profile plus, on partitionable GPUs, the per-GPU limit: the
+// profile's, the model's and what its memory slices allow.
+int64_t MostMigInstances(const NodeGpuInventory& inv, const MigProfile& profile,
+                         int64_t static_total) {
+  const GpuModel& model = *inv.model;
+  int64_t per_gpu = std::min(profile.max_instances, model.max_instances);
+  if (profile.memory_slices > 0) {
+    per_gpu = std::min<int64_t>(per_gpu, model.memory_slices / profile.memory_slices);
+  }
+  return static_total + inv.CountMode(GpuMode::kMigDynamic) * std::max<int64_t>(per_gpu, 0);
+}
+
 GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions& options) {
   const NodeGpuInventory& inv = node.inventory();
   const GpuModel* model = inv.model;
@@ -260,10 +285,18 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
     fit.code = FitCode::kUnknownProfile;
     return fit;
   }
-  // N instances, one at a time, each chosen on the use left by the earlier ones (so they
-  // may land on different GPUs); all or nothing.
   const size_t p = static_cast<size_t>(fit.profile);
   const MigProfile& profile = model->profiles[p];
+  // The most the node could hold were it empty bounds the count before anything below is
+  // sized by it (a pod may ask for "2P" devices).
+  const int64_t most = MostMigInstances(inv, profile, total);
+  if (request.count > most) {
+    fit.code = FitCode::kExceedsNode;
+    fit.have = most;
+    return fit;
+  }
+  // N instances, one at a time, each chosen on the use left by the earlier ones (so they
+  // may land on different GPUs); all or nothing.
   // The use left by the earlier instances: a copy only when there are several (the hot
   // single-instance case reads the node's own).
   std::vector<GpuUse> scratch;
@@ -323,6 +356,7 @@ std::string_view FitCodeName(FitCode code) {
     case FitCode::kMigInstances: return "mig_instances";
     case FitCode::kMigPlacement: return "mig_placement";
     case FitCode::kStaticMig: return "static_mig";
+    case FitCode::kExceedsNode: return "exceeds_node";
   }
   return "fits";
 }

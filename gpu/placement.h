@@ -24,6 +24,11 @@
 //    static MIG: 10 x devices used after / devices; dynamic MIG: 5 x slices used after /
 //    slices + 5 x (1 - fragmentation after) of the chosen GPU (N instances: that score
 //    after all of them, averaged over the GPUs they landed on).
+//  - Counts come from pods (any valid quantity: "2P" MIG devices is one), so each is
+//    first compared with the most the node could hold were it empty: whole GPUs with its
+//    usable GPUs, a memory share with its largest GPU's share, MIG instances with its
+//    static devices of the profile plus its partitionable GPUs x the per-GPU limit. More
+//    is kExceedsNode, decided before anything is sized by the count.
 //
 // Decisions carry a code and the numbers of the reason; FormatGpuFit turns them into
 // text such as "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)".
@@ -62,8 +67,10 @@ enum class FitCode {
   kMigInstances,     // every GPU already holds the profile's (or the model's) maximum
   kMigPlacement,     // no legal placement is free
   kStaticMig,        // every static device of the profile is taken, and no dynamic GPU
+  kExceedsNode,      // more than the node could hold even empty (have: that most), so
+                     // no eviction helps; decided before anything is sized by the count
 };
-inline constexpr int kFitCodeCount = 12;
+inline constexpr int kFitCodeCount = 13;
 std::string_view FitCodeName(FitCode code);
 
 struct GpuFit {

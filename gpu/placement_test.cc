@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <vector>
+
 #include "gpu/gpu_test_util.h"
 
 namespace quotient::gpu {
@@ -183,6 +186,77 @@ TEST(PlacementTest, AFractionNeedsAPartitionableModel) {
   EXPECT_EQ(fit.code, FitCode::kNotMig);
   EXPECT_EQ(FormatGpuFit(fit, testing::Fraction("0.5"), t4, "t1"),
             "gpu: node t1 has no 0.5 GPU MIG device and no GPU to partition (T4)");
+}
+
+// Any valid quantity is a count a pod may ask for ("2P", "9E"): each is decided against
+// what the node could hold before anything is sized by it.
+TEST(PlacementTest, CountsNoNodeCouldHoldAreRefusedBeforeAnythingIsSizedByThem) {
+  const NodeGpus a100 = testing::DynamicMigNode("NVIDIA-A100-SXM4-40GB", 2);
+  const NodeGpus static_mig(testing::Inventory(
+      {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}},
+      Resources({{"nvidia.com/mig-3g.20gb", 2}})));
+  const int64_t kPeta2 = 2'000'000'000'000'000;
+  const int64_t kExa9 = 9'000'000'000'000'000'000;
+  struct Case {
+    const char* name;
+    NodeGpus node;
+    GpuRequest request;
+    int64_t most;
+    const char* text;
+  };
+  const std::vector<Case> table = {
+      {"2P MIG devices on two partitionable A100s (7 1g.5gb each)", a100,
+       Request(Resources({{"nvidia.com/mig-1g.5gb", kPeta2}})), 14,
+       "gpu: the pod asks for 2000000000000000 1g.5gb instances; node n1 holds at most 14"},
+      {"9E MIG devices", a100, Request(Resources({{"nvidia.com/mig-1g.5gb", kExa9}})), 14,
+       "gpu: the pod asks for 9000000000000000000 1g.5gb instances; node n1 holds at most 14"},
+      {"one more 3g.20gb than two per GPU", a100,
+       Request(Resources({{"nvidia.com/mig-3g.20gb", 5}})), 4,
+       "gpu: the pod asks for 5 3g.20gb instances; node n1 holds at most 4"},
+      {"static devices count too, when the node has no partitionable GPU", static_mig,
+       Request(Resources({{"nvidia.com/mig-3g.20gb", kPeta2}})), 2, nullptr},
+      {"2P whole GPUs on a node of 4", ExclusiveNode(4),
+       Request(Resources({{"nvidia.com/gpu", kPeta2}})), 4,
+       "gpu: the pod asks for 2000000000000000 GPUs; node n1 holds at most 4"},
+      {"a memory share larger than any GPU of the node", SharedNode(2, 16), Memory(17), 16,
+       "gpu: the pod asks for 17Gi of GPU memory on one GPU; the largest GPU of node n1 holds "
+       "16Gi"},
+      {"a memory share too large to count in bytes", SharedNode(2, 16),
+       Request(Resources({{"aliyun.com/gpu-mem", kExa9}})), 16,
+       "gpu: the pod asks for 9000000000000000000 units of aliyun.com/gpu-mem of GPU memory on "
+       "one GPU; the largest GPU of node n1 holds 16Gi"},
+  };
+  for (const Case& c : table) {
+    SCOPED_TRACE(c.name);
+    const GpuFit fit = FitGpuRequest(c.node, c.request, FitOptions{});
+    if (c.node.inventory().CountMode(GpuMode::kMigDynamic) == 0 &&
+        c.request.kind == GpuRequestKind::kMig) {
+      EXPECT_EQ(fit.code, FitCode::kStaticMig);  // no GPU to partition: nothing is sized
+      EXPECT_EQ(fit.have, c.most);
+      continue;
+    }
+    EXPECT_EQ(FitCodeName(fit.code), "exceeds_node");
+    EXPECT_EQ(fit.have, c.most);
+    EXPECT_TRUE(fit.assignment.instances.empty());
+    EXPECT_EQ(FormatGpuFit(fit, c.request, c.node, "n1"), c.text);
+  }
+}
+
+TEST(PlacementTest, TheMostInstancesANodeHoldsStillFit) {
+  const NodeGpus a100 = testing::DynamicMigNode("NVIDIA-A100-SXM4-40GB", 2);
+  const GpuFit fit =
+      FitGpuRequest(a100, Request(Resources({{"nvidia.com/mig-1g.5gb", 14}})), FitOptions{});
+  ASSERT_TRUE(fit.fits());
+  EXPECT_EQ(fit.assignment.instances.size(), 14u);
+}
+
+TEST(PlacementTest, AHugeMemoryShareRecordedFromAPodIsAnOverlapNotAnOverflow) {
+  NodeGpus node = SharedNode(1, 16);
+  EXPECT_TRUE(node.Assign("a", Share(0, 8)));
+  EXPECT_FALSE(node.Assign("b", Share(0, std::numeric_limits<int64_t>::max())));
+  EXPECT_EQ(node.use()[0].share_used, std::numeric_limits<int64_t>::max());
+  node.Release("b");
+  EXPECT_EQ(node.use()[0].share_used, 8);
 }
 
 TEST(PlacementTest, APodWithoutGpusFitsEverywhereWithScoreZero) {

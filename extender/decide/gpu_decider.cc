@@ -60,8 +60,11 @@ FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
         device.passed.push_back(i);
         continue;
       }
-      auto& failed = fit.code == gpu::FitCode::kWrongModel ? device.failed_unresolvable
-                                                           : device.failed;
+      // Another model, or more than the node ever holds: preemption cannot help.
+      auto& failed = fit.code == gpu::FitCode::kWrongModel ||
+                             fit.code == gpu::FitCode::kExceedsNode
+                         ? device.failed_unresolvable
+                         : device.failed;
       failed.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, ""));
       if (first_failure.empty()) first_failure = gpu::FormatGpuFit(fit, request, *node, name);
     }

@@ -3,6 +3,7 @@
 // rebuilt from the pods' annotations.
 #include "extender/decide/gpu_decider.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -164,8 +165,10 @@ TEST_F(GpuDeciderTest, APodThatFitsNoNodeAtDeviceLevelNeverReachesTheInnerDecide
   EXPECT_EQ(d.result, DecisionResult::kRejected);
   EXPECT_EQ(d.reason, DecisionReason::kNodeFit);
   EXPECT_EQ(d.message, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)");
-  EXPECT_THAT(d.answer.failed[1],
-              Pair(1, "gpu: no GPU on the node has 20Gi of GPU memory free (largest 8Gi)"));
+  // More than any GPU of share-1 holds: no eviction helps, so it is unresolvable.
+  EXPECT_THAT(d.answer.failed_unresolvable,
+              ElementsAre(Pair(1, "gpu: the pod asks for 20Gi of GPU memory on one GPU; the "
+                                  "largest GPU of the node holds 8Gi")));
 }
 
 TEST_F(GpuDeciderTest, AMalformedRequestFailsEveryNode) {
@@ -204,12 +207,16 @@ TEST_F(GpuDeciderTest, BindWritesTheMigPlacementThenBindsAndCountsIt) {
 }
 
 TEST_F(GpuDeciderTest, APodOfSeveralMigInstancesIsPlacedCountedAndAnnotatedAsAList) {
-  // Three 3g.20gb do not fit one A100 (2 per GPU): the filter says how many would.
-  const FilterDecision d =
-      decider_->Filter(Args(Pod("three", {{"nvidia.com/mig-3g.20gb", 3}})));
-  EXPECT_EQ(d.answer.failed[0].second,
-            "gpu: only 2 of 3 3g.20gb instances fit on the node: then every partitionable "
-            "GPU holds the most allowed (2 per GPU, or 7 instances in all)");
+  // Three 3g.20gb never fit one A100 (2 per GPU): unresolvable, and the filter says the most
+  // the node holds. (Any valid quantity may be asked: "2P" is refused the same way.)
+  for (const int64_t count : {int64_t{3}, int64_t{2'000'000'000'000'000}}) {
+    const FilterDecision d =
+        decider_->Filter(Args(Pod("three", {{"nvidia.com/mig-3g.20gb", count}})));
+    ASSERT_EQ(d.answer.failed_unresolvable.size(), 1u);
+    EXPECT_EQ(d.answer.failed_unresolvable[0].second,
+              fmt::format("gpu: the pod asks for {} 3g.20gb instances; the node holds at most 2",
+                          count));
+  }
   EXPECT_EQ(Bind(Pod("two", {{"nvidia.com/mig-1g.5gb", 2}}), "mig-1").error, "");
   EXPECT_THAT(patcher_.patches,
               ElementsAre("a/two {\"metadata\":{\"annotations\":{"

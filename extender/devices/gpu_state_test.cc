@@ -189,5 +189,47 @@ TEST_F(GpuStateTest, APodWhoseDevicesCannotBeCountedWaitsAndIsTriedAgainOnItsNex
   EXPECT_EQ(Used("n1", 5), 4);
 }
 
+// Issue 18: a pod asking for "2P" MIG devices, bound to a dynamic-MIG node, made FitMig
+// reserve 2P slots; std::bad_alloc escaped between Unindex and Index and ended the pod
+// watch. Now it is not counted (with a warning), in either arrival order, and the node's
+// other pods and the index stay right.
+TEST_F(GpuStateTest, APodAskingForMoreMigDevicesThanANodeHoldsIsNotCountedAndBreaksNothing) {
+  NodeInfo node;
+  node.name = "mig-1";
+  node.labels = {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"},
+                 {"nvidia.com/gpu.count", "1"},
+                 {"cdmo.clear.ml/gpu-partitioning", "mig"}};
+  PodInfo huge;
+  huge.name = "huge";
+  huge.ns = "a";
+  huge.uid = "uid-huge";
+  huge.node_name = "mig-1";
+  huge.requests = {{"nvidia.com/mig-1g.5gb", int64_t{2'000'000'000'000'000}}};
+  PodInfo small = huge;
+  small.name = "small";
+  small.uid = "uid-small";
+  small.requests = {{"nvidia.com/mig-1g.5gb", 1}};
+
+  state_.UpsertPod(huge);  // before its node: placed when the node arrives
+  state_.UpsertNode(node);
+  state_.UpsertPod(small);
+  state_.UpsertPod(huge);  // again, the node known
+  EXPECT_EQ(Assignments("mig-1"), 1u);
+  bool warned = false;
+  for (const std::string& w : state_.warnings()) {
+    warned = warned || w.find("the pod asks for 2000000000000000 1g.5gb instances; the node "
+                              "holds at most 7") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+  // The index still knows both: the node leaving and returning places them again.
+  state_.DeleteNode("mig-1");
+  EXPECT_EQ(Assignments("mig-1"), 0u);
+  state_.UpsertNode(node);
+  EXPECT_EQ(Assignments("mig-1"), 1u);
+  state_.DeletePod("uid-huge");
+  state_.DeletePod("uid-small");
+  EXPECT_EQ(Assignments("mig-1"), 0u);
+}
+
 }  // namespace
 }  // namespace quotient::extender::state

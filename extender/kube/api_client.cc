@@ -11,11 +11,10 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <vector>
 
+#include "extender/kube/client_config.h"
 #include "extender/kube/client_tls.h"
 #include "extender/kube/connection.h"
 #include "extender/kube/exchange.h"
@@ -68,11 +67,10 @@ std::string Base64(std::string_view text) {
 }
 
 std::string TrimmedFile(const std::string& path, bool* ok) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  *ok = static_cast<bool>(in);
-  std::string token = std::move(text).str();
+  std::string token;
+  std::string error;
+  *ok = ReadCredentialFile(path, &token, &error);
+  if (!*ok) return std::string();
   const size_t start = token.find_first_not_of(" \t\r\n");
   const size_t end = token.find_last_not_of(" \t\r\n");
   return start == std::string::npos ? std::string() : token.substr(start, end - start + 1);

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string_view>
 
 namespace quotient::extender::kube {
@@ -24,15 +23,7 @@ std::string TrimToken(std::string text) {
 }
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = fmt::format("cannot read {}", path);
-    return false;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = std::move(text).str();
-  return true;
+  return ReadCredentialFile(path, out, error);
 }
 
 int Base64Value(char c) {
@@ -256,6 +247,30 @@ bool ReadUser(const YAML::Node& user, const std::string& where, const fs::path& 
 
 }  // namespace
 
+bool ReadCredentialFile(const std::string& path, std::string* out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = fmt::format("cannot read {}", path);
+    return false;
+  }
+  std::string text;
+  char chunk[16 * 1024];
+  while (in) {
+    in.read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxCredentialFileBytes) {
+      *error = fmt::format("the file holds more than {} bytes, the limit", kMaxCredentialFileBytes);
+      return false;
+    }
+  }
+  if (in.bad()) {
+    *error = fmt::format("cannot read {}", path);
+    return false;
+  }
+  *out = std::move(text);
+  return true;
+}
+
 bool LoadKubeconfig(const std::string& path, const std::string& context, ClientConfig* out,
                     std::string* error) {
   ClientConfig config;
@@ -267,7 +282,9 @@ bool LoadKubeconfig(const std::string& path, const std::string& context, ClientC
   try {
     std::string text;
     std::string read_error;
-    if (!ReadFile(path, &text, &read_error)) return fail("cannot read the file");
+    if (!ReadFile(path, &text, &read_error)) {
+      return fail(read_error.starts_with("cannot read") ? "cannot read the file" : read_error);
+    }
     const YAML::Node root = YAML::Load(text);
     if (!IsMap(root)) return fail("not a kubeconfig (expected a mapping)");
     std::string context_name = context;

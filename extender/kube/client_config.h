@@ -40,6 +40,14 @@ struct ClientConfig {
   std::string user_agent = "quotient";
 };
 
+// The largest kubeconfig, token or certificate file read (they are KiBs). A bound of its
+// own: extender/kube may not depend on config/ (config::ReadTextFile) by the layering.
+inline constexpr uint64_t kMaxCredentialFileBytes = 4ull << 20;  // 4 MiB
+
+// Reads the file at `path` whole; false with *error when it cannot be read or holds more
+// than kMaxCredentialFileBytes (no more than that is read).
+bool ReadCredentialFile(const std::string& path, std::string* out, std::string* error);
+
 // Loads `path` (kubeconfig YAML). `context` empty: current-context. Supports clusters
 // (server, certificate-authority[-data], insecure-skip-tls-verify, tls-server-name),
 // users (token, tokenFile, client-certificate[-data], client-key[-data],

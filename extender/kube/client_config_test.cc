@@ -223,6 +223,16 @@ TEST(LoadKubeconfigTest, AMissingFileIsAnError) {
   EXPECT_THAT(error, HasSubstr("cannot read"));
 }
 
+TEST(LoadKubeconfigTest, AFileLargerThanTheCapIsRefusedUnread) {
+  TempDir dir;
+  const std::string path =
+      dir.Write("kubeconfig", "# " + std::string(kMaxCredentialFileBytes, 'x') + "\n");
+  ClientConfig config;
+  std::string error;
+  EXPECT_FALSE(LoadKubeconfig(path, "", &config, &error));
+  EXPECT_THAT(error, HasSubstr("holds more than 4194304 bytes, the limit"));
+}
+
 // In-cluster tests set process environment variables: each gtest case runs in its own
 // process under ctest, and the variables are restored after each test.
 class InClusterTest : public ::testing::Test {

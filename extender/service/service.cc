@@ -119,9 +119,8 @@ bool Service::BuildQuota(const config::Settings& settings, asio::io_context& ioc
   } else if (source == "file") {
     std::shared_ptr<const quota::QuotaTree> tree;
     config::ConfigErrors errors;
-    if (!ReadQuotaFile(settings.quota.file, &quota_text)) {
-      errors.push_back({settings.quota.file, 0, "", "cannot read the file"});
-    } else {
+    if (ReadQuotaFile(settings.quota.file, settings.server.limits.max_file_bytes, &quota_text,
+                      &errors)) {
       CompileQuotaText(quota_text, settings.quota.file, &tree, &errors);
     }
     if (!errors.empty()) {
@@ -137,7 +136,8 @@ bool Service::BuildQuota(const config::Settings& settings, asio::io_context& ioc
     watcher_ = std::make_unique<QuotaFileWatcher>(ioc, settings.quota.file,
                                                   settings.quota.reload_interval,
                                                   std::move(quota_text), ledger_.get(),
-                                                  quota_metrics_.get());
+                                                  quota_metrics_.get(),
+                                                  settings.server.limits.max_file_bytes);
   }
   return true;
 }
@@ -151,7 +151,7 @@ bool Service::BuildGpu(const config::Settings& settings) {
   if (!g.catalog_file.empty()) {
     config::ConfigErrors errors;
     if (!config::LoadGpuCatalogFile(g.catalog_file, gpu::BuiltinMigCatalog(), &gpu_catalog_,
-                                    &errors)) {
+                                    &errors, settings.server.limits.max_file_bytes)) {
       Log(spdlog::level::critical, "invalid GPU catalog file",
           {{"file", g.catalog_file}, {"detail", config::FormatErrors(errors)}});
       return false;

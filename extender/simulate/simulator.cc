@@ -216,7 +216,8 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
   std::map<std::string, size_t> short_of;  // resource -> nodes without enough of it
   std::string gpu_why;                     // the first node's device-level refusal
   size_t gpu_short = 0;                    // nodes refused at device level
-  size_t gpu_unresolvable = 0;             // of which of another GPU model
+  size_t gpu_unresolvable = 0;             // of which no eviction helps (another GPU model,
+                                           // more than the node ever holds)
   int best = -1;
   int64_t best_score = -1;
   for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -238,7 +239,8 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
       const gpu::GpuFit fit = gpu::FitGpuRequest(node.gpus, pod.gpu, gpu::FitOptions{});
       if (!fit.fits()) {
         if (gpu_short++ == 0) gpu_why = gpu::FormatGpuFit(fit, pod.gpu, node.gpus, node.name);
-        if (fit.code == gpu::FitCode::kWrongModel) {  // no eviction makes it fit: no reclaim
+        // Another model, or more than the node ever holds: no eviction makes it fit.
+        if (fit.code == gpu::FitCode::kWrongModel || fit.code == gpu::FitCode::kExceedsNode) {
           matching->pop_back();
           ++gpu_unresolvable;
         }

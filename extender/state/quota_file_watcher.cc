@@ -3,8 +3,6 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "config/quota_yaml.h"
 #include "extender/telemetry/logging.h"
@@ -21,13 +19,9 @@ double UnixNow() {
 
 }  // namespace
 
-bool ReadQuotaFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  return true;
+bool ReadQuotaFile(const std::string& path, uint64_t max_bytes, std::string* out,
+                   config::ConfigErrors* errors) {
+  return config::ReadTextFile(path, max_bytes, out, errors);
 }
 
 bool CompileQuotaText(std::string_view text, const std::string& source,
@@ -40,9 +34,11 @@ bool CompileQuotaText(std::string_view text, const std::string& source,
 
 QuotaFileWatcher::QuotaFileWatcher(boost::asio::io_context& ioc, std::string path,
                                    std::chrono::milliseconds interval, std::string initial_content,
-                                   quota::QuotaLedger* ledger, QuotaMetrics* metrics)
+                                   quota::QuotaLedger* ledger, QuotaMetrics* metrics,
+                                   uint64_t max_file_bytes)
     : path_(std::move(path)),
       interval_(interval),
+      max_file_bytes_(max_file_bytes),
       ledger_(ledger),
       metrics_(metrics),
       timer_(ioc),
@@ -65,18 +61,17 @@ void QuotaFileWatcher::Schedule() {
 
 QuotaFileWatcher::Outcome QuotaFileWatcher::CheckNow() {
   std::string text;
-  const bool readable = ReadQuotaFile(path_, &text);
-  // An unreadable file is a change worth reporting once; remember it as empty content
-  // plus a marker so that the next successful read is always re-examined.
-  const std::string seen = readable ? text : std::string("\0unreadable", 11);
+  config::ConfigErrors errors;
+  const bool readable = ReadQuotaFile(path_, max_file_bytes_, &text, &errors);
+  // An unreadable (or too large) file is a change worth reporting once; remember it as a
+  // marker plus why, so that the next successful read is always re-examined.
+  const std::string seen =
+      readable ? text : std::string("\0unreadable", 11) + config::FormatErrors(errors);
   if (seen == last_content_) return Outcome::kUnchanged;
   last_content_ = seen;
 
-  config::ConfigErrors errors;
   std::shared_ptr<const quota::QuotaTree> tree;
-  if (!readable) {
-    errors.push_back({path_, 0, "", "cannot read the file"});
-  } else {
+  if (readable) {
     CompileQuotaText(text, path_, &tree, &errors);
   }
   if (!errors.empty()) {

@@ -6,7 +6,9 @@
 // validated (config/quota_yaml.h):
 //  * valid: QuotaLedger::Reload publishes the new tree with usage recomputed from the
 //    pods the ledger holds; logged at info; quotient_config_reloads_total{result="success"};
-//  * invalid or unreadable: every error is logged at error, counted
+//  * invalid, unreadable or larger than the cap (server.limits.maxFileBytes; refused
+//    without being read), or past the YAML bounds every loader has (depth, aliases,
+//    cycles: config/yaml_reader.h): every error is logged at error, counted
 //    (result="failure", quotient_config_last_reload_successful = 0), and the last good
 //    tree keeps serving. The same bad content is reported once, not at every poll.
 // Lowering a max below current use blocks new admissions and evicts nothing.
@@ -18,17 +20,21 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "config/config_error.h"
+#include "config/text_file.h"
 #include "extender/telemetry/quota_metrics.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender {
 
-// Reads a quota file's text; false if it cannot be read.
-bool ReadQuotaFile(const std::string& path, std::string* text);
+// Reads a quota file's text; false with one error if it cannot be read or holds more than
+// `max_bytes` (config/text_file.h).
+bool ReadQuotaFile(const std::string& path, uint64_t max_bytes, std::string* text,
+                   config::ConfigErrors* errors);
 // Parses, validates and compiles quota text; false with every error on failure.
 bool CompileQuotaText(std::string_view text, const std::string& source,
                       std::shared_ptr<const quota::QuotaTree>* tree, config::ConfigErrors* errors);
@@ -37,10 +43,12 @@ class QuotaFileWatcher {
  public:
   enum class Outcome { kUnchanged, kReloaded, kRejected };
 
-  // `initial_content` is the text the ledger's tree was built from.
+  // `initial_content` is the text the ledger's tree was built from; a file larger than
+  // `max_file_bytes` is refused.
   QuotaFileWatcher(boost::asio::io_context& ioc, std::string path,
                    std::chrono::milliseconds interval, std::string initial_content,
-                   quota::QuotaLedger* ledger, QuotaMetrics* metrics);
+                   quota::QuotaLedger* ledger, QuotaMetrics* metrics,
+                   uint64_t max_file_bytes = config::kDefaultMaxFileBytes);
 
   void Start();
   void Stop();
@@ -51,6 +59,7 @@ class QuotaFileWatcher {
 
   const std::string path_;
   const std::chrono::milliseconds interval_;
+  const uint64_t max_file_bytes_;
   quota::QuotaLedger* const ledger_;
   QuotaMetrics* const metrics_;
   boost::asio::steady_timer timer_;

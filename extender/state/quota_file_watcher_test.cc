@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 namespace quotient::extender {
 namespace {
@@ -88,6 +89,35 @@ TEST_F(QuotaFileWatcherTest, AnInvalidEditIsRejectedOnceAndTheLastGoodTreeKeepsS
   EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
   Write(Tree("25"));
   EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(MaxCpu(), 25000);
+}
+
+// Hostile edits (issue 18) take the same path as any bad edit: refused, counted, the last
+// good tree keeps serving, and the process lives on.
+TEST_F(QuotaFileWatcherTest, OversizedCyclicAndExplodingFilesAreRejectedAndCounted) {
+  QuotaFileWatcher small(ioc_, path_, std::chrono::milliseconds(100), Tree("20"), ledger_.get(),
+                         metrics_.get(), /*max_file_bytes=*/4096);
+  Write(Tree("30") + "#" + std::string(5000, 'x') + "\n");  // valid, but past the cap
+  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);  // reported once
+  Write("apiVersion: scheduling.sigs.k8s.io/v1beta1\nkind: ElasticQuotaTree\n"
+        "spec:\n  root: &r {name: root, children: [*r]}\n");
+  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  std::string list = "kind: List\nitems:\n- kind: List\n  items: &l0 [{kind: Namespace}]\n";
+  for (int level = 1; level < 30; ++level) {
+    list += "- kind: List\n  items: &l" + std::to_string(level) + " [{kind: List, items: *l" +
+            std::to_string(level - 1) + "}, {kind: List, items: *l" + std::to_string(level - 1) +
+            "}]\n";
+  }
+  Write(list);  // 2^29 objects
+  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(MaxCpu(), 20000);
+  EXPECT_NE(Metrics().find(
+                "quotient_config_reloads_total{source=\"quota_file\",result=\"failure\"} 3"),
+            std::string::npos)
+      << Metrics();
+  Write(Tree("25"));
+  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
   EXPECT_EQ(MaxCpu(), 25000);
 }
 

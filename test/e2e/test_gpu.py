@@ -40,6 +40,20 @@ def placements(kube, namespace):
                   for p in kube.pods(namespace) if p["spec"].get("nodeName"))
 
 
+def filter_refusal(kube, namespace, pod_name, what):
+    """The message of the pod's first FailedScheduling event from a filter refusal
+    ("0/1 nodes are available: 1 gpu: ..."). Pods created together race the scheduler's
+    binding cycle: kube-scheduler runs the next pod's filter while the previous pod's bind is
+    still in flight, so Quotient (which counts devices at bind) may let two pods through for
+    the last slot; the later bind is refused ("gpu: ... on node gpu-mig-1 ..."), which is a
+    FailedScheduling event too, and the pod's retry gets the filter's reason. Only the
+    filter's reason is asserted on."""
+    def refusals():
+        return [m for m in kube.failed_scheduling_events(namespace, pod_name)
+                if "nodes are available" in m]
+    return wait_until(refusals, what=what)[0]
+
+
 def test_scenario3_fractions_of_one_a100_are_placed_as_mig_partitions(kube, cluster):
     QuotaFile(cluster).apply(QUOTA)
     kube.create_nodes(1, cpu=16, memory="64Gi", prefix="gpu-a100-", labels=A100_LABELS)
@@ -54,11 +68,10 @@ def test_scenario3_fractions_of_one_a100_are_placed_as_mig_partitions(kube, clus
                            labels={"required-resources": "0.25"})
     kube.wait_for_pods(ns, bound=2, pending=1)
     pending = next(p for p in kube.pods(ns) if not p["spec"].get("nodeName"))
-    messages = wait_until(
-        lambda: kube.failed_scheduling_events(ns, pending["metadata"]["name"]),
-        what="the quarter's FailedScheduling event")
+    message = filter_refusal(kube, ns, pending["metadata"]["name"],
+                             what="the quarter's FailedScheduling event")
     assert ("1 gpu: no free placement for 2g.10gb (0.25 GPU) (2 memory slices) on any GPU of "
-            "the node") in messages[-1]
+            "the node") in message
 
     # One half leaves: the quarter takes a 2g.10gb inside the freed slices.
     kube.scale(ns, "half", 1)
@@ -81,12 +94,11 @@ def test_dynamic_mig_devices_no_node_advertises_yet_are_placed_by_quotient(kube,
     assert placements(kube, ns) == ["gpu=0,profile=3g.20gb,start=0,size=4",
                                     "gpu=0,profile=3g.20gb,start=4,size=4"]
     pending = next(p for p in kube.pods(ns) if not p["spec"].get("nodeName"))
-    messages = wait_until(
-        lambda: kube.failed_scheduling_events(ns, pending["metadata"]["name"]),
-        what="the third 3g pod's FailedScheduling event")
+    message = filter_refusal(kube, ns, pending["metadata"]["name"],
+                             what="the third 3g pod's FailedScheduling event")
     # Quotient's reason, not NodeResourcesFit's "Insufficient nvidia.com/mig-3g.20gb".
-    assert "1 gpu: " in messages[-1] and "3g.20gb" in messages[-1], messages[-1]
-    assert "Insufficient" not in messages[-1], messages[-1]
+    assert "1 gpu: " in message and "3g.20gb" in message, message
+    assert "Insufficient" not in message, message
 
 
 def test_scenario4_pods_asking_for_t4_land_on_t4_nodes_only(kube, cluster):
@@ -100,7 +112,6 @@ def test_scenario4_pods_asking_for_t4_land_on_t4_nodes_only(kube, cluster):
     kube.wait_for_pods(ns, bound=2, pending=1)
     assert {p["spec"]["nodeName"] for p in kube.pods(ns) if p["spec"].get("nodeName")} == set(t4)
     pending = next(p for p in kube.pods(ns) if not p["spec"].get("nodeName"))
-    messages = wait_until(
-        lambda: kube.failed_scheduling_events(ns, pending["metadata"]["name"]),
-        what="the third T4 job's FailedScheduling event")
-    assert "gpu: the node has V100-16GB GPUs, the pod asks for T4" in messages[-1]
+    message = filter_refusal(kube, ns, pending["metadata"]["name"],
+                             what="the third T4 job's FailedScheduling event")
+    assert "gpu: the node has V100-16GB GPUs, the pod asks for T4" in message, message

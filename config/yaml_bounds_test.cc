@@ -1,0 +1,170 @@
+// Hostile YAML: aliases that recurse, nest deeply or expand exponentially, and texts that
+// trip yaml-cpp, are refused by every loader with one error naming the line and the limit.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/k8s_manifest.h"
+#include "config/quota_yaml.h"
+#include "config/scenario.h"
+#include "config/server_config.h"
+#include "config/yaml_reader.h"
+
+namespace quotient::config {
+namespace {
+
+constexpr std::string_view kTreeHeader =
+    "apiVersion: scheduling.sigs.k8s.io/v1beta1\nkind: ElasticQuotaTree\nspec:\n";
+
+// The one error a refused text gives, as "line: message".
+std::string RefusedQuota(const std::string& yaml) {
+  quota::QuotaNodeSpec root;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadQuotaTree(yaml, "q.yaml", &root, &errors));
+  if (errors.empty()) return "";
+  EXPECT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  return fmt::format("{}: {}", errors[0].line, errors[0].message);
+}
+
+// `levels` sequences, each an alias of the previous one `width` times: width^levels
+// leaves from a few hundred bytes.
+std::string ExponentialList(int levels, int width) {
+  std::string yaml = "kind: List\nitems:\n- kind: List\n  items: &l0 [";
+  for (int i = 0; i < width; ++i) yaml += i == 0 ? "{kind: Namespace}" : ", {kind: Namespace}";
+  yaml += "]\n";
+  for (int level = 1; level < levels; ++level) {
+    yaml += fmt::format("- kind: List\n  items: &l{} [", level);
+    for (int i = 0; i < width; ++i) {
+      yaml += fmt::format("{}{{kind: List, items: *l{}}}", i == 0 ? "" : ", ", level - 1);
+    }
+    yaml += "]\n";
+  }
+  return yaml;
+}
+
+TEST(YamlBoundsTest, AListThatContainsItselfIsACycle) {
+  EXPECT_EQ(RefusedQuota("kind: List\nitems: &l [{kind: List, items: *l}]\n"),
+            "2: an alias makes this node contain itself (a cycle)");
+}
+
+TEST(YamlBoundsTest, AQuotaRootThatIsItsOwnChildIsACycle) {
+  EXPECT_EQ(RefusedQuota(std::string(kTreeHeader) + "  root: &r {name: root, children: [*r]}\n"),
+            "4: an alias makes this node contain itself (a cycle)");
+}
+
+TEST(YamlBoundsTest, ADeepAcyclicAliasChainIsRefusedAtTheDepthLimit) {
+  std::string yaml = "a0: &a0 [x]\n";
+  for (int i = 1; i < 200; ++i) yaml += fmt::format("a{}: &a{} [*a{}]\n", i, i, i - 1);
+  const std::string refused = RefusedQuota(yaml);
+  EXPECT_NE(refused.find("nested more than 64 levels deep (the limit), aliases expanded"),
+            std::string::npos)
+      << refused;
+}
+
+TEST(YamlBoundsTest, AListOfListsOfAliasesIsRefusedAtTheExpansionLimit) {
+  const std::string yaml = ExponentialList(9, 10);  // 10^9 objects in ~1 KB
+  ASSERT_LT(yaml.size(), 4096u);
+  const std::string refused = RefusedQuota(yaml);
+  EXPECT_NE(refused.find("expands to more than 1000000 YAML nodes through aliases (the limit)"),
+            std::string::npos)
+      << refused;
+}
+
+TEST(YamlBoundsTest, ListsNestedPastTheLimitAndTooManyObjectsAreRefused) {
+  std::string nested;
+  for (int i = 0; i <= kMaxListNesting; ++i) nested += "{kind: List, items: [";
+  nested += "{kind: Namespace}";
+  for (int i = 0; i <= kMaxListNesting; ++i) nested += "]}";
+  nested += "\n";
+  EXPECT_EQ(RefusedQuota(nested), "1: a List nested in more than 8 Lists (the limit)");
+
+  // 10 x 10 x 101 = 10,100 objects: within the YAML bounds, past the object bound.
+  std::string many = "kind: List\nitems:\n- kind: List\n  items: &l0 [";
+  for (int i = 0; i < 101; ++i) many += i == 0 ? "{kind: Namespace}" : ", {kind: Namespace}";
+  many += "]\n- kind: List\n  items: &l1 [";
+  for (int i = 0; i < 10; ++i) many += i == 0 ? "{kind: List, items: *l0}" : ", {kind: List, items: *l0}";
+  many += "]\n";
+  for (int i = 0; i < 9; ++i) many += "- {kind: List, items: *l1}\n";
+  const std::string refused = RefusedQuota(many);
+  EXPECT_NE(refused.find("more than 10000 objects in the file (the limit)"), std::string::npos)
+      << refused;
+}
+
+TEST(YamlBoundsTest, ATreeDeeperThanTheLimitIsRefusedAtTheChildrenPastIt) {
+  std::string yaml = std::string(kTreeHeader) + "  root: ";
+  for (int level = 1; level <= kMaxQuotaDepth; ++level) {
+    yaml += fmt::format("{{name: n{}, children: [", level);
+  }
+  yaml += "{name: leaf}";
+  for (int level = 1; level <= kMaxQuotaDepth; ++level) yaml += "]}";
+  yaml += "\n";
+  quota::QuotaNodeSpec root;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadQuotaTree(yaml, "q.yaml", &root, &errors));
+  ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  EXPECT_EQ(errors[0].message, "the tree is deeper than 24 levels (the limit)");
+  EXPECT_EQ(errors[0].line, 4);
+}
+
+TEST(YamlBoundsTest, NoTreeAmongManyObjectsNamesTheFirstTenAndCountsTheRest) {
+  std::string yaml;
+  for (int i = 0; i < 25; ++i) yaml += "---\nkind: Namespace\n";
+  const std::string refused = RefusedQuota(yaml);
+  EXPECT_NE(refused.find(" and 15 more)"), std::string::npos) << refused;
+}
+
+TEST(YamlBoundsTest, ErrorsAreFormattedUpToTheLimitThenCounted) {
+  ConfigErrors errors(kMaxFormattedErrors + 5, ConfigError{"f.yaml", 1, "a", "bad"});
+  const std::string text = FormatErrors(errors);
+  EXPECT_TRUE(text.ends_with("f.yaml:1: a: bad\n... and 5 more errors\n")) << text;
+}
+
+TEST(YamlBoundsTest, EveryLoaderAppliesTheBounds) {
+  const std::string cycle = "a: &a {b: *a}\n";
+  Settings settings;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadSettings(cycle, "quotient.yaml", &settings, &errors));
+  ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  EXPECT_EQ(errors[0].message, "an alias makes this node contain itself (a cycle)");
+
+  Scenario scenario;
+  errors.clear();
+  EXPECT_FALSE(LoadScenario(ExponentialList(9, 10), "s.yaml", &scenario, &errors));
+  ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  EXPECT_NE(errors[0].message.find("expands to more than"), std::string::npos);
+}
+
+// yaml-cpp 0.7's LoadAll never returns on a document whose first token cannot start a
+// node; scenarios load one document at a time like every other file.
+TEST(YamlBoundsTest, AScenarioStartingWithACommaIsASyntaxErrorNotAHang) {
+  for (const char* text : {",\n", ", a: b\n", "# c\n---\n,\n"}) {
+    SCOPED_TRACE(text);
+    Scenario scenario;
+    ConfigErrors errors;
+    EXPECT_FALSE(LoadScenario(text, "s.yaml", &scenario, &errors));
+    ASSERT_FALSE(errors.empty());
+    EXPECT_NE(errors[0].message.find("invalid YAML"), std::string::npos) << errors[0].message;
+  }
+}
+
+TEST(YamlBoundsTest, AScenarioAfterACommentAndAMarkerKeepsTheFilesLines) {
+  Scenario scenario;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadScenario("# a comment\n---\nnodes: 3\n", "s.yaml", &scenario, &errors));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].path, "nodes");
+  EXPECT_EQ(errors[0].line, 3);
+}
+
+TEST(YamlBoundsTest, AWideFlatDocumentWithinTheBoundsPasses) {
+  std::string yaml = "items:\n";
+  for (int i = 0; i < 10'000; ++i) yaml += fmt::format("- {{a: {}, b: [1, 2]}}\n", i);
+  const YAML::Node node = YAML::Load(yaml);
+  ConfigErrors errors;
+  EXPECT_TRUE(CheckYamlBounds(node, 0, "f.yaml", &errors)) << FormatErrors(errors);
+}
+
+}  // namespace
+}  // namespace quotient::config
