@@ -13,6 +13,9 @@
 #   ./dev.sh setup    install the Debian packages and the Python venv (.cache/venv)
 #   ./dev.sh build    Debian packages + Release build into build/
 #   ./dev.sh bench    build + run every benchmark (slow; see docs/benchmarks.md)
+#   ./dev.sh bench-e2e [--nodes N --pods P --rounds R]
+#                     scheduling throughput on the local control plane, kube-scheduler alone
+#                     against kube-scheduler with Quotient (benchmarks/bench_e2e.py)
 #   ./dev.sh cluster  build Quotient and Kubernetes, start a local cluster with Quotient as
 #                     the scheduler's extender (test/cluster/cluster.sh), print its env
 #   ./dev.sh e2e      build everything, run the end-to-end tests (pytest test/e2e [ARGS])
@@ -214,6 +217,14 @@ case "${1:-help}" in
     build
     for b in "$BUILD_DIR"/benchmarks/bench_*; do "$b"; done
     ;;
+  bench-e2e)
+    build
+    setup_python
+    build_k8s
+    shift
+    export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
+    exec "$VENV/bin/python" "$ROOT/benchmarks/bench_e2e.py" "$@"
+    ;;
   cluster)
     build
     setup_python
@@ -228,5 +239,5 @@ case "${1:-help}" in
     shift
     e2e_tests "$@"
     ;;
-  *) sed -n '2,24p' "$0"; exit 2 ;;
+  *) sed -n '2,27p' "$0"; exit 2 ;;
 esac

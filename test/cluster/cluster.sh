@@ -25,14 +25,16 @@
 #   QUOTIENT_ARGS              more `quotient serve` flags
 #   QUOTIENT_SCHEDULER_CONFIG  template (default deploy/scheduler/kube-scheduler-config.yaml)
 #   QUOTIENT_EXTENDER_BIND=0   drop bindVerb: the scheduler binds, not Quotient
-#   QUOTIENT_K8S_BIN           etcd and kube-* binaries (default .cache/k8s/bin)
+#   QUOTIENT_SCHEDULER_ARGS    more kube-scheduler flags
+#   QUOTIENT_K8S_BIN           etcd and kube-* binaries (default $QUOTIENT_K8S_DIR/bin, and
+#                              that .cache/k8s: where build-k8s.sh puts them)
 #   QUOTIENT_PYTHON            Python with the `kubernetes` package (default .cache/venv/bin/python)
 #   QUOTIENT_CLUSTER_TIMEOUT   seconds to wait for each component (default 60)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 STATE=$(realpath -m "${QUOTIENT_CLUSTER_DIR:-$ROOT/.cache/cluster}")
-K8S_BIN=${QUOTIENT_K8S_BIN:-$ROOT/.cache/k8s/bin}
+K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s}/bin}
 PY=${QUOTIENT_PYTHON:-$ROOT/.cache/venv/bin/python}
 TIMEOUT_S=${QUOTIENT_CLUSTER_TIMEOUT:-60}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager quotient kube-scheduler fake-kubelet)
@@ -281,10 +283,13 @@ save_commands() {
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$STATE/certs/kcm" \
     --kube-api-qps=200 --kube-api-burst=400 --profiling=false
 
+  local scheduler_args=()
+  # shellcheck disable=SC2206 # word splitting of the extra flags is intended
+  [ -z "${QUOTIENT_SCHEDULER_ARGS:-}" ] || scheduler_args=($QUOTIENT_SCHEDULER_ARGS)
   save_cmd kube-scheduler "$K8S_BIN/kube-scheduler" \
     --config="$STATE/kube-scheduler-config.yaml" \
     --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --cert-dir="$STATE/certs/scheduler" \
-    --profiling=false --v=2
+    --profiling=false --v=2 "${scheduler_args[@]}"
 
   save_quotient_cmd
 
