@@ -97,13 +97,15 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
     }
     YAML::Node kube = root["kubernetes"];
     if (r.Map(kube, "kubernetes",
-              {"kubeconfig", "context", "qps", "burst", "resyncInterval", "watchTimeout"}) &&
+              {"kubeconfig", "context", "qps", "burst", "maxConnections", "resyncInterval",
+               "watchTimeout"}) &&
         kube.IsMap()) {
       KubernetesSettings& k = out->kubernetes;
       r.String(kube, "kubeconfig", "kubernetes", &k.kubeconfig);
       r.String(kube, "context", "kubernetes", &k.context);
       r.Int(kube, "qps", "kubernetes", 1, 100'000, &k.qps);
       r.Int(kube, "burst", "kubernetes", 1, 100'000, &k.burst);
+      r.Int(kube, "maxConnections", "kubernetes", 1, 1024, &k.max_connections);
       r.Duration(kube, "resyncInterval", "kubernetes", &k.resync_interval);
       r.Duration(kube, "watchTimeout", "kubernetes", &k.watch_timeout);
     }

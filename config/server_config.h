@@ -25,6 +25,8 @@
 //     context: ""                   # kubeconfig context; "" = current-context
 //     qps: 50                       # client-side request rate limit (watches excluded)
 //     burst: 100
+//     maxConnections: 16            # connections carrying requests at once (watches
+//                                   #   excluded); more requests wait in line
 //     resyncInterval: 10m           # full relist period of every watch
 //     watchTimeout: 5m              # server-side timeout of one watch request
 //   nodeFit:
@@ -90,6 +92,10 @@ struct KubernetesSettings {
   std::string context;
   int64_t qps = 50;
   int64_t burst = 100;
+  // Connections that carry requests at once; more requests wait in line (first in, first
+  // out, within their timeout). Watches have their own connections, one per watched
+  // collection, outside this bound.
+  int64_t max_connections = 16;
   std::chrono::milliseconds resync_interval{10 * 60'000};
   std::chrono::milliseconds watch_timeout{5 * 60'000};
 };

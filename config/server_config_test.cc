@@ -56,8 +56,8 @@ TEST(ServerConfigTest, KubernetesAndNodeFitLoadFromYaml) {
   ConfigErrors errors;
   ASSERT_TRUE(LoadSettings(R"(
 quota: {source: kubernetes, treeName: tree-1}
-kubernetes: {kubeconfig: /k.yaml, context: ctx, qps: 20, burst: 40, resyncInterval: 0s,
-             watchTimeout: 2m}
+kubernetes: {kubeconfig: /k.yaml, context: ctx, qps: 20, burst: 40, maxConnections: 4,
+             resyncInterval: 0s, watchTimeout: 2m}
 nodeFit: {resources: [nvidia.com/gpu, example.com/fpga]}
 )",
                            "q.yaml", &s, &errors))
@@ -68,6 +68,7 @@ nodeFit: {resources: [nvidia.com/gpu, example.com/fpga]}
   EXPECT_EQ(s.kubernetes.context, "ctx");
   EXPECT_EQ(s.kubernetes.qps, 20);
   EXPECT_EQ(s.kubernetes.burst, 40);
+  EXPECT_EQ(s.kubernetes.max_connections, 4);
   EXPECT_EQ(s.kubernetes.resync_interval.count(), 0);
   EXPECT_EQ(s.kubernetes.watch_timeout.count(), 120'000);
   EXPECT_EQ(s.node_fit.resources,
@@ -210,6 +211,21 @@ TEST(ServerConfigTest, OneQuotaSourceAtATime) {
             std::string::npos);
   EXPECT_NE(FormatErrors(errors).find("nodeFit.resources: expected a list"), std::string::npos)
       << FormatErrors(errors);
+}
+
+TEST(ServerConfigTest, MaxConnectionsIsAtLeastOneAndBounded) {
+  Settings defaults;
+  EXPECT_EQ(defaults.kubernetes.max_connections, 16);
+  for (const char* bad : {"0", "1025", "many"}) {
+    Settings s;
+    ConfigErrors errors;
+    EXPECT_FALSE(LoadSettings(std::string("kubernetes:\n  maxConnections: ") + bad + "\n",
+                              "q.yaml", &s, &errors))
+        << bad;
+    EXPECT_NE(FormatErrors(errors).find("q.yaml:2: kubernetes.maxConnections: expected an integer"),
+              std::string::npos)
+        << FormatErrors(errors);
+  }
 }
 
 TEST(ServerConfigTest, UnquotedNamespacePolicyIsAllowOrDeny) {

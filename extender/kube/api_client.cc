@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "extender/kube/client_config.h"
 #include "extender/kube/client_tls.h"
 #include "extender/kube/connection.h"
+#include "extender/kube/connection_slots.h"
 #include "extender/kube/exchange.h"
 #include "extender/kube/operation.h"
 #include "extender/kube/rate_limiter.h"
@@ -33,7 +36,6 @@ using CancelReason = Operation::CancelReason;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kMaxIdleConnections = 8;
 constexpr auto kIdleConnectionTtl = std::chrono::seconds(90);  // as Go's IdleConnTimeout
 
 http::verb Verb(Method method) {
@@ -84,8 +86,13 @@ std::string CancelMessage(CancelReason reason, std::chrono::milliseconds timeout
 }  // namespace
 
 struct ApiClient::Impl : std::enable_shared_from_this<ApiClient::Impl> {
-  Impl(asio::io_context& io, ClientConfig c)
-      : ioc(io), config(std::move(c)), limiter(config.qps, config.burst), token(config.token) {
+  Impl(asio::io_context& io, ClientConfig c, std::shared_ptr<ClientObserver> obs)
+      : ioc(io),
+        config(std::move(c)),
+        observer(std::move(obs)),
+        limiter(config.qps, config.burst),
+        slots(static_cast<size_t>(std::max(config.max_connections, 1))),
+        token(config.token) {
     if (config.https) {
       tls = MakeClientTlsContext(config, &tls_error);
       if (!tls && tls_error.empty()) tls_error = "tls: cannot create the client context";
@@ -94,10 +101,14 @@ struct ApiClient::Impl : std::enable_shared_from_this<ApiClient::Impl> {
 
   asio::io_context& ioc;
   const ClientConfig config;
+  const std::shared_ptr<ClientObserver> observer;  // may be null
   std::unique_ptr<asio::ssl::context> tls;  // constant after construction; null for http
   std::string tls_error;                    // constant; why `tls` is null for https
   TokenBucket limiter;                      // thread-safe
+  ConnectionSlots slots;                    // thread-safe: the bound on request connections
   std::stop_source stop;                    // thread-safe
+  std::atomic<int64_t> open_requests{0};    // request connections alive (Connection::CountIn)
+  std::atomic<int64_t> open_watches{0};     // watch connections alive
 
   std::mutex mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu; oldest first
@@ -159,7 +170,8 @@ void ApiClient::Impl::PutIdle(std::unique_ptr<Connection> conn) {
   conn->idle_since = Clock::now();
   std::lock_guard lock(mu);
   if (stop.stop_requested()) return;
-  if (idle.size() >= kMaxIdleConnections) idle.erase(idle.begin());
+  // Never more than the bound: the caller holds a slot (ConnectionSlots).
+  if (idle.size() >= slots.limit()) idle.erase(idle.begin());
   idle.push_back(std::move(conn));
 }
 
@@ -211,6 +223,29 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
     co_await op.wait_timer().async_wait(kUseTuple);
   }
   op.SetDeadline(Clock::now() + options.timeout);
+  const Clock::time_point queued = Clock::now();
+  const bool acquired = co_await slots.Acquire(op);
+  const Clock::time_point started = Clock::now();
+  if (observer) observer->OnSlotWait(started - queued, acquired);
+  if (!acquired) {
+    response->error = op.cancelled() == CancelReason::kTimeout
+                          ? fmt::format("timed out after {}ms waiting for a connection ({} in use)",
+                                        options.timeout.count(), slots.limit())
+                          : CancelMessage(op.cancelled(), options.timeout);
+    co_return;
+  }
+  // Gives the slot back after the connection went back to the pool (or was closed), and
+  // tells the observer how the request ended.
+  struct SlotGuard {
+    Impl* impl;
+    Method method;
+    Clock::time_point started;
+    ApiResponse* response;
+    ~SlotGuard() {
+      impl->slots.Release();
+      if (impl->observer) impl->observer->OnRequest(method, response->status, Clock::now() - started);
+    }
+  } guard{this, method, started, response};
   const HttpRequest request =
       MakeRequest(Verb(method), target, std::move(body), options.content_type);
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -228,6 +263,7 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
                               : error;
         co_return;
       }
+      fresh->CountIn(&open_requests);
       conn = std::move(fresh);
     }
     ExchangeOutcome outcome;
@@ -298,6 +334,7 @@ asio::awaitable<void> ApiClient::Impl::RunWatch(Operation& op, const std::string
   op.SetDeadline(Clock::now() + options.connect_timeout);
   std::unique_ptr<Connection> conn = co_await Connect(config, tls.get(), op, &result->error);
   if (!conn) co_return;
+  conn->CountIn(&open_watches);
   const HttpRequest request = MakeRequest(http::verb::get, target, {}, {});
   if (TlsStream* stream = conn->tls()) {
     co_await ExchangeWatch(*stream, request, op, options, on_event, result);
@@ -308,7 +345,11 @@ asio::awaitable<void> ApiClient::Impl::RunWatch(Operation& op, const std::string
 }
 
 ApiClient::ApiClient(asio::io_context& ioc, ClientConfig config)
-    : impl_(std::make_shared<Impl>(ioc, std::move(config))) {}
+    : impl_(std::make_shared<Impl>(ioc, std::move(config), nullptr)) {}
+
+ApiClient::ApiClient(asio::io_context& ioc, ClientConfig config,
+                     std::shared_ptr<ClientObserver> observer)
+    : impl_(std::make_shared<Impl>(ioc, std::move(config), std::move(observer))) {}
 
 ApiClient::~ApiClient() {
   Stop();
@@ -357,6 +398,16 @@ asio::awaitable<WatchResult> ApiClient::Watch(std::string target,
   auto spawned = asio::co_spawn(strand, std::move(task), asio::use_awaitable);
   WatchResult result = co_await std::move(spawned);
   co_return result;
+}
+
+ClientPoolStats ApiClient::pool_stats() const {
+  ClientPoolStats s;
+  s.open = impl_->open_requests.load(std::memory_order_relaxed);
+  s.in_use = static_cast<int64_t>(impl_->slots.in_use());
+  s.waiting = static_cast<int64_t>(impl_->slots.waiting());
+  s.watches = impl_->open_watches.load(std::memory_order_relaxed);
+  s.limit = static_cast<int64_t>(impl_->slots.limit());
+  return s;
 }
 
 void ApiClient::Stop() {

@@ -6,6 +6,20 @@
 // (in a RequestBody, padded for simdjson) with its HTTP status; transport failures
 // (connect refused, TLS failure, timeout, truncated answer) give status 0 and `error`.
 //
+// Connections: at most config.max_connections carry requests, however many are in
+// flight. A request takes an idle keep-alive connection, or opens one if fewer are open;
+// otherwise it waits in a first-in-first-out line (ConnectionSlots) until one is free.
+// Its timeout covers that wait: a request still in line at its deadline fails ("timed
+// out ... waiting for a connection"). Up to the bound stay idle between bursts (closed
+// after 90 s unused), so a burst does not pay TLS handshakes again. Why a bounded HTTP/1.1
+// pool and not HTTP/2 streams over one connection: docs/architecture.md, "The Kubernetes
+// client's connections".
+//
+// Watch streams are long-lived, so they do not take request slots (a few watches would
+// otherwise starve requests, or requests queue behind streams that never end): each has a
+// connection of its own, counted apart (ClientPoolStats::watches). Their number is bounded
+// by the callers (one per Reflector: pods, nodes, quota trees).
+//
 // Watch(): opens a streaming GET (the caller adds watch=1 etc. to `target`) and calls
 // `on_event` with each newline-delimited JSON event (a padded copy, parseable in place)
 // until the server ends the stream, the callback returns false, Stop() is called or
@@ -31,6 +45,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stop_token>
@@ -82,9 +97,34 @@ struct WatchOptions {
   std::stop_token stop;  // a stop request ends this watch with kStopped
 };
 
+// A snapshot of the client's connections, for metrics.
+struct ClientPoolStats {
+  int64_t open = 0;      // request connections open: in use, connecting, or idle
+  int64_t in_use = 0;    // request slots held (a connection in use or being opened)
+  int64_t waiting = 0;   // requests in line for a slot
+  int64_t watches = 0;   // open watch connections (outside the bound)
+  int64_t limit = 0;     // config.max_connections
+};
+
+// Told about every request. Called on the client's strands, from any io thread, so
+// implementations must be thread-safe and cheap (e.g. atomic histograms).
+class ClientObserver {
+ public:
+  virtual ~ClientObserver() = default;
+  // Time a request waited in line for a connection slot (0 when one was free);
+  // `acquired` false: it left the line without one (its timeout, or a stop).
+  virtual void OnSlotWait(std::chrono::nanoseconds waited, bool acquired) = 0;
+  // A request ended: `status` its HTTP status, 0 for a transport failure; `latency` from
+  // holding a slot to the whole answer read (the line and rate-limit waits excluded).
+  virtual void OnRequest(Method method, int status, std::chrono::nanoseconds latency) = 0;
+};
+
 class ApiClient {
  public:
+  // `observer` may be null.
   ApiClient(boost::asio::io_context& ioc, ClientConfig config);
+  ApiClient(boost::asio::io_context& ioc, ClientConfig config,
+            std::shared_ptr<ClientObserver> observer);
   ~ApiClient();
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
@@ -110,6 +150,8 @@ class ApiClient {
                                             WatchOptions options);
 
   void Stop();
+
+  ClientPoolStats pool_stats() const;
 
  private:
   struct Impl;

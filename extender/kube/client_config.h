@@ -37,6 +37,11 @@ struct ClientConfig {
   double qps = 50;
   int burst = 100;
 
+  // At most this many connections carry requests at once; more requests wait in line
+  // (first in, first out, within their timeout) instead of opening more. Watches have
+  // connections of their own, outside this bound (ApiClient).
+  int max_connections = 16;
+
   std::string user_agent = "quotient";
 };
 

@@ -24,6 +24,15 @@ Connection::Connection(const asio::any_io_executor& executor, ssl::context* tls)
   }
 }
 
+Connection::~Connection() {
+  if (open_ != nullptr) open_->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::CountIn(std::atomic<int64_t>* open) {
+  open_ = open;
+  open_->fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string HostPort(const ClientConfig& config) {
   if (config.host.find(':') != std::string::npos) {
     return fmt::format("[{}]:{}", config.host, config.port);

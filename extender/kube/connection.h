@@ -7,7 +7,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,6 +23,13 @@ class Connection {
  public:
   // `tls` null: plain TCP.
   Connection(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Counts this connection in `*open` (incremented now, decremented when it is destroyed).
+  // REQUIRES: called at most once; `*open` outlives the connection.
+  void CountIn(std::atomic<int64_t>* open);
 
   boost::asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
   TlsStream* tls() { return tls_.get(); }
@@ -30,6 +39,7 @@ class Connection {
  private:
   std::unique_ptr<boost::asio::ip::tcp::socket> plain_;
   std::unique_ptr<TlsStream> tls_;
+  std::atomic<int64_t>* open_ = nullptr;
 };
 
 // Resolves config.host (unless it is an IP address), connects and, for https, performs

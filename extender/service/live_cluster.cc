@@ -29,7 +29,8 @@ double SecondsSince(steady_clock::time_point t) {
 LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config,
                          quota::QuotaLedger* ledger, QuotaMetrics* quota_metrics,
                          metrics::Registry* registry, LiveClusterOptions options)
-    : client_(ioc, std::move(config)),
+    : client_metrics_(std::make_shared<kube::ClientMetrics>(registry)),
+      client_(ioc, std::move(config), client_metrics_),
       elector_(options.election ? std::make_unique<kube::LeaderElector>(ioc, &client_,
                                                                          *options.election)
                                 : nullptr),
@@ -57,6 +58,7 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
     o.watch_timeout = std::chrono::duration_cast<std::chrono::seconds>(options.watch_timeout);
     reflectors_.push_back(std::make_unique<kube::Reflector>(ioc, &client_, std::move(o), sink));
   };
+  client_metrics_->SetStatsSource([this] { return client_.pool_stats(); });
   make("nodes", kNodesPath, "", &node_sink_);
   make("pods", kPodsPath, std::string(kActivePods), &pod_sink_);
   if (options.watch_quota_tree && ledger != nullptr) {

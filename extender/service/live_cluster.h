@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/client_metrics.h"
 #include "extender/kube/leader_elector.h"
 #include "extender/kube/reflector.h"
 #include "extender/telemetry/metrics.h"
@@ -70,6 +71,7 @@ class LiveCluster {
   kube::LeaderElector* elector() { return elector_.get(); }
 
  private:
+  std::shared_ptr<kube::ClientMetrics> client_metrics_;
   kube::ApiClient client_;
   std::unique_ptr<kube::LeaderElector> elector_;  // before every writer that it fences
   ClusterState state_;

@@ -62,6 +62,7 @@ bool ResolveApiConfig(const config::KubernetesSettings& k, kube::ClientConfig* o
   if (ok) {
     out->qps = static_cast<double>(k.qps);
     out->burst = static_cast<int>(k.burst);
+    out->max_connections = static_cast<int>(k.max_connections);
   }
   return ok;
 }
