@@ -328,7 +328,10 @@ def write_scheduler_config(cluster, base, mode, qps):
 APISERVER = {"apiserver_request_total"}
 QUOTIENT = {"quotient_http_request_duration_seconds_bucket",
             "quotient_http_request_duration_seconds_count",
-            "quotient_http_request_duration_seconds_sum", "quotient_kube_requests_total"}
+            "quotient_http_request_duration_seconds_sum", "quotient_kube_requests_total"} | {
+            f"{h}_{x}" for h in ("quotient_kube_request_duration_seconds",
+                                 "quotient_kube_connection_wait_seconds")
+            for x in ("bucket", "count", "sum")}
 SCHEDULER = {f"scheduler_{h}_{s}" for h in ("scheduling_attempt_duration_seconds",
                                               "scheduling_algorithm_duration_seconds",
                                               "framework_extension_point_duration_seconds")
@@ -354,6 +357,15 @@ def run_mode(cluster, args, base_cfg, namespaces, round_no, mode):
     q0 = parse_metrics(cluster.quotient_metrics(), QUOTIENT)
     sampler = Sampler(cluster, args.sample_ms / 1000)
     sampler.start()
+    perf = None
+    if args.perf and mode == "quotient":
+        # Quotient's on-CPU profile while the scheduler works. DWARF call graphs: the
+        # Release build keeps no frame pointers.
+        perf = subprocess.Popen(
+            ["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,32768", "-p",
+             str(cluster.pid("quotient")),
+             "-o", f"{args.perf}.r{round_no}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cluster.sh("start", "kube-scheduler")
     timeout_s = args.round_timeout
     try:
@@ -361,6 +373,9 @@ def run_mode(cluster, args, base_cfg, namespaces, round_no, mode):
                  timeout_s, 0.2)
     except TimeoutError as e:
         log(f"round {round_no} {mode}: {e} ({len(sampler.bind_times)} bound)")
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait(timeout=60)
     time.sleep(1)  # the scheduler's events and status writes of the last pods
     sampler.stop()
     sched = parse_metrics(cluster.scheduler_metrics(), SCHEDULER)
@@ -441,6 +456,21 @@ def summarize(args, mode, round_no, sampler, bound, sched, api, quo):
                                  for q in (0.5, 0.9, 0.99)}}
     r["quotient_webhook"] = webhooks
 
+    # Quotient's own API client (exported since the bounded pool): request time by verb and
+    # the wait for a connection.
+    kube = {}
+    for verb in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+        buckets, count, total_s = histogram(quo, "quotient_kube_request_duration_seconds",
+                                            verb=verb)
+        if count > 0:
+            kube[verb] = {"per_pod": count / n, "mean_ms": total_s / count * 1e3,
+                          "p99_ms": quantile(buckets, 0.99) * 1e3}
+    buckets, count, total_s = histogram(quo, "quotient_kube_connection_wait_seconds")
+    if count > 0:
+        kube["connection_wait"] = {"per_pod": count / n, "mean_ms": total_s / count * 1e3,
+                                   "p99_ms": quantile(buckets, 0.99) * 1e3}
+    r["quotient_client"] = kube
+
     sch = {}
     b, c, s = histogram(sched, "scheduler_scheduling_attempt_duration_seconds",
                         result="scheduled")
@@ -486,6 +516,10 @@ def print_run(r):
           f"{fmt(s.get('binding_cycle_mean_ms'), '.1f')} ms" +
           (f"; Bind plugins mean {s['bind_plugins_mean_ms']:.1f} ms p99 "
            f"{s['bind_plugins_p99_ms']:.1f} ms" if "bind_plugins_mean_ms" in s else ""))
+    if r.get("quotient_client"):
+        print("    quotient's API client: " + "; ".join(
+            f"{k} {v['per_pod']:.2f}/pod mean {v['mean_ms']:.1f} ms p99 {v['p99_ms']:.1f} ms"
+            for k, v in r["quotient_client"].items()))
     print(f"    API requests/pod {r['api_requests_per_pod_total']:.2f}: " +
           ", ".join(f"{k} {v:.2f}" for k, v in r["api_requests_per_pod"].items()
                     if v >= 0.005))
@@ -552,6 +586,8 @@ def main():
     p.add_argument("--sample-ms", type=int, default=100)
     p.add_argument("--round-timeout", type=float, default=300)
     p.add_argument("--json", help="write every round's numbers to this file")
+    p.add_argument("--perf", metavar="FILE",
+                   help="record Quotient's profile in quotient mode into FILE.rROUND (perf)")
     p.add_argument("--keep", action="store_true", help="leave the cluster running")
     args = p.parse_args()
 

@@ -49,7 +49,8 @@ def histogram(samples, name, **want):
 
 
 def quantile(buckets, q):
-    """histogram_quantile: linear interpolation inside the bucket holding rank q * count."""
+    """histogram_quantile: linear interpolation inside the bucket holding rank q * count;
+    inf when that is the +Inf bucket (beyond the largest bound)."""
     if not buckets or buckets[-1][1] <= 0:
         return None
     rank = q * buckets[-1][1]
@@ -57,7 +58,7 @@ def quantile(buckets, q):
     for le, c in buckets:
         if c >= rank:
             if le == float("inf"):
-                return prev_le
+                return float("inf")  # beyond the largest bound
             if c == prev_c:
                 return le
             return prev_le + (le - prev_le) * (rank - prev_c) / (c - prev_c)
