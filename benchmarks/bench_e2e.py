@@ -328,7 +328,8 @@ def write_scheduler_config(cluster, base, mode, qps):
 APISERVER = {"apiserver_request_total"}
 QUOTIENT = {"quotient_http_request_duration_seconds_bucket",
             "quotient_http_request_duration_seconds_count",
-            "quotient_http_request_duration_seconds_sum", "quotient_kube_requests_total"} | {
+            "quotient_http_request_duration_seconds_sum", "quotient_kube_requests_total",
+            "quotient_kube_connections_opened_total"} | {
             f"{h}_{x}" for h in ("quotient_kube_request_duration_seconds",
                                  "quotient_kube_connection_wait_seconds")
             for x in ("bucket", "count", "sum")}
@@ -469,6 +470,9 @@ def summarize(args, mode, round_no, sampler, bound, sched, api, quo):
     if count > 0:
         kube["connection_wait"] = {"per_pod": count / n, "mean_ms": total_s / count * 1e3,
                                    "p99_ms": quantile(buckets, 0.99) * 1e3}
+    opened = {d.get("kind"): v for d, v in select(quo, "quotient_kube_connections_opened_total")}
+    if opened:
+        r["quotient_connections_opened"] = opened
     r["quotient_client"] = kube
 
     sch = {}
@@ -505,7 +509,9 @@ def print_run(r):
           f"bound); CPU µs/pod " +
           ", ".join(f"{k} {fmt(cpu.get(k))}" for k in COMPONENTS) +
           f"; Quotient→API connections peak {r['peak_api_connections']} "
-          f"(at start {fmt(r['api_connections_at_rest'])})")
+          f"(at start {fmt(r['api_connections_at_rest'])}" +
+          "".join(f", {v:.0f} {k} connections opened"
+                  for k, v in r.get("quotient_connections_opened", {}).items()) + ")")
     for verb, w in r["quotient_webhook"].items():
         print(f"    quotient {verb:>10}: {w['calls_per_pod']:.2f}/pod, mean {w['mean_ms']:.3f} ms,"
               f" p50 {w['p50_ms']:.3f}, p90 {w['p90_ms']:.3f}, p99 {w['p99_ms']:.3f} ms")

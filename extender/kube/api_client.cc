@@ -109,6 +109,8 @@ struct ApiClient::Impl : std::enable_shared_from_this<ApiClient::Impl> {
   std::stop_source stop;                    // thread-safe
   std::atomic<int64_t> open_requests{0};    // request connections alive (Connection::CountIn)
   std::atomic<int64_t> open_watches{0};     // watch connections alive
+  std::atomic<uint64_t> opened_requests{0};  // request connections ever opened
+  std::atomic<uint64_t> opened_watches{0};   // watch connections ever opened
 
   std::mutex mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu; oldest first
@@ -263,7 +265,7 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
                               : error;
         co_return;
       }
-      fresh->CountIn(&open_requests);
+      fresh->CountIn(&open_requests, &opened_requests);
       conn = std::move(fresh);
     }
     ExchangeOutcome outcome;
@@ -334,7 +336,7 @@ asio::awaitable<void> ApiClient::Impl::RunWatch(Operation& op, const std::string
   op.SetDeadline(Clock::now() + options.connect_timeout);
   std::unique_ptr<Connection> conn = co_await Connect(config, tls.get(), op, &result->error);
   if (!conn) co_return;
-  conn->CountIn(&open_watches);
+  conn->CountIn(&open_watches, &opened_watches);
   const HttpRequest request = MakeRequest(http::verb::get, target, {}, {});
   if (TlsStream* stream = conn->tls()) {
     co_await ExchangeWatch(*stream, request, op, options, on_event, result);
@@ -407,6 +409,8 @@ ClientPoolStats ApiClient::pool_stats() const {
   s.waiting = static_cast<int64_t>(impl_->slots.waiting());
   s.watches = impl_->open_watches.load(std::memory_order_relaxed);
   s.limit = static_cast<int64_t>(impl_->slots.limit());
+  s.opened_requests = impl_->opened_requests.load(std::memory_order_relaxed);
+  s.opened_watches = impl_->opened_watches.load(std::memory_order_relaxed);
   return s;
 }
 

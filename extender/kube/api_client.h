@@ -104,6 +104,10 @@ struct ClientPoolStats {
   int64_t waiting = 0;   // requests in line for a slot
   int64_t watches = 0;   // open watch connections (outside the bound)
   int64_t limit = 0;     // config.max_connections
+  // Connections opened since the client started (each a TCP connect and, for https, a TLS
+  // handshake): a warm pool opens none per burst.
+  uint64_t opened_requests = 0;
+  uint64_t opened_watches = 0;
 };
 
 // Told about every request. Called on the client's strands, from any io thread, so

@@ -117,6 +117,7 @@ TEST(ApiClientPoolTest, TwoHundredConcurrentRequestsShareTheBoundAndAllComplete)
   EXPECT_EQ(idle.waiting, 0);
   EXPECT_LE(idle.open, 4);
   EXPECT_EQ(idle.limit, 4);
+  EXPECT_EQ(idle.opened_requests, static_cast<uint64_t>(server.connections()));
 }
 
 TEST(ApiClientPoolTest, QueuedRequestsAreServedFirstInFirstOut) {
@@ -215,6 +216,8 @@ TEST(ApiClientPoolTest, AnOpenWatchTakesNoRequestSlot) {
   ClientPoolStats s = client.pool_stats();
   EXPECT_EQ(s.open, 1);
   EXPECT_EQ(s.watches, 1);
+  EXPECT_EQ(s.opened_requests, 1u);
+  EXPECT_EQ(s.opened_watches, 1u);
   stop_watch.request_stop();
   ASSERT_EQ(watch.wait_for(std::chrono::seconds(3)), std::future_status::ready);
   EXPECT_EQ(watch.get().end, WatchEnd::kStopped);

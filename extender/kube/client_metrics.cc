@@ -59,6 +59,21 @@ ClientMetrics::ClientMetrics(metrics::Registry* registry) {
         emit({"waiting"}, static_cast<double>(s.waiting));
         emit({"watch"}, static_cast<double>(s.watches));
       });
+  registry
+      ->AddCounter("quotient_kube_connections_opened_total",
+                   "Connections the client opened to the API server (a TCP connect and, for "
+                   "https, a TLS handshake each), by kind: request or watch.",
+                   {"kind"})
+      ->SetCollector([this](const metrics::Emit& emit) {
+        std::function<ClientPoolStats()> stats;
+        {
+          std::lock_guard lock(mu_);
+          stats = stats_;
+        }
+        const ClientPoolStats s = stats ? stats() : ClientPoolStats{};
+        emit({"request"}, static_cast<double>(s.opened_requests));
+        emit({"watch"}, static_cast<double>(s.opened_watches));
+      });
   registry->AddCollectedGauge(
       "quotient_kube_max_connections", "kubernetes.maxConnections: the bound on open request connections.",
       {}, [this](const metrics::Emit& emit) {

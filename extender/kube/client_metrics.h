@@ -7,6 +7,7 @@
 //   quotient_kube_connection_wait_seconds            time in line for a slot (0 when free)
 //   quotient_kube_connection_wait_timeouts_total     requests that left the line without one
 //   quotient_kube_connections{state}                 open, in_use, waiting, watch (collected)
+//   quotient_kube_connections_opened_total{kind}     request, watch (collected)
 //   quotient_kube_max_connections                    the configured bound
 //
 // All label sets are created here, at start-up; the hot path only bumps atomics.

@@ -28,9 +28,10 @@ Connection::~Connection() {
   if (open_ != nullptr) open_->fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Connection::CountIn(std::atomic<int64_t>* open) {
+void Connection::CountIn(std::atomic<int64_t>* open, std::atomic<uint64_t>* opened) {
   open_ = open;
   open_->fetch_add(1, std::memory_order_relaxed);
+  opened->fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string HostPort(const ClientConfig& config) {

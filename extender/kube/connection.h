@@ -27,9 +27,10 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Counts this connection in `*open` (incremented now, decremented when it is destroyed).
-  // REQUIRES: called at most once; `*open` outlives the connection.
-  void CountIn(std::atomic<int64_t>* open);
+  // Counts this connection in `*open` (incremented now, decremented when it is destroyed)
+  // and in `*opened` (incremented now). REQUIRES: called at most once; both outlive the
+  // connection.
+  void CountIn(std::atomic<int64_t>* open, std::atomic<uint64_t>* opened);
 
   boost::asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
   TlsStream* tls() { return tls_.get(); }
