@@ -150,8 +150,10 @@ def cpu_ticks(pid):
         return None
 
 
-def tcp_connections_to(pid, port):
-    """ESTABLISHED TCP connections of process `pid` whose remote port is `port`."""
+def tcp_connections_to(pid, port, own_ports=()):
+    """ESTABLISHED TCP connections of process `pid` whose remote port is `port`, except those
+    on its own listening ports `own_ports` (a connection kube-scheduler opened to Quotient
+    from an ephemeral port that happens to be the API server's number would count)."""
     inodes = set()
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -164,6 +166,7 @@ def tcp_connections_to(pid, port):
     except OSError:
         return None
     want = f":{port:04X}"
+    own = tuple(f":{p:04X}" for p in own_ports)
     n = 0
     for table in ("tcp", "tcp6"):
         try:
@@ -172,7 +175,8 @@ def tcp_connections_to(pid, port):
                 for line in f:
                     parts = line.split()
                     # sl local rem st ... uid timeout inode
-                    if parts[3] == "01" and parts[2].endswith(want) and parts[9] in inodes:
+                    if (parts[3] == "01" and parts[2].endswith(want) and parts[9] in inodes
+                            and not parts[1].endswith(own)):
                         n += 1
         except OSError:
             pass
@@ -198,6 +202,8 @@ class Sampler(threading.Thread):
         self.cluster = cluster
         self.interval_s = interval_s
         self.api_port = int(cluster.ports["API_PORT"])
+        self.own_ports = (int(cluster.ports["QUOTIENT_PORT"]),
+                          int(cluster.ports["QUOTIENT_METRICS_PORT"]))
         self.samples = []  # (wall time, {component: ticks})
         self.bind_times = []
         self.peak_connections = 0
@@ -220,7 +226,7 @@ class Sampler(threading.Thread):
             self.samples.append((now, ticks))
             qpid = self.cluster.pid("quotient")
             if qpid:
-                n = tcp_connections_to(qpid, self.api_port)
+                n = tcp_connections_to(qpid, self.api_port, self.own_ports)
                 if n is not None:
                     self.connections_seen.append(n)
                     self.peak_connections = max(self.peak_connections, n)
