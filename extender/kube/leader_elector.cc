@@ -111,6 +111,14 @@ std::string LeaderElector::CollectionPath() const {
   return fmt::format("/apis/coordination.k8s.io/v1/namespaces/{}/leases", options_.lease_namespace);
 }
 
+RequestOptions LeaderElector::LeaseRequestOptions() const {
+  // A renew that outlasts renew_deadline could not keep the fence open anyway; the client's
+  // default (30 s) would hold the loop past lease_duration on a hung connection.
+  RequestOptions options;
+  options.timeout = options_.renew_deadline;
+  return options;
+}
+
 std::string LeaderElector::LeasePath() const {
   return CollectionPath() + "/" + options_.lease_name;
 }
@@ -159,14 +167,18 @@ asio::awaitable<void> LeaderElector::TryAcquireOrRenew() {
   const std::string micro_now = FormatMicroTime(std::chrono::system_clock::now());
   // Named arguments, not temporaries inside co_await: GCC 12 destroys those twice (bug 99576).
   std::string get_path = LeasePath();
-  ApiResponse got = co_await client_->Request(Method::kGet, std::move(get_path));
+  std::string no_body;
+  RequestOptions get_options = LeaseRequestOptions();
+  ApiResponse got = co_await client_->Request(Method::kGet, std::move(get_path), std::move(no_body),
+                                              std::move(get_options));
   if (got.status == 404) {
     LeaseRecord fresh{options_.identity, seconds, micro_now, micro_now, 0, ""};
     const Clock::time_point sent = now_();
     std::string post_path = CollectionPath();
     std::string post_body = EncodeLease(options_.lease_namespace, options_.lease_name, fresh);
-    ApiResponse created =
-        co_await client_->Request(Method::kPost, std::move(post_path), std::move(post_body));
+    RequestOptions post_options = LeaseRequestOptions();
+    ApiResponse created = co_await client_->Request(Method::kPost, std::move(post_path),
+                                                    std::move(post_body), std::move(post_options));
     LeaseRecord written;
     std::string error;
     if (created.ok() && DecodeLease(created.body, &written, &error)) {
@@ -217,8 +229,9 @@ asio::awaitable<void> LeaderElector::TryAcquireOrRenew() {
   const Clock::time_point sent = now_();
   std::string put_path = LeasePath();
   std::string put_body = EncodeLease(options_.lease_namespace, options_.lease_name, next);
-  ApiResponse put =
-      co_await client_->Request(Method::kPut, std::move(put_path), std::move(put_body));
+  RequestOptions put_options = LeaseRequestOptions();
+  ApiResponse put = co_await client_->Request(Method::kPut, std::move(put_path),
+                                              std::move(put_body), std::move(put_options));
   LeaseRecord written;
   if (put.ok() && DecodeLease(put.body, &written, &error)) {
     Lead(sent, written);
@@ -244,8 +257,7 @@ asio::awaitable<void> LeaderElector::Release() {
     std::lock_guard lock(mu_);
     released.transitions = status_.transitions;
   }
-  RequestOptions request_options;
-  request_options.timeout = options_.renew_deadline;
+  RequestOptions request_options = LeaseRequestOptions();
   std::string path = LeasePath();
   std::string body = EncodeLease(options_.lease_namespace, options_.lease_name, released);
   ApiResponse put = co_await client_->Request(Method::kPut, std::move(path), std::move(body),

@@ -17,6 +17,9 @@
 // renew succeeds again. Another holder seen, or a 409 on renew, closes it at once.
 // Stop() releases a held lease (holder "", one second), as client-go's ReleaseOnCancel does.
 //
+// Every Lease request times out at renew_deadline, as client-go bounds a renew by it: a
+// renew that takes longer cannot keep the fence open, and the next attempt starts sooner.
+//
 // Thread safety: MayWrite() and status() from any thread (MayWrite is one atomic load and a
 // clock read); Start()/Stop() from one thread; the attempts run on the io_context.
 #pragma once
@@ -99,6 +102,7 @@ class LeaderElector : public WriteFence {
   void Lead(Clock::time_point sent, const LeaseRecord& written);
   void Follow(std::string holder, std::string why);
   void SetError(std::string error);
+  RequestOptions LeaseRequestOptions() const;  // the timeout of every Lease request
   std::string LeasePath() const;
   std::string CollectionPath() const;
 

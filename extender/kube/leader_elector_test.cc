@@ -139,6 +139,29 @@ TEST_F(LeaderElectorTest, FailedRenewsKeepTheFenceOnlyUntilTheRenewDeadline) {
   EXPECT_FALSE(a->MayWrite());
 }
 
+TEST(LeaderElectorTimeoutTest, ALeaseRequestThatHangsEndsAtTheRenewDeadline) {
+  IoThread io;
+  std::atomic<bool> answer{false};
+  FakeApiServer server([&](FakeExchange& ex) {
+    ex.WaitFor([&] { return answer.load(); }, 10s);
+    ex.Respond(500, "{}");
+  });
+  ApiClient client(io.ioc(), server.Config());
+  LeaderElectionOptions o;
+  o.identity = "a_1";
+  o.lease_duration = 1s;
+  o.renew_deadline = std::chrono::milliseconds(300);
+  o.retry_period = std::chrono::milliseconds(200);
+  LeaderElector e(io.ioc(), &client, o);
+  const auto start = std::chrono::steady_clock::now();
+  Await(io.ioc(), e.TryAcquireOrRenew());
+  // Not the client's 30 s default: the next attempt is not held back past the lease.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_NE(e.status().last_error.find("timed out"), std::string::npos) << e.status().last_error;
+  EXPECT_FALSE(e.MayWrite());
+  answer = true;
+}
+
 TEST_F(LeaderElectorTest, ReleaseFreesTheLeaseForTheNextReplicaAtOnce) {
   auto a = Make("a_1");
   auto b = Make("b_1");
