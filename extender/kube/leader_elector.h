@@ -19,6 +19,9 @@
 //
 // Every Lease request times out at renew_deadline, as client-go bounds a renew by it: a
 // renew that takes longer cannot keep the fence open, and the next attempt starts sooner.
+// Give the elector a client it does not share with bulk traffic (LiveCluster does): on a
+// shared client a renew waits behind a burst of other requests in the rate limiter and the
+// connection line (ConnectionSlots), possibly past renew_deadline.
 //
 // Thread safety: MayWrite() and status() from any thread (MayWrite is one atomic load and a
 // clock read); Start()/Stop() from one thread; the attempts run on the io_context.

@@ -24,15 +24,42 @@ double SecondsSince(steady_clock::time_point t) {
   return duration<double>(steady_clock::now() - t).count();
 }
 
+// Leader election's client: the same server and credentials; one connection (the elector
+// sends one request at a time) and a token bucket of its own.
+kube::ClientConfig LeaseClientConfig(kube::ClientConfig config) {
+  config.max_connections = 1;
+  config.user_agent += "/leader-election";  // as kube-scheduler's leader election client
+  return config;
+}
+
+// Counts the lease client's requests in quotient_kube_requests_total and the request
+// latency with the others', but not in the wait for the shared client's connections,
+// which they never join.
+class RequestsOnly : public kube::ClientObserver {
+ public:
+  explicit RequestsOnly(std::shared_ptr<kube::ClientObserver> next) : next_(std::move(next)) {}
+  void OnSlotWait(std::chrono::nanoseconds, bool) override {}
+  void OnRequest(kube::Method method, int status, std::chrono::nanoseconds latency) override {
+    next_->OnRequest(method, status, latency);
+  }
+
+ private:
+  const std::shared_ptr<kube::ClientObserver> next_;
+};
+
 }  // namespace
 
 LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config,
                          quota::QuotaLedger* ledger, QuotaMetrics* quota_metrics,
                          metrics::Registry* registry, LiveClusterOptions options)
     : client_metrics_(std::make_shared<kube::ClientMetrics>(registry)),
-      client_(ioc, std::move(config), client_metrics_),
-      elector_(options.election ? std::make_unique<kube::LeaderElector>(ioc, &client_,
-                                                                         *options.election)
+      client_(ioc, config, client_metrics_),
+      lease_client_(options.election ? std::make_unique<kube::ApiClient>(
+                                           ioc, LeaseClientConfig(config),
+                                           std::make_shared<RequestsOnly>(client_metrics_))
+                                     : nullptr),
+      elector_(options.election ? std::make_unique<kube::LeaderElector>(ioc, lease_client_.get(),
+                                                                        *options.election)
                                 : nullptr),
       state_(ledger),
       binder_(&client_, elector_.get()),
@@ -153,11 +180,12 @@ void LiveCluster::Start() {
 }
 
 void LiveCluster::Stop() {
-  // The elector releases a held lease on its way out (best effort: the client stops too;
+  // The elector releases a held lease on its way out (best effort: its client stops too;
   // an unreleased lease is taken over after its duration).
   if (elector_) elector_->Stop();
   for (auto& r : reflectors_) r->Stop();
   client_.Stop();
+  if (lease_client_) lease_client_->Stop();
 }
 
 bool LiveCluster::synced() const {

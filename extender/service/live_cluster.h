@@ -2,6 +2,12 @@
 // quota comes from the API) ElasticQuotaTree reflectors, the ClusterState they feed,
 // the binder, and the watch-health metrics.
 //
+// With leader election the elector has an API client of its own (one connection, its own
+// rate limit), as kube-scheduler gives its leader election a client of its own: on the
+// shared client a renew would queue behind a burst of binds, in the token bucket and in the
+// first-in-first-out line for the kubernetes.maxConnections connections, past its
+// renewDeadline, and the leader would lose the lease because it was busy.
+//
 // Pods are watched with kube-scheduler's own field selector
 // (status.phase!=Succeeded,status.phase!=Failed): a pod that finishes leaves the watch
 // as a deletion and gives its resources back.
@@ -73,7 +79,8 @@ class LiveCluster {
  private:
   std::shared_ptr<kube::ClientMetrics> client_metrics_;
   kube::ApiClient client_;
-  std::unique_ptr<kube::LeaderElector> elector_;  // before every writer that it fences
+  std::unique_ptr<kube::ApiClient> lease_client_;  // leader election's; null without it
+  std::unique_ptr<kube::LeaderElector> elector_;   // before every writer that it fences
   ClusterState state_;
   ApiPodBinder binder_;
   ApiPodEvictor evictor_;

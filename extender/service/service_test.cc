@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -193,6 +196,58 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
   std::promise<void> b_stopped;
   b->Stop(std::chrono::milliseconds(100), [&] { b_stopped.set_value(); });
   EXPECT_EQ(b_stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+// The elector has a client of its own: with every request connection of the shared client
+// held (a burst of binds stuck on a slow API server, here one request that hangs with
+// kubernetes.maxConnections 1) and more requests in line, the leader goes on renewing.
+TEST(ServiceTest, ALeaderRenewsItsLeaseWhileEveryRequestConnectionIsHeld) {
+  kube::testing::LeaseStore leases;
+  std::atomic<bool> release{false};
+  FakeApiServer api([&](FakeExchange& ex) {
+    if (ex.request().path == "/hold") {
+      ex.WaitFor([&] { return release.load(); }, std::chrono::seconds(20));
+      ex.Respond(200, "{}");
+      return;
+    }
+    EmptyCluster(ex, &leases);
+  });
+  TempFile kubeconfig("service_test_lease_client.kubeconfig", KubeconfigFor(api));
+  config::Settings settings = BaseSettings();
+  settings.kubernetes.kubeconfig = kubeconfig.path();
+  settings.kubernetes.max_connections = 1;
+  settings.leader_election.enabled = true;
+  settings.leader_election.identity = "a_1";
+  settings.leader_election.lease_duration = std::chrono::seconds(2);
+  settings.leader_election.renew_deadline = std::chrono::seconds(1);
+  settings.leader_election.retry_period = std::chrono::milliseconds(200);
+  IoThread io(2);
+  std::unique_ptr<Service> service = Service::Build(settings, io.ioc());
+  ASSERT_NE(service, nullptr);
+  std::string error;
+  ASSERT_TRUE(service->Start(&error)) << error;
+  ASSERT_TRUE(WaitUntil([&] { return service->live()->fence()->MayWrite(); }));
+
+  kube::ApiClient& client = service->live()->client();
+  auto call = [&client]() -> boost::asio::awaitable<kube::ApiResponse> {
+    std::string target = "/hold";  // named: GCC bug 99576 (api_client.h)
+    kube::ApiResponse r = co_await client.Request(kube::Method::kGet, std::move(target));
+    co_return r;
+  };
+  auto held = boost::asio::co_spawn(io.ioc(), call(), boost::asio::use_future);
+  auto queued = boost::asio::co_spawn(io.ioc(), call(), boost::asio::use_future);
+  ASSERT_TRUE(WaitUntil([&] { return client.pool_stats().waiting >= 1; }));
+  const int puts = leases.puts();
+  EXPECT_TRUE(WaitUntil([&] { return leases.puts() >= puts + 5; }));  // > renewDeadline
+  EXPECT_TRUE(service->live()->fence()->MayWrite());
+  EXPECT_GE(client.pool_stats().waiting, 1);  // the burst is still stuck meanwhile
+
+  release = true;
+  EXPECT_EQ(held.get().status, 200);
+  EXPECT_EQ(queued.get().status, 200);
+  std::promise<void> stopped;
+  service->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
 }
 
 TEST(ServiceTest, AnInvalidQuotaFileFailsTheBuild) {
