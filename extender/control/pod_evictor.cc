@@ -77,7 +77,10 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::Evict(const PodRef& pod) {
   // Named awaitable: GCC 12 mis-destroys temporaries across co_await (bug 99576).
   std::string body = EvictionJson(pod);
   if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
-  auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));
+  kube::RequestOptions options;
+  options.fence = fence_;  // checked again when the request leaves the connection line
+  auto request =
+      client_->Request(kube::Method::kPost, std::move(target), std::move(body), std::move(options));
   kube::ApiResponse response = co_await std::move(request);
   co_return OutcomeOf(response);
 }
@@ -87,7 +90,10 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::PostEvent(const PodEvent& even
   std::string target = fmt::format("/api/v1/namespaces/{}/events", event.pod.ns);
   std::string body = EventJson(event, std::chrono::system_clock::now());
   if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
-  auto request = client_->Request(kube::Method::kPost, std::move(target), std::move(body));
+  kube::RequestOptions options;
+  options.fence = fence_;  // checked again when the request leaves the connection line
+  auto request =
+      client_->Request(kube::Method::kPost, std::move(target), std::move(body), std::move(options));
   kube::ApiResponse response = co_await std::move(request);
   co_return OutcomeOf(response);
 }

@@ -14,6 +14,7 @@ boost::asio::awaitable<std::string> ApiPodPatcher::Patch(std::string ns, std::st
   if (!kube::MayWrite(fence_)) co_return fence_->Why();
   kube::RequestOptions options;
   options.content_type = "application/merge-patch+json";
+  options.fence = fence_;  // checked again when the request leaves the connection line
   auto request = client_->Request(kube::Method::kPatch, std::move(target), std::move(body),
                                   std::move(options));
   kube::ApiResponse response = co_await std::move(request);

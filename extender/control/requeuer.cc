@@ -184,6 +184,7 @@ void Requeuer::Patch(std::vector<Pod> pods, NudgeTrigger trigger) {
           std::string body = PatchBody(stamp);
           kube::RequestOptions options;
           options.content_type = "application/merge-patch+json";
+          options.fence = fence_;
           auto request = client_->Request(kube::Method::kPatch, std::move(target),
                                           std::move(body), std::move(options));
           kube::ApiResponse response = co_await std::move(request);

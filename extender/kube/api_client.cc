@@ -236,6 +236,11 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
                           : CancelMessage(op.cancelled(), options.timeout);
     co_return;
   }
+  if (!MayWrite(options.fence)) {  // the lease was lost while this write waited
+    slots.Release();
+    response->error = options.fence->Why();
+    co_return;
+  }
   // Gives the slot back after the connection went back to the pool (or was closed), and
   // tells the observer how the request ended.
   struct SlotGuard {

@@ -10,10 +10,11 @@
 // flight. A request takes an idle keep-alive connection, or opens one if fewer are open;
 // otherwise it waits in a first-in-first-out line (ConnectionSlots) until one is free.
 // Its timeout covers that wait: a request still in line at its deadline fails ("timed
-// out ... waiting for a connection"). Up to the bound stay idle between bursts (closed
-// after 90 s unused), so a burst does not pay TLS handshakes again. Why a bounded HTTP/1.1
-// pool and not HTTP/2 streams over one connection: docs/architecture.md, "The Kubernetes
-// client's connections".
+// out ... waiting for a connection"). A write passes its fence (RequestOptions::fence)
+// again once it holds a slot, so a replica that lost the lease while the write waited does
+// not send it. Up to the bound stay idle between bursts (closed after 90 s unused), so a
+// burst does not pay TLS handshakes again. Why a bounded HTTP/1.1 pool and not HTTP/2
+// streams over one connection: docs/architecture.md, "The Kubernetes client's connections".
 //
 // Watch streams are long-lived, so they do not take request slots (a few watches would
 // otherwise starve requests, or requests queue behind streams that never end): each has a
@@ -52,8 +53,9 @@
 #include <string>
 #include <string_view>
 
-#include "extender/kube/client_config.h"
 #include "extender/json/request_body.h"
+#include "extender/kube/client_config.h"
+#include "extender/kube/write_fence.h"
 
 namespace quotient::extender::kube {
 
@@ -87,6 +89,10 @@ struct RequestOptions {
   // the request is not counted.
   std::chrono::milliseconds timeout{30'000};
   std::stop_token stop;  // a stop request ends this call (status 0, error "stopped")
+  // Writes under leader election: checked again when the request leaves the rate limit and
+  // the connection line, which can take seconds in a burst; closed then, the request fails
+  // unsent (status 0, error fence->Why()). Null: no check. REQUIRES: outlives the call.
+  const WriteFence* fence = nullptr;
 };
 
 struct WatchOptions {

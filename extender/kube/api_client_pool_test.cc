@@ -170,6 +170,43 @@ TEST(ApiClientPoolTest, ARequestStillInLineAtItsDeadlineFailsWithoutBeingSent) {
   EXPECT_EQ(server.connections(), 1);
 }
 
+class SwitchFence : public WriteFence {
+ public:
+  bool MayWrite() const override { return open.load(); }
+  std::string Why() const override { return "not the leader: test"; }
+  std::atomic<bool> open{true};
+};
+
+// Leader election: a write that passed its fence, then waited in line while the lease was
+// lost, must not leave the process; the slot it took goes on to the next request.
+TEST(ApiClientPoolTest, AWriteWhoseFenceClosedWhileItWaitedInLineIsNotSent) {
+  IoThread io;
+  std::atomic<bool> release{false};
+  FakeApiServer server([&](FakeExchange& ex) {
+    if (ex.request().path == "/hold") ex.WaitFor([&] { return release.load(); });
+    ex.Respond(200, "{}");
+  });
+  ApiClient client(io.ioc(), Limited(server, 1));
+  auto hold = Spawn(io, client, "/hold");
+  ASSERT_TRUE(Eventually([&] { return server.requests().size() == 1; }));
+  SwitchFence fence;
+  RequestOptions fenced;
+  fenced.fence = &fence;
+  auto write = Spawn(io, client, "/write", fenced);
+  ASSERT_TRUE(Eventually([&] { return client.pool_stats().waiting == 1; }));
+  fence.open = false;
+  release = true;
+  EXPECT_EQ(hold.get().status, 200);
+  ApiResponse refused = write.get();
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_EQ(refused.error, "not the leader: test");
+  EXPECT_EQ(client.pool_stats().in_use, 0);
+  EXPECT_EQ(Spawn(io, client, "/next").get().status, 200);
+  std::vector<std::string> sent;
+  for (const auto& r : server.requests()) sent.push_back(r.path);
+  EXPECT_THAT(sent, ::testing::ElementsAre("/hold", "/next"));
+}
+
 TEST(ApiClientPoolTest, StopWakesRequestsWaitingInLine) {
   IoThread io;
   FakeApiServer server([](FakeExchange& ex) {
