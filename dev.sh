@@ -19,6 +19,9 @@
 #   ./dev.sh cluster  build Quotient and Kubernetes, start a local cluster with Quotient as
 #                     the scheduler's extender (test/cluster/cluster.sh), print its env
 #   ./dev.sh e2e      build everything, run the end-to-end tests (pytest test/e2e [ARGS])
+#   ./dev.sh soak     build everything, run the soak test on its own cluster
+#                     (.cache/soak-cluster) for --minutes N (default 10) and print its summary
+#                     (test/e2e/soak.py [ARGS]; docs/operations.md, "Soak test")
 #   ./dev.sh serve    build, serve the webhooks on :8888 with the scenario 1 quota, no cluster
 #   ./dev.sh fuzz [TARGET] [SECONDS]
 #                     install clang, build the libFuzzer targets of test/fuzz with ASan/UBSan
@@ -102,6 +105,8 @@ build_k8s() {
   version=$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$ROOT/test/cluster/k8sbins/go.mod")
   echo "dev.sh: building Kubernetes ${version:-?} from the Go module proxy (first time ~7-10 min)..."
   "$ROOT/test/cluster/build-k8s.sh"
+  # cluster.sh reads the binaries from QUOTIENT_K8S_BIN: where build-k8s.sh put them.
+  export QUOTIENT_K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s}/bin}
 }
 
 e2e_tests() {
@@ -239,5 +244,13 @@ case "${1:-help}" in
     shift
     e2e_tests "$@"
     ;;
-  *) sed -n '2,27p' "$0"; exit 2 ;;
+  soak)
+    build
+    shift
+    setup_python
+    build_k8s
+    export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
+    exec "$VENV/bin/python" "$ROOT/test/e2e/soak.py" "$@"
+    ;;
+  *) sed -n '2,30p' "$0"; exit 2 ;;
 esac
