@@ -269,8 +269,9 @@ def format_summary(s):
     lines += [f"  {v}" for v in s["violations"][:30]]
     if s["hostile"]:
         h = s["hostile"]
-        lines.append(f"hostile pods        pod watch failures +{h.get('watch_failures_delta')}, "
-                     f"{h.get('log_lines')} error lines in Quotient's log")
+        lines.append(f"hostile pods        at {h.get('at')}: Quotient alive after them: "
+                     f"{h.get('alive_after')}; pod watch failures +{h.get('watch_failures_delta')}; "
+                     f"{h.get('log_lines')} warning/error lines in Quotient's log, the first:")
         lines += [f"  {ln[:200]}" for ln in h.get("log_excerpt", [])]
     lines.append(f"Quotient process    {s['quotient_runs']} runs, longest {s['longest_run_min']} "
                  f"min, {s['proc_samples']} samples")

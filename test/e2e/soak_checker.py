@@ -30,6 +30,21 @@ def fmt(v):
     return str(v) if v.denominator == 1 else f"{float(v):g}"
 
 
+def latest_bound(pods, namespaces, n=3):
+    """The `n` pods of `namespaces` bound last (PodScheduled's transition time), for a
+    violation's message: the over-commit is usually the last one in."""
+    def scheduled_at(p):
+        for c in p.get("status", {}).get("conditions") or []:
+            if c.get("type") == "PodScheduled" and c.get("status") == "True":
+                return c.get("lastTransitionTime") or ""
+        return ""
+    held = sorted((p for p in pods if model.is_bound(p) and p["metadata"]["namespace"] in namespaces),
+                  key=scheduled_at, reverse=True)[:n]
+    return ", ".join(f"{p['metadata']['namespace']}/{p['metadata']['name']} "
+                     f"({model.pod_requests(p).get(model.CPU, 0)} cpu, at {scheduled_at(p) or '?'})"
+                     for p in held)
+
+
 class Checker:
     def __init__(self, cluster, namespaces, tree, log):
         self.cluster, self.namespaces, self.log = cluster, set(namespaces), log
@@ -46,7 +61,6 @@ class Checker:
         self.violations = []
         self.seen, self.gone = set(), set()  # pod UIDs of the soak namespaces
         self.peak = {}  # quota -> {resource: highest usage seen}
-        self.last_pods = []
 
     # ---- lifecycle ----
 
@@ -104,8 +118,13 @@ class Checker:
         return raw(self.cluster.core.list_pod_for_all_namespaces)["items"]
 
     def sample(self):
-        pods = [p for p in self.list_pods() if p["metadata"]["namespace"] in self.namespaces]
-        now = time.monotonic()
+        self.evaluate([p for p in self.list_pods()
+                       if p["metadata"]["namespace"] in self.namespaces])
+
+    def evaluate(self, pods, now=None):
+        """One sample: the usage of `pods` (the soak namespaces' pods as the API lists them)
+        against the limits in force; a lowered max takes effect here once usage is under it."""
+        now = time.monotonic() if now is None else now
         with self._lock:
             tree, phase = self.tree, self.phase
             usage = tree.usage(pods)
@@ -118,23 +137,20 @@ class Checker:
             self._lowering = still
             limits = {q: dict(m) for q, m in self.limits.items()}
             self.samples += 1
-            self.last_pods = pods
             uids = {p["metadata"]["uid"] for p in pods}
             self.gone |= self.seen - uids
             self.seen |= uids
-        bad = []
-        for q, m in limits.items():
-            for r, limit in m.items():
-                used = usage.get(q, {}).get(r, Fraction(0))
-                peak = self.peak.setdefault(q, {})
-                peak[r] = max(peak.get(r, Fraction(0)), used)
-                self.max_checks += 1
-                if used > limit:
-                    bad.append(f"quota {q}: {r} bound {fmt(used)} > max {fmt(limit)}")
-        for b in bad:
-            holders = sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}"
-                             for p in pods if model.is_bound(p))
-            self.violation(f"{b} (phase {phase}; bound pods: {len(holders)})")
+            bad = []
+            for q, m in limits.items():
+                for r, limit in m.items():
+                    used = usage.get(q, {}).get(r, Fraction(0))
+                    peak = self.peak.setdefault(q, {})
+                    peak[r] = max(peak.get(r, Fraction(0)), used)
+                    self.max_checks += 1
+                    if used > limit:
+                        bad.append((q, f"quota {q}: {r} bound {fmt(used)} > max {fmt(limit)}"))
+        for quota, b in bad:
+            self.violation(f"{b}; latest bound: {latest_bound(pods, tree.namespaces[quota])}")
 
     # ---- Quotient's view ----
 

@@ -284,8 +284,8 @@ class Faults:
             with open(log, errors="replace") as f:
                 f.seek(self.hostile["log_offset"])
                 lines = [ln.rstrip() for ln in f
-                         if any(k in ln for k in ("bad_alloc", "length_error", "watch failed",
-                                                  "exception", "terminate", "error"))]
+                         if len(ln.split()) > 1 and ln.split()[1] in ("warning", "error",
+                                                                       "critical")]
         self.hostile["log_lines"] = len(lines)
         self.hostile["log_excerpt"] = lines[:5]
         self.view_check("the hostile pods")
