@@ -186,13 +186,17 @@ class Soak:
                 started = time.monotonic()
                 try:
                     getattr(self.faults, action)(*args)
-                except AssertionError as e:  # a deadline passed: Quotient did not recover
-                    self.checker.violation(f"{action}: {e}")
+                except Exception as e:  # a deadline passed (Quotient did not recover), or
+                    # cluster.sh or the API refused: recorded, and the soak goes on
+                    self.checker.violation(f"{action}: {type(e).__name__}: {str(e)[:300]}")
                 self.done_steps.append((action, round(time.monotonic() - started, 1)))
             delay = self.t0 + duration_s - time.monotonic()
             if delay > 0:
                 self.checker.phase = "churn"
                 time.sleep(delay)
+        except BaseException:
+            self.stop()
+            raise
         finally:
             self.churner.stop()
         self.churn_s = time.monotonic() - self.t0
@@ -201,12 +205,18 @@ class Soak:
         self.end = self.checker.end_state()
         self.faults.view_check("the end of the churn")
         self.victims, self.reclaims = self.checker.evictions()
-        self._stop.set()
-        self._proc_thread.join(timeout=10)
-        self.checker.stop()
+        self.stop()
         self.duration_s = time.monotonic() - self.t0
         self._check_bounds()
         return self.summary()
+
+    def stop(self):
+        """Stops every thread the soak started (safe to repeat, and before run())."""
+        self.churner.stop()
+        self._stop.set()
+        if self._proc_thread.is_alive():
+            self._proc_thread.join(timeout=10)
+        self.checker.stop()
 
     def _check_bounds(self):
         fds, conns = self.sampler.stats("fds"), self.sampler.stats("api_conns")

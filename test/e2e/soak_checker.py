@@ -70,7 +70,8 @@ class Checker:
 
     def stop(self):
         self._stop.set()
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
     def _run(self):
         while not self._stop.is_set():

@@ -61,7 +61,8 @@ class Churner:
     def stop(self):
         self._stop.set()
         self._running.set()
-        self._thread.join(timeout=60)
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
 
     def pause(self, timeout=30):
         """Holds the churn after its current action (waits for it at most `timeout`)."""

@@ -25,7 +25,7 @@ def soak(cluster, kube):
     try:
         yield s
     finally:
-        s.churner.stop()
+        s.stop()
         s.faults.delete_tree_object()
 
 
