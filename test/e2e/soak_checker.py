@@ -38,7 +38,8 @@ def latest_bound(pods, namespaces, n=3):
             if c.get("type") == "PodScheduled" and c.get("status") == "True":
                 return c.get("lastTransitionTime") or ""
         return ""
-    held = sorted((p for p in pods if model.is_bound(p) and p["metadata"]["namespace"] in namespaces),
+    held = sorted((p for p in pods
+                   if model.is_bound(p) and p["metadata"]["namespace"] in namespaces),
                   key=scheduled_at, reverse=True)[:n]
     return ", ".join(f"{p['metadata']['namespace']}/{p['metadata']['name']} "
                      f"({model.pod_requests(p).get(model.CPU, 0)} cpu, at {scheduled_at(p) or '?'})"

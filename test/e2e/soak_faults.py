@@ -240,9 +240,11 @@ class Faults:
             return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
 
         failures = self.cluster.metric("quotient_watch_failures_total", resource="pods")
+        skipped = self.cluster.metric("quotient_watch_skipped_objects_total", resource="pods")
         log = Path(self.cluster.state_dir) / "logs" / "quotient.log"
         self.hostile = {"log_offset": log.stat().st_size if log.exists() else 0,
-                        "watch_failures_before": failures, "at": time.strftime("%T"),
+                        "watch_failures_before": failures, "skipped_before": skipped,
+                        "at": time.strftime("%T"),
                         "created": time.monotonic()}
         self.kube.core.create_namespaced_pod(ns, pod("hostile-bound", MIG_NODE),
                                              _preload_content=False)
@@ -276,6 +278,9 @@ class Faults:
             self.hostile["watch_failures_delta"] = self.cluster.metric(
                 "quotient_watch_failures_total", resource="pods") - \
                 self.hostile["watch_failures_before"]
+            self.hostile["skipped_objects_delta"] = self.cluster.metric(
+                "quotient_watch_skipped_objects_total", resource="pods") - \
+                self.hostile.pop("skipped_before")
         except OSError as e:
             self.hostile["watch_failures_delta"] = f"metrics unreadable: {e}"
         log = Path(self.cluster.state_dir) / "logs" / "quotient.log"
