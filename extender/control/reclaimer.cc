@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <unordered_set>
 
 #include "extender/telemetry/logging.h"
@@ -84,6 +86,14 @@ void Reclaimer::Count(const char* event, const char* reason) {
 size_t Reclaimer::in_flight() const {
   std::lock_guard lock(mu_);
   return reclaims_by_pod_.size();
+}
+
+bool Reclaimer::AwaitingEvictions(const std::string& uid) const {
+  if (in_flight_.load(std::memory_order_acquire) == 0) return false;
+  std::lock_guard lock(mu_);
+  auto it = reclaims_by_pod_.find(uid);
+  if (it == reclaims_by_pod_.end()) return false;
+  return std::ranges::any_of(it->second.victims, [](const Victim& v) { return !v.evicted; });
 }
 
 ReclaimStatus Reclaimer::StatusOf(const std::string& uid) const {
@@ -178,6 +188,7 @@ void Reclaimer::Settle(Clock::time_point now) {
     }
     it = reclaims_by_pod_.erase(it);
   }
+  in_flight_.store(reclaims_by_pod_.size(), std::memory_order_release);
 }
 
 void Reclaimer::PlanNew(Clock::time_point now) {
@@ -252,6 +263,7 @@ void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& ch
                             "guaranteed min back",
                             summary, names, choice.node, reclaim.quota)});
   reclaims_by_pod_.emplace(uid, std::move(reclaim));
+  in_flight_.store(reclaims_by_pod_.size(), std::memory_order_release);
   // Posted, never started inline: co_spawn may run the coroutine at once on an io
   // thread, and it takes mu_, which the caller holds.
   boost::asio::post(ioc_, [this, uid] {

@@ -24,7 +24,10 @@
 //     so nobody else can take the room), hold the pod's requests on the chosen node
 //     (ClusterState::SetHold: filter refuses that room to other pods), then evict the
 //     victims through the Eviction API, one after the other, and record an Event on
-//     each victim naming the quota that reclaimed and one on the pod.
+//     each victim naming the quota that reclaimed and one on the pod. Until every victim
+//     is evicted, filter refuses the pod (AwaitingEvictions): its reservation beyond max
+//     is only sound once the pods it replaces are on their way out; a pod that bound
+//     first would leave its quota's parent over max if an eviction then failed.
 //
 // No storms, no thrash: one reclaim per pod; victims already terminating count as freed
 // (PlanReclaim's relief), so a pod whose room is on its way plans zero victims and waits;
@@ -43,6 +46,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -100,6 +104,11 @@ class Reclaimer {
   void RunPass();
 
   ReclaimStatus StatusOf(const std::string& uid) const;
+  // Whether pod `uid` is reclaiming and some of its victims have not been evicted yet
+  // (the Eviction API has not accepted them). Filter refuses such a pod every node: its
+  // reservation lets it past max only because its victims are on their way out, so it
+  // must not bind before they are. Cheap when no reclaim is in flight (one atomic load).
+  bool AwaitingEvictions(const std::string& uid) const;
   // Sentences about the reclaims that concern pod ns/name, as the reclaiming pod or as a
   // victim (for /debug/explain), e.g. "this pod is being evicted so that quota root.b.1
   // gets back its guaranteed min (for namespace3/web-0)". Empty if none.
@@ -147,6 +156,8 @@ class Reclaimer {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, Reclaim> reclaims_by_pod_;            // guarded by mu_
+  // reclaims_by_pod_.size(), written under mu_, read without it by AwaitingEvictions.
+  std::atomic<size_t> in_flight_{0};
   std::unordered_map<std::string, Clock::time_point> blocked_victims_;  // guarded by mu_
   std::unordered_map<std::string, Clock::time_point> backoff_;          // guarded by mu_
   struct FailedPlan {

@@ -186,6 +186,10 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
     decision.answer.error = decision.message;
     return decision;
   }
+  if (reclaimer_ != nullptr && reclaimer_->AwaitingEvictions(args.pod.uid)) {
+    RefuseWhileEvicting(args, &decision);
+    return decision;
+  }
   const quota::PodDemand demand = DemandOf(args.pod);
   quota::QuotaId leaf = quota::kNoQuota;
   if (ledger_ != nullptr) {
@@ -217,6 +221,16 @@ void QuotaDecider::RefuseForQuota(const ExtenderArgs& args, FilterDecision* deci
       leaf != quota::kNoQuota && !args.pod.preemption_never &&
       state_->HasPreemptiblePodBelow(tree.namespaces(leaf), args.pod.priority);
   FailAll(args, decision->message, preemption_may_help, &decision->answer);
+}
+
+void QuotaDecider::RefuseWhileEvicting(const ExtenderArgs& args,
+                                       FilterDecision* decision) const {
+  const ReclaimStatus status = reclaimer_->StatusOf(args.pod.uid);
+  decision->result = DecisionResult::kRejected;
+  decision->reason = DecisionReason::kReclaiming;
+  decision->message = status.active ? status.text : "reclaiming: evicting";
+  // Unresolvable: kube-scheduler must not preempt on top of the reclaim in flight.
+  FailAll(args, decision->message, /*resolvable=*/false, &decision->answer);
 }
 
 void QuotaDecider::ReportOwnReclaim(const ExtenderArgs& args, FilterDecision* decision) const {

@@ -71,8 +71,9 @@ class QuotaDecider : public Decider {
                QuotaMetrics* metrics = nullptr,
                std::function<Clock::time_point()> now = Clock::now);
 
-  // Filter reports the pod's own reclaim through `reclaimer` (may be null). Call before
-  // serving (not synchronised).
+  // Filter reports the pod's own reclaim through `reclaimer` (may be null), and refuses
+  // a reclaiming pod every node until its victims are evicted. Call before serving (not
+  // synchronised).
   void AttachReclaimer(const Reclaimer* reclaimer) { reclaimer_ = reclaimer; }
 
   std::string Describe() const override;
@@ -87,6 +88,9 @@ class QuotaDecider : public Decider {
   void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
   // Fails every node for the quota refusal in `decision` (see the filter contract).
   void RefuseForQuota(const ExtenderArgs& args, FilterDecision* decision) const;
+  // A reclaiming pod whose victims are not all evicted fails every node, unresolvable,
+  // with its reclaim's status (reason reclaiming).
+  void RefuseWhileEvicting(const ExtenderArgs& args, FilterDecision* decision) const;
   // A pod whose own reclaim is under way is told so on every node that failed.
   void ReportOwnReclaim(const ExtenderArgs& args, FilterDecision* decision) const;
 
