@@ -42,8 +42,8 @@ Workload Make(int64_t nodes, bool distinct_reasons, int64_t pods) {
     args.pod.ns = "team-" + std::to_string(p % 20);
     args.pod.name = "train-" + std::to_string(p);
     args.pod.uid = "uid-" + std::to_string(p);
-    args.pod.requests = quota::ResourceList{{"cpu", 4000}, {"memory", 16LL << 30},
-                                            {"nvidia.com/gpu", 1}, {"pods", 1}};
+    args.pod.requests = quota::ResourceList{
+        {"cpu", 4000}, {"memory", 16LL << 30}, {"nvidia.com/gpu", 1}, {"pods", 1}};
     for (int64_t n = 0; n < nodes; ++n) args.nodes.push_back({names[static_cast<size_t>(n)], ""});
     w.pods.push_back(std::move(args));
   }

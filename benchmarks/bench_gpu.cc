@@ -220,9 +220,9 @@ struct LiveFixture {
           pod.requests = {{std::string("nvidia.com/mig-") + profile, 1}};
           // The placement the node agent acts on, as bind would have written it.
           const int start = i == 0 ? 4 : (i == 1 ? 0 : 2);
-          pod.annotations = {{"quotient.io/mig-placement",
-                              "gpu=" + std::to_string(g) + ",profile=" + profile +
-                                  ",start=" + std::to_string(start)}};
+          pod.annotations = {{"quotient.io/mig-placement", "gpu=" + std::to_string(g) +
+                                                               ",profile=" + profile +
+                                                               ",start=" + std::to_string(start)}};
           state.ObservePod(false, pod);
         }
       }

@@ -40,8 +40,8 @@ struct Fixture {
       NodeInfo node;
       node.name = "gpu-node-pool-a-" + std::to_string(n);
       node.labels = {{"org", "a"}, {"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}};
-      node.allocatable = {{"cpu", 64'000}, {"memory", 256ll << 30}, {"nvidia.com/gpu", 8},
-                          {"pods", 110}};
+      node.allocatable = {
+          {"cpu", 64'000}, {"memory", 256ll << 30}, {"nvidia.com/gpu", 8}, {"pods", 110}};
       state.UpsertNode(node);
       names.push_back(node.name);
       for (int p = 0; p < kPodsPerNode; ++p) {

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "extender/control/reclaim_planner.h"
 #include "extender/devices/gpu_reclaim_fit.h"
 #include "extender/devices/gpu_state.h"
-#include "extender/control/reclaim_planner.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::extender::state {
@@ -110,10 +110,11 @@ const std::vector<std::string> kSchedulers = {"default-scheduler"};
 void BM_FindCandidates(benchmark::State& st) {
   Fixture& f = FixtureFor(static_cast<int>(st.range(0)));
   for (auto _ : st) {
-    auto candidates = f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
-      return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
-                                   [](const std::string&) { return false; });
-    });
+    auto candidates =
+        f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
+          return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
+                                       [](const std::string&) { return false; });
+        });
     if (candidates.size() != 1) st.SkipWithError("expected one candidate");
     benchmark::DoNotOptimize(candidates);
   }
@@ -123,11 +124,12 @@ BENCHMARK(BM_FindCandidates)->Arg(500)->Arg(5000)->Unit(benchmark::kMicrosecond)
 
 void BM_PlanReclaim(benchmark::State& st) {
   Fixture& f = FixtureFor(static_cast<int>(st.range(0)));
-  const ReclaimCandidate candidate = f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
-    return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
-                                 [](const std::string&) { return false; })
-        .at(0);
-  });
+  const ReclaimCandidate candidate =
+      f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
+        return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
+                                     [](const std::string&) { return false; })
+            .at(0);
+      });
   for (auto _ : st) {
     ReclaimChoice choice = f.state.ReadAll([&](const NodeMap& nodes, const PodMap& pods) {
       return PlanReclaimFor(f.ledger.usage(), candidate, nodes, pods, VictimFilter{});
@@ -180,11 +182,12 @@ GpuFixture& GpuFixtureFor(int nodes) {
 
 void BM_PlanReclaimGpu(benchmark::State& st) {
   GpuFixture& f = GpuFixtureFor(static_cast<int>(st.range(0)));
-  const ReclaimCandidate candidate = f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
-    return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
-                                 [](const std::string&) { return false; })
-        .at(0);
-  });
+  const ReclaimCandidate candidate =
+      f.state.ReadForReclaim([&](const NodeMap&, const PodMap& pods, const auto& waiting) {
+        return FindReclaimCandidates(f.ledger.usage(), pods, waiting, kSchedulers,
+                                     [](const std::string&) { return false; })
+            .at(0);
+      });
   VictimFilter filter;
   filter.devices = &f.devices;
   for (auto _ : st) {

@@ -87,22 +87,27 @@ void BM_CheckPreemption(benchmark::State& bench) {
   Fixture f(static_cast<int>(bench.range(0)));
   const quota::QuotaUsage& usage = f.ledger.usage();
   const quota::QuotaTree& tree = usage.tree();
-  quota::PreemptRequest request{tree.LeafForNamespace("ns-0"), tree.ToSparse(f.args.pod.requests),
-                                {4 * kPodCpu}, 1000};
+  quota::PreemptRequest request{
+      tree.LeafForNamespace("ns-0"), tree.ToSparse(f.args.pod.requests), {4 * kPodCpu}, 1000};
   std::vector<quota::PreemptVictim> victims;
   for (const NodeVictims& node : f.args.nodes) {
     for (std::string_view uid : node.victim_uids) {
       PodRecord r;
       f.state.FindPod(uid, &r);
-      victims.push_back({static_cast<uint32_t>(victims.size()), tree.LeafForNamespace(r.ns),
-                         tree.ToSparse(r.requests), {r.requests.Get("cpu")}, 0,
+      victims.push_back({static_cast<uint32_t>(victims.size()),
+                         tree.LeafForNamespace(r.ns),
+                         tree.ToSparse(r.requests),
+                         {r.requests.Get("cpu")},
+                         0,
                          static_cast<int64_t>(victims.size())});
     }
   }
   std::vector<quota::PreemptNode> nodes;
   for (size_t n = 0; n < f.args.nodes.size(); ++n) {
-    nodes.push_back({static_cast<uint32_t>(n), {0},
-                     std::span(victims).subspan(n * kVictimsPerNode, kVictimsPerNode), 0});
+    nodes.push_back({static_cast<uint32_t>(n),
+                     {0},
+                     std::span(victims).subspan(n * kVictimsPerNode, kVictimsPerNode),
+                     0});
   }
   size_t kept = 0;
   for (auto _ : bench) {

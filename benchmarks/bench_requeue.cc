@@ -60,9 +60,9 @@ void BM_NoteRelease(benchmark::State& state) {
   const Clock::time_point now = Clock::now();
   for (int64_t i = 0; i < 10'000; ++i) {
     const bool in_window = i >= 10'000 - recent;
-    f.requeuer.NoteRefused(f.uids[i], "ns", f.uids[i],
-                           in_window ? now - std::chrono::milliseconds(1)
-                                     : now - std::chrono::hours(1));
+    f.requeuer.NoteRefused(
+        f.uids[i], "ns", f.uids[i],
+        in_window ? now - std::chrono::milliseconds(1) : now - std::chrono::hours(1));
   }
   for (auto _ : state) f.requeuer.NoteRelease(now);
   state.SetItemsProcessed(state.iterations());

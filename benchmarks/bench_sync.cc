@@ -55,9 +55,9 @@
 #include "extender/kube/list_watch_decode.h"
 #include "extender/kube/query.h"
 #include "extender/kube/reflector.h"
-#include "extender/telemetry/logging.h"
 #include "extender/objects/pod_decode.h"
 #include "extender/state/watch_sinks.h"
+#include "extender/telemetry/logging.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::benchmarks {

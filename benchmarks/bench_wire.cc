@@ -19,12 +19,12 @@
 #include <string>
 
 #include "benchmarks/fixtures.h"
-#include "extender/wire/decider.h"
-#include "extender/telemetry/logging.h"
-#include "extender/telemetry/metrics.h"
 #include "extender/http/readiness.h"
 #include "extender/http/router.h"
 #include "extender/http/server_metrics.h"
+#include "extender/telemetry/logging.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/wire/decider.h"
 #include "extender/wire/wire_codec.h"
 
 namespace quotient::benchmarks {

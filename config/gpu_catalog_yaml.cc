@@ -25,8 +25,9 @@ bool WithinBound(YamlReader& r, const YAML::Node& node, const std::string& path,
 
 void ReadProfile(YamlReader& r, const YAML::Node& node, const std::string& path,
                  gpu::MigProfile* out) {
-  if (!r.Map(node, path, {"name", "computeSlices", "memorySlices", "maxInstances", "starts",
-                          "memoryMiB", "evidence"})) {
+  if (!r.Map(node, path,
+             {"name", "computeSlices", "memorySlices", "maxInstances", "starts", "memoryMiB",
+              "evidence"})) {
     return;
   }
   r.String(node, "name", path, &out->name);
@@ -43,8 +44,7 @@ void ReadProfile(YamlReader& r, const YAML::Node& node, const std::string& path,
   r.Int(node, "memoryMiB", path, 0, int64_t{1} << 40, &out->memory_mib);
   out->media_extensions = out->name.ends_with("+me");
   std::vector<std::string> starts;
-  if (!WithinBound(r, node["starts"], JoinPath(path, "starts"), gpu::kMaxMemorySlices,
-                   "starts")) {
+  if (!WithinBound(r, node["starts"], JoinPath(path, "starts"), gpu::kMaxMemorySlices, "starts")) {
     return;
   }
   r.StringList(node, "starts", path, &starts);
@@ -53,8 +53,9 @@ void ReadProfile(YamlReader& r, const YAML::Node& node, const std::string& path,
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), start);
     if (ec != std::errc() || end != s.data() + s.size()) start = -1;
     if (start < 0 || start >= gpu::kMaxMemorySlices) {
-      r.Error(node["starts"], JoinPath(path, "starts"),
-              fmt::format("start \"{}\" is not a memory slice 0..{}", s, gpu::kMaxMemorySlices - 1));
+      r.Error(
+          node["starts"], JoinPath(path, "starts"),
+          fmt::format("start \"{}\" is not a memory slice 0..{}", s, gpu::kMaxMemorySlices - 1));
       continue;
     }
     out->starts.push_back(start);
@@ -73,8 +74,9 @@ void ReadProfile(YamlReader& r, const YAML::Node& node, const std::string& path,
 
 void ReadModel(YamlReader& r, const YAML::Node& node, const std::string& path,
                const gpu::MigCatalog& base, gpu::GpuModel* out) {
-  if (!r.Map(node, path, {"key", "aliases", "memoryMiB", "computeSlices", "memorySlices",
-                          "maxInstances", "profiles", "fractions", "source"})) {
+  if (!r.Map(node, path,
+             {"key", "aliases", "memoryMiB", "computeSlices", "memorySlices", "maxInstances",
+              "profiles", "fractions", "source"})) {
     return;
   }
   std::string key;
@@ -84,15 +86,15 @@ void ReadModel(YamlReader& r, const YAML::Node& node, const std::string& path,
     return;
   }
   const gpu::GpuModel* existing = base.Find(key);
-  if (existing != nullptr && gpu::CanonicalModelName(existing->key) == gpu::CanonicalModelName(key)) {
+  if (existing != nullptr &&
+      gpu::CanonicalModelName(existing->key) == gpu::CanonicalModelName(key)) {
     *out = *existing;
   } else {
     *out = gpu::GpuModel{};
     out->key = key;
     out->source = "";
   }
-  if (!WithinBound(r, node["aliases"], JoinPath(path, "aliases"), kMaxCatalogAliases,
-                   "aliases") ||
+  if (!WithinBound(r, node["aliases"], JoinPath(path, "aliases"), kMaxCatalogAliases, "aliases") ||
       !WithinBound(r, node["profiles"], JoinPath(path, "profiles"), gpu::kMaxProfiles,
                    "profiles") ||
       !WithinBound(r, node["fractions"], JoinPath(path, "fractions"), kMaxCatalogFractions,
@@ -154,7 +156,8 @@ void ReadModel(YamlReader& r, const YAML::Node& node, const std::string& path,
     }
   }
   bool verified = true;
-  for (const gpu::MigProfile& p : out->profiles) verified = verified && p.placements != gpu::Evidence::kInferred;
+  for (const gpu::MigProfile& p : out->profiles)
+    verified = verified && p.placements != gpu::Evidence::kInferred;
   out->placements_verified = verified;
   for (const std::string& problem : gpu::ValidateGpuModel(*out)) {
     r.Error(node, path, problem);
@@ -163,9 +166,8 @@ void ReadModel(YamlReader& r, const YAML::Node& node, const std::string& path,
 
 }  // namespace
 
-bool LoadGpuCatalog(std::string_view text, std::string_view source,
-                    const gpu::MigCatalog& base, gpu::MigCatalog* catalog,
-                    ConfigErrors* errors) {
+bool LoadGpuCatalog(std::string_view text, std::string_view source, const gpu::MigCatalog& base,
+                    gpu::MigCatalog* catalog, ConfigErrors* errors) {
   const size_t before = errors->size();
   YamlReader r{std::string(source), errors};
   YAML::Node root;

@@ -47,9 +47,8 @@ inline constexpr size_t kMaxCatalogFractions = 16;  // per model
 // On success replaces *catalog with `base` plus the file's models and returns true; on
 // failure returns false, leaves *catalog untouched and appends every problem to *errors.
 // REQUIRES: catalog and errors non-null.
-bool LoadGpuCatalog(std::string_view text, std::string_view source,
-                    const gpu::MigCatalog& base, gpu::MigCatalog* catalog,
-                    ConfigErrors* errors);
+bool LoadGpuCatalog(std::string_view text, std::string_view source, const gpu::MigCatalog& base,
+                    gpu::MigCatalog* catalog, ConfigErrors* errors);
 
 // LoadGpuCatalog over the file at `path`; an unreadable file, or one larger than
 // `max_bytes`, is one error (config/text_file.h).

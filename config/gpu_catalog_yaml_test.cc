@@ -18,7 +18,9 @@ TEST(GpuCatalogYamlTest, AnOverrideChangesOnlyTheFieldsItGives) {
   ASSERT_TRUE(Load(R"(models:
 - key: A100-40GB
   fractions: {"1.0": 7g.40gb, "0.5": 4g.20gb}
-)", &catalog, &errors)) << FormatErrors(errors);
+)",
+                   &catalog, &errors))
+      << FormatErrors(errors);
   const gpu::GpuModel& a100 = *catalog.Find("NVIDIA-A100-SXM4-40GB");
   EXPECT_EQ(a100.profiles.size(), 7u);
   EXPECT_EQ(a100.profiles[static_cast<size_t>(a100.ProfileForFraction(500))].name, "4g.20gb");
@@ -40,7 +42,9 @@ TEST(GpuCatalogYamlTest, ANewModelIsAddedWithItsGeometry) {
   - {name: 3g.48gb, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 4]}
   - {name: 7g.96gb, computeSlices: 7, memorySlices: 8, maxInstances: 1, starts: [0], evidence: observed}
   fractions: {"1.0": 7g.96gb, "0.5": 3g.48gb}
-)", &catalog, &errors)) << FormatErrors(errors);
+)",
+                   &catalog, &errors))
+      << FormatErrors(errors);
   const gpu::GpuModel* h20 = catalog.Find("NVIDIA-H20");
   ASSERT_NE(h20, nullptr);
   EXPECT_EQ(h20->profiles[0].name, "7g.96gb");  // normalized: largest first
@@ -61,7 +65,9 @@ TEST(GpuCatalogYamlTest, TheMigResourcesANewModelAddsAreNamedForTheSchedulerConf
   profiles:
   - {name: 3g.44gb, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 4]}
   - {name: 7g.80gb, computeSlices: 7, memorySlices: 8, maxInstances: 1, starts: [0]}
-)", &catalog, &errors)) << FormatErrors(errors);
+)",
+                   &catalog, &errors))
+      << FormatErrors(errors);
   // 7g.80gb is an H100's too: the shipped configurations list it already.
   EXPECT_EQ(catalog.MigResourceNamesNotIn(gpu::BuiltinMigCatalog()),
             (std::vector<std::string>{"nvidia.com/mig-3g.44gb"}));
@@ -83,7 +89,8 @@ TEST(GpuCatalogYamlTest, EveryProblemIsReportedWithItsLineAndNothingIsApplied) {
   - {name: 3g, computeSlices: 3, memorySlices: 4, maxInstances: 2, starts: [0, 6]}
   - {name: 1g, computeSlices: 1, memorySlices: 1, maxInstances: 7, starts: [9], colour: red}
   fractions: {"2": 3g}
-)", &catalog, &errors));
+)",
+                    &catalog, &errors));
   std::vector<std::string> text;
   for (const ConfigError& e : errors) text.push_back(e.ToString());
   const std::vector<std::string> want = {
@@ -105,8 +112,10 @@ TEST(GpuCatalogYamlTest, EveryProblemIsReportedWithItsLineAndNothingIsApplied) {
 TEST(GpuCatalogYamlTest, ListsLongerThanTheirBoundAreRefusedBeforeTheyAreRead) {
   const std::string profile =
       "    - &p {name: 1g.5gb, computeSlices: 1, memorySlices: 1, maxInstances: 7, starts: [0]}\n";
-  std::string many_profiles = "models:\n- key: X1\n  memoryMiB: 40960\n  computeSlices: 7\n"
-                              "  memorySlices: 8\n  maxInstances: 7\n  profiles:\n" + profile;
+  std::string many_profiles =
+      "models:\n- key: X1\n  memoryMiB: 40960\n  computeSlices: 7\n"
+      "  memorySlices: 8\n  maxInstances: 7\n  profiles:\n" +
+      profile;
   for (int i = 0; i < 20; ++i) many_profiles += "    - *p\n";
   std::string many_models = "models:\n- &m {key: A100-40GB}\n";
   for (int i = 0; i < 300; ++i) many_models += "- *m\n";

@@ -25,9 +25,9 @@ bool CollectObjects(const YAML::Node& doc, int document_line, int depth, std::st
     }
     if (object.kind == "List") {
       if (depth >= kMaxListNesting) {
-        errors->push_back({std::string(source), object.line, "kind",
-                           fmt::format("a List nested in more than {} Lists (the limit)",
-                                       kMaxListNesting)});
+        errors->push_back(
+            {std::string(source), object.line, "kind",
+             fmt::format("a List nested in more than {} Lists (the limit)", kMaxListNesting)});
         return false;
       }
       for (const auto& item : doc) {
@@ -43,9 +43,9 @@ bool CollectObjects(const YAML::Node& doc, int document_line, int depth, std::st
     }
   }
   if (out->size() >= kMaxManifestObjects) {
-    errors->push_back({std::string(source), object.line, "",
-                       fmt::format("more than {} objects in the file (the limit)",
-                                   kMaxManifestObjects)});
+    errors->push_back(
+        {std::string(source), object.line, "",
+         fmt::format("more than {} objects in the file (the limit)", kMaxManifestObjects)});
     return false;
   }
   out->push_back(std::move(object));
@@ -93,13 +93,12 @@ const ManifestObject* FindSingleObject(const std::vector<ManifestObject>& object
     }
   }
   if (found == nullptr) {
-    errors->push_back({std::string(source), objects.empty() ? 0 : objects.front().line, "kind",
-                       objects.empty() ? fmt::format("no {} in the file: it is empty", kind)
-                                       : fmt::format("no {} in the file (found {}{})", kind,
-                                                     fmt::join(others, ", "),
-                                                     unnamed == 0 ? std::string()
-                                                                  : fmt::format(" and {} more",
-                                                                                unnamed))});
+    errors->push_back(
+        {std::string(source), objects.empty() ? 0 : objects.front().line, "kind",
+         objects.empty()
+             ? fmt::format("no {} in the file: it is empty", kind)
+             : fmt::format("no {} in the file (found {}{})", kind, fmt::join(others, ", "),
+                           unnamed == 0 ? std::string() : fmt::format(" and {} more", unnamed))});
   }
   return found;
 }

@@ -294,9 +294,9 @@ class ScenarioReader {
       return Error(f.line, f.path, "expected a list of at least one step");
     }
     if (f.value.size() > kMaxScenarioSteps) {
-      return Error(f.line, f.path,
-                   fmt::format("{} steps, more than the limit of {}", f.value.size(),
-                               kMaxScenarioSteps));
+      return Error(
+          f.line, f.path,
+          fmt::format("{} steps, more than the limit of {}", f.value.size(), kMaxScenarioSteps));
     }
     std::map<std::pair<std::string, std::string>, std::string> live;  // deployment -> step
     size_t i = 0;
@@ -416,7 +416,8 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
     if (docs.size() != 1) {
       errors->push_back(
           {std::string(source), docs.size() > 1 ? YamlLine(docs[1]->node, docs[1]->first_line) : 0,
-           "", docs.empty() ? "the file is empty" : "a scenario file holds exactly one YAML document"});
+           "",
+           docs.empty() ? "the file is empty" : "a scenario file holds exactly one YAML document"});
       return false;
     }
     // The reader takes lines and byte positions (an inline quota is re-read from the text)

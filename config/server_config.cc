@@ -193,11 +193,10 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
   if (s.limits.max_header_bytes > UINT32_MAX) {
     add("server.limits.maxHeaderBytes", "must be below 4Gi");
   }
-  for (auto [value, name] :
-       {std::pair{s.limits.idle_timeout, "idleTimeout"},
-        std::pair{s.limits.header_timeout, "headerTimeout"},
-        std::pair{s.limits.body_timeout, "bodyTimeout"},
-        std::pair{s.limits.write_timeout, "writeTimeout"}}) {
+  for (auto [value, name] : {std::pair{s.limits.idle_timeout, "idleTimeout"},
+                             std::pair{s.limits.header_timeout, "headerTimeout"},
+                             std::pair{s.limits.body_timeout, "bodyTimeout"},
+                             std::pair{s.limits.write_timeout, "writeTimeout"}}) {
     if (value.count() <= 0) add(fmt::format("server.limits.{}", name), "must be positive");
   }
   if (settings.quota.reload_interval.count() < 50) {
@@ -246,13 +245,14 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
     if (le.lease_duration <= le.renew_deadline) {
       add("leaderElection.renewDeadline", "must be shorter than leaseDuration");
     }
-    if (le.retry_period.count() <= 0 || le.renew_deadline.count() * 10 <= le.retry_period.count() * 12) {
+    if (le.retry_period.count() <= 0 ||
+        le.renew_deadline.count() * 10 <= le.retry_period.count() * 12) {
       add("leaderElection.retryPeriod", "must be positive and renewDeadline longer than 1.2 x it");
     }
   }
   const std::string& mig_label = settings.gpu.dynamic_mig_label;
-  if (const size_t eq = mig_label.find('='); eq == 0 || eq == std::string::npos ||
-                                              eq + 1 == mig_label.size()) {
+  if (const size_t eq = mig_label.find('=');
+      eq == 0 || eq == std::string::npos || eq + 1 == mig_label.size()) {
     add("gpu.dynamicMigLabel", fmt::format("must be key=value, got \"{}\"", mig_label));
   }
   if (settings.gpu.model_label.empty()) add("gpu.modelLabel", "must not be empty");
@@ -264,7 +264,7 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));
   }
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info",    "warn",
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   bool level_ok = false;
   for (auto l : kLevels) level_ok = level_ok || l == settings.log.level;

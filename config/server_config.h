@@ -126,7 +126,7 @@ struct GpuSettings {
 struct ReclaimSettings {
   bool enabled = true;
   std::chrono::milliseconds deadline{120'000};  // a reclaim whose pod has not bound is aborted
-  std::chrono::milliseconds disruption_budget_backoff{30'000};  // a refused victim rests
+  std::chrono::milliseconds disruption_budget_backoff{30'000};    // a refused victim rests
   std::vector<std::string> scheduler_names{"default-scheduler"};  // pods reclaimed for
 };
 

@@ -71,8 +71,7 @@ nodeFit: {resources: [nvidia.com/gpu, example.com/fpga]}
   EXPECT_EQ(s.kubernetes.max_connections, 4);
   EXPECT_EQ(s.kubernetes.resync_interval.count(), 0);
   EXPECT_EQ(s.kubernetes.watch_timeout.count(), 120'000);
-  EXPECT_EQ(s.node_fit.resources,
-            (std::vector<std::string>{"nvidia.com/gpu", "example.com/fpga"}));
+  EXPECT_EQ(s.node_fit.resources, (std::vector<std::string>{"nvidia.com/gpu", "example.com/fpga"}));
 }
 
 TEST(ServerConfigTest, ReclaimSettingsLoadFromYamlAndAreChecked) {
@@ -118,10 +117,10 @@ leaderElection: {enabled: true, leaseNamespace: ops, leaseName: q, identity: me,
   EXPECT_EQ(s.leader_election.renew_deadline.count(), 4'000);
   EXPECT_EQ(s.leader_election.retry_period.count(), 1'000);
   Settings bad;
-  EXPECT_FALSE(LoadSettings(
-      "leaderElection: {enabled: true, leaseDuration: 1500ms, renewDeadline: 2s, "
-      "retryPeriod: 2s}\n",
-      "q.yaml", &bad, &errors));
+  EXPECT_FALSE(
+      LoadSettings("leaderElection: {enabled: true, leaseDuration: 1500ms, renewDeadline: 2s, "
+                   "retryPeriod: 2s}\n",
+                   "q.yaml", &bad, &errors));
   const std::string text = FormatErrors(errors);
   EXPECT_NE(text.find("leaderElection.leaseDuration: must be a positive whole number of seconds"),
             std::string::npos)
@@ -150,14 +149,14 @@ gpu: {catalogFile: /etc/quotient/gpus.yaml, dynamicMigLabel: example.com/mig=on,
   EXPECT_EQ(s.gpu.placement, "spread");
   EXPECT_EQ(s.gpu.placement_label, "example.com/gpu-policy");
   Settings bad;
-  EXPECT_FALSE(LoadSettings("gpu: {dynamicMigLabel: just-a-key, memoryShareUnitMiB: 0,\n"
-                            "      placement: tight, placementLabel: ''}\n",
-                            "q.yaml", &bad, &errors));
+  EXPECT_FALSE(
+      LoadSettings("gpu: {dynamicMigLabel: just-a-key, memoryShareUnitMiB: 0,\n"
+                   "      placement: tight, placementLabel: ''}\n",
+                   "q.yaml", &bad, &errors));
   const std::string text = FormatErrors(errors);
   EXPECT_NE(text.find("gpu.dynamicMigLabel: must be key=value"), std::string::npos) << text;
   EXPECT_NE(text.find("gpu.memoryShareUnitMiB"), std::string::npos) << text;
-  EXPECT_NE(text.find("gpu.placement: must be binpack or spread, got \"tight\""),
-            std::string::npos)
+  EXPECT_NE(text.find("gpu.placement: must be binpack or spread, got \"tight\""), std::string::npos)
       << text;
   EXPECT_NE(text.find("gpu.placementLabel: must not be empty"), std::string::npos) << text;
 }
@@ -166,8 +165,8 @@ TEST(ServerConfigTest, GpuEquivalentOverridesAreAMapOfProfileToMilli) {
   Settings s;
   ConfigErrors errors;
   EXPECT_TRUE(s.gpu.equivalent_milli.empty());
-  ASSERT_TRUE(LoadSettings("gpu: {equivalentMilli: {3g.20gb: 500, 1g.5gb: 125}}\n", "q.yaml", &s,
-                           &errors))
+  ASSERT_TRUE(
+      LoadSettings("gpu: {equivalentMilli: {3g.20gb: 500, 1g.5gb: 125}}\n", "q.yaml", &s, &errors))
       << FormatErrors(errors);
   EXPECT_EQ(s.gpu.equivalent_milli,
             (std::vector<std::pair<std::string, int64_t>>{{"3g.20gb", 500}, {"1g.5gb", 125}}));
@@ -175,11 +174,13 @@ TEST(ServerConfigTest, GpuEquivalentOverridesAreAMapOfProfileToMilli) {
   EXPECT_FALSE(LoadSettings("gpu: {equivalentMilli: {3g.20gb: half, 7g.40gb: 9000}}\n", "q.yaml",
                             &bad, &errors));
   std::string text = FormatErrors(errors);
-  EXPECT_NE(text.find("gpu.equivalentMilli.3g.20gb: expected an integer in [1, 8000], got \"half\""),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("gpu.equivalentMilli.3g.20gb: expected an integer in [1, 8000], got \"half\""),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("gpu.equivalentMilli.7g.40gb: expected an integer in [1, 8000], got \"9000\""),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("gpu.equivalentMilli.7g.40gb: expected an integer in [1, 8000], got \"9000\""),
+      std::string::npos)
       << text;
   errors.clear();
   EXPECT_FALSE(LoadSettings("gpu: {equivalentMilli: [3g.20gb]}\n", "q.yaml", &bad, &errors));
@@ -199,14 +200,13 @@ TEST(ServerConfigTest, TheQuotaSourceIsTheFileWhenOnlyAFileIsGiven) {
 TEST(ServerConfigTest, OneQuotaSourceAtATime) {
   Settings s;
   ConfigErrors errors;
-  EXPECT_FALSE(LoadSettings("quota: {source: kubernetes, file: /q.yaml}\n", "q.yaml", &s,
-                            &errors));
+  EXPECT_FALSE(LoadSettings("quota: {source: kubernetes, file: /q.yaml}\n", "q.yaml", &s, &errors));
   EXPECT_NE(FormatErrors(errors).find("one source at a time"), std::string::npos)
       << FormatErrors(errors);
   errors.clear();
   Settings t;
-  EXPECT_FALSE(LoadSettings("quota: {source: configmap}\nnodeFit: {resources: gpu}\n", "q.yaml",
-                            &t, &errors));
+  EXPECT_FALSE(LoadSettings("quota: {source: configmap}\nnodeFit: {resources: gpu}\n", "q.yaml", &t,
+                            &errors));
   EXPECT_NE(FormatErrors(errors).find("quota.source: must be file or kubernetes"),
             std::string::npos);
   EXPECT_NE(FormatErrors(errors).find("nodeFit.resources: expected a list"), std::string::npos)
@@ -219,8 +219,8 @@ TEST(ServerConfigTest, MaxConnectionsIsAtLeastOneAndBounded) {
   for (const char* bad : {"0", "1025", "many"}) {
     Settings s;
     ConfigErrors errors;
-    EXPECT_FALSE(LoadSettings(std::string("kubernetes:\n  maxConnections: ") + bad + "\n",
-                              "q.yaml", &s, &errors))
+    EXPECT_FALSE(LoadSettings(std::string("kubernetes:\n  maxConnections: ") + bad + "\n", "q.yaml",
+                              &s, &errors))
         << bad;
     EXPECT_NE(FormatErrors(errors).find("q.yaml:2: kubernetes.maxConnections: expected an integer"),
               std::string::npos)

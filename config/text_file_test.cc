@@ -98,8 +98,8 @@ TEST_F(TextFileTest, TheCapIsASetting) {
   Settings settings;
   ConfigErrors errors;
   EXPECT_EQ(settings.server.limits.max_file_bytes, kDefaultMaxFileBytes);
-  ASSERT_TRUE(LoadSettings("server:\n  limits: {maxFileBytes: 16Mi}\n", "q.yaml", &settings,
-                           &errors));
+  ASSERT_TRUE(
+      LoadSettings("server:\n  limits: {maxFileBytes: 16Mi}\n", "q.yaml", &settings, &errors));
   EXPECT_EQ(settings.server.limits.max_file_bytes, 16ull << 20);
 }
 

@@ -21,8 +21,8 @@ bool ParseDuration(std::string_view text, std::chrono::milliseconds* out, std::s
   std::string_view rest = text;
   while (!rest.empty()) {
     size_t digits = 0;
-    while (digits < rest.size() && ((rest[digits] >= '0' && rest[digits] <= '9') ||
-                                    rest[digits] == '.')) {
+    while (digits < rest.size() &&
+           ((rest[digits] >= '0' && rest[digits] <= '9') || rest[digits] == '.')) {
       ++digits;
     }
     if (digits == 0) {
@@ -53,8 +53,8 @@ bool ParseDuration(std::string_view text, std::chrono::milliseconds* out, std::s
     } else if (unit == "h") {
       scale = 3'600'000;
     } else {
-      *error = fmt::format("invalid duration \"{}\": unknown unit \"{}\" (ms, s, m, h)", text,
-                           unit);
+      *error =
+          fmt::format("invalid duration \"{}\": unknown unit \"{}\" (ms, s, m, h)", text, unit);
       return false;
     }
     total_ms += number * scale;

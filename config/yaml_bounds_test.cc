@@ -84,7 +84,8 @@ TEST(YamlBoundsTest, ListsNestedPastTheLimitAndTooManyObjectsAreRefused) {
   std::string many = "kind: List\nitems:\n- kind: List\n  items: &l0 [";
   for (int i = 0; i < 101; ++i) many += i == 0 ? "{kind: Namespace}" : ", {kind: Namespace}";
   many += "]\n- kind: List\n  items: &l1 [";
-  for (int i = 0; i < 10; ++i) many += i == 0 ? "{kind: List, items: *l0}" : ", {kind: List, items: *l0}";
+  for (int i = 0; i < 10; ++i)
+    many += i == 0 ? "{kind: List, items: *l0}" : ", {kind: List, items: *l0}";
   many += "]\n";
   for (int i = 0; i < 9; ++i) many += "- {kind: List, items: *l1}\n";
   const std::string refused = RefusedQuota(many);

@@ -119,8 +119,8 @@ class BoundsWalk {
 
  private:
   bool Fail(const YAML::Node& at, std::string message) {
-    errors_->push_back({std::string(source_), YamlLine(at, document_line_), "",
-                        std::move(message)});
+    errors_->push_back(
+        {std::string(source_), YamlLine(at, document_line_), "", std::move(message)});
     return false;
   }
 
@@ -185,8 +185,8 @@ bool ParseYamlDocuments(std::string_view text, std::string_view source,
         return false;
       }
       if (!CheckYamlBounds(node, doc.first_line, source, errors)) return false;
-      documents->push_back({std::move(node), doc.first_line,
-                            static_cast<size_t>(doc.text.data() - text.data())});
+      documents->push_back(
+          {std::move(node), doc.first_line, static_cast<size_t>(doc.text.data() - text.data())});
     }
     return true;
   } catch (const YAML::DeepRecursion& e) {  // yaml-cpp gives it the message "bad file"

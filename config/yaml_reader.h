@@ -82,10 +82,10 @@ struct YamlDocument {
 bool ParseYamlDocuments(std::string_view text, std::string_view source,
                         std::vector<YamlDocument>* documents, ConfigErrors* errors);
 
-
 class YamlReader {
  public:
-  YamlReader(std::string source, ConfigErrors* errors) : source_(std::move(source)), errors_(errors) {}
+  YamlReader(std::string source, ConfigErrors* errors)
+      : source_(std::move(source)), errors_(errors) {}
 
   // Parses `text` as one document, checked by CheckYamlBounds; on a syntax error or a
   // bound crossed records it (with its line) and returns false.
@@ -99,23 +99,20 @@ class YamlReader {
            std::initializer_list<std::string_view> known);
 
   // Scalar fields of `map[key]`: absent or null leaves *out unchanged.
-  void String(const YAML::Node& map, std::string_view key, std::string_view path,
-              std::string* out);
+  void String(const YAML::Node& map, std::string_view key, std::string_view path, std::string* out);
   void Bool(const YAML::Node& map, std::string_view key, std::string_view path, bool* out);
   void Int(const YAML::Node& map, std::string_view key, std::string_view path, int64_t min,
            int64_t max, int64_t* out);
   void Duration(const YAML::Node& map, std::string_view key, std::string_view path,
                 std::chrono::milliseconds* out);
-  void ByteSize(const YAML::Node& map, std::string_view key, std::string_view path,
-                uint64_t* out);
+  void ByteSize(const YAML::Node& map, std::string_view key, std::string_view path, uint64_t* out);
 
   // A sequence of scalars; absent or null leaves *out unchanged.
   void StringList(const YAML::Node& map, std::string_view key, std::string_view path,
                   std::vector<std::string>* out);
 
   // Reads map[key] as a scalar string; false (with an error) if not a scalar.
-  bool Scalar(const YAML::Node& map, std::string_view key, std::string_view path,
-              std::string* out);
+  bool Scalar(const YAML::Node& map, std::string_view key, std::string_view path, std::string* out);
 
   const std::string& source() const { return source_; }
 

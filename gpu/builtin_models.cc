@@ -1,10 +1,10 @@
 // The built-in GPU models. Every MIG row was transcribed from a research record per model
 // (schema mig-gpu-model/v1) that names the NVIDIA MIG User Guide page, NVML doc, nvidia-smi
-// output or mig-parted commit of each fact. `Evidence` is that record's evidence: kObserved/kDocumented rows were seen in
-// real `nvidia-smi mig -lgipp` output or NVIDIA's text; kInferred rows follow the pattern of
-// sibling GPUs (same profile IDs, counts and memory fractions) and are NOT verified.
-// Non-MIG models (T4, V100, ...) carry only their memory, for gpu-type matching and
-// gpushare memory defaults.
+// output or mig-parted commit of each fact. `Evidence` is that record's evidence:
+// kObserved/kDocumented rows were seen in real `nvidia-smi mig -lgipp` output or NVIDIA's text;
+// kInferred rows follow the pattern of sibling GPUs (same profile IDs, counts and memory fractions)
+// and are NOT verified. Non-MIG models (T4, V100, ...) carry only their memory, for gpu-type
+// matching and gpushare memory defaults.
 #include <initializer_list>
 
 #include "gpu/mig_catalog.h"
@@ -73,40 +73,38 @@ GpuModel Plain(const char* key, std::initializer_list<std::string> aliases, int6
 
 MigCatalog Build() {
   MigCatalog c;
-  GpuModel a100_40 = EightSlice(
-      "A100-40GB", {"A100-SXM4-40GB", "A100-PCIE-40GB", "A800-40GB"}, 40, "1g.5gb", 5,
-      "1g.10gb", "2g.10gb", 10, "3g.20gb", "4g.20gb", 20, "7g.40gb", kObs,
-      "data/mig/A100-40GB.json: NVIDIA MIG guide -lgipp, ThetaGPU output (1g.5gb+me and "
-      "1g.10gb documented)");
+  GpuModel a100_40 =
+      EightSlice("A100-40GB", {"A100-SXM4-40GB", "A100-PCIE-40GB", "A800-40GB"}, 40, "1g.5gb", 5,
+                 "1g.10gb", "2g.10gb", 10, "3g.20gb", "4g.20gb", 20, "7g.40gb", kObs,
+                 "data/mig/A100-40GB.json: NVIDIA MIG guide -lgipp, ThetaGPU output (1g.5gb+me and "
+                 "1g.10gb documented)");
   // 1g.5gb+me and 1g.10gb are documented rather than observed.
   for (MigProfile& p : a100_40.profiles) {
     if (p.name == "1g.5gb+me" || p.name == "1g.10gb") p.placements = kDoc;
   }
   c.Upsert(std::move(a100_40));
-  c.Upsert(EightSlice("A100-80GB",
-                      {"A100-SXM4-80GB", "A100-80GB-PCIe", "A100 80GB PCIe", "A800-80GB"}, 80,
-                      "1g.10gb", 10, "1g.20gb", "2g.20gb", 20, "3g.40gb", "4g.40gb", 40,
-                      "7g.80gb", kInf,
-                      "data/mig/A100-80GB.json: IDs observed on driver 515.86.01, placements "
-                      "inferred from A100-40GB; 1g.20gb absent on 515"));
-  c.Upsert(EightSlice("H100-80GB", {"H100-80GB-HBM3", "H100-SXM5-80GB", "H100-PCIe", "H800"},
-                      80, "1g.10gb", 10, "1g.20gb", "2g.20gb", 20, "3g.40gb", "4g.40gb", 40,
-                      "7g.80gb", kObs,
-                      "data/mig/H100-80GB.json: two real -lgipp outputs (H100 80GB HBM3)"));
+  c.Upsert(EightSlice(
+      "A100-80GB", {"A100-SXM4-80GB", "A100-80GB-PCIe", "A100 80GB PCIe", "A800-80GB"}, 80,
+      "1g.10gb", 10, "1g.20gb", "2g.20gb", 20, "3g.40gb", "4g.40gb", 40, "7g.80gb", kInf,
+      "data/mig/A100-80GB.json: IDs observed on driver 515.86.01, placements "
+      "inferred from A100-40GB; 1g.20gb absent on 515"));
+  c.Upsert(EightSlice("H100-80GB", {"H100-80GB-HBM3", "H100-SXM5-80GB", "H100-PCIe", "H800"}, 80,
+                      "1g.10gb", 10, "1g.20gb", "2g.20gb", 20, "3g.40gb", "4g.40gb", 40, "7g.80gb",
+                      kObs, "data/mig/H100-80GB.json: two real -lgipp outputs (H100 80GB HBM3)"));
   c.Upsert(EightSlice("H100-94GB-NVL", {"H100-NVL", "H800-NVL"}, 94, "1g.12gb", 12, "1g.24gb",
                       "2g.24gb", 24, "3g.47gb", "4g.47gb", 47, "7g.94gb", kObs,
                       "data/mig/H100-94GB-NVL.json: Azure -lgipp (driver 560.35.03), NVIDIA "
                       "blog"));
-  c.Upsert(EightSlice("H200-141GB", {"H200", "H200-NVL"}, 141, "1g.18gb", 18, "1g.35gb",
-                      "2g.35gb", 35, "3g.71gb", "4g.71gb", 71, "7g.141gb", kInf,
+  c.Upsert(EightSlice("H200-141GB", {"H200", "H200-NVL"}, 141, "1g.18gb", 18, "1g.35gb", "2g.35gb",
+                      35, "3g.71gb", "4g.71gb", 71, "7g.141gb", kInf,
                       "data/mig/H200-141GB.json: IDs observed (mig-parted #120), placements "
                       "inferred"));
   c.Upsert(EightSlice("GH200-96GB", {"GH200-480GB", "GH200"}, 96, "1g.12gb", 12, "1g.24gb",
                       "2g.24gb", 24, "3g.48gb", "4g.48gb", 48, "7g.96gb", kInf,
                       "data/mig/GH200-96GB.json: names from mig-parted, IDs and placements "
                       "inferred (Miyabi layout consistent)"));
-  c.Upsert(EightSlice("GH200-144GB", {"GH200-144G-HBM3e"}, 144, "1g.18gb", 18, "1g.36gb",
-                      "2g.36gb", 36, "3g.72gb", "4g.72gb", 72, "7g.144gb", kInf,
+  c.Upsert(EightSlice("GH200-144GB", {"GH200-144G-HBM3e"}, 144, "1g.18gb", 18, "1g.36gb", "2g.36gb",
+                      36, "3g.72gb", "4g.72gb", 72, "7g.144gb", kInf,
                       "data/mig/GH200-144GB.json: four rows observed (mig-parted #139), "
                       "placements inferred"));
   c.Upsert(EightSlice("B200-180GB", {"B200"}, 180, "1g.23gb", 23, "1g.45gb", "2g.45gb", 45,
@@ -122,8 +120,8 @@ MigCatalog Build() {
   a30.memory_slices = 4;
   a30.max_instances = 4;
   a30.profiles = {
-      P("4g.24gb", 4, 4, 1, 24, {0}, kObs),     P("2g.12gb", 2, 2, 2, 12, {0, 2}, kObs),
-      P("2g.12gb+me", 2, 2, 1, 12, {0, 2}, kInf), P("1g.6gb", 1, 1, 4, 6, {0, 1, 2, 3}, kObs),
+      P("4g.24gb", 4, 4, 1, 24, {0}, kObs),           P("2g.12gb", 2, 2, 2, 12, {0, 2}, kObs),
+      P("2g.12gb+me", 2, 2, 1, 12, {0, 2}, kInf),     P("1g.6gb", 1, 1, 4, 6, {0, 1, 2, 3}, kObs),
       P("1g.6gb+me", 1, 1, 1, 6, {0, 1, 2, 3}, kObs),
   };
   a30.fractions = {{1000, "4g.24gb"}, {500, "2g.12gb"}, {250, "1g.6gb"}};

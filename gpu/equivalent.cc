@@ -5,7 +5,9 @@
 namespace quotient::gpu {
 namespace {
 
-int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : a / b + (a % b != 0 ? 1 : 0); }
+int64_t CeilDiv(int64_t a, int64_t b) {
+  return b <= 0 ? 0 : a / b + (a % b != 0 ? 1 : 0);
+}
 
 // a x b for a, b >= 0, saturated at the int64 maximum: counts come from pods, and a quota
 // refuses a saturated charge like any other too large one.

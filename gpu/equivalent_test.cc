@@ -26,8 +26,7 @@ TEST(EquivalentTest, EveryKindOfRequestHasAGpuEquivalent) {
       {"half a GPU is 500", testing::Fraction("0.5"), 500},
       {"a 3g.20gb is 3/7 of an A100, rounded up", testing::Mig("3g.20gb"), 429},
       {"a 1g.5gb is 1/7", testing::Mig("1g.5gb"), 143},
-      {"two 1g.6gb are 2 x 1/4 of an A30", Request(Resources({{"nvidia.com/mig-1g.6gb", 2}})),
-       500},
+      {"two 1g.6gb are 2 x 1/4 of an A30", Request(Resources({{"nvidia.com/mig-1g.6gb", 2}})), 500},
       {"two 1g.5gb are twice one, each rounded up",
        Request(Resources({{"nvidia.com/mig-1g.5gb", 2}})), 286},
       {"a 4g.24gb is a whole A30", testing::Mig("4g.24gb"), 1000},
@@ -54,8 +53,8 @@ TEST(EquivalentTest, AnOverrideTableWinsAndMemoryNeedsAHint) {
   EXPECT_EQ(GpuEquivalentMilli(Request(Resources({{"nvidia.com/mig-3g.20gb", 2}})),
                                BuiltinMigCatalog(), options),
             1000);
-  EXPECT_EQ(GpuEquivalentMilli(Request(Resources({{"aliyun.com/gpu-mem", 8}})),
-                               BuiltinMigCatalog(), options),
+  EXPECT_EQ(GpuEquivalentMilli(Request(Resources({{"aliyun.com/gpu-mem", 8}})), BuiltinMigCatalog(),
+                               options),
             0);
 }
 

@@ -51,8 +51,7 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
       return fmt::format("gpu: {} has {} idle GPU{}, the pod asks for {}", Node(node_name),
                          fit.have, fit.have == 1 ? "" : "s", fit.want);
     case FitCode::kNoSharing:
-      return fmt::format("gpu: {} shares no GPU memory (no {})", Node(node_name),
-                         kResourceGpuMem);
+      return fmt::format("gpu: {} shares no GPU memory (no {})", Node(node_name), kResourceGpuMem);
     case FitCode::kGpuMemory:
       return fmt::format("gpu: no GPU on {} has {} of GPU memory free (largest {})",
                          Node(node_name), Memory(node, fit.want), Memory(node, fit.have));
@@ -101,9 +100,10 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
                            Node(node_name), fit.have);
       }
       if (request.kind == GpuRequestKind::kMemory) {
-        return fmt::format("gpu: the pod asks for {} of GPU memory on one GPU; the largest GPU "
-                           "of {} holds {}",
-                           Memory(node, fit.want), Node(node_name), Memory(node, fit.have));
+        return fmt::format(
+            "gpu: the pod asks for {} of GPU memory on one GPU; the largest GPU "
+            "of {} holds {}",
+            Memory(node, fit.want), Node(node_name), Memory(node, fit.have));
       }
       return fmt::format("gpu: the pod asks for {} {} instances; {} holds at most {}", fit.want,
                          What(fit, request), Node(node_name), fit.have);

@@ -73,8 +73,8 @@ std::string FormatFraction(int milli) {
 }
 
 bool ParseGpuRequest(const quota::ResourceList& requests, const StringPairs& labels,
-                     const StringPairs& annotations, const MigCatalog& catalog,
-                     GpuRequest* out, std::string* error) {
+                     const StringPairs& annotations, const MigCatalog& catalog, GpuRequest* out,
+                     std::string* error) {
   *out = GpuRequest{};
   int kinds = 0;
   if (int64_t n = requests.Get(quota::kResourceNvidiaGpu); n > 0) {

@@ -33,12 +33,12 @@ std::string_view GpuRequestKindName(GpuRequestKind kind);
 
 struct GpuRequest {
   GpuRequestKind kind = GpuRequestKind::kNone;
-  int64_t count = 0;          // whole GPUs, or MIG devices
-  int64_t share_units = 0;    // kMemory: aliyun.com/gpu-mem units
-  std::string profile;        // kMig: "3g.20gb" (resource spelling, '.me' allowed)
-  int fraction_milli = 0;     // kFraction: 1000, 500, 250
-  std::string model;          // wanted model as written; empty: any
-  std::string model_canonical;  // CanonicalModelName(model)
+  int64_t count = 0;                        // whole GPUs, or MIG devices
+  int64_t share_units = 0;                  // kMemory: aliyun.com/gpu-mem units
+  std::string profile;                      // kMig: "3g.20gb" (resource spelling, '.me' allowed)
+  int fraction_milli = 0;                   // kFraction: 1000, 500, 250
+  std::string model;                        // wanted model as written; empty: any
+  std::string model_canonical;              // CanonicalModelName(model)
   const GpuModel* catalog_model = nullptr;  // the catalog's model of `model`, if known
 
   bool any() const { return kind != GpuRequestKind::kNone || !model.empty(); }
@@ -48,8 +48,8 @@ struct GpuRequest {
 // with *error ("gpu fraction \"0.3x\" is not a number between 0 and 1"); *out is then
 // unspecified. `catalog` resolves the model name. REQUIRES: out and error non-null.
 bool ParseGpuRequest(const quota::ResourceList& requests, const StringPairs& labels,
-                     const StringPairs& annotations, const MigCatalog& catalog,
-                     GpuRequest* out, std::string* error);
+                     const StringPairs& annotations, const MigCatalog& catalog, GpuRequest* out,
+                     std::string* error);
 
 // Parses "0.5", "1", "1.0", ".25", "50%" into thousandths (500). False when not in (0, 1].
 bool ParseFraction(std::string_view text, int* milli);

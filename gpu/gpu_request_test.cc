@@ -14,9 +14,9 @@ TEST(GpuRequestTest, FractionsAreReadExactly) {
     const char* text;
     int milli;  // 0: invalid
   };
-  const Case cases[] = {{"1.0", 1000}, {"1", 1000}, {"0.5", 500}, {".25", 250}, {"25%", 250},
-                        {"0.125", 125}, {"0", 0},   {"1.5", 0},   {"0.1234", 0}, {"half", 0},
-                        {"", 0},       {"-0.5", 0}};
+  const Case cases[] = {{"1.0", 1000}, {"1", 1000},    {"0.5", 500}, {".25", 250},
+                        {"25%", 250},  {"0.125", 125}, {"0", 0},     {"1.5", 0},
+                        {"0.1234", 0}, {"half", 0},    {"", 0},      {"-0.5", 0}};
   for (const Case& c : cases) {
     int milli = 0;
     EXPECT_EQ(ParseFraction(c.text, &milli), c.milli != 0) << c.text;
@@ -38,8 +38,7 @@ TEST(GpuRequestTest, EachKindIsReadFromWhereThePodSaysIt) {
   EXPECT_EQ(r.kind, GpuRequestKind::kMemory);
   EXPECT_EQ(r.share_units, 8);
 
-  r = testing::Request(Resources({{"nvidia.com/mig-3g.20gb", 1}}),
-                       {{"required-resources", "0.5"}});
+  r = testing::Request(Resources({{"nvidia.com/mig-3g.20gb", 1}}), {{"required-resources", "0.5"}});
   EXPECT_EQ(r.kind, GpuRequestKind::kMig);
   EXPECT_EQ(r.profile, "3g.20gb");
   EXPECT_EQ(r.fraction_milli, 500);
@@ -65,15 +64,22 @@ TEST(GpuRequestTest, ContradictoryRequestsAreRefusedWithAReason) {
     const char* error;
   };
   const Case cases[] = {
-      {"whole GPUs and memory", Resources({{"nvidia.com/gpu", 1}, {"aliyun.com/gpu-mem", 4}}),
-       {}, "the pod mixes whole GPUs, GPU memory and MIG devices"},
+      {"whole GPUs and memory",
+       Resources({{"nvidia.com/gpu", 1}, {"aliyun.com/gpu-mem", 4}}),
+       {},
+       "the pod mixes whole GPUs, GPU memory and MIG devices"},
       {"two MIG profiles",
-       Resources({{"nvidia.com/mig-1g.5gb", 1}, {"nvidia.com/mig-3g.20gb", 1}}), {},
+       Resources({{"nvidia.com/mig-1g.5gb", 1}, {"nvidia.com/mig-3g.20gb", 1}}),
+       {},
        "the pod asks for two MIG profiles (1g.5gb and 3g.20gb)"},
-      {"a malformed fraction", {}, {{"required-resources", "0.3x"}},
+      {"a malformed fraction",
+       {},
+       {{"required-resources", "0.3x"}},
        "gpu fraction \"0.3x\" is not a number in (0, 1]"},
-      {"a fraction with GPU memory", Resources({{"aliyun.com/gpu-mem", 4}}),
-       {{"required-resources", "0.5"}}, "gpu fraction 0.5 with a memory GPU request"},
+      {"a fraction with GPU memory",
+       Resources({{"aliyun.com/gpu-mem", 4}}),
+       {{"required-resources", "0.5"}},
+       "gpu fraction 0.5 with a memory GPU request"},
   };
   for (const Case& c : cases) {
     GpuRequest out;

@@ -25,9 +25,8 @@ inline quota::ResourceList Resources(
 inline NodeGpuInventory Inventory(const StringPairs& labels, const quota::ResourceList& alloc,
                                   const StringPairs& annotations = {}) {
   std::vector<std::string> warnings;
-  NodeGpuInventory inv =
-      BuildNodeInventory(labels, annotations, alloc, BuiltinMigCatalog(), InventoryOptions{},
-                         &warnings);
+  NodeGpuInventory inv = BuildNodeInventory(labels, annotations, alloc, BuiltinMigCatalog(),
+                                            InventoryOptions{}, &warnings);
   EXPECT_TRUE(warnings.empty()) << warnings.front();
   return inv;
 }

@@ -46,8 +46,10 @@ std::vector<std::string_view> Split(std::string_view text, char sep) {
 
 bool ParseMode(std::string_view text, GpuMode* mode) {
   static constexpr std::pair<std::string_view, GpuMode> kModes[] = {
-      {"exclusive", GpuMode::kExclusive}, {"shared", GpuMode::kShared},
-      {"mig", GpuMode::kMig},             {"mig-dynamic", GpuMode::kMigDynamic},
+      {"exclusive", GpuMode::kExclusive},
+      {"shared", GpuMode::kShared},
+      {"mig", GpuMode::kMig},
+      {"mig-dynamic", GpuMode::kMigDynamic},
       {"unhealthy", GpuMode::kUnhealthy}};
   for (const auto& [name, value] : kModes) {
     if (text == name) {
@@ -93,7 +95,8 @@ bool ApplyLayout(std::string_view text, NodeGpuInventory* inv, std::string* erro
     for (std::string_view instance : Split(fields[2], ',')) {
       size_t at = instance.find('@');
       int64_t start = 0;
-      int profile = at == std::string_view::npos ? -1 : inv->model->FindProfile(instance.substr(0, at));
+      int profile =
+          at == std::string_view::npos ? -1 : inv->model->FindProfile(instance.substr(0, at));
       if (profile < 0 || !ParseInt(instance.substr(at + 1), &start)) {
         *error = fmt::format("GPU {}: \"{}\" is not a {} <profile>@<start>", index, instance,
                              inv->model->key);
@@ -121,8 +124,9 @@ bool ApplyLinks(std::string_view text, NodeGpuInventory* inv, std::string* error
     int64_t a = 0;
     int64_t b = 0;
     if (dash == std::string_view::npos || eq == std::string_view::npos || eq < dash ||
-        !ParseInt(entry.substr(0, dash), &a) || !ParseInt(entry.substr(dash + 1, eq - dash - 1), &b) ||
-        static_cast<size_t>(a) >= n || static_cast<size_t>(b) >= n || a == b) {
+        !ParseInt(entry.substr(0, dash), &a) ||
+        !ParseInt(entry.substr(dash + 1, eq - dash - 1), &b) || static_cast<size_t>(a) >= n ||
+        static_cast<size_t>(b) >= n || a == b) {
       *error = fmt::format("entry \"{}\" is not <gpu>-<gpu>=<topo> over GPUs 0..{}", entry,
                            n == 0 ? 0 : n - 1);
       return false;

@@ -56,8 +56,8 @@ struct MigInstance {
 struct GpuDevice {
   int index = 0;
   GpuMode mode = GpuMode::kExclusive;
-  int64_t share_units = 0;             // aliyun.com/gpu-mem units it offers (shared mode)
-  std::vector<MigInstance> existing;   // instances not owned by Quotient's pods
+  int64_t share_units = 0;            // aliyun.com/gpu-mem units it offers (shared mode)
+  std::vector<MigInstance> existing;  // instances not owned by Quotient's pods
 };
 
 // How GPUs are chosen among (gpu/placement.h): binpack fills the GPUs and nodes already in
@@ -87,10 +87,10 @@ struct NodeGpuInventory {
   std::string model_canonical;      // CanonicalModelName(model_name), for matching
   int64_t memory_mib = 0;           // per GPU
   int64_t share_unit_mib = 1024;
-  std::vector<GpuDevice> gpus;      // by index
+  std::vector<GpuDevice> gpus;  // by index
   // Static MIG devices (mixed strategy), node level: profile name -> allocatable count.
   std::vector<std::pair<std::string, int64_t>> static_mig;
-  std::vector<uint16_t> links;      // gpus.size()^2 pair scores (LinkScore), empty: unknown
+  std::vector<uint16_t> links;             // gpus.size()^2 pair scores (LinkScore), empty: unknown
   PackPolicy pack = PackPolicy::kBinpack;  // the node pool's policy (placement label)
 
   bool has_gpus() const { return !gpus.empty() || !static_mig.empty(); }

@@ -25,8 +25,8 @@ TEST(InventoryTest, AMixedStrategyNodeHasWholeGpusAndStaticMigDevices) {
        {"nvidia.com/gpu.count", "8"},
        {"nvidia.com/gpu.memory", "40960"},
        {"nvidia.com/mig.strategy", "mixed"}},
-      Resources({{"nvidia.com/gpu", 4}, {"nvidia.com/mig-3g.20gb", 4},
-                 {"nvidia.com/mig-1g.5gb.me", 4}}));
+      Resources(
+          {{"nvidia.com/gpu", 4}, {"nvidia.com/mig-3g.20gb", 4}, {"nvidia.com/mig-1g.5gb.me", 4}}));
   ASSERT_NE(inv.model, nullptr);
   EXPECT_EQ(inv.model_name, "A100-40GB");
   EXPECT_EQ(inv.memory_mib, 40960);
@@ -63,9 +63,9 @@ TEST(InventoryTest, TheDynamicMigLabelMakesEveryGpuPartitionable) {
 }
 
 TEST(InventoryTest, TheDynamicMigLabelIsIgnoredOnGpusWithoutMig) {
-  const NodeGpuInventory inv = Inventory(
-      {{"gpu-type", "T4"}, {"cdmo.clear.ml/gpu-partitioning", "mig"}},
-      Resources({{"nvidia.com/gpu", 1}}));
+  const NodeGpuInventory inv =
+      Inventory({{"gpu-type", "T4"}, {"cdmo.clear.ml/gpu-partitioning", "mig"}},
+                Resources({{"nvidia.com/gpu", 1}}));
   EXPECT_EQ(inv.model_name, "T4");
   EXPECT_EQ(Modes(inv), std::vector<GpuMode>{GpuMode::kExclusive});
 }
@@ -74,8 +74,7 @@ TEST(InventoryTest, ThePlacementLabelSetsTheNodePoolsPolicy) {
   const quota::ResourceList gpus = Resources({{"nvidia.com/gpu", 2}});
   EXPECT_EQ(Inventory({}, gpus).pack, PackPolicy::kBinpack);
   EXPECT_EQ(Inventory({{"quotient.io/gpu-placement", "spread"}}, gpus).pack, PackPolicy::kSpread);
-  EXPECT_EQ(Inventory({{"quotient.io/gpu-placement", "binpack"}}, gpus).pack,
-            PackPolicy::kBinpack);
+  EXPECT_EQ(Inventory({{"quotient.io/gpu-placement", "binpack"}}, gpus).pack, PackPolicy::kBinpack);
 
   InventoryOptions options;
   options.pack = PackPolicy::kSpread;
@@ -83,8 +82,8 @@ TEST(InventoryTest, ThePlacementLabelSetsTheNodePoolsPolicy) {
   std::vector<std::string> warnings;
   EXPECT_EQ(BuildNodeInventory({}, {}, gpus, BuiltinMigCatalog(), options, &warnings).pack,
             PackPolicy::kSpread);
-  EXPECT_EQ(BuildNodeInventory({{"pool-policy", "binpack"}}, {}, gpus, BuiltinMigCatalog(),
-                               options, &warnings)
+  EXPECT_EQ(BuildNodeInventory({{"pool-policy", "binpack"}}, {}, gpus, BuiltinMigCatalog(), options,
+                               &warnings)
                 .pack,
             PackPolicy::kBinpack);
   EXPECT_TRUE(warnings.empty());
@@ -92,10 +91,9 @@ TEST(InventoryTest, ThePlacementLabelSetsTheNodePoolsPolicy) {
 
 TEST(InventoryTest, AnUnknownPlacementIsTheDefaultWithAWarning) {
   std::vector<std::string> warnings;
-  const NodeGpuInventory inv =
-      BuildNodeInventory({{"quotient.io/gpu-placement", "tight"}}, {},
-                         Resources({{"nvidia.com/gpu", 1}}), BuiltinMigCatalog(),
-                         InventoryOptions{}, &warnings);
+  const NodeGpuInventory inv = BuildNodeInventory(
+      {{"quotient.io/gpu-placement", "tight"}}, {}, Resources({{"nvidia.com/gpu", 1}}),
+      BuiltinMigCatalog(), InventoryOptions{}, &warnings);
   EXPECT_EQ(inv.pack, PackPolicy::kBinpack);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0],
@@ -124,8 +122,8 @@ TEST(InventoryTest, TheLayoutAnnotationSetsModesAndExistingInstances) {
       {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}, {"nvidia.com/gpu.count", "3"}},
       Resources({{"nvidia.com/gpu", 3}}),
       {{"quotient.io/gpu-layout", "0:mig-dynamic:1g.5gb@6,3g.20gb@0; 2:unhealthy"}});
-  EXPECT_EQ(Modes(inv), (std::vector<GpuMode>{GpuMode::kMigDynamic, GpuMode::kExclusive,
-                                              GpuMode::kUnhealthy}));
+  EXPECT_EQ(Modes(inv),
+            (std::vector<GpuMode>{GpuMode::kMigDynamic, GpuMode::kExclusive, GpuMode::kUnhealthy}));
   ASSERT_EQ(inv.gpus[0].existing.size(), 2u);
   EXPECT_EQ(inv.model->profiles[static_cast<size_t>(inv.gpus[0].existing[1].profile)].name,
             "3g.20gb");

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <iterator>
 #include <cctype>
+#include <iterator>
 
 namespace quotient::gpu {
 
@@ -76,8 +76,8 @@ std::vector<std::string> ValidateGpuModel(const GpuModel& model) {
   if (static_cast<int>(model.profiles.size()) > kMaxProfiles) {
     add(fmt::format("{} profiles, at most {}", model.profiles.size(), kMaxProfiles));
   }
-  if (!model.profiles.empty() && (model.memory_slices == 0 || model.compute_slices <= 0 ||
-                                  model.max_instances <= 0)) {
+  if (!model.profiles.empty() &&
+      (model.memory_slices == 0 || model.compute_slices <= 0 || model.max_instances <= 0)) {
     add("profiles need memory slices, compute slices and max instances");
   }
   for (size_t i = 0; i < model.profiles.size(); ++i) {
@@ -91,15 +91,14 @@ std::vector<std::string> ValidateGpuModel(const GpuModel& model) {
       padd(fmt::format("size {} not in 1..{}", p.memory_slices, model.memory_slices));
     }
     if (p.compute_slices <= 0 || p.compute_slices > model.compute_slices) {
-      padd(fmt::format("compute slices {} not in 1..{}", p.compute_slices,
-                       model.compute_slices));
+      padd(fmt::format("compute slices {} not in 1..{}", p.compute_slices, model.compute_slices));
     }
     if (p.max_instances <= 0) padd("max instances must be positive");
     if (p.starts.empty()) padd("no placements");
     for (int s : p.starts) {
       if (s < 0 || s + p.memory_slices > model.memory_slices) {
-        padd(fmt::format("start {} + size {} > {} slices", s, p.memory_slices,
-                         model.memory_slices));
+        padd(
+            fmt::format("start {} + size {} > {} slices", s, p.memory_slices, model.memory_slices));
       }
     }
   }
@@ -121,18 +120,16 @@ void NormalizeGpuModel(GpuModel* model) {
                      }
                      return a.compute_slices > b.compute_slices;
                    });
-  std::stable_sort(model->fractions.begin(), model->fractions.end(),
-                   [](const FractionProfile& a, const FractionProfile& b) {
-                     return a.milli > b.milli;
-                   });
+  std::stable_sort(
+      model->fractions.begin(), model->fractions.end(),
+      [](const FractionProfile& a, const FractionProfile& b) { return a.milli > b.milli; });
   MigGeometry& g = model->geometry;
   g = MigGeometry{};
   const size_t n = std::min<size_t>(model->profiles.size(), kMaxProfiles);
   for (size_t p = 0; p < n; ++p) {
     const MigProfile& profile = model->profiles[p];
     for (size_t k = 0; k < profile.starts.size() && k < kMaxMemorySlices; ++k) {
-      g.span[p][k] = static_cast<uint8_t>(((1u << profile.memory_slices) - 1)
-                                          << profile.starts[k]);
+      g.span[p][k] = static_cast<uint8_t>(((1u << profile.memory_slices) - 1) << profile.starts[k]);
     }
   }
   for (unsigned mask = 0; mask < 256; ++mask) {
@@ -156,8 +153,8 @@ void NormalizeGpuModel(GpuModel* model) {
     }
     g.headroom[mask] = headroom;
     const uint8_t all = static_cast<uint8_t>((1u << model->memory_slices) - 1);
-    g.dead[mask] = static_cast<uint8_t>(
-        std::popcount(static_cast<uint8_t>(all & ~mask & ~covered)));
+    g.dead[mask] =
+        static_cast<uint8_t>(std::popcount(static_cast<uint8_t>(all & ~mask & ~covered)));
   }
 }
 

@@ -28,22 +28,22 @@
 
 namespace quotient::gpu {
 
-inline constexpr int kMaxMemorySlices = 8;   // the occupancy of a GPU fits in a uint8_t mask
-inline constexpr int kMaxProfiles = 16;      // per model
-inline constexpr int kMaxGpusPerNode = 64;   // GPU sets are uint64_t masks
+inline constexpr int kMaxMemorySlices = 8;  // the occupancy of a GPU fits in a uint8_t mask
+inline constexpr int kMaxProfiles = 16;     // per model
+inline constexpr int kMaxGpusPerNode = 64;  // GPU sets are uint64_t masks
 
 // How well a row is known (research data: data/mig/README.md).
 enum class Evidence { kObserved, kDocumented, kInferred };
 std::string_view EvidenceName(Evidence evidence);
 
 struct MigProfile {
-  std::string name;                // "3g.20gb", "1g.5gb+me"
-  int compute_slices = 0;          // the "Ng"
-  int memory_slices = 0;           // placement size
-  int max_instances = 0;           // per GPU
-  bool media_extensions = false;   // "+me": at most one such instance per GPU
-  int64_t memory_mib = 0;          // nominal, from the name ("20gb" -> 20480)
-  std::vector<int> starts;         // legal placement starts, ascending
+  std::string name;               // "3g.20gb", "1g.5gb+me"
+  int compute_slices = 0;         // the "Ng"
+  int memory_slices = 0;          // placement size
+  int max_instances = 0;          // per GPU
+  bool media_extensions = false;  // "+me": at most one such instance per GPU
+  int64_t memory_mib = 0;         // nominal, from the name ("20gb" -> 20480)
+  std::vector<int> starts;        // legal placement starts, ascending
   Evidence placements = Evidence::kInferred;
 
   // The Kubernetes resource of the mixed strategy: "nvidia.com/mig-" + name, '+' -> '.'.
@@ -77,17 +77,17 @@ struct MigGeometry {
 };
 
 struct GpuModel {
-  std::string key;                    // "A100-40GB": what requests and quotas name
-  std::vector<std::string> aliases;   // NVML names and GFD products that mean this model
-  int64_t memory_mib = 0;             // per GPU, nominal
-  int compute_slices = 0;             // 0 when the model has no MIG
+  std::string key;                   // "A100-40GB": what requests and quotas name
+  std::vector<std::string> aliases;  // NVML names and GFD products that mean this model
+  int64_t memory_mib = 0;            // per GPU, nominal
+  int compute_slices = 0;            // 0 when the model has no MIG
   int memory_slices = 0;
   int max_instances = 0;
-  std::vector<MigProfile> profiles;   // largest first (memory slices, then compute)
+  std::vector<MigProfile> profiles;        // largest first (memory slices, then compute)
   std::vector<FractionProfile> fractions;  // sorted by milli, descending
-  std::string source;                 // where the table came from
-  bool placements_verified = false;   // every profile's placements observed or documented
-  MigGeometry geometry;               // filled by NormalizeGpuModel
+  std::string source;                      // where the table came from
+  bool placements_verified = false;        // every profile's placements observed or documented
+  MigGeometry geometry;                    // filled by NormalizeGpuModel
 
   bool mig_capable() const { return memory_slices > 0 && !profiles.empty(); }
   // Index into `profiles`, -1 when absent. Accepts "1g.5gb+me" and the resource form

@@ -29,9 +29,9 @@ TEST(MigCatalogTest, ModelsAreFoundByTheNamesNodesShow) {
     const char* key;  // nullptr: unknown
   };
   const Case cases[] = {
-      {"NVIDIA-A100-SXM4-40GB", "A100-40GB"},       // GFD product
-      {"NVIDIA A100-PCIE-40GB", "A100-40GB"},       // NVML name
-      {"NVIDIA-A100-80GB-PCIe", "A100-80GB"},       // the real mixed-strategy dump
+      {"NVIDIA-A100-SXM4-40GB", "A100-40GB"},             // GFD product
+      {"NVIDIA A100-PCIE-40GB", "A100-40GB"},             // NVML name
+      {"NVIDIA-A100-80GB-PCIe", "A100-80GB"},             // the real mixed-strategy dump
       {"NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", "A100-40GB"},  // single strategy product
       {"NVIDIA-A100-SXM4-40GB-SHARED", "A100-40GB"},      // time-sliced product
       {"NVIDIA-H100-80GB-HBM3", "H100-80GB"},
@@ -138,9 +138,9 @@ TEST(MigCatalogTest, HeadroomComparesLargestProfilesFirst) {
 
 TEST(MigCatalogTest, ValidationNamesEveryProblem) {
   GpuModel bad = *BuiltinMigCatalog().Find("A100-40GB");
-  bad.profiles[0].starts = {1};                // 7g of 8 slices at 1
-  bad.profiles[1].compute_slices = 9;          // more than 7
-  bad.fractions.push_back({500, "5g.25gb"});   // unknown profile
+  bad.profiles[0].starts = {1};               // 7g of 8 slices at 1
+  bad.profiles[1].compute_slices = 9;         // more than 7
+  bad.fractions.push_back({500, "5g.25gb"});  // unknown profile
   const std::vector<std::string> problems = ValidateGpuModel(bad);
   ASSERT_EQ(problems.size(), 3u);
   EXPECT_EQ(problems[0], "A100-40GB: profile 7g.40gb: start 1 + size 8 > 8 slices");
@@ -155,8 +155,7 @@ TEST(MigCatalogTest, UpsertReplacesAModelInPlace) {
   changed.fractions = {{500, "4g.20gb"}};
   catalog.Upsert(changed);
   EXPECT_EQ(catalog.Find("A100-40GB"), before);
-  EXPECT_EQ(before->profiles[static_cast<size_t>(before->ProfileForFraction(500))].name,
-            "4g.20gb");
+  EXPECT_EQ(before->profiles[static_cast<size_t>(before->ProfileForFraction(500))].name, "4g.20gb");
   EXPECT_EQ(BuiltinMigCatalog().Find("A100-40GB")->fractions.size(), 3u);
 }
 

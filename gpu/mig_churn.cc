@@ -22,7 +22,7 @@ MigChurn RunMigChurn(MigPolicy policy, int gpus, int events, uint64_t seed) {
   static constexpr struct {
     const char* name;
     int weight;
-  } kMix[] = {{"1g.5gb", 30}, {"1g.10gb", 10}, {"2g.10gb", 25},
+  } kMix[] = {{"1g.5gb", 30},  {"1g.10gb", 10}, {"2g.10gb", 25},
               {"3g.20gb", 20}, {"4g.20gb", 10}, {"7g.40gb", 5}};
   std::vector<std::string> warnings;
   NodeGpus node(BuildNodeInventory({{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"},

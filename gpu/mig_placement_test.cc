@@ -29,8 +29,7 @@ struct Sequence {
 };
 
 GpuRequest Parse(const char* what) {
-  return std::string_view(what).find('g') != std::string_view::npos ? Mig(what)
-                                                                       : Fraction(what);
+  return std::string_view(what).find('g') != std::string_view::npos ? Mig(what) : Fraction(what);
 }
 
 void Play(const Sequence& s) {
@@ -55,85 +54,140 @@ constexpr FitCode kPlace = FitCode::kMigPlacement;
 
 TEST(MigPlacementTest, A100_40GB) {
   const std::vector<Sequence> table = {
-      {"two halves fit: the first keeps the 4g placement at 0 free", "A100-40GB", 1,
+      {"two halves fit: the first keeps the 4g placement at 0 free",
+       "A100-40GB",
+       1,
        {{"0.5", 0, 4}, {"0.5", 0, 0}, {"0.25", -1, -1, kPlace}}},
-      {"a half and two quarters fit", "A100-40GB", 1,
+      {"a half and two quarters fit",
+       "A100-40GB",
+       1,
        {{"0.5", 0, 4}, {"0.25", 0, 0}, {"0.25", 0, 2}}},
       {"four quarters do not, although they sum to one GPU: a 2g.10gb has at most 3 "
        "instances",
-       "A100-40GB", 1, {{"0.25", 0, 4}, {"0.25", 0, 0}, {"0.25", 0, 2}, {"0.25", -1, -1, kMax}}},
-      {"a whole-GPU fraction takes all 8 slices", "A100-40GB", 1,
+       "A100-40GB",
+       1,
+       {{"0.25", 0, 4}, {"0.25", 0, 0}, {"0.25", 0, 2}, {"0.25", -1, -1, kMax}}},
+      {"a whole-GPU fraction takes all 8 slices",
+       "A100-40GB",
+       1,
        {{"1.0", 0, 0}, {"1g.5gb", -1, -1, kPlace}}},
       {"a small instance goes where it costs the least: not at 6, which would leave slice 7 "
        "unusable, and not below 4, which would rule out a 4g",
-       "A100-40GB", 1,
-       {{"1g.5gb", 0, 4}, {"4g.20gb", 0, 0}, {"1g.10gb", 0, 6}, {"1g.5gb", 0, 5},
+       "A100-40GB",
+       1,
+       {{"1g.5gb", 0, 4},
+        {"4g.20gb", 0, 0},
+        {"1g.10gb", 0, 6},
+        {"1g.5gb", 0, 5},
         {"1g.5gb", -1, -1, kPlace}}},
-      {"seven 1g.5gb fit, the eighth does not", "A100-40GB", 1,
-       {{"1g.5gb", 0, 4}, {"1g.5gb", 0, 5}, {"1g.5gb", 0, 0}, {"1g.5gb", 0, 1},
-        {"1g.5gb", 0, 2}, {"1g.5gb", 0, 3}, {"1g.5gb", 0, 6}, {"1g.5gb", -1, -1, kMax}}},
-      {"only one media-extension instance per GPU", "A100-40GB", 1,
+      {"seven 1g.5gb fit, the eighth does not",
+       "A100-40GB",
+       1,
+       {{"1g.5gb", 0, 4},
+        {"1g.5gb", 0, 5},
+        {"1g.5gb", 0, 0},
+        {"1g.5gb", 0, 1},
+        {"1g.5gb", 0, 2},
+        {"1g.5gb", 0, 3},
+        {"1g.5gb", 0, 6},
+        {"1g.5gb", -1, -1, kMax}}},
+      {"only one media-extension instance per GPU",
+       "A100-40GB",
+       1,
        {{"1g.5gb+me", 0, 4}, {"1g.5gb.me", -1, -1, kMax}, {"1g.5gb", 0, 5}}},
-      {"a second GPU is opened only when the first cannot hold the request", "A100-40GB", 2,
+      {"a second GPU is opened only when the first cannot hold the request",
+       "A100-40GB",
+       2,
        {{"3g.20gb", 0, 4}, {"2g.10gb", 0, 0}, {"3g.20gb", 1, 4}, {"1g.10gb", 0, 2}}},
-      {"an unknown profile is refused", "A100-40GB", 1,
+      {"an unknown profile is refused",
+       "A100-40GB",
+       1,
        {{"3g.40gb", -1, -1, FitCode::kUnknownProfile}}},
-      {"a fraction without a profile is refused", "A100-40GB", 1,
+      {"a fraction without a profile is refused",
+       "A100-40GB",
+       1,
        {{"0.125", -1, -1, FitCode::kNoFraction}}},
   };
   for (const Sequence& s : table) Play(s);
 }
 
 TEST(MigPlacementTest, A100_80GB) {
-  Play({"a 7g.80gb takes the whole GPU", "A100-80GB", 1,
+  Play({"a 7g.80gb takes the whole GPU",
+        "A100-80GB",
+        1,
         {{"7g.80gb", 0, 0}, {"1g.10gb", -1, -1, kPlace}}});
   Play({"halves are 3g.40gb", "A100-80GB", 1, {{"0.5", 0, 4}, {"0.5", 0, 0}}});
-  Play({"four 1g.20gb fill the GPU two slices each", "A100-80GB", 1,
-        {{"1g.20gb", 0, 6}, {"1g.20gb", 0, 4}, {"1g.20gb", 0, 0}, {"1g.20gb", 0, 2},
+  Play({"four 1g.20gb fill the GPU two slices each",
+        "A100-80GB",
+        1,
+        {{"1g.20gb", 0, 6},
+         {"1g.20gb", 0, 4},
+         {"1g.20gb", 0, 0},
+         {"1g.20gb", 0, 2},
          {"1g.10gb", -1, -1, kPlace}}});
 }
 
 TEST(MigPlacementTest, A30_24GB) {
-  Play({"four quarters fit on an A30: 1g.6gb has 4 instances", "A30-24GB", 1,
-        {{"0.25", 0, 0}, {"0.25", 0, 1}, {"0.25", 0, 2}, {"0.25", 0, 3},
-         {"0.25", -1, -1, kMax}}});
-  Play({"a half is 2g.12gb, two of them fill the GPU", "A30-24GB", 1,
+  Play({"four quarters fit on an A30: 1g.6gb has 4 instances",
+        "A30-24GB",
+        1,
+        {{"0.25", 0, 0}, {"0.25", 0, 1}, {"0.25", 0, 2}, {"0.25", 0, 3}, {"0.25", -1, -1, kMax}}});
+  Play({"a half is 2g.12gb, two of them fill the GPU",
+        "A30-24GB",
+        1,
         {{"0.5", 0, 0}, {"0.5", 0, 2}, {"1g.6gb", -1, -1, kPlace}}});
   Play({"the whole A30 is 4g.24gb", "A30-24GB", 1, {{"1.0", 0, 0}, {"0.25", -1, -1, kPlace}}});
 }
 
 TEST(MigPlacementTest, H100_80GB) {
-  Play({"a 4g and a 3g share a GPU (supported since R510)", "H100-80GB", 1,
+  Play({"a 4g and a 3g share a GPU (supported since R510)",
+        "H100-80GB",
+        1,
         {{"4g.40gb", 0, 0}, {"3g.40gb", 0, 4}}});
-  Play({"halves are 3g.40gb and quarters 2g.20gb", "H100-80GB", 1,
+  Play({"halves are 3g.40gb and quarters 2g.20gb",
+        "H100-80GB",
+        1,
         {{"0.5", 0, 4}, {"0.25", 0, 0}, {"0.25", 0, 2}, {"0.25", -1, -1, kPlace}}});
 }
 
 TEST(MigPlacementTest, H100_94GB_NVL) {
-  Play({"three 2g.24gb and a 1g.24gb", "H100-94GB-NVL", 1,
+  Play({"three 2g.24gb and a 1g.24gb",
+        "H100-94GB-NVL",
+        1,
         {{"2g.24gb", 0, 4}, {"2g.24gb", 0, 0}, {"2g.24gb", 0, 2}, {"1g.24gb", 0, 6}}});
 }
 
 TEST(MigPlacementTest, H200_141GB) {
   Play({"a 3g.71gb then a 4g.71gb", "H200-141GB", 1, {{"3g.71gb", 0, 4}, {"4g.71gb", 0, 0}}});
-  Play({"a 1g.35gb at the top keeps the 4g and a 3g", "H200-141GB", 1,
+  Play({"a 1g.35gb at the top keeps the 4g and a 3g",
+        "H200-141GB",
+        1,
         {{"1g.35gb", 0, 6}, {"4g.71gb", 0, 0}, {"3g.71gb", -1, -1, kPlace}}});
 }
 
 TEST(MigPlacementTest, GH200_96GB) {
   // The production layout of U-Tokyo's Miyabi: 3 x 2g.24gb + 1 x 1g.24gb per GH200.
-  Play({"Miyabi's layout fits", "GH200-96GB", 1,
-        {{"2g.24gb", 0, 4}, {"2g.24gb", 0, 0}, {"2g.24gb", 0, 2}, {"1g.24gb", 0, 6},
+  Play({"Miyabi's layout fits",
+        "GH200-96GB",
+        1,
+        {{"2g.24gb", 0, 4},
+         {"2g.24gb", 0, 0},
+         {"2g.24gb", 0, 2},
+         {"1g.24gb", 0, 6},
          {"1g.12gb", -1, -1, kPlace}}});
 }
 
 TEST(MigPlacementTest, GH200_144GB) {
-  Play({"two 3g.72gb fill the GPU", "GH200-144GB", 1,
+  Play({"two 3g.72gb fill the GPU",
+        "GH200-144GB",
+        1,
         {{"3g.72gb", 0, 4}, {"3g.72gb", 0, 0}, {"3g.72gb", -1, -1, kMax}}});
 }
 
 TEST(MigPlacementTest, B200_180GB) {
-  Play({"two 3g.90gb and nothing else", "B200-180GB", 1,
+  Play({"two 3g.90gb and nothing else",
+        "B200-180GB",
+        1,
         {{"3g.90gb", 0, 4}, {"3g.90gb", 0, 0}, {"1g.23gb", -1, -1, kPlace}}});
   Play({"a whole B200 is 7g.180gb", "B200-180GB", 2, {{"1.0", 0, 0}, {"1.0", 1, 0}}});
 }
@@ -189,31 +243,82 @@ struct ManyCase {
 
 TEST(MigPlacementTest, ManyInstancesArePlacedOneAtATime) {
   const std::vector<ManyCase> table = {
-      {"two 1g.5gb fit on one A100-40GB, where two single ones would go", 1, "", "1g.5gb", 2,
-       {"0:4", "0:5"}, 5},
-      {"four 3g.20gb fill a 2-GPU node two per GPU", 2, "", "3g.20gb", 4,
-       {"0:4", "0:0", "1:4", "1:0"}, 10},
-      {"five 3g.20gb are more than the node ever holds: at most 2 instances per GPU", 2, "",
-       "3g.20gb", 5, {}, -1,
+      {"two 1g.5gb fit on one A100-40GB, where two single ones would go",
+       1,
+       "",
+       "1g.5gb",
+       2,
+       {"0:4", "0:5"},
+       5},
+      {"four 3g.20gb fill a 2-GPU node two per GPU",
+       2,
+       "",
+       "3g.20gb",
+       4,
+       {"0:4", "0:0", "1:4", "1:0"},
+       10},
+      {"five 3g.20gb are more than the node ever holds: at most 2 instances per GPU",
+       2,
+       "",
+       "3g.20gb",
+       5,
+       {},
+       -1,
        "gpu: the pod asks for 5 3g.20gb instances; node n1 holds at most 4"},
-      {"four 1g.10gb next to an existing one: the per-profile limit stops the fourth", 1,
-       "0:mig-dynamic:1g.10gb@6", "1g.10gb", 4, {}, -1,
+      {"four 1g.10gb next to an existing one: the per-profile limit stops the fourth",
+       1,
+       "0:mig-dynamic:1g.10gb@6",
+       "1g.10gb",
+       4,
+       {},
+       -1,
        "gpu: only 3 of 4 1g.10gb instances fit on node n1: then every partitionable GPU "
        "holds the most allowed (4 per GPU, or 7 instances in all)"},
       {"three 3g.20gb fill one GPU and open the next; the score is the mean of both GPUs'",
-       2, "", "3g.20gb", 3, {"0:4", "0:0", "1:4"}, 9},
+       2,
+       "",
+       "3g.20gb",
+       3,
+       {"0:4", "0:0", "1:4"},
+       9},
       {"two 7g.40gb take a GPU each", 2, "", "7g.40gb", 2, {"0:0", "1:0"}, 10},
       {"on a tie the GPU already holding one of the pod's instances wins over a fuller one",
-       2, "0:mig-dynamic:1g.5gb@4;1:mig-dynamic:3g.20gb@4", "1g.5gb", 2, {"0:5", "0:0"}, 4},
-      {"existing instances leave their holes: the second 2g.10gb has no placement", 1,
-       "0:mig-dynamic:1g.5gb@0,1g.5gb@4", "2g.10gb", 2, {}, -1,
+       2,
+       "0:mig-dynamic:1g.5gb@4;1:mig-dynamic:3g.20gb@4",
+       "1g.5gb",
+       2,
+       {"0:5", "0:0"},
+       4},
+      {"existing instances leave their holes: the second 2g.10gb has no placement",
+       1,
+       "0:mig-dynamic:1g.5gb@0,1g.5gb@4",
+       "2g.10gb",
+       2,
+       {},
+       -1,
        "gpu: only 1 of 2 2g.10gb instances fit on node n1: then no free placement (2 memory "
        "slices) on any GPU (largest placeable: 2 of 8 slices)"},
-      {"a GPU whose existing instances block the profile is skipped", 2,
-       "0:mig-dynamic:1g.5gb@0,1g.5gb@4", "3g.20gb", 2, {"1:4", "1:0"}, 10},
-      {"three 1g.5gb beside an existing 4g.20gb", 1, "0:mig-dynamic:4g.20gb@0", "1g.5gb", 3,
-       {"0:4", "0:5", "0:6"}, 4},
-      {"none fit: 0 of 2", 1, "0:mig-dynamic:7g.40gb@0", "1g.5gb", 2, {}, -1,
+      {"a GPU whose existing instances block the profile is skipped",
+       2,
+       "0:mig-dynamic:1g.5gb@0,1g.5gb@4",
+       "3g.20gb",
+       2,
+       {"1:4", "1:0"},
+       10},
+      {"three 1g.5gb beside an existing 4g.20gb",
+       1,
+       "0:mig-dynamic:4g.20gb@0",
+       "1g.5gb",
+       3,
+       {"0:4", "0:5", "0:6"},
+       4},
+      {"none fit: 0 of 2",
+       1,
+       "0:mig-dynamic:7g.40gb@0",
+       "1g.5gb",
+       2,
+       {},
+       -1,
        "gpu: only 0 of 2 1g.5gb instances fit on node n1: then no free placement (1 memory "
        "slices) on any GPU (largest placeable: 0 of 8 slices)"},
   };

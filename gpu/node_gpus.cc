@@ -19,7 +19,9 @@ bool SameProfile(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-int GpuAssignment::gpu() const { return gpus == 0 ? -1 : std::countr_zero(gpus); }
+int GpuAssignment::gpu() const {
+  return gpus == 0 ? -1 : std::countr_zero(gpus);
+}
 
 NodeGpus::NodeGpus(NodeGpuInventory inventory) : inventory_(std::move(inventory)) {
   Recompute();
@@ -154,8 +156,7 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
           ok = false;  // not a placement of the profile: its slices are unknown
           continue;
         }
-        const uint8_t span =
-            static_cast<uint8_t>(((1u << p.memory_slices) - 1) << slot.start);
+        const uint8_t span = static_cast<uint8_t>(((1u << p.memory_slices) - 1) << slot.start);
         GpuUse& use = use_[g];
         ok = ok && !use.whole && use.sharers == 0 && (use.mask & span) == 0 &&
              use.count[static_cast<size_t>(slot.profile)] < p.max_instances &&
@@ -165,8 +166,7 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
       break;
     }
     case GpuRequestKind::kNone:
-    case GpuRequestKind::kFraction:
-      break;
+    case GpuRequestKind::kFraction: break;
   }
   return ok;
 }

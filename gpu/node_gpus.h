@@ -10,13 +10,12 @@
 #pragma once
 
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/container/small_vector.hpp>
 
 #include "gpu/gpu_request.h"
 #include "gpu/inventory.h"
@@ -39,13 +38,13 @@ using MigSlots = boost::container::small_vector<MigSlot, 1>;
 struct GpuAssignment {
   GpuRequestKind kind = GpuRequestKind::kNone;  // kWhole, kMemory or kMig (a fraction is
                                                 // recorded as the MIG profile serving it)
-  uint64_t gpus = 0;          // kWhole: the set; kMemory: one bit; dynamic kMig: the GPUs
-                              // holding `instances`
-  int64_t share_units = 0;    // kMemory
-  MigSlots instances;         // dynamic kMig: every instance, in placement order (one for
-                              // a fraction; N for nvidia.com/mig-<profile>: N)
-  std::string static_profile; // static kMig: the device's profile ("3g.20gb")
-  int64_t count = 0;          // static kMig: devices
+  uint64_t gpus = 0;           // kWhole: the set; kMemory: one bit; dynamic kMig: the GPUs
+                               // holding `instances`
+  int64_t share_units = 0;     // kMemory
+  MigSlots instances;          // dynamic kMig: every instance, in placement order (one for
+                               // a fraction; N for nvidia.com/mig-<profile>: N)
+  std::string static_profile;  // static kMig: the device's profile ("3g.20gb")
+  int64_t count = 0;           // static kMig: devices
 
   bool dynamic_mig() const { return kind == GpuRequestKind::kMig && !instances.empty(); }
   int gpu() const;  // the lowest GPU index in `gpus`, -1 when none
@@ -54,11 +53,11 @@ struct GpuAssignment {
 
 // Derived per-GPU use.
 struct GpuUse {
-  bool whole = false;        // held by a whole-GPU pod
-  int64_t share_used = 0;    // memory units held by shares
+  bool whole = false;      // held by a whole-GPU pod
+  int64_t share_used = 0;  // memory units held by shares
   int sharers = 0;
-  uint8_t mask = 0;          // memory slices taken (existing instances + assignments)
-  uint8_t media = 0;         // +me instances
+  uint8_t mask = 0;   // memory slices taken (existing instances + assignments)
+  uint8_t media = 0;  // +me instances
   uint8_t instances = 0;
   std::array<uint8_t, kMaxProfiles> count{};  // instances per profile
 

@@ -32,8 +32,8 @@ struct AssignCase {
 TEST(NodeGpusTest, EveryInstanceOfAnAssignmentIsChecked) {
   const std::vector<AssignCase> table = {
       {"two instances side by side", Instances("1g.5gb", {{0, 0}, {0, 1}}), true, 0b11},
-      {"two instances of one pod on the same slices overlap",
-       Instances("1g.5gb", {{0, 0}, {0, 0}}), false, 0b1},
+      {"two instances of one pod on the same slices overlap", Instances("1g.5gb", {{0, 0}, {0, 0}}),
+       false, 0b1},
       {"a third 2g.10gb back over the first overlaps",
        Instances("2g.10gb", {{0, 0}, {0, 2}, {0, 0}}), false, 0x0F},
       {"instances on two GPUs", Instances("3g.20gb", {{0, 4}, {1, 4}}), true, 0xF0},

@@ -137,8 +137,9 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
     const int64_t free = inv.gpus[i].share_units - use.share_used;
     if (free > fit.have) fit.have = free;
     if (free < request.share_units) continue;
-    const bool better = best < 0 || (PackOf(node, options) == PackPolicy::kBinpack ? free < best_free
-                                                                          : free > best_free);
+    const bool better =
+        best < 0 ||
+        (PackOf(node, options) == PackPolicy::kBinpack ? free < best_free : free > best_free);
     if (better) {
       best = static_cast<int>(i);
       best_free = free;
@@ -163,7 +164,7 @@ GpuFit FitMemory(const NodeGpus& node, const GpuRequest& request, const FitOptio
   const double total = static_cast<double>(inv.gpus[static_cast<size_t>(best)].share_units);
   const double after = static_cast<double>(best_free - request.share_units);
   fit.score = Clamp10(PackOf(node, options) == PackPolicy::kBinpack ? 10.0 * (total - after) / total
-                                                           : 10.0 * after / total);
+                                                                    : 10.0 * after / total);
   return fit;
 }
 
@@ -176,8 +177,8 @@ struct InstanceChoice {
   int largest = 0;         // largest placeable slices on any GPU that can take instances
 };
 
-InstanceChoice ChooseInstance(const NodeGpuInventory& inv, const std::vector<GpuUse>& use,
-                              size_t p, uint64_t taken, MigPolicy policy) {
+InstanceChoice ChooseInstance(const NodeGpuInventory& inv, const std::vector<GpuUse>& use, size_t p,
+                              uint64_t taken, MigPolicy policy) {
   const GpuModel& model = *inv.model;
   const MigProfile& profile = model.profiles[p];
   const MigGeometry& geometry = model.geometry;
@@ -214,8 +215,7 @@ InstanceChoice ChooseInstance(const NodeGpuInventory& inv, const std::vector<Gpu
       bool better = best.gpu < 0 || dead < best_dead;
       if (!better && dead == best_dead) {
         better = loss < best_loss ||
-                 (loss == best_loss &&
-                  (mine != best_taken ? mine : used_slices > best_used));
+                 (loss == best_loss && (mine != best_taken ? mine : used_slices > best_used));
       }
       if (better) {
         best.gpu = static_cast<int>(i);
@@ -361,8 +361,7 @@ std::string_view FitCodeName(FitCode code) {
   return "fits";
 }
 
-GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request,
-                     const FitOptions& options) {
+GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request, const FitOptions& options) {
   if (!ModelMatches(node.inventory(), request)) {
     GpuFit fit;
     fit.code = FitCode::kWrongModel;

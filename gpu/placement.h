@@ -56,19 +56,19 @@ struct FitOptions {
 
 enum class FitCode {
   kFits,
-  kWrongModel,       // the pod asks for another GPU model
-  kNoGpus,           // the node has no GPU of the requested kind at all
-  kWholeGpus,        // fewer idle GPUs than asked
-  kNoSharing,        // no GPU of the node shares memory
-  kGpuMemory,        // no single GPU has the memory free
-  kNotMig,           // the node's GPUs cannot be partitioned (or its model is unknown)
-  kUnknownProfile,   // the node's model has no such MIG profile
-  kNoFraction,       // the node's model has no profile for that fraction
-  kMigInstances,     // every GPU already holds the profile's (or the model's) maximum
-  kMigPlacement,     // no legal placement is free
-  kStaticMig,        // every static device of the profile is taken, and no dynamic GPU
-  kExceedsNode,      // more than the node could hold even empty (have: that most), so
-                     // no eviction helps; decided before anything is sized by the count
+  kWrongModel,      // the pod asks for another GPU model
+  kNoGpus,          // the node has no GPU of the requested kind at all
+  kWholeGpus,       // fewer idle GPUs than asked
+  kNoSharing,       // no GPU of the node shares memory
+  kGpuMemory,       // no single GPU has the memory free
+  kNotMig,          // the node's GPUs cannot be partitioned (or its model is unknown)
+  kUnknownProfile,  // the node's model has no such MIG profile
+  kNoFraction,      // the node's model has no profile for that fraction
+  kMigInstances,    // every GPU already holds the profile's (or the model's) maximum
+  kMigPlacement,    // no legal placement is free
+  kStaticMig,       // every static device of the profile is taken, and no dynamic GPU
+  kExceedsNode,     // more than the node could hold even empty (have: that most), so
+                    // no eviction helps; decided before anything is sized by the count
 };
 inline constexpr int kFitCodeCount = 13;
 std::string_view FitCodeName(FitCode code);
@@ -88,8 +88,7 @@ struct GpuFit {
 };
 
 // A request of kind kNone with no model fits every node with score 0.
-GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request,
-                     const FitOptions& options);
+GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request, const FitOptions& options);
 
 // "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)". Empty when it fits.
 // An empty `node_name` reads "the node" ("gpu: no GPU on the node has ..."): the per-node

@@ -16,8 +16,12 @@ using testing::Request;
 using testing::Resources;
 using testing::SharedNode;
 
-GpuRequest Whole(int64_t n) { return Request(Resources({{"nvidia.com/gpu", n}})); }
-GpuRequest Memory(int64_t gib) { return Request(Resources({{"aliyun.com/gpu-mem", gib}})); }
+GpuRequest Whole(int64_t n) {
+  return Request(Resources({{"nvidia.com/gpu", n}}));
+}
+GpuRequest Memory(int64_t gib) {
+  return Request(Resources({{"aliyun.com/gpu-mem", gib}}));
+}
 
 GpuAssignment Share(int gpu, int64_t units) {
   GpuAssignment a;
@@ -107,14 +111,14 @@ TEST(PlacementTest, TheNodePoolsPolicyAppliesUnlessTheCallerOverridesIt) {
   EXPECT_EQ(FitGpuRequest(spread, Whole(2), FitOptions{.pack = PackPolicy::kBinpack}).score, 8);
 
   // Memory: a spread pool's share goes to the emptiest GPU.
-  NodeGpus shares(testing::Inventory({{"quotient.io/gpu-placement", "spread"}},
-                                     Resources({{"aliyun.com/gpu-mem", 32},
-                                                {"aliyun.com/gpu-count", 2}})));
+  NodeGpus shares(
+      testing::Inventory({{"quotient.io/gpu-placement", "spread"}},
+                         Resources({{"aliyun.com/gpu-mem", 32}, {"aliyun.com/gpu-count", 2}})));
   shares.Assign("a", Share(0, 4));
   EXPECT_EQ(FitGpuRequest(shares, Memory(4), FitOptions{}).assignment.gpu(), 1);
-  EXPECT_EQ(FitGpuRequest(shares, Memory(4), FitOptions{.pack = PackPolicy::kBinpack})
-                .assignment.gpu(),
-            0);
+  EXPECT_EQ(
+      FitGpuRequest(shares, Memory(4), FitOptions{.pack = PackPolicy::kBinpack}).assignment.gpu(),
+      0);
 }
 
 TEST(PlacementTest, AGpuHoldingAMemoryShareIsNotIdle) {
@@ -136,7 +140,7 @@ TEST(PlacementTest, SeveralGpusPreferTheBestConnectedSet) {
   GpuFit fit = FitGpuRequest(node, Whole(2), FitOptions{});
   ASSERT_TRUE(fit.fits());
   EXPECT_EQ(fit.assignment.gpus, 0b1010u);  // the NV4 pair
-  EXPECT_EQ(fit.score, 7);                   // 0.7 x 5 (half the GPUs) + 0.3 x 10
+  EXPECT_EQ(fit.score, 7);                  // 0.7 x 5 (half the GPUs) + 0.3 x 10
   node.Assign("a", fit.assignment);
   fit = FitGpuRequest(node, Whole(2), FitOptions{});
   EXPECT_EQ(fit.assignment.gpus, 0b0101u);
@@ -144,20 +148,21 @@ TEST(PlacementTest, SeveralGpusPreferTheBestConnectedSet) {
 }
 
 TEST(PlacementTest, APodAskingForAModelFitsOnlyThatModel) {
-  const GpuRequest t4 = Request(Resources({{"nvidia.com/gpu", 2}}),
-                                {{"quotient.io/gpu-model", "T4"}});
+  const GpuRequest t4 =
+      Request(Resources({{"nvidia.com/gpu", 2}}), {{"quotient.io/gpu-model", "T4"}});
   EXPECT_TRUE(FitGpuRequest(ExclusiveNode(2, "T4"), t4, FitOptions{}).fits());
   EXPECT_TRUE(FitGpuRequest(ExclusiveNode(2, "Tesla-T4"), t4, FitOptions{}).fits());
   const NodeGpus v100 = ExclusiveNode(2, "V100");
   const GpuFit fit = FitGpuRequest(v100, t4, FitOptions{});
   EXPECT_EQ(fit.code, FitCode::kWrongModel);
-  EXPECT_EQ(FormatGpuFit(fit, t4, v100, "v1"), "gpu: node v1 has V100-16GB GPUs, the pod asks for T4");
+  EXPECT_EQ(FormatGpuFit(fit, t4, v100, "v1"),
+            "gpu: node v1 has V100-16GB GPUs, the pod asks for T4");
   const NodeGpus cpu = NodeGpus(testing::Inventory({}, Resources({{"cpu", 8000}})));
   EXPECT_EQ(FormatGpuFit(FitGpuRequest(cpu, t4, FitOptions{}), t4, cpu, "c1"),
             "gpu: node c1 has no GPUs, the pod asks for T4");
   // A model no catalog knows still matches by its label.
-  const GpuRequest rtx = Request(Resources({{"nvidia.com/gpu", 1}}),
-                                 {{"quotient.io/gpu-model", "rtx-4090"}});
+  const GpuRequest rtx =
+      Request(Resources({{"nvidia.com/gpu", 1}}), {{"quotient.io/gpu-model", "rtx-4090"}});
   EXPECT_TRUE(FitGpuRequest(ExclusiveNode(1, "RTX-4090"), rtx, FitOptions{}).fits());
 }
 
@@ -192,9 +197,9 @@ TEST(PlacementTest, AFractionNeedsAPartitionableModel) {
 // what the node could hold before anything is sized by it.
 TEST(PlacementTest, CountsNoNodeCouldHoldAreRefusedBeforeAnythingIsSizedByThem) {
   const NodeGpus a100 = testing::DynamicMigNode("NVIDIA-A100-SXM4-40GB", 2);
-  const NodeGpus static_mig(testing::Inventory(
-      {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}},
-      Resources({{"nvidia.com/mig-3g.20gb", 2}})));
+  const NodeGpus static_mig(
+      testing::Inventory({{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}},
+                         Resources({{"nvidia.com/mig-3g.20gb", 2}})));
   const int64_t kPeta2 = 2'000'000'000'000'000;
   const int64_t kExa9 = 9'000'000'000'000'000'000;
   struct Case {

@@ -7,7 +7,9 @@
 namespace quotient {
 namespace {
 
-TEST(DcheckTest, AHoldingConditionPasses) { QUOTIENT_DCHECK(1 + 1 == 2); }
+TEST(DcheckTest, AHoldingConditionPasses) {
+  QUOTIENT_DCHECK(1 + 1 == 2);
+}
 
 TEST(DcheckTest, AFailedConditionAbortsNamingItInCheckedBuilds) {
 #if QUOTIENT_DCHECK_IS_ON

@@ -103,14 +103,14 @@ VictimVerdict Checker::Judge(const PreemptVictim& v, DroppedVictim* why) {
   if (leaf_ == kNoQuota || !any_guaranteed_) return VictimVerdict::kBeyondGuarantee;
   // Levels of L's path strictly below A; all of it when M is unquoted (A above the root).
   const QuotaId a = m == kNoQuota ? kNoQuota : tree_->CommonAncestor(leaf_, m);
-  const size_t below = a == kNoQuota ? lpath_.size()
-                                     : static_cast<size_t>(tree_->depth(leaf_) - tree_->depth(a));
+  const size_t below =
+      a == kNoQuota ? lpath_.size() : static_cast<size_t>(tree_->depth(leaf_) - tree_->depth(a));
   if (below > beyond_) {  // rule 4a fails at lpath_[beyond_]
     const QuotaId q = lpath_[beyond_];
     const int32_t r = res_[beyond_k_];
     const int64_t charged = usage_->Charged(q, r) - own_[beyond_k_];
-    *why = {v.id, VictimVerdict::kBeyondGuarantee, q, r, charged, req_[beyond_k_],
-            tree_->Min(q, r)};
+    *why = {
+        v.id, VictimVerdict::kBeyondGuarantee, q, r, charged, req_[beyond_k_], tree_->Min(q, r)};
     return VictimVerdict::kBeyondGuarantee;
   }
   for (QuotaId q = m; q != a && q != kNoQuota; q = tree_->parent(q)) {  // rule 4b

@@ -74,7 +74,7 @@ struct PreemptVictim {
 // One node of the proposal.
 struct PreemptNode {
   uint32_t id = 0;
-  std::vector<int64_t> free;  // free room per dim; empty: unknown, rule 5b not checked
+  std::vector<int64_t> free;               // free room per dim; empty: unknown, rule 5b not checked
   std::span<const PreemptVictim> victims;  // the scheduler's order
   int64_t pdb_violations = 0;              // the scheduler's count
   bool held = false;  // `free` excludes room held for other pods (rule 5b applies)

@@ -32,7 +32,7 @@ struct V {  // a proposed victim; cpu in cores, node dim 0 is cpu
 struct Dropped {
   uint32_t id;
   VictimVerdict verdict;
-  std::string quota = "";  // "" = kNoQuota or not reported
+  std::string quota = "";                    // "" = kNoQuota or not reported
   int64_t charged = 0, amount = 0, min = 0;  // cores
 };
 
@@ -71,13 +71,24 @@ TEST_P(PreemptCheckTest, KeepsOnlyWhatTheQuotaRulesAllow) {
   }
   std::vector<PreemptVictim> victims;
   for (const V& v : c.victims) {
-    victims.push_back({v.id, tree->LeafForNamespace(v.ns), amounts(v.cores), {v.cores * 1000},
-                       v.priority, v.rank, v.preemptible, v.terminating, v.known});
+    victims.push_back({v.id,
+                       tree->LeafForNamespace(v.ns),
+                       amounts(v.cores),
+                       {v.cores * 1000},
+                       v.priority,
+                       v.rank,
+                       v.preemptible,
+                       v.terminating,
+                       v.known});
   }
   PreemptNode node{7, {}, victims, 2, c.held};
   if (c.free >= 0) node.free = {c.free * 1000};
-  PreemptRequest request{tree->LeafForNamespace(c.ns), amounts(c.cores), {c.cores * 1000},
-                         c.priority, c.preemptible, c.already_charged};
+  PreemptRequest request{tree->LeafForNamespace(c.ns),
+                         amounts(c.cores),
+                         {c.cores * 1000},
+                         c.priority,
+                         c.preemptible,
+                         c.already_charged};
   const std::vector<PreemptNodeCheck> checks =
       CheckPreemption(c.with_tree ? &usage : nullptr, request, std::span(&node, 1));
   ASSERT_EQ(checks.size(), 1u);
@@ -132,7 +143,8 @@ INSTANTIATE_TEST_SUITE_P(
                     .dropped = {{1, VV::kBelowMin, "root.a.1", 10, 5, 10}}},
         PreemptCase{.name = "VictimsKeptBeforeCountAndTheLessImportantOneIsTaken",
                     .charged = {{"namespace1", 15}, {"namespace2", 20}},
-                    .victims = {{1, "namespace1", 5, 3}, {2, "namespace1", 5, 1, 1},
+                    .victims = {{1, "namespace1", 5, 3},
+                                {2, "namespace1", 5, 1, 1},
                                 {3, "namespace1", 5, 1, 2}},
                     .verdict = NV::kFiltered,
                     .kept = {3},
@@ -140,7 +152,8 @@ INSTANTIATE_TEST_SUITE_P(
                                 {1, VV::kBelowMin, "root.a.1", 10, 5, 10}}},
         PreemptCase{.name = "NonPreemptibleAndUnknownVictimsAreDropped",
                     .charged = {{"namespace1", 20}, {"namespace2", 20}},
-                    .victims = {{1, "namespace1", 5, 0, 0, false}, {2, "namespace1"},
+                    .victims = {{1, "namespace1", 5, 0, 0, false},
+                                {2, "namespace1"},
                                 {3, "namespace1", 5, 0, 0, true, false, false}},
                     .free = 0,
                     .verdict = NV::kFiltered,

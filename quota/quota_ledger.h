@@ -146,8 +146,8 @@ class QuotaLedger {
   mutable std::array<Shard, kShards> shards_;
   std::atomic<QuotaUsage*> current_;
 
-  std::mutex reload_mu_;  // serialises Reload()
-  std::unique_ptr<QuotaUsage> owned_current_;                                // guarded by reload_mu_
+  std::mutex reload_mu_;                                                    // serialises Reload()
+  std::unique_ptr<QuotaUsage> owned_current_;                               // guarded by reload_mu_
   std::vector<std::pair<TimePoint, std::unique_ptr<QuotaUsage>>> retired_;  // guarded by reload_mu_
 };
 

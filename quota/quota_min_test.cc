@@ -13,7 +13,9 @@
 namespace quotient::quota {
 namespace {
 
-ResourceList Cores(int64_t cores) { return ResourceList{{"cpu", cores * 1000}, {"pods", 1}}; }
+ResourceList Cores(int64_t cores) {
+  return ResourceList{{"cpu", cores * 1000}, {"pods", 1}};
+}
 
 struct Bound {
   std::string ns;
@@ -62,25 +64,68 @@ TEST_P(NonPreemptibleAdmissionTest, DecidesAndSaysWhy) {
 
 INSTANTIATE_TEST_SUITE_P(
     Scenario1, NonPreemptibleAdmissionTest,
-    ::testing::Values(
-        MinCase{"ANonPreemptiblePodThatFillsItsLeafsMinIsAdmitted",
-                {{"namespace1", 5}}, "namespace1", 5, false, AdmitCode::kAdmitted},
-        MinCase{"ANonPreemptiblePodBeyondItsLeafsMinIsRefusedThere",
-                {{"namespace1", 10}}, "namespace1", 5, false, AdmitCode::kRejectedMax,
-                "root.a.1", ChargeBound::kMin, 10, 5, 10},
-        MinCase{"APreemptiblePodBeyondItsMinBorrowsUpToMax",
-                {{"namespace1", 10}}, "namespace1", 5, true, AdmitCode::kAdmitted},
-        MinCase{"ANonPreemptiblePodIsRefusedByAParentsMin",
-                {{"namespace1", 5}, {"namespace2", 15}}, "namespace1", 5, false,
-                AdmitCode::kRejectedMax, "root.a", ChargeBound::kMin, 20, 5, 20},
-        MinCase{"PreemptiblePodsBeyondMinCountAgainstANonPreemptiblePod",
-                {{"namespace1", 10}}, "namespace1", 1, false, AdmitCode::kRejectedMax,
-                "root.a.1", ChargeBound::kMin, 10, 1, 10},
-        MinCase{"ALevelOverItsMaxReportsTheMax",
-                {{"namespace1", 20}}, "namespace1", 5, false, AdmitCode::kRejectedMax,
-                "root.a.1", ChargeBound::kMax, 20, 5, 20},
-        MinCase{"UnquotedNonPreemptiblePodsAreAdmittedAsAnyUnquotedPod",
-                {}, "elsewhere", 100, false, AdmitCode::kUnquoted}),
+    ::testing::Values(MinCase{"ANonPreemptiblePodThatFillsItsLeafsMinIsAdmitted",
+                              {{"namespace1", 5}},
+                              "namespace1",
+                              5,
+                              false,
+                              AdmitCode::kAdmitted},
+                      MinCase{"ANonPreemptiblePodBeyondItsLeafsMinIsRefusedThere",
+                              {{"namespace1", 10}},
+                              "namespace1",
+                              5,
+                              false,
+                              AdmitCode::kRejectedMax,
+                              "root.a.1",
+                              ChargeBound::kMin,
+                              10,
+                              5,
+                              10},
+                      MinCase{"APreemptiblePodBeyondItsMinBorrowsUpToMax",
+                              {{"namespace1", 10}},
+                              "namespace1",
+                              5,
+                              true,
+                              AdmitCode::kAdmitted},
+                      MinCase{"ANonPreemptiblePodIsRefusedByAParentsMin",
+                              {{"namespace1", 5}, {"namespace2", 15}},
+                              "namespace1",
+                              5,
+                              false,
+                              AdmitCode::kRejectedMax,
+                              "root.a",
+                              ChargeBound::kMin,
+                              20,
+                              5,
+                              20},
+                      MinCase{"PreemptiblePodsBeyondMinCountAgainstANonPreemptiblePod",
+                              {{"namespace1", 10}},
+                              "namespace1",
+                              1,
+                              false,
+                              AdmitCode::kRejectedMax,
+                              "root.a.1",
+                              ChargeBound::kMin,
+                              10,
+                              1,
+                              10},
+                      MinCase{"ALevelOverItsMaxReportsTheMax",
+                              {{"namespace1", 20}},
+                              "namespace1",
+                              5,
+                              false,
+                              AdmitCode::kRejectedMax,
+                              "root.a.1",
+                              ChargeBound::kMax,
+                              20,
+                              5,
+                              20},
+                      MinCase{"UnquotedNonPreemptiblePodsAreAdmittedAsAnyUnquotedPod",
+                              {},
+                              "elsewhere",
+                              100,
+                              false,
+                              AdmitCode::kUnquoted}),
     [](const ::testing::TestParamInfo<MinCase>& p) { return p.param.name; });
 
 // A tree that guarantees cpu and caps pods without guaranteeing them.
@@ -94,8 +139,7 @@ TEST(NonPreemptibleAdmissionTest, AMaxOnlyResourceLimitsANonPreemptiblePodByItsM
   QuotaLedger ledger(CpuMinPodCapTree(), {});
   ledger.Bind({"r0", "team", Cores(1)});
   // pods: 1 + 1 <= max 2 although min pods is 0: a pod cap guarantees nothing.
-  EXPECT_EQ(ledger.Reserve({"p", "team", Cores(1), false}, TimePoint{}).code,
-            AdmitCode::kAdmitted);
+  EXPECT_EQ(ledger.Reserve({"p", "team", Cores(1), false}, TimePoint{}).code, AdmitCode::kAdmitted);
   const AdmitDecision third = ledger.Check({"q", "team", Cores(1), false});
   EXPECT_EQ(third.code, AdmitCode::kRejectedMax);
   EXPECT_EQ(ledger.usage().tree().resource_name(third.refusal.resource), "pods");
@@ -124,8 +168,7 @@ TEST(QuotaUsageMinTest, ARefusedMinChargeRollsBackEveryLevelAndResource) {
   ASSERT_TRUE(usage.TryCharge(tree->Find("root.a.1"), tree->ToSparse(Cores(12)), nullptr));
   // root.a.2: 0 + 9 <= 10, then root.a: 12 + 9 > min 20.
   ChargeRefusal refusal;
-  EXPECT_FALSE(
-      usage.TryCharge(leaf, tree->ToSparse(Cores(9)), &refusal, ChargeBound::kMin));
+  EXPECT_FALSE(usage.TryCharge(leaf, tree->ToSparse(Cores(9)), &refusal, ChargeBound::kMin));
   EXPECT_EQ(refusal.quota, tree->Find("root.a"));
   EXPECT_EQ(refusal.crossed, ChargeBound::kMin);
   EXPECT_EQ(usage.Charged(leaf, cpu), 0);

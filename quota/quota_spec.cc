@@ -27,8 +27,7 @@ struct Checker {
     }
     if (!node.children.empty() && !node.namespaces.empty()) {
       Add(node, "namespaces",
-          fmt::format("quota \"{}\" has children; namespaces may hang on leaves only",
-                      node.name));
+          fmt::format("quota \"{}\" has children; namespaces may hang on leaves only", node.name));
     }
     for (const std::string& ns : node.namespaces) {
       if (auto [it, inserted] = namespaces.emplace(ns, &node); !inserted && it->second != &node) {

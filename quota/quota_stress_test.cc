@@ -140,7 +140,8 @@ TEST(QuotaStressTest, LedgerStaysConsistentAcrossConcurrentReloads) {
   std::atomic<bool> stop{false};
   std::thread reloader([&] {
     int i = 0;
-    while (!stop.load()) ledger.Reload(testing::Scenario1Tree().Build(), now + std::chrono::hours(i++));
+    while (!stop.load())
+      ledger.Reload(testing::Scenario1Tree().Build(), now + std::chrono::hours(i++));
   });
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; ++t) {

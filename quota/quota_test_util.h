@@ -58,7 +58,8 @@ class TreeBuilder {
   QuotaNodeSpec root_;
 };
 
-// Scenario 1 (examples/quota-scenario1.yaml): 40 cpu; root.a/root.b min 20 max 40; leaves min 10 max 20.
+// Scenario 1 (examples/quota-scenario1.yaml): 40 cpu; root.a/root.b min 20 max 40; leaves min 10
+// max 20.
 inline TreeBuilder Scenario1Tree() {
   auto cpu = [](int64_t cores) { return ResourceList{{"cpu", cores * 1000}}; };
   TreeBuilder b({cpu(40), cpu(40), {}});

@@ -72,8 +72,10 @@ std::shared_ptr<const QuotaTree> QuotaTree::Build(const QuotaNodeSpec& root) {
   for (size_t i = 0; i < queue.size(); ++i) {
     const QuotaNodeSpec& spec = *queue[i].spec;
     auto id = static_cast<QuotaId>(i);
-    for (const auto& r : spec.min) tree->min_[tree->Slot(id, tree->ResourceIndex(r.name))] = r.amount;
-    for (const auto& r : spec.max) tree->max_[tree->Slot(id, tree->ResourceIndex(r.name))] = r.amount;
+    for (const auto& r : spec.min)
+      tree->min_[tree->Slot(id, tree->ResourceIndex(r.name))] = r.amount;
+    for (const auto& r : spec.max)
+      tree->max_[tree->Slot(id, tree->ResourceIndex(r.name))] = r.amount;
   }
   tree->constrained_.assign(tree->resources_.size(), false);
   tree->guaranteed_.assign(tree->resources_.size(), false);

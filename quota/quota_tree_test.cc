@@ -82,10 +82,10 @@ TEST(QuotaTreeTest, NodeSelectorsAreInheritedAndExtended) {
 
 TEST(QuotaSpecTest, ValidationReportsEveryProblemWithPaths) {
   TreeBuilder b({{{"cpu", 10000}}, {{"cpu", 10000}}, {}});
-  b.AddQuota("x", "root", {{{"cpu", 8000}}, {{"cpu", 4000}}, {"ns1"}})   // min > max
-      .AddQuota("y", "root", {{{"cpu", 6000}}, {}, {"ns1"}})              // ns twice; Σmin 14 > 10
-      .AddQuota("y2", "y", {{}, {}, {"ns2"}})                             // y has ns and children
-      .AddQuota("x", "root", {});                                         // duplicate name
+  b.AddQuota("x", "root", {{{"cpu", 8000}}, {{"cpu", 4000}}, {"ns1"}})  // min > max
+      .AddQuota("y", "root", {{{"cpu", 6000}}, {}, {"ns1"}})            // ns twice; Σmin 14 > 10
+      .AddQuota("y2", "y", {{}, {}, {"ns2"}})                           // y has ns and children
+      .AddQuota("x", "root", {});                                       // duplicate name
   std::vector<SpecProblem> problems;
   EXPECT_FALSE(ValidateQuotaSpec(b.spec(), &problems));
   std::string all;

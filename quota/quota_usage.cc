@@ -86,8 +86,8 @@ bool QuotaUsage::WouldAdmit(QuotaId leaf, const SparseAmounts& amounts, ChargeRe
   return true;
 }
 
-void QuotaUsage::AddPath(std::atomic<int64_t>* counters, QuotaId leaf,
-                         const SparseAmounts& amounts, int64_t sign) {
+void QuotaUsage::AddPath(std::atomic<int64_t>* counters, QuotaId leaf, const SparseAmounts& amounts,
+                         int64_t sign) {
   for (QuotaId q = leaf; q != kNoQuota; q = tree_->parent(q)) {
     for (const auto& [r, amount] : amounts) {
       counters[tree_->Slot(q, r)].fetch_add(sign * amount, std::memory_order_relaxed);

@@ -116,8 +116,8 @@ class Planner {
   // rules 3a, 3b and 5c only the guaranteed ones (R in reclaim.h): a max-only resource
   // has min 0 everywhere and guarantees nothing.
   std::vector<int32_t> res_;
-  std::vector<int64_t> req_;        // request(P, r) by k
-  std::vector<bool> guaranteed_;    // by k
+  std::vector<int64_t> req_;      // request(P, r) by k
+  std::vector<bool> guaranteed_;  // by k
   size_t dims_ = 0;
   std::vector<QuotaId> lpath_;  // L, parent(L), ..., root
   std::vector<bool> within_;    // within_[i]: rule 3a holds at lpath_[0..i]
@@ -153,9 +153,9 @@ class Planner {
   std::vector<int64_t> total_;  // [d]: Σ over order_ of the node amounts
   std::vector<int64_t> top_;    // [d * kTop + j]: the kTop largest node amounts, descending
   std::vector<uint32_t> chosen_;
-  size_t node_ = 0;                          // the node being planned
+  size_t node_ = 0;                           // the node being planned
   mutable std::vector<uint32_t> device_ids_;  // DeviceFits scratch
-  std::vector<int64_t> relief_;  // [tracked * K + k], victims chosen on this node
+  std::vector<int64_t> relief_;               // [tracked * K + k], victims chosen on this node
   std::vector<int32_t> touched_;
   bool any_eligible_ = false;
   size_t best_node_ = SIZE_MAX;

@@ -8,12 +8,12 @@
 
 #include "config/server_config.h"
 #include "extender/cli/check_command.h"
-#include "extender/telemetry/logging.h"
 #include "extender/cli/mig_resources_command.h"
+#include "extender/cli/top_command.h"
 #include "extender/service/serve.h"
 #include "extender/simulate/simulate_command.h"
-#include "extender/cli/top_command.h"
 #include "extender/telemetry/build_info.h"
+#include "extender/telemetry/logging.h"
 
 namespace quotient::extender {
 namespace {
@@ -21,7 +21,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 
-constexpr std::string_view kMainHelp = R"(quotient: a kube-scheduler extender for shared GPU clusters
+constexpr std::string_view kMainHelp =
+    R"(quotient: a kube-scheduler extender for shared GPU clusters
 
 Usage:
   quotient serve [flags]     serve the extender webhooks, health and metrics
@@ -67,7 +68,9 @@ constexpr std::string_view kVersionHelp = R"(Usage: quotient version
 Prints the version, git commit, compiler and Boost version of this build.
 )";
 
-bool IsHelp(const std::string& arg) { return arg == "--help" || arg == "-h"; }
+bool IsHelp(const std::string& arg) {
+  return arg == "--help" || arg == "-h";
+}
 
 int Serve(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   config::Settings settings;

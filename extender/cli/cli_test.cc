@@ -24,9 +24,12 @@ CliResult RunQuotient(std::vector<std::string> args) {
 }
 
 TEST(CliTest, HelpIsAvailableEverywhere) {
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"-h"}, {"help"}, {"help", "serve"}, {"serve", "--help"},
-           {"version", "--help"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"},
+                                                         {"-h"},
+                                                         {"help"},
+                                                         {"help", "serve"},
+                                                         {"serve", "--help"},
+                                                         {"version", "--help"}}) {
     CliResult r = RunQuotient(args);
     EXPECT_EQ(r.code, 0) << args[0];
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
@@ -55,8 +58,8 @@ TEST(CliTest, UsageErrorsExit2WithAMessage) {
 }
 
 TEST(CliTest, InvalidSettingsAreAllReportedBeforeServing) {
-  CliResult r = RunQuotient({"serve", "--listen", "nowhere", "--log-format=xml", "--tls-client-ca",
-                     "/tmp/ca.pem"});
+  CliResult r = RunQuotient(
+      {"serve", "--listen", "nowhere", "--log-format=xml", "--tls-client-ca", "/tmp/ca.pem"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("server.listen"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("log.format"), std::string::npos) << r.err;

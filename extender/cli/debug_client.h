@@ -13,10 +13,10 @@
 namespace quotient::extender {
 
 struct FetchResult {
-  bool ok = false;     // a response arrived (any status)
+  bool ok = false;  // a response arrived (any status)
   unsigned status = 0;
   std::string body;
-  std::string error;   // why no response arrived
+  std::string error;  // why no response arrived
 };
 
 // GETs `base_url` + `target`. `base_url` is http://HOST[:PORT] (default port 80) with no

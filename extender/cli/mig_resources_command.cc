@@ -45,16 +45,14 @@ int RunMigResources(const std::vector<std::string>& args, std::ostream& out, std
     } else if (arg.starts_with("--catalog=")) {
       catalog_file = arg.substr(std::string_view("--catalog=").size());
     } else {
-      err << fmt::format("quotient mig-resources: unexpected argument \"{}\"\n\n", arg)
-          << kHelp;
+      err << fmt::format("quotient mig-resources: unexpected argument \"{}\"\n\n", arg) << kHelp;
       return kExitUsage;
     }
   }
   gpu::MigCatalog catalog = gpu::BuiltinMigCatalog();
   if (!catalog_file.empty()) {
     config::ConfigErrors errors;
-    if (!config::LoadGpuCatalogFile(catalog_file, gpu::BuiltinMigCatalog(), &catalog,
-                                    &errors)) {
+    if (!config::LoadGpuCatalogFile(catalog_file, gpu::BuiltinMigCatalog(), &catalog, &errors)) {
       err << config::FormatErrors(errors);
       return kExitInvalid;
     }

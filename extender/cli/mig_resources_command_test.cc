@@ -34,8 +34,9 @@ std::string WriteFile(const std::string& name, const std::string& text) {
 TEST(MigResourcesCommandTest, ListsEveryBuiltinProfileOnceAsYaml) {
   const Result r = MigResources({});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(r.out.starts_with("  managedResources:\n"
-                                "  - {name: nvidia.com/mig-1g.10gb, ignoredByScheduler: true}\n"))
+  EXPECT_TRUE(
+      r.out.starts_with("  managedResources:\n"
+                        "  - {name: nvidia.com/mig-1g.10gb, ignoredByScheduler: true}\n"))
       << r.out;
   EXPECT_NE(r.out.find("  - {name: nvidia.com/mig-1g.5gb.me, ignoredByScheduler: true}\n"),
             std::string::npos);
@@ -68,8 +69,7 @@ TEST(MigResourcesCommandTest, AnInvalidCatalogPrintsItsErrorsAndExitsOne) {
   const Result r = MigResources({"--catalog", file});
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(r.out.empty());
-  EXPECT_NE(r.err.find(file + ":3: models[0].colour: unknown field"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find(file + ":3: models[0].colour: unknown field"), std::string::npos) << r.err;
   const Result missing = MigResources({"--catalog", "/nonexistent/gpus.yaml"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_FALSE(missing.err.empty());

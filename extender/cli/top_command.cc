@@ -52,8 +52,7 @@ struct Flags {
 // Parses --server/--output (also as --flag=value); nullopt after printing help or an error
 // (*exit says which).
 std::optional<Flags> Parse(const std::vector<std::string>& args, std::string_view command,
-                           std::string_view help, std::ostream& out, std::ostream& err,
-                           int* exit) {
+                           std::string_view help, std::ostream& out, std::ostream& err, int* exit) {
   Flags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
@@ -122,23 +121,24 @@ int RunTop(const std::vector<std::string>& args, std::ostream& out, std::ostream
         << kTopHelp;
     return kExitUsage;
   }
-  return Fetch(*flags, flags->output == "text" ? "/debug/quota?output=text" : "/debug/quota",
-               "top", out, err);
+  return Fetch(*flags, flags->output == "text" ? "/debug/quota?output=text" : "/debug/quota", "top",
+               out, err);
 }
 
 int RunExplain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   int exit = kExitOk;
   std::optional<Flags> flags = Parse(args, "explain", kExplainHelp, out, err, &exit);
   if (!flags) return exit;
-  const size_t slash = flags->positional.size() == 1 ? flags->positional[0].find('/')
-                                                     : std::string::npos;
+  const size_t slash =
+      flags->positional.size() == 1 ? flags->positional[0].find('/') : std::string::npos;
   if (slash == std::string::npos || slash == 0 || slash + 1 == flags->positional[0].size()) {
     err << "quotient explain: name one pod as NAMESPACE/POD\n\n" << kExplainHelp;
     return kExitUsage;
   }
   const std::string& name = flags->positional[0];
-  std::string target = fmt::format("/debug/explain?namespace={}&pod={}",
-                                   UrlEncode(name.substr(0, slash)), UrlEncode(name.substr(slash + 1)));
+  std::string target =
+      fmt::format("/debug/explain?namespace={}&pod={}", UrlEncode(name.substr(0, slash)),
+                  UrlEncode(name.substr(slash + 1)));
   if (flags->output == "text") target += "&output=text";
   return Fetch(*flags, target, "explain", out, err);
 }

@@ -3,10 +3,10 @@
 #include "extender/cli/top_command.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -105,7 +105,8 @@ TEST(ExplainCommandTest, SaysWhyAPodWaitsAndNamesItsQuotaAndMax) {
                        "for cpu: used 20 + reserved 0 + this pod's 5 > max 20."),
             std::string::npos)
       << r.out;
-  CliResult json = RunQuotient({"explain", "namespace1/web-5", "--server", server.url(), "--output=json"});
+  CliResult json =
+      RunQuotient({"explain", "namespace1/web-5", "--server", server.url(), "--output=json"});
   ASSERT_EQ(json.code, 0) << json.err;
   EXPECT_EQ(nlohmann::json::parse(json.out)["quota"]["blocking"], "root.a.1");
 }
@@ -131,7 +132,8 @@ TEST(ExplainCommandTest, UsageErrorsExitTwoAndAnUnreachableServerExitsOne) {
     EXPECT_NE(r.err.find(c.says), std::string::npos) << c.args.back() << ": " << r.err;
   }
   EXPECT_EQ(RunQuotient({"top", "--help"}).code, 0);
-  EXPECT_NE(RunQuotient({"help", "explain"}).out.find("Usage: quotient explain"), std::string::npos);
+  EXPECT_NE(RunQuotient({"help", "explain"}).out.find("Usage: quotient explain"),
+            std::string::npos);
 }
 
 TEST(DebugClientTest, EncodesQueryValues) {

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "extender/objects/pod_decode.h"
 #include "extender/json/json_write.h"
+#include "extender/objects/pod_decode.h"
 
 namespace quotient::extender::state {
 std::string BindingJson(const BindingArgs& args) {
@@ -21,17 +21,17 @@ std::string BindingJson(const BindingArgs& args) {
   return body;
 }
 
-
 boost::asio::awaitable<ApiOutcome> ApiPodBinder::Bind(const BindingArgs& args) {
   if (!IsPathSafe(args.pod_namespace) || !IsPathSafe(args.pod_name)) {
-    co_return ApiOutcome{ApiOutcome::Kind::kRefused, 0,
-                         fmt::format("invalid pod name \"{}/{}\"", args.pod_namespace,
-                                     args.pod_name)};
+    co_return ApiOutcome{
+        ApiOutcome::Kind::kRefused, 0,
+        fmt::format("invalid pod name \"{}/{}\"", args.pod_namespace, args.pod_name)};
   }
   std::string target =
       fmt::format("/api/v1/namespaces/{}/pods/{}/binding", args.pod_namespace, args.pod_name);
   std::string body = BindingJson(args);
-  if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
+  if (!kube::MayWrite(fence_))
+    co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
   // The awaitable is made in its own statement: GCC 12 mis-destroys temporaries that
   // live across a co_await (bug 99576).
   kube::RequestOptions options;

@@ -11,9 +11,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <string>
 
+#include "extender/control/api_outcome.h"
 #include "extender/kube/api_client.h"
 #include "extender/kube/write_fence.h"
-#include "extender/control/api_outcome.h"
 #include "extender/objects/pod.h"
 #include "extender/wire/wire.h"
 
@@ -44,6 +44,5 @@ class ApiPodBinder : public PodBinder {
 
 // The JSON body of a v1 Binding (exposed for tests).
 std::string BindingJson(const BindingArgs& args);
-
 
 }  // namespace quotient::extender::state

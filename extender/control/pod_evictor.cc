@@ -76,7 +76,8 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::Evict(const PodRef& pod) {
   std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}/eviction", pod.ns, pod.name);
   // Named awaitable: GCC 12 mis-destroys temporaries across co_await (bug 99576).
   std::string body = EvictionJson(pod);
-  if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
+  if (!kube::MayWrite(fence_))
+    co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
   kube::RequestOptions options;
   options.fence = fence_;  // checked again when the request leaves the connection line
   auto request =
@@ -89,7 +90,8 @@ boost::asio::awaitable<ApiOutcome> ApiPodEvictor::PostEvent(const PodEvent& even
   if (!IsPathSafe(event.pod.ns) || !IsPathSafe(event.pod.name)) co_return Unsafe(event.pod);
   std::string target = fmt::format("/api/v1/namespaces/{}/events", event.pod.ns);
   std::string body = EventJson(event, std::chrono::system_clock::now());
-  if (!kube::MayWrite(fence_)) co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
+  if (!kube::MayWrite(fence_))
+    co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
   kube::RequestOptions options;
   options.fence = fence_;  // checked again when the request leaves the connection line
   auto request =

@@ -17,19 +17,19 @@
 #include <chrono>
 #include <string>
 
+#include "extender/control/api_outcome.h"
 #include "extender/kube/api_client.h"
 #include "extender/kube/write_fence.h"
-#include "extender/control/api_outcome.h"
 #include "extender/objects/pod_ref.h"
 
 namespace quotient::extender::state {
 
 // What an eviction attempt came to.
 enum class EvictResult {
-  kEvicted,           // accepted: the pod is terminating
-  kBudgetRefused,     // 429: a PodDisruptionBudget forbids it now
-  kGone,              // 404 or a UID precondition conflict: the pod is not there any more
-  kFailed,            // anything else (the outcome's message says what)
+  kEvicted,        // accepted: the pod is terminating
+  kBudgetRefused,  // 429: a PodDisruptionBudget forbids it now
+  kGone,           // 404 or a UID precondition conflict: the pod is not there any more
+  kFailed,         // anything else (the outcome's message says what)
 };
 
 EvictResult ClassifyEviction(const ApiOutcome& outcome);

@@ -33,16 +33,14 @@ bool WithinLeafGuarantee(const quota::QuotaUsage& usage, quota::QuotaId leaf,
 // which the watch brought the pods (creation order for pods added while watching).
 int64_t CreationRank(const PodRecord& pod) {
   constexpr int64_t kPerSecond = int64_t{1} << 20;
-  return pod.creation_seconds * kPerSecond +
-         static_cast<int64_t>(pod.first_seen % kPerSecond);
+  return pod.creation_seconds * kPerSecond + static_cast<int64_t>(pod.first_seen % kPerSecond);
 }
 
 }  // namespace
 
 std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaUsage& usage, const PodMap& pods,
-    const std::unordered_set<std::string>& waiting,
-    const std::vector<std::string>& scheduler_names,
+    const std::unordered_set<std::string>& waiting, const std::vector<std::string>& scheduler_names,
     const std::function<bool(const std::string& uid)>& skip) {
   const quota::QuotaTree& tree = usage.tree();
   std::vector<ReclaimCandidate> out;
@@ -60,8 +58,8 @@ std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
     if (leaf == quota::kNoQuota || skip(uid)) continue;
     if (!WithinLeafGuarantee(usage, leaf, pod.requests)) continue;
-    out.push_back({{pod.ns, pod.name, uid}, leaf, pod.requests, pod.priority,
-                   pod.creation_timestamp});
+    out.push_back(
+        {{pod.ns, pod.name, uid}, leaf, pod.requests, pod.priority, pod.creation_timestamp});
   }
   std::sort(out.begin(), out.end(), [](const ReclaimCandidate& a, const ReclaimCandidate& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
@@ -83,11 +81,11 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
                              std::string_view only_node) {
   const quota::QuotaTree& tree = usage.tree();
   std::vector<std::string_view> dims;  // the resources the node must fit
-  quota::ReclaimRequest request{candidate.leaf, tree.ToSparse(candidate.requests), {},
-                                candidate.priority, {}};
+  quota::ReclaimRequest request{
+      candidate.leaf, tree.ToSparse(candidate.requests), {}, candidate.priority, {}};
   const DeviceFitCheck* devices =
       filter.devices != nullptr && filter.devices->Applies(candidate.pod.uid) ? filter.devices
-                                                                            : nullptr;
+                                                                              : nullptr;
   for (const auto& entry : candidate.requests) {
     if (entry.amount <= 0 || IsDerivedResource(entry.name)) continue;  // quota only
     if (devices != nullptr && devices->DecidesResource(entry.name)) continue;

@@ -13,9 +13,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "extender/state/cluster_state.h"
 #include "extender/objects/pod_ref.h"
 #include "extender/objects/timestamp.h"  // ParseTimestampSeconds, for callers
+#include "extender/state/cluster_state.h"
 #include "quota/quota_usage.h"
 #include "quota/reclaim.h"
 
@@ -34,8 +34,8 @@ struct ReclaimCandidate {
 
 struct ReclaimChoice {
   quota::ReclaimOutcome outcome = quota::ReclaimOutcome::kNoEligibleVictims;
-  std::string node;                 // kPlanned only
-  std::vector<PodRef> victims;      // kPlanned only; empty: wait for terminating pods
+  std::string node;                        // kPlanned only
+  std::vector<PodRef> victims;             // kPlanned only; empty: wait for terminating pods
   std::vector<std::string> victim_quotas;  // each victim's leaf, by name
 };
 
@@ -50,8 +50,7 @@ struct ReclaimChoice {
 // Unschedulable with no node), so the cost is theirs, not the pod table's.
 std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaUsage& usage, const PodMap& pods,
-    const std::unordered_set<std::string>& waiting,
-    const std::vector<std::string>& scheduler_names,
+    const std::unordered_set<std::string>& waiting, const std::vector<std::string>& scheduler_names,
     const std::function<bool(const std::string& uid)>& skip);
 
 // A device-level check of reclaim plans (GPU placement, gpu_reclaim_fit.h): whether the

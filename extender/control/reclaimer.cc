@@ -1,12 +1,11 @@
 #include "extender/control/reclaimer.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
-
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <unordered_set>
 
 #include "extender/telemetry/logging.h"
@@ -37,10 +36,10 @@ std::string VictimSummary(const std::vector<std::string>& quotas) {
 
 }  // namespace
 
-Reclaimer::Reclaimer(boost::asio::io_context& ioc, quota::QuotaLedger* ledger,
-                     ClusterState* state, PodEvictor* evictor, metrics::Registry* metrics,
-                     QuotaMetrics* quota_metrics, std::function<bool()> synced,
-                     ReclaimerOptions options, std::function<Clock::time_point()> now)
+Reclaimer::Reclaimer(boost::asio::io_context& ioc, quota::QuotaLedger* ledger, ClusterState* state,
+                     PodEvictor* evictor, metrics::Registry* metrics, QuotaMetrics* quota_metrics,
+                     std::function<bool()> synced, ReclaimerOptions options,
+                     std::function<Clock::time_point()> now)
     : ioc_(ioc),
       ledger_(ledger),
       state_(state),
@@ -55,9 +54,12 @@ Reclaimer::Reclaimer(boost::asio::io_context& ioc, quota::QuotaLedger* ledger,
       "Reclaims of guaranteed quota: started (victims chosen), completed (the pod bound), "
       "aborted (pod gone, deadline, disruption budget, API failure).",
       {"event", "reason"});
-  for (auto [event, reason] : {std::pair{"started", "planned"}, {"completed", "bound"},
-                               {"aborted", "pod_gone"}, {"aborted", "deadline"},
-                               {"aborted", "disruption_budget"}, {"aborted", "api_error"}}) {
+  for (auto [event, reason] : {std::pair{"started", "planned"},
+                               {"completed", "bound"},
+                               {"aborted", "pod_gone"},
+                               {"aborted", "deadline"},
+                               {"aborted", "disruption_budget"},
+                               {"aborted", "api_error"}}) {
     reclaims_->CounterWith({event, reason});
   }
   evictions_ = metrics->AddCounter(
@@ -70,11 +72,9 @@ Reclaimer::Reclaimer(boost::asio::io_context& ioc, quota::QuotaLedger* ledger,
                                  "Time from the start of a reclaim to its pod's binding.", {},
                                  kDurationBuckets)
                   ->HistogramWith({});
-  metrics->AddCollectedGauge("quotient_reclaims_in_flight",
-                             "Reclaims started whose pod has not bound yet.", {},
-                             [this](const metrics::Emit& emit) {
-                               emit({}, static_cast<double>(in_flight()));
-                             });
+  metrics->AddCollectedGauge(
+      "quotient_reclaims_in_flight", "Reclaims started whose pod has not bound yet.", {},
+      [this](const metrics::Emit& emit) { emit({}, static_cast<double>(in_flight())); });
 }
 
 Reclaimer::~Reclaimer() = default;
@@ -203,9 +203,9 @@ void Reclaimer::PlanNew(Clock::time_point now) {
   for (const auto& [uid, reclaim] : reclaims_by_pod_) {
     for (const Victim& v : reclaim.victims) leaving.insert(v.pod.uid);
   }
-  const VictimFilter filter{
-      [&](const std::string& uid) { return blocked_victims_.contains(uid); },
-      [&](const std::string& uid) { return leaving.contains(uid); }, options_.devices};
+  const VictimFilter filter{[&](const std::string& uid) { return blocked_victims_.contains(uid); },
+                            [&](const std::string& uid) { return leaving.contains(uid); },
+                            options_.devices};
   std::vector<std::pair<ReclaimCandidate, ReclaimChoice>> started;
   state_->ReadForReclaim([&](const NodeMap& nodes, const PodMap& pods, const auto& waiting) {
     // Forget failures of pods that are gone (bounded by the pod table).
@@ -266,9 +266,8 @@ void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& ch
   in_flight_.store(reclaims_by_pod_.size(), std::memory_order_release);
   // Posted, never started inline: co_spawn may run the coroutine at once on an io
   // thread, and it takes mu_, which the caller holds.
-  boost::asio::post(ioc_, [this, uid] {
-    boost::asio::co_spawn(ioc_, Evict(uid), boost::asio::detached);
-  });
+  boost::asio::post(
+      ioc_, [this, uid] { boost::asio::co_spawn(ioc_, Evict(uid), boost::asio::detached); });
 }
 
 boost::asio::awaitable<void> Reclaimer::Record(PodEvent event) {
@@ -309,7 +308,7 @@ boost::asio::awaitable<void> Reclaimer::Evict(std::string uid) {
     const char* result_name = kResultNames[static_cast<int>(result)];
     if (evictions_ != nullptr) evictions_->CounterWith({victim_quota, result_name})->Inc();
     Log(result == EvictResult::kEvicted || result == EvictResult::kGone ? spdlog::level::info
-                                                                         : spdlog::level::warn,
+                                                                        : spdlog::level::warn,
         "reclaim eviction",
         {{"victim", victim.ns + "/" + victim.name},
          {"victim_quota", victim_quota},
@@ -337,9 +336,7 @@ boost::asio::awaitable<void> Reclaimer::Evict(std::string uid) {
         blocked_victims_[victim.uid] = now_() + options_.budget_backoff;
         reclaim.abort_reason = "disruption_budget";
         co_return;
-      case EvictResult::kFailed:
-        reclaim.abort_reason = "api_error";
-        co_return;
+      case EvictResult::kFailed: reclaim.abort_reason = "api_error"; co_return;
     }
   }
 }

@@ -2,8 +2,9 @@
 //
 // Why Quotient does it itself: kube-scheduler's preemption only looks for victims of
 // lower priority, judges fit with its own plugins, and never calls an extender's preempt
-// verb when it found no candidate. With equal priorities (scenario 1, examples/scenario-1-elastic-quota.yaml) it evicts
-// nothing, so a quota below its min would wait forever behind borrowers.
+// verb when it found no candidate. With equal priorities (scenario 1,
+// examples/scenario-1-elastic-quota.yaml) it evicts nothing, so a quota below its min would wait
+// forever behind borrowers.
 //
 // Each pass (RunPass, once a second from the service's housekeeping):
 //  1. Settle the reclaims in flight. A reclaim is complete when its pod holds a node;
@@ -44,9 +45,9 @@
 // to the io_context, never started inline under mu_.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -55,11 +56,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "extender/telemetry/metrics.h"
-#include "extender/telemetry/quota_metrics.h"
-#include "extender/state/cluster_state.h"
 #include "extender/control/pod_evictor.h"
 #include "extender/control/reclaim_planner.h"
+#include "extender/state/cluster_state.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/telemetry/quota_metrics.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {
@@ -131,12 +132,12 @@ class Reclaimer {
     std::string abort_reason;  // set by an eviction that failed; settled by the next pass
   };
 
-  void Settle(Clock::time_point now);                          // REQUIRES: mu_ held
+  void Settle(Clock::time_point now);  // REQUIRES: mu_ held
   void Finish(const std::string& uid, Reclaim& reclaim, const char* event, const char* reason,
-              bool give_back);                                 // REQUIRES: mu_ held
-  void PlanNew(Clock::time_point now);                         // REQUIRES: mu_ held
+              bool give_back);          // REQUIRES: mu_ held
+  void PlanNew(Clock::time_point now);  // REQUIRES: mu_ held
   void Start(const ReclaimCandidate& candidate, const ReclaimChoice& choice,
-             Clock::time_point now);                           // REQUIRES: mu_ held
+             Clock::time_point now);  // REQUIRES: mu_ held
   boost::asio::awaitable<void> Evict(std::string uid);
   boost::asio::awaitable<void> Record(PodEvent event);
   void Post(PodEvent event);  // records the Event later, on the io_context
@@ -155,7 +156,7 @@ class Reclaimer {
   metrics::Histogram* duration_ = nullptr;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Reclaim> reclaims_by_pod_;            // guarded by mu_
+  std::unordered_map<std::string, Reclaim> reclaims_by_pod_;  // guarded by mu_
   // reclaims_by_pod_.size(), written under mu_, read without it by AwaitingEvictions.
   std::atomic<size_t> in_flight_{0};
   std::unordered_map<std::string, Clock::time_point> blocked_victims_;  // guarded by mu_
@@ -165,7 +166,7 @@ class Reclaimer {
     Clock::time_point retry_after;  // not planned again before
   };
   static constexpr std::chrono::seconds kReplanAfter{5};
-  std::unordered_map<std::string, FailedPlan> failed_at_;               // guarded by mu_
+  std::unordered_map<std::string, FailedPlan> failed_at_;  // guarded by mu_
 };
 
 }  // namespace quotient::extender::state

@@ -1,10 +1,10 @@
 #include "extender/control/reclaimer.h"
 
-#include <gmock/gmock.h>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/post.hpp>
 #include <map>
 
 #include "extender/state/state_test_util.h"
@@ -13,11 +13,11 @@
 namespace quotient::extender::state {
 namespace {
 
-using testing::MakeNode;
-using testing::MakePod;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::MakeNode;
+using testing::MakePod;
 
 // Answers evictions with `answers[name]` (default: accepted) and records every call.
 class FakeEvictor : public PodEvictor {
@@ -46,8 +46,8 @@ class ReclaimerTest : public ::testing::Test {
     int i = 0;
     for (const char* ns : {"namespace1", "namespace2"}) {
       for (int k = 0; k < 4; ++k, ++i) {
-        PodInfo pod = MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5,
-                              "n" + std::to_string(i / 2));
+        PodInfo pod =
+            MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5, "n" + std::to_string(i / 2));
         pod.phase = "Running";
         pod.creation_timestamp = fmt::format("2026-12-02T07:00:{:02}Z", i);
         state_.UpsertPod(pod);
@@ -93,8 +93,15 @@ class ReclaimerTest : public ::testing::Test {
   ClusterState state_{&ledger_};
   FakeEvictor evictor_;
   metrics::Registry registry_;
-  Reclaimer reclaimer_{ioc_,        &ledger_,   &state_, &evictor_, &registry_, nullptr,
-                       [] { return true; }, ReclaimerOptions{}, [this] { return now_; }};
+  Reclaimer reclaimer_{ioc_,
+                       &ledger_,
+                       &state_,
+                       &evictor_,
+                       &registry_,
+                       nullptr,
+                       [] { return true; },
+                       ReclaimerOptions{},
+                       [this] { return now_; }};
 };
 
 TEST_F(ReclaimerTest, APodBelowItsMinReclaimsOneBorrowerAndHoldsTheRoomForItself) {
@@ -134,8 +141,8 @@ TEST_F(ReclaimerTest, WithOnePodOfEachSiblingPerNodeTheNewestBorrowerGoesFirst) 
       state_.DeletePod(uid);
       PodInfo pod = MakePod(uid, ns, 5, "n" + std::to_string(k));
       pod.phase = "Running";
-      pod.creation_timestamp = fmt::format("2026-12-02T07:0{}:{:02}Z",
-                                           std::string_view(ns) == "namespace1" ? 0 : 5, k);
+      pod.creation_timestamp =
+          fmt::format("2026-12-02T07:0{}:{:02}Z", std::string_view(ns) == "namespace1" ? 0 : 5, k);
       state_.UpsertPod(pod);
     }
   }
@@ -153,8 +160,8 @@ TEST_F(ReclaimerTest, PodsCreatedInTheSameSecondAreOrderedByWhenTheWatchBroughtT
   }
   for (const char* ns : {"namespace1", "namespace2"}) {  // namespace2's pods come later
     for (int k = 0; k < 4; ++k) {
-      PodInfo pod = MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5,
-                            "n" + std::to_string(k));
+      PodInfo pod =
+          MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5, "n" + std::to_string(k));
       pod.creation_timestamp = "2026-12-02T07:00:00Z";
       state_.UpsertPod(pod);
     }
@@ -219,9 +226,9 @@ TEST_F(ReclaimerTest, AReclaimWhosePodWentAwayReleasesItsReservationAndHold) {
 }
 
 TEST_F(ReclaimerTest, AVictimProtectedByADisruptionBudgetIsSkippedForAnother) {
-  evictor_.answers["pod-namespace2-3"] =
-      ApiOutcome{ApiOutcome::Kind::kUnavailable, 429, "Cannot evict pod as it would violate "
-                                                      "the pod's disruption budget."};
+  evictor_.answers["pod-namespace2-3"] = ApiOutcome{ApiOutcome::Kind::kUnavailable, 429,
+                                                    "Cannot evict pod as it would violate "
+                                                    "the pod's disruption budget."};
   Waiting("p1", "namespace3");
   Pass();  // tries namespace2-3, refused: the reclaim is aborted and its room given back
   EXPECT_THAT(evictor_.evicted, ElementsAre("namespace2/pod-namespace2-3"));
@@ -230,9 +237,8 @@ TEST_F(ReclaimerTest, AVictimProtectedByADisruptionBudgetIsSkippedForAnother) {
   ASSERT_EQ(evictor_.evicted.size(), 2u);
   EXPECT_NE(evictor_.evicted[1], "namespace2/pod-namespace2-3");
   EXPECT_EQ(Charged("root.b.1"), 5);
-  EXPECT_THAT(registry_.Render(),
-              HasSubstr("quotient_reclaim_evictions_total{quota=\"root.a.2\","
-                        "result=\"disruption_budget\"} 1"));
+  EXPECT_THAT(registry_.Render(), HasSubstr("quotient_reclaim_evictions_total{quota=\"root.a.2\","
+                                            "result=\"disruption_budget\"} 1"));
 }
 
 TEST_F(ReclaimerTest, PodsThatNeverPreemptOrAreNotUnschedulableDoNotReclaim) {

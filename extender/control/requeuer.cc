@@ -1,12 +1,12 @@
 #include "extender/control/requeuer.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include "extender/telemetry/logging.h"
 
@@ -37,7 +37,9 @@ const TriggerInfo& InfoOf(NudgeTrigger trigger) {
 
 }  // namespace
 
-std::string_view NudgeTriggerName(NudgeTrigger trigger) { return InfoOf(trigger).name; }
+std::string_view NudgeTriggerName(NudgeTrigger trigger) {
+  return InfoOf(trigger).name;
+}
 
 Requeuer::Requeuer(boost::asio::io_context& ioc, kube::ApiClient* client,
                    metrics::Registry* registry,
@@ -69,8 +71,8 @@ bool Requeuer::CurrentLocked(const Refusal& r) const {
   return it != pods_.end() && it->second.refused_at == r.at;
 }
 
-void Requeuer::NoteRefused(const std::string& uid, const std::string& ns,
-                           const std::string& name, Clock::time_point at) {
+void Requeuer::NoteRefused(const std::string& uid, const std::string& ns, const std::string& name,
+                           Clock::time_point at) {
   std::lock_guard lock(mu_);
   Entry& entry = pods_[uid];
   entry.ns = ns;
@@ -100,8 +102,7 @@ void Requeuer::NoteRelease(Clock::time_point at) {
   std::lock_guard lock(mu_);
   last_release_ = std::max(last_release_, at);
   // Newest first: every refusal since `at - kLagWindow`.
-  for (auto it = refusals_.rbegin(); it != refusals_.rend() && it->at >= at - kLagWindow;
-       ++it) {
+  for (auto it = refusals_.rbegin(); it != refusals_.rend() && it->at >= at - kLagWindow; ++it) {
     auto entry = pods_.find(it->uid);
     if (entry == pods_.end() || entry->second.refused_at != it->at || entry->second.suspect) {
       continue;
@@ -170,28 +171,26 @@ size_t Requeuer::NudgeAll(NudgeTrigger trigger) {
 void Requeuer::Patch(std::vector<Pod> pods, NudgeTrigger trigger) {
   Log(spdlog::level::info, "asking the scheduler to retry pods Quotient refused",
       {{"pods", fmt::format_int(pods.size()).c_str()}, {"why", InfoOf(trigger).text}});
-  const std::string stamp =
-      fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(
-                                   std::chrono::system_clock::now()));
+  const std::string stamp = fmt::format(
+      "{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
   const std::string trigger_name(NudgeTriggerName(trigger));
   for (Pod& pod : pods) {
     boost::asio::co_spawn(
         ioc_,
         [this, pod = std::move(pod), stamp, trigger_name]() -> boost::asio::awaitable<void> {
           if (!kube::MayWrite(fence_)) co_return;  // not the leader: the leader nudges
-          std::string target =
-              fmt::format("/api/v1/namespaces/{}/pods/{}", pod.ns, pod.name);
+          std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}", pod.ns, pod.name);
           std::string body = PatchBody(stamp);
           kube::RequestOptions options;
           options.content_type = "application/merge-patch+json";
           options.fence = fence_;
-          auto request = client_->Request(kube::Method::kPatch, std::move(target),
-                                          std::move(body), std::move(options));
+          auto request = client_->Request(kube::Method::kPatch, std::move(target), std::move(body),
+                                          std::move(options));
           kube::ApiResponse response = co_await std::move(request);
           // 404: the pod went away meanwhile, which is as good as a retry.
-          const char* result = response.ok()              ? "patched"
-                               : response.status == 404   ? "gone"
-                                                          : "failed";
+          const char* result = response.ok()            ? "patched"
+                               : response.status == 404 ? "gone"
+                                                        : "failed";
           nudges_->CounterWith({trigger_name, result})->Inc();
           if (!response.ok() && response.status != 404) {
             Log(spdlog::level::warn, "requeue patch failed",

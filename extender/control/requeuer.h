@@ -11,11 +11,11 @@
 //    it first and retries the waiting pod at once, and Quotient, whose own watch has
 //    not delivered the change yet, refuses the pod from the state before it. The
 //    scheduler's retry for that event is spent. NoteRelease() marks the pods refused in
-//    the kLagWindow before the change (and kInFlightWindow after it) as suspect; NudgeStale() (once a second) retries a
-//    suspect once its window has passed, unless a later change, which kube-scheduler
-//    saw after the refusal and retried the pod for itself, made the nudge redundant. In
-//    a busy cluster (a change every few seconds) that is nearly always the case, and no
-//    patch is sent.
+//    the kLagWindow before the change (and kInFlightWindow after it) as suspect; NudgeStale() (once
+//    a second) retries a suspect once its window has passed, unless a later change, which
+//    kube-scheduler saw after the refusal and retried the pod for itself, made the nudge redundant.
+//    In a busy cluster (a change every few seconds) that is nearly always the case, and no patch is
+//    sent.
 // A nudge is a merge patch of the annotation `quotient.io/requeued-at`: kube-scheduler
 // sees an update of an unschedulable pod and retries it after its backoff.
 //

@@ -179,8 +179,7 @@ TEST(RequeuerPatchTest, AStaleRefusalIsPatchedThroughTheApi) {
   EXPECT_EQ(seen[0].method, "PATCH");
   EXPECT_EQ(seen[0].path, "/api/v1/namespaces/gpu-research/pods/quarter");
   EXPECT_EQ(seen[0].content_type, "application/merge-patch+json");
-  EXPECT_NE(seen[0].body.find(R"("quotient.io/requeued-at":")"), std::string::npos)
-      << seen[0].body;
+  EXPECT_NE(seen[0].body.find(R"("quotient.io/requeued-at":")"), std::string::npos) << seen[0].body;
   EXPECT_NE(registry.Render().find(R"(trigger="watch_race",result="patched"} 1)"),
             std::string::npos);
 }

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "extender/wire/decider.h"
 #include "extender/debug/decision_log.h"
+#include "extender/wire/decider.h"
 #include "quota/quota_ledger.h"
 #include "quota/quota_test_util.h"
 

@@ -23,7 +23,8 @@ std::string Decode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
       out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
       i += 2;
     } else {
@@ -95,16 +96,16 @@ DebugResponse DebugEndpoints::Handle(std::string_view path, std::string_view que
     auto ns = params.find("namespace");
     auto pod = params.find("pod");
     if (ns == params.end() || ns->second.empty() || pod == params.end() || pod->second.empty()) {
-      return Error(400, "missing_parameter",
-                   "/debug/explain needs ?namespace=NAMESPACE&pod=NAME");
+      return Error(400, "missing_parameter", "/debug/explain needs ?namespace=NAMESPACE&pod=NAME");
     }
     ExplainReport report =
         BuildExplain(ledger_, allow_unquoted_, *log_, reclaim_, ns->second, pod->second, now_());
     r.body = text ? ExplainText(report) : ExplainJson(report);
     return r;
   }
-  return Error(404, "not_found",
-               fmt::format("no debug endpoint {}; there are /debug/quota and /debug/explain", path));
+  return Error(
+      404, "not_found",
+      fmt::format("no debug endpoint {}; there are /debug/quota and /debug/explain", path));
 }
 
 }  // namespace quotient::extender

@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "extender/debug/explain.h"
 #include "extender/debug/decision_log.h"
+#include "extender/debug/explain.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender {

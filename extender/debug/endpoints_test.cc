@@ -2,10 +2,11 @@
 #include "extender/debug/endpoints.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
-#include "extender/debug/quota_view.h"
 #include "extender/debug/debug_test_util.h"
+#include "extender/debug/quota_view.h"
 
 namespace quotient::extender {
 namespace {
@@ -79,14 +80,16 @@ TEST(QuotaStateTest, SaysWhetherAQuotaBorrowsIsAtOrOverItsMax) {
 }
 
 TEST_F(DebugEndpointsTest, ExplainAnswersJsonOrTextForTheNamedPod) {
-  log_.RecordFilter(PodArgs("namespace1", "web 5", "u5", 10, 2),
-                    QuotaRefusal(2, "quota root.a.1: cpu used 15 + reserved 0 + request 10 > max 20"));
+  log_.RecordFilter(
+      PodArgs("namespace1", "web 5", "u5", 10, 2),
+      QuotaRefusal(2, "quota root.a.1: cpu used 15 + reserved 0 + request 10 > max 20"));
   DebugResponse json = debug_.Handle("/debug/explain", "namespace=namespace1&pod=web%205");
   ASSERT_EQ(json.status, 200u) << json.body;
   auto parsed = nlohmann::json::parse(json.body);
   EXPECT_EQ(parsed["pod"]["name"], "web 5");
   EXPECT_EQ(parsed["quota"]["blocking"], "root.a.1");
-  DebugResponse text = debug_.Handle("/debug/explain", "namespace=namespace1&pod=web+5&output=text");
+  DebugResponse text =
+      debug_.Handle("/debug/explain", "namespace=namespace1&pod=web+5&output=text");
   ASSERT_EQ(text.status, 200u);
   EXPECT_EQ(text.body.rfind("Pod namespace1/web 5\n  namespace1/web 5 waits for quota: quota "
                             "root.a.1 would go over its max for cpu",

@@ -112,8 +112,7 @@ std::string Summarize(const ExplainReport& r) {
           "{} fits its quota, but none of the {} candidate nodes passed Quotient's node checks "
           "{}: {}.",
           who, d.nodes, ago, NodeReasonsSentence(d));
-    default:
-      break;
+    default: break;
   }
   if (d.result == DecisionResult::kError) {
     return fmt::format("Quotient could not decide for {} {}: {}.", who, ago, d.message);
@@ -196,9 +195,10 @@ std::string ExplainJson(const ExplainReport& r) {
   }
   o += "}},\"summary\":";
   AppendJsonString(r.summary, &o);
-  o += fmt::format(",\"quota\":{{\"enforced\":{},\"unquoted\":{},\"unquotedAllowed\":{},"
-                   "\"holdsQuota\":{},\"blocking\":",
-                   r.quota_enforced, r.unquoted, r.unquoted_allowed, r.holds_quota);
+  o += fmt::format(
+      ",\"quota\":{{\"enforced\":{},\"unquoted\":{},\"unquotedAllowed\":{},"
+      "\"holdsQuota\":{},\"blocking\":",
+      r.quota_enforced, r.unquoted, r.unquoted_allowed, r.holds_quota);
   if (r.blocking >= 0) {
     AppendJsonString(r.path[static_cast<size_t>(r.blocking)].quota, &o);
   } else {
@@ -217,7 +217,9 @@ std::string ExplainJson(const ExplainReport& r) {
       o += "{\"resource\":";
       AppendJsonString(x.resource, &o);
       for (auto [key, v] : {std::pair<const char*, int64_t>{"request", x.request},
-                            {"used", x.used}, {"reserved", x.reserved}, {"min", x.min},
+                            {"used", x.used},
+                            {"reserved", x.reserved},
+                            {"min", x.min},
                             {"max", x.max}}) {
         o += fmt::format(",\"{}\":", key);
         if (v == quota::kUnlimited) {

@@ -64,7 +64,7 @@ struct ExplainReport {
   bool quota_enforced = false;  // a quota tree is loaded
   bool unquoted = false;        // the namespace hangs on no leaf
   bool unquoted_allowed = true;
-  bool holds_quota = false;     // the pod's request is already counted (reserved or bound)
+  bool holds_quota = false;        // the pod's request is already counted (reserved or bound)
   std::vector<ExplainLevel> path;  // leaf first
   int blocking = -1;               // index into path of the first level that does not fit
   std::vector<std::string> reclaims;

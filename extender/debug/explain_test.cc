@@ -3,6 +3,7 @@
 #include "extender/debug/explain.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "extender/debug/debug_test_util.h"
@@ -16,12 +17,13 @@ using testing::Scenario1Ledger;
 using Time = std::chrono::system_clock::time_point;
 
 const Time kNow{std::chrono::seconds(1'800'000'000)};
-constexpr std::string_view kRefusal = "quota root.a.1: cpu used 20 + reserved 0 + request 5 > max 20";
+constexpr std::string_view kRefusal =
+    "quota root.a.1: cpu used 20 + reserved 0 + request 5 > max 20";
 
 class ReclaimOfRootB : public ReclaimStatusSource {
  public:
-  std::vector<std::string> ReclaimsFor(std::string_view, std::string_view,
-                                       const quota::QuotaTree&, quota::QuotaId) const override {
+  std::vector<std::string> ReclaimsFor(std::string_view, std::string_view, const quota::QuotaTree&,
+                                       quota::QuotaId) const override {
     return {"quota root.b.1 is taking back 10 cpu (its min) from root.a."};
   }
 };
@@ -29,7 +31,8 @@ class ReclaimOfRootB : public ReclaimStatusSource {
 TEST(ExplainTest, APodOverItsLeafMaxNamesTheQuotaItsUsageAndItsMax) {
   auto ledger = Scenario1Ledger(4);  // root.a.1: 20 of max 20
   DecisionLog log(100, [] { return kNow - std::chrono::seconds(12); });
-  log.RecordFilter(PodArgs("namespace1", "web-5", "u5", 5, 4), QuotaRefusal(4, std::string(kRefusal)));
+  log.RecordFilter(PodArgs("namespace1", "web-5", "u5", 5, 4),
+                   QuotaRefusal(4, std::string(kRefusal)));
 
   ExplainReport r = BuildExplain(ledger.get(), true, log, nullptr, "namespace1", "web-5", kNow);
 
@@ -82,7 +85,8 @@ TEST(ExplainTest, APodOverItsLeafMaxNamesTheQuotaItsUsageAndItsMax) {
 TEST(ExplainTest, ARefusedPodWhoseQuotaHasRoomNowIsToldTheSchedulerRetriesIt) {
   auto ledger = Scenario1Ledger(2);  // 10 of 20: a pod finished since the refusal
   DecisionLog log(100, [] { return kNow; });
-  log.RecordFilter(PodArgs("namespace1", "web-5", "u5", 5, 1), QuotaRefusal(1, std::string(kRefusal)));
+  log.RecordFilter(PodArgs("namespace1", "web-5", "u5", 5, 1),
+                   QuotaRefusal(1, std::string(kRefusal)));
   ExplainReport r = BuildExplain(ledger.get(), true, log, nullptr, "namespace1", "web-5", kNow);
   EXPECT_EQ(r.blocking, -1);
   EXPECT_TRUE(r.path[0].fits);
@@ -154,7 +158,8 @@ TEST(ExplainTest, NodeRefusalsAreSummarisedWithTheMostFrequentReason) {
 TEST(ExplainTest, AReclaimUnderWayIsToldInTheSummaryAndTheText) {
   auto ledger = Scenario1Ledger(4);
   DecisionLog log(100, [] { return kNow; });
-  log.RecordFilter(PodArgs("namespace1", "web-5", "u5", 5, 1), QuotaRefusal(1, std::string(kRefusal)));
+  log.RecordFilter(PodArgs("namespace1", "web-5", "u5", 5, 1),
+                   QuotaRefusal(1, std::string(kRefusal)));
   ReclaimOfRootB reclaim;
   ExplainReport r = BuildExplain(ledger.get(), true, log, &reclaim, "namespace1", "web-5", kNow);
   EXPECT_NE(r.summary.find("quota root.b.1 is taking back 10 cpu"), std::string::npos);

@@ -101,11 +101,11 @@ std::string QuotaTreeTable(const quota::QuotaUsage& usage) {
       const int64_t used = usage.Used(q, r), reserved = usage.Reserved(q, r);
       // Nothing to say about a resource this quota neither limits nor uses.
       if (min == 0 && max == quota::kUnlimited && used == 0 && reserved == 0) continue;
-      rows.push_back({first ? std::string(2 * static_cast<size_t>(tree.depth(q)), ' ') + tree.name(q)
-                            : "",
-                      name, Amount(name, used), Amount(name, reserved), Amount(name, min),
-                      Amount(name, max), std::string(QuotaState(used + reserved, min, max)),
-                      first ? Join(tree.namespaces(q)) : ""});
+      rows.push_back(
+          {first ? std::string(2 * static_cast<size_t>(tree.depth(q)), ' ') + tree.name(q) : "",
+           name, Amount(name, used), Amount(name, reserved), Amount(name, min), Amount(name, max),
+           std::string(QuotaState(used + reserved, min, max)),
+           first ? Join(tree.namespaces(q)) : ""});
       first = false;
     }
     if (first) {  // no limited or used resource: still list the quota

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <utility>
 
-#include "extender/telemetry/logging.h"
 #include "extender/devices/gpu_annotations.h"
 #include "extender/devices/gpu_reclaim_fit.h"
+#include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
 
@@ -16,11 +16,13 @@ GpuDecider::GpuDecider(std::unique_ptr<Decider> inner, GpuState* state, PodPatch
                        gpu::FitOptions options)
     : inner_(std::move(inner)), state_(state), patcher_(patcher), options_(options) {}
 
-std::string GpuDecider::Describe() const { return inner_->Describe() + " + GPU placement"; }
+std::string GpuDecider::Describe() const {
+  return inner_->Describe() + " + GPU placement";
+}
 
 bool GpuDecider::Parse(const PodInfo& pod, gpu::GpuRequest* request, std::string* error) const {
-  return gpu::ParseGpuRequest(pod.requests, pod.labels, pod.annotations, state_->catalog(),
-                              request, error);
+  return gpu::ParseGpuRequest(pod.requests, pod.labels, pod.annotations, state_->catalog(), request,
+                              error);
 }
 
 constexpr std::string_view kNotInGpuCache = "gpu: the node is not in Quotient's GPU cache yet";
@@ -61,8 +63,7 @@ FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
         continue;
       }
       // Another model, or more than the node ever holds: preemption cannot help.
-      auto& failed = fit.code == gpu::FitCode::kWrongModel ||
-                             fit.code == gpu::FitCode::kExceedsNode
+      auto& failed = fit.code == gpu::FitCode::kWrongModel || fit.code == gpu::FitCode::kExceedsNode
                          ? device.failed_unresolvable
                          : device.failed;
       failed.emplace_back(i, gpu::FormatGpuFit(fit, request, *node, ""));
@@ -119,8 +120,7 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
   PreemptDecision d = inner_->Preempt(args);
   gpu::GpuRequest request;
   std::string error;
-  if (d.result == DecisionResult::kError || !Parse(args.pod, &request, &error) ||
-      !request.any()) {
+  if (d.result == DecisionResult::kError || !Parse(args.pod, &request, &error) || !request.any()) {
     return d;
   }
   // kube-scheduler's dry run counted resources; which GPU memory or MIG slices its

@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
-#include "extender/wire/decider.h"
-#include "extender/devices/gpu_state.h"
 #include "extender/control/pod_patcher.h"
+#include "extender/devices/gpu_state.h"
+#include "extender/wire/decider.h"
 #include "gpu/placement.h"
 
 namespace quotient::extender::state {

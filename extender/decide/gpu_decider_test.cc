@@ -7,9 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "extender/control/control_test_util.h"
 #include "extender/devices/gpu_annotations.h"
 #include "extender/devices/gpu_metrics.h"
-#include "extender/control/control_test_util.h"
 
 namespace quotient::extender::state {
 namespace {
@@ -89,7 +89,8 @@ class GpuDeciderTest : public ::testing::Test {
                             {"nvidia.com/gpu.count", "1"},
                             {"cdmo.clear.ml/gpu-partitioning", "mig"}},
                            {}));
-    state_.UpsertNode(Node("share-1", {}, {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}}));
+    state_.UpsertNode(
+        Node("share-1", {}, {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}}));
     state_.UpsertNode(Node("t4-1", {{"gpu-type", "T4"}}, {{"nvidia.com/gpu", 2}}));
   }
 
@@ -103,8 +104,7 @@ class GpuDeciderTest : public ::testing::Test {
 
   BindDecision Bind(const PodInfo& pod, const std::string& node) {
     state_.UpsertPod(pod);  // the watch saw it pending
-    return testing::RunAwaitable(
-        decider_->Bind(BindingArgs{pod.name, pod.ns, pod.uid, node}));
+    return testing::RunAwaitable(decider_->Bind(BindingArgs{pod.name, pod.ns, pod.uid, node}));
   }
 
   GpuState state_{&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}};
@@ -122,8 +122,7 @@ TEST_F(GpuDeciderTest, PodsWithoutGpusGoToTheInnerDeciderUntouched) {
 }
 
 TEST_F(GpuDeciderTest, FilterDropsNodesWhereTheRequestDoesNotFitWithATextTheSchedulerCanCount) {
-  const FilterDecision d =
-      decider_->Filter(Args(Pod("mem", {{"aliyun.com/gpu-mem", 8}})));
+  const FilterDecision d = decider_->Filter(Args(Pod("mem", {{"aliyun.com/gpu-mem", 8}})));
   EXPECT_THAT(d.answer.passed, ElementsAre(1));
   EXPECT_THAT(d.answer.failed,
               ElementsAre(Pair(0, "gpu: the node shares no GPU memory (no aliyun.com/gpu-mem)"),
@@ -167,8 +166,9 @@ TEST_F(GpuDeciderTest, APodThatFitsNoNodeAtDeviceLevelNeverReachesTheInnerDecide
   EXPECT_EQ(d.message, "gpu: node mig-1 shares no GPU memory (no aliyun.com/gpu-mem)");
   // More than any GPU of share-1 holds: no eviction helps, so it is unresolvable.
   EXPECT_THAT(d.answer.failed_unresolvable,
-              ElementsAre(Pair(1, "gpu: the pod asks for 20Gi of GPU memory on one GPU; the "
-                                  "largest GPU of the node holds 8Gi")));
+              ElementsAre(Pair(1,
+                               "gpu: the pod asks for 20Gi of GPU memory on one GPU; the "
+                               "largest GPU of the node holds 8Gi")));
 }
 
 TEST_F(GpuDeciderTest, AMalformedRequestFailsEveryNode) {
@@ -213,21 +213,20 @@ TEST_F(GpuDeciderTest, APodOfSeveralMigInstancesIsPlacedCountedAndAnnotatedAsALi
     const FilterDecision d =
         decider_->Filter(Args(Pod("three", {{"nvidia.com/mig-3g.20gb", count}})));
     ASSERT_EQ(d.answer.failed_unresolvable.size(), 1u);
-    EXPECT_EQ(d.answer.failed_unresolvable[0].second,
-              fmt::format("gpu: the pod asks for {} 3g.20gb instances; the node holds at most 2",
-                          count));
+    EXPECT_EQ(
+        d.answer.failed_unresolvable[0].second,
+        fmt::format("gpu: the pod asks for {} 3g.20gb instances; the node holds at most 2", count));
   }
   EXPECT_EQ(Bind(Pod("two", {{"nvidia.com/mig-1g.5gb", 2}}), "mig-1").error, "");
-  EXPECT_THAT(patcher_.patches,
-              ElementsAre("a/two {\"metadata\":{\"annotations\":{"
-                          "\"quotient.io/mig-placement\":"
-                          "\"gpu=0,profile=1g.5gb,start=4,size=1;"
-                          "gpu=0,profile=1g.5gb,start=5,size=1\"}}}"));
+  EXPECT_THAT(patcher_.patches, ElementsAre("a/two {\"metadata\":{\"annotations\":{"
+                                            "\"quotient.io/mig-placement\":"
+                                            "\"gpu=0,profile=1g.5gb,start=4,size=1;"
+                                            "gpu=0,profile=1g.5gb,start=5,size=1\"}}}"));
   metrics::Registry registry;
   RegisterGpuMetrics(&registry, &state_);
-  EXPECT_THAT(registry.Render(),
-              ::testing::HasSubstr(
-                  "quotient_gpu_node_mig_slices{node=\"mig-1\",state=\"used\"} 2"));
+  EXPECT_THAT(
+      registry.Render(),
+      ::testing::HasSubstr("quotient_gpu_node_mig_slices{node=\"mig-1\",state=\"used\"} 2"));
   // Both instances leave with the pod.
   state_.DeletePod("uid-two");
   state_.Read([](auto lookup) {
@@ -240,8 +239,8 @@ TEST_F(GpuDeciderTest, APodTheWatchHasNotSeenYetIsBoundWithItsPlacementAfterFilt
   // kube-scheduler can filter and bind a pod before Quotient's pod watch delivers it.
   const PodInfo half = Pod("early", {}, {{"required-resources", "0.5"}});
   ASSERT_THAT(decider_->Filter(Args(half)).answer.passed, ElementsAre(0));
-  const BindDecision d = testing::RunAwaitable(
-      decider_->Bind(BindingArgs{half.name, half.ns, half.uid, "mig-1"}));
+  const BindDecision d =
+      testing::RunAwaitable(decider_->Bind(BindingArgs{half.name, half.ns, half.uid, "mig-1"}));
   EXPECT_EQ(d.error, "");
   EXPECT_THAT(patcher_.patches,
               ElementsAre("a/early {\"metadata\":{\"annotations\":{\"quotient.io/mig-placement\":"
@@ -300,8 +299,9 @@ TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
 TEST_F(GpuDeciderTest, WholeGpusBindWithoutAnnotations) {
   EXPECT_EQ(Bind(Pod("whole", {{"nvidia.com/gpu", 2}}), "t4-1").error, "");
   EXPECT_TRUE(patcher_.patches.empty());
-  EXPECT_EQ(decider_->Filter(Args(Pod("more", {{"nvidia.com/gpu", 1}}))).answer.failed.back().second,
-            "gpu: the node has 0 idle GPUs, the pod asks for 1");
+  EXPECT_EQ(
+      decider_->Filter(Args(Pod("more", {{"nvidia.com/gpu", 1}}))).answer.failed.back().second,
+      "gpu: the node has 0 idle GPUs, the pod asks for 1");
 }
 
 TEST_F(GpuDeciderTest, DeviceStateIsRebuiltFromThePodsAnnotations) {
@@ -360,7 +360,8 @@ TEST_F(GpuDeciderTest, ARelistDropsPodsDeletedWhileTheWatchWasAway) {
   });
   // A node relist without mig-1 forgets it.
   state_.ObserveNodeList(true);
-  state_.ObserveNode(false, Node("share-1", {}, {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}}));
+  state_.ObserveNode(
+      false, Node("share-1", {}, {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}}));
   state_.ObserveNode(false, Node("t4-1", {{"gpu-type", "T4"}}, {{"nvidia.com/gpu", 2}}));
   state_.ObserveNodeList(false);
   state_.Read([](auto lookup) {

@@ -6,9 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "extender/decide/quota_decider.h"
-#include "extender/control/reclaim_planner.h"
 #include "extender/control/control_test_util.h"
+#include "extender/control/reclaim_planner.h"
+#include "extender/decide/quota_decider.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::extender::state {
@@ -46,8 +46,8 @@ TEST(GpuEquivalentEnricherTest, EachKindOfGpuRequestIsChargedItsEquivalent) {
   const GpuEquivalentEnricher enricher(&gpu::BuiltinMigCatalog(), options);
   const std::vector<ChargeCase> cases = {
       {"two whole GPUs are 2000", GpuPod("w", {{"nvidia.com/gpu", 2}}), 2000},
-      {"a 3g.20gb is 3 of 7 compute slices, rounded up", GpuPod("m", {{"nvidia.com/mig-3g.20gb", 1}}),
-       429},
+      {"a 3g.20gb is 3 of 7 compute slices, rounded up",
+       GpuPod("m", {{"nvidia.com/mig-3g.20gb", 1}}), 429},
       {"two 1g.5gb are 2 x 143", GpuPod("m2", {{"nvidia.com/mig-1g.5gb", 2}}), 286},
       {"an override table entry wins", GpuPod("o", {{"nvidia.com/mig-2g.10gb", 1}}), 300},
       {"a half GPU by label is 500", GpuPod("f", {}, {{"required-resources", "0.5"}}), 500},
@@ -55,8 +55,8 @@ TEST(GpuEquivalentEnricherTest, EachKindOfGpuRequestIsChargedItsEquivalent) {
        GpuPod("fa", {}, {}, {{"quotient.io/gpu-fraction", "25%"}}), 250},
       {"gpushare memory of a named model is its part of that GPU",
        GpuPod("s", {{"aliyun.com/gpu-mem", 4}}, {{"quotient.io/gpu-model", "T4"}}), 250},
-      {"gpushare memory of no named model is not charged", GpuPod("s2", {{"aliyun.com/gpu-mem", 4}}),
-       0},
+      {"gpushare memory of no named model is not charged",
+       GpuPod("s2", {{"aliyun.com/gpu-mem", 4}}), 0},
       {"a pod without GPUs is not charged", GpuPod("c", {{"cpu", 1000}}), 0},
       {"a malformed fraction is not charged (the GPU decider refuses it)",
        GpuPod("bad", {}, {{"required-resources", "lots"}}), 0},
@@ -111,8 +111,7 @@ class GpuMilliQuotaTest : public ::testing::Test {
   quota::QuotaLedger ledger_{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state_{&ledger_};
   testing::FakeBinder binder_;
-  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; },
-                        QuotaDeciderOptions{}};
+  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; }, QuotaDeciderOptions{}};
   const GpuEquivalentEnricher enricher_{&gpu::BuiltinMigCatalog(), {}};
 };
 
@@ -158,7 +157,9 @@ TEST(GpuMilliReclaimTest, ReclaimPlansNodeRoomWithoutTheDerivedCharge) {
   enricher.Enrich(&pod);
   ASSERT_EQ(pod.requests.Get(gpu::kResourceGpuMilli), 1000);
   const ReclaimCandidate candidate{{pod.ns, pod.name, pod.uid},
-                                   ledger.usage().tree().LeafForNamespace("a"), pod.requests, 0,
+                                   ledger.usage().tree().LeafForNamespace("a"),
+                                   pod.requests,
+                                   0,
                                    ""};
   const ReclaimChoice choice = state.ReadAll([&](const auto& nodes, const auto& pods) {
     return PlanReclaimFor(ledger.usage(), candidate, nodes, pods, {}, {});

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "extender/wire/decision_text.h"
-#include "extender/telemetry/logging.h"
-#include "extender/objects/preemptible.h"
 #include "extender/control/reclaimer.h"
+#include "extender/objects/preemptible.h"
+#include "extender/telemetry/logging.h"
+#include "extender/wire/decision_text.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::state {
@@ -51,9 +51,8 @@ bool FitsBesideHolds(const NodeEntry& node, const PodInfo& pod) {
 }  // namespace
 
 QuotaDecider::QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-                           std::function<bool()> synced,
-                           QuotaDeciderOptions options, QuotaMetrics* metrics,
-                           std::function<Clock::time_point()> now)
+                           std::function<bool()> synced, QuotaDeciderOptions options,
+                           QuotaMetrics* metrics, std::function<Clock::time_point()> now)
     : ledger_(ledger),
       state_(state),
       binder_(binder),
@@ -73,28 +72,22 @@ std::string QuotaDecider::Describe() const {
 
 bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
                               FilterDecision* decision) const {
-  quota::AdmitDecision admit =
-      reserve ? ledger_->Reserve(demand, now_() + options_.reservation_ttl)
-              : ledger_->Check(demand);
+  quota::AdmitDecision admit = reserve ? ledger_->Reserve(demand, now_() + options_.reservation_ttl)
+                                       : ledger_->Check(demand);
   // Counted once per decision: the reservation, or a refusal by the check before it.
   if (metrics_ != nullptr && (reserve || !admit.admitted())) {
     const quota::QuotaTree& tree = ledger_->usage().tree();
     const quota::QuotaId leaf =
         admit.leaf != quota::kNoQuota ? admit.leaf : tree.LeafForNamespace(demand.ns);
-    metrics_->CountAdmission(leaf != quota::kNoQuota ? tree.name(leaf) : "(unquoted)",
-                             admit.code);
+    metrics_->CountAdmission(leaf != quota::kNoQuota ? tree.name(leaf) : "(unquoted)", admit.code);
   }
   switch (admit.code) {
     case AdmitCode::kAdmitted:
-    case AdmitCode::kAlreadyHeld:
-      decision->reason = DecisionReason::kQuotaAdmitted;
-      return true;
-    case AdmitCode::kUnquoted:
-      decision->reason = DecisionReason::kUnquoted;
-      return true;
+    case AdmitCode::kAlreadyHeld: decision->reason = DecisionReason::kQuotaAdmitted; return true;
+    case AdmitCode::kUnquoted: decision->reason = DecisionReason::kUnquoted; return true;
     case AdmitCode::kRejectedMax:
-      decision->reason = admit.refused_by_min() ? DecisionReason::kQuotaMin
-                                                : DecisionReason::kQuotaMax;
+      decision->reason =
+          admit.refused_by_min() ? DecisionReason::kQuotaMin : DecisionReason::kQuotaMax;
       decision->message = QuotaRefusalText(ledger_->usage().tree(), admit.refusal);
       return false;
     case AdmitCode::kRejectedUnquoted:
@@ -115,8 +108,8 @@ void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
   if (!selector.empty()) {
     std::string terms;
     for (const auto& t : selector) terms += (terms.empty() ? "" : ",") + t;
-    pool_text = fmt::format("node pool: quota {} allows only nodes labelled {}", tree->name(leaf),
-                            terms);
+    pool_text =
+        fmt::format("node pool: quota {} allows only nodes labelled {}", tree->name(leaf), terms);
   }
   FilterAnswer& answer = decision->answer;
   size_t unknown = 0, outside_pool = 0, no_room = 0, held = 0;
@@ -223,8 +216,7 @@ void QuotaDecider::RefuseForQuota(const ExtenderArgs& args, FilterDecision* deci
   FailAll(args, decision->message, preemption_may_help, &decision->answer);
 }
 
-void QuotaDecider::RefuseWhileEvicting(const ExtenderArgs& args,
-                                       FilterDecision* decision) const {
+void QuotaDecider::RefuseWhileEvicting(const ExtenderArgs& args, FilterDecision* decision) const {
   const ReclaimStatus status = reclaimer_->StatusOf(args.pod.uid);
   decision->result = DecisionResult::kRejected;
   decision->reason = DecisionReason::kReclaiming;
@@ -307,8 +299,8 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
       decision.result = DecisionResult::kError;
       decision.reason = read.kind == ApiOutcome::Kind::kRefused ? DecisionReason::kBindRefused
                                                                 : DecisionReason::kApiUnavailable;
-      decision.error = fmt::format("reading pod {}/{}: {}", args.pod_namespace, args.pod_name,
-                                   read.message);
+      decision.error =
+          fmt::format("reading pod {}/{}: {}", args.pod_namespace, args.pod_name, read.message);
       co_return decision;
     }
     if (!args.pod_uid.empty() && pod.uid != args.pod_uid) {

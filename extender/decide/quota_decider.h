@@ -34,12 +34,12 @@
 #include <string>
 #include <vector>
 
-#include "extender/wire/decider.h"
-#include "extender/objects/pod_enricher.h"
-#include "extender/telemetry/quota_metrics.h"
-#include "extender/state/cluster_state.h"
 #include "extender/control/pod_binder.h"
 #include "extender/decide/quota_preemptor.h"
+#include "extender/objects/pod_enricher.h"
+#include "extender/state/cluster_state.h"
+#include "extender/telemetry/quota_metrics.h"
+#include "extender/wire/decider.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {

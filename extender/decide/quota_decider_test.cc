@@ -10,12 +10,14 @@ namespace quotient::extender::state {
 namespace {
 
 using testing::FakeBinder;
+using ::testing::HasSubstr;
 using testing::MakeNode;
 using testing::MakePod;
 using testing::RunAwaitable;
-using ::testing::HasSubstr;
 
-quota::ResourceList Cpu(int64_t cores) { return {{"cpu", cores * 1000}}; }
+quota::ResourceList Cpu(int64_t cores) {
+  return {{"cpu", cores * 1000}};
+}
 
 class QuotaDeciderTest : public ::testing::Test {
  protected:

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "extender/control/reclaim_planner.h"
 #include "extender/objects/pod_enricher.h"
 #include "extender/objects/preemptible.h"
-#include "extender/control/reclaim_planner.h"
 #include "quota/preempt_check.h"
 
 namespace quotient::extender::state {
@@ -60,17 +60,19 @@ std::string VictimText(const quota::QuotaTree* tree, const PreemptionArgs& args,
     case VictimVerdict::kNonPreemptible:
       return fmt::format("{}: labelled {}=false", who, kPreemptibleLabel);
     case VictimVerdict::kNotLowerPriority:
-      return fmt::format("{}: priority {} is not below the preemptor's {}", who,
-                         v.record->priority, args.pod.priority);
+      return fmt::format("{}: priority {} is not below the preemptor's {}", who, v.record->priority,
+                         args.pod.priority);
     case VictimVerdict::kBeyondGuarantee:
       if (tree == nullptr || d.quota == quota::kNoQuota) {
         return tree != nullptr && tree->LeafForNamespace(args.pod.ns) == quota::kNoQuota
-                   ? fmt::format("{}: the preemptor's namespace {} is on no quota leaf; it may "
-                                 "take only lower-priority pods of such namespaces",
-                                 who, args.pod.ns)
-                   : fmt::format("{}: the preemptor requests nothing its quota guarantees; it "
-                                 "may take only lower-priority pods of its own quota",
-                                 who);
+                   ? fmt::format(
+                         "{}: the preemptor's namespace {} is on no quota leaf; it may "
+                         "take only lower-priority pods of such namespaces",
+                         who, args.pod.ns)
+                   : fmt::format(
+                         "{}: the preemptor requests nothing its quota guarantees; it "
+                         "may take only lower-priority pods of its own quota",
+                         who);
       }
       return fmt::format(
           "{}: the preemptor is beyond its min at quota {} ({} {} + {} > min {}); it may take "
@@ -129,11 +131,13 @@ void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quo
                  const NodeVictims& proposed, const NodeMap& node_map, const PodMap& pod_map,
                  const DeviceFitCheck* devices, PreemptDecision* decision,
                  std::vector<std::string>* why) {
-  ReclaimCandidate candidate{{args.pod.ns, args.pod.name, args.pod.uid}, leaf, args.pod.requests,
-                             args.pod.priority, args.pod.creation_timestamp};
-  const ReclaimChoice choice =
-      PlanReclaimFor(usage, candidate, node_map, pod_map, VictimFilter{{}, {}, devices},
-                     proposed.node);
+  ReclaimCandidate candidate{{args.pod.ns, args.pod.name, args.pod.uid},
+                             leaf,
+                             args.pod.requests,
+                             args.pod.priority,
+                             args.pod.creation_timestamp};
+  const ReclaimChoice choice = PlanReclaimFor(usage, candidate, node_map, pod_map,
+                                              VictimFilter{{}, {}, devices}, proposed.node);
   if (choice.outcome != quota::ReclaimOutcome::kPlanned || choice.victims.empty()) return;
   NodeVictims& swapped = decision->nodes.emplace_back();
   swapped.node = proposed.node;
@@ -143,8 +147,8 @@ void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quo
     names.push_back(victim.ns + "/" + victim.name);
   }
   if (why != nullptr) {
-    why->push_back(fmt::format("node {}: swapped in {} instead", proposed.node,
-                               fmt::join(names, ", ")));
+    why->push_back(
+        fmt::format("node {}: swapped in {} instead", proposed.node, fmt::join(names, ", ")));
   }
 }
 
@@ -197,8 +201,7 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
                             [&](const NodeHold& h) { return h.uid != args.pod.uid; });
   }
 
-  const std::vector<quota::PreemptNodeCheck> checks =
-      quota::CheckPreemption(usage, request, nodes);
+  const std::vector<quota::PreemptNodeCheck> checks = quota::CheckPreemption(usage, request, nodes);
   PreemptDecision decision;
   decision.reason = DecisionReason::kPreemptPassed;
   std::vector<std::string> why;

@@ -25,8 +25,8 @@
 
 #include <string>
 
-#include "extender/wire/decider.h"
 #include "extender/state/cluster_state.h"
+#include "extender/wire/decider.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {

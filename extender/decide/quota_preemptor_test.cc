@@ -175,8 +175,8 @@ TEST_F(QuotaPreemptorTest, AVictimQuotientDoesNotKnowIsDroppedAndTheRestKept) {
 TEST_F(QuotaPreemptorTest, VictimsThatLeaveThePodAboveItsMaxAreReplacedByEnoughOfThem) {
   Run("namespace1", 4, "n1");  // root.a.1 at its max 20
   std::string message;
-  const PreemptDecision d = preemptor_.Preempt(
-      Args(Preemptor("namespace1", 10), {{"n1", {"namespace1-3"}}}), &message);
+  const PreemptDecision d =
+      preemptor_.Preempt(Args(Preemptor("namespace1", 10), {{"n1", {"namespace1-3"}}}), &message);
   EXPECT_EQ(d.result, DecisionResult::kAccepted);
   EXPECT_THAT(Answer(d), ElementsAre("n1: namespace1-3 namespace1-2 pdb=0"));
   EXPECT_EQ(message,
@@ -219,8 +219,8 @@ TEST_F(QuotaPreemptorTest, WithoutAQuotaTreeOnlyNonPreemptibleVictimsAreDropped)
   QuotaPreemptor no_tree(nullptr, &state_);
   Run("namespace1", 1, "n1", /*preemptible=*/false);
   Run("namespace1", 3, "n1");
-  const PreemptDecision d = no_tree.Preempt(
-      Args(Preemptor("namespace3"), {{"n1", {"namespace1-0", "namespace1-1"}}}));
+  const PreemptDecision d =
+      no_tree.Preempt(Args(Preemptor("namespace3"), {{"n1", {"namespace1-0", "namespace1-1"}}}));
   EXPECT_EQ(d.reason, DecisionReason::kPreemptQuotaFiltered);
   EXPECT_THAT(Answer(d), ElementsAre("n1: namespace1-1 pdb=1"));
 }

@@ -1,12 +1,11 @@
 // Filter and an active reclaim together: a reclaiming pod is refused every node until
 // the Eviction API has accepted each of its victims (the soak test found it binding
 // first, which leaves the quota's parent over max when an eviction then fails).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/post.hpp>
-#include <fmt/format.h>
-
 #include <map>
 
 #include "extender/control/control_test_util.h"
@@ -18,9 +17,9 @@ namespace quotient::extender::state {
 namespace {
 
 using testing::FakeBinder;
+using ::testing::HasSubstr;
 using testing::MakeNode;
 using testing::MakePod;
-using ::testing::HasSubstr;
 
 // Answers evictions with `answers[name]` (default: accepted).
 class AnsweringEvictor : public PodEvictor {
@@ -30,9 +29,7 @@ class AnsweringEvictor : public PodEvictor {
     auto it = answers.find(pod.name);
     co_return it == answers.end() ? ApiOutcome{} : it->second;
   }
-  boost::asio::awaitable<ApiOutcome> PostEvent(const PodEvent&) override {
-    co_return ApiOutcome{};
-  }
+  boost::asio::awaitable<ApiOutcome> PostEvent(const PodEvent&) override { co_return ApiOutcome{}; }
   std::map<std::string, ApiOutcome> answers;
   std::vector<std::string> evicted;
 };
@@ -49,8 +46,8 @@ class ReclaimGateTest : public ::testing::Test {
     int i = 0;
     for (const char* ns : {"namespace1", "namespace2"}) {
       for (int k = 0; k < 4; ++k, ++i) {
-        PodInfo pod = MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5,
-                              "n" + std::to_string(i / 2));
+        PodInfo pod =
+            MakePod(std::string(ns) + "-" + std::to_string(k), ns, 5, "n" + std::to_string(i / 2));
         pod.phase = "Running";
         pod.creation_timestamp = fmt::format("2026-12-02T07:00:{:02}Z", i);
         state_.UpsertPod(pod);
@@ -84,8 +81,14 @@ class ReclaimGateTest : public ::testing::Test {
   ClusterState state_{&ledger_};
   AnsweringEvictor evictor_;
   FakeBinder binder_;
-  Reclaimer reclaimer_{ioc_, &ledger_, &state_, &evictor_, nullptr, nullptr,
-                       [] { return true; }, ReclaimerOptions{}};
+  Reclaimer reclaimer_{ioc_,
+                       &ledger_,
+                       &state_,
+                       &evictor_,
+                       nullptr,
+                       nullptr,
+                       [] { return true; },
+                       ReclaimerOptions{}};
   QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; },
                         QuotaDeciderOptions{std::chrono::seconds(30), {"nvidia.com/gpu"}}};
 };

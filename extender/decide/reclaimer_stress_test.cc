@@ -9,17 +9,17 @@
 // cpu here, as kube-scheduler would); a reader checks the bound usage of every level.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <atomic>
 #include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
-#include "extender/decide/quota_decider.h"
 #include "extender/control/reclaimer.h"
+#include "extender/decide/quota_decider.h"
 #include "extender/state/state_test_util.h"
 #include "quota/quota_test_util.h"
 
@@ -38,9 +38,7 @@ class QueueingEvictor : public PodEvictor {
     ++evictions;
     co_return ApiOutcome{};
   }
-  boost::asio::awaitable<ApiOutcome> PostEvent(const PodEvent&) override {
-    co_return ApiOutcome{};
-  }
+  boost::asio::awaitable<ApiOutcome> PostEvent(const PodEvent&) override { co_return ApiOutcome{}; }
   std::mutex mu;
   std::deque<std::string> evicted;  // guarded by mu
   int evictions = 0;                // guarded by mu
@@ -81,10 +79,11 @@ TEST(ReclaimerStressTest, PassesEvictionsFiltersAndWatchEventsTogether) {
   for (int i = 0; i < 2; ++i) io.emplace_back([&] { ioc.run(); });
   QueueingEvictor evictor;
   metrics::Registry registry;
-  Reclaimer reclaimer(ioc, &ledger, &state, &evictor, &registry, nullptr, [] { return true; },
-                      ReclaimerOptions{});
-  QuotaDecider decider(&ledger, &state, nullptr, [] { return true; },
-                       QuotaDeciderOptions{std::chrono::seconds(30), {"cpu"}});
+  Reclaimer reclaimer(
+      ioc, &ledger, &state, &evictor, &registry, nullptr, [] { return true; }, ReclaimerOptions{});
+  QuotaDecider decider(
+      &ledger, &state, nullptr, [] { return true; },
+      QuotaDeciderOptions{std::chrono::seconds(30), {"cpu"}});
   decider.AttachReclaimer(&reclaimer);
 
   const std::shared_ptr<const quota::QuotaTree> tree = ledger.tree();

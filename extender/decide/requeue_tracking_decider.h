@@ -9,8 +9,8 @@
 
 #include <memory>
 
-#include "extender/wire/decider.h"
 #include "extender/control/requeuer.h"
+#include "extender/wire/decider.h"
 
 namespace quotient::extender::state {
 

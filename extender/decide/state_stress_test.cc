@@ -31,8 +31,9 @@ TEST(StateStressTest, ConcurrentFiltersBindsAndWatchEventsNeverExceedAMax) {
     node.allocatable = {{"cpu", 1'000'000}, {"pods", 1000}};
     state.UpsertNode(node);
   }
-  QuotaDecider decider(&ledger, &state, nullptr, [] { return true; },
-                       QuotaDeciderOptions{std::chrono::seconds(30), {}});
+  QuotaDecider decider(
+      &ledger, &state, nullptr, [] { return true; },
+      QuotaDeciderOptions{std::chrono::seconds(30), {}});
   const std::shared_ptr<const quota::QuotaTree> tree = ledger.tree();
   const int32_t cpu = tree->ResourceIndex("cpu");
 

@@ -142,8 +142,8 @@ StringPairs BindAnnotations(const gpu::GpuAssignment& assignment, const gpu::Nod
       const gpu::MigProfile& p =
           node.inventory().model->profiles[static_cast<size_t>(slot.profile)];
       if (!placement.empty()) placement.push_back(';');
-      placement += fmt::format("gpu={},profile={},start={},size={}", slot.gpu, p.name,
-                               slot.start, p.memory_slices);
+      placement += fmt::format("gpu={},profile={},start={},size={}", slot.gpu, p.name, slot.start,
+                               p.memory_slices);
     }
     out.emplace_back(kMigPlacement, std::move(placement));
   }

@@ -79,11 +79,9 @@ TEST(GpuAnnotationsTest, MalformedPlacementsAreRejectedWithWhy) {
       {"an empty annotation", "", "quotient.io/mig-placement is empty"},
       {"a trailing ';'", "gpu=0,profile=1g.5gb,start=0;",
        "quotient.io/mig-placement: instance 2 is empty"},
-      {"an empty entry between two",
-       "gpu=0,profile=1g.5gb,start=0;;gpu=0,profile=1g.5gb,start=1",
+      {"an empty entry between two", "gpu=0,profile=1g.5gb,start=0;;gpu=0,profile=1g.5gb,start=1",
        "quotient.io/mig-placement: instance 2 is empty"},
-      {"a number that is not one",
-       "gpu=0,profile=1g.5gb,start=0;gpu=x,profile=1g.5gb,start=1",
+      {"a number that is not one", "gpu=0,profile=1g.5gb,start=0;gpu=x,profile=1g.5gb,start=1",
        "quotient.io/mig-placement: instance 2: gpu=x is not a number"},
       {"a GPU the node lacks", "gpu=0,profile=1g.5gb,start=0;gpu=1,profile=1g.5gb,start=1",
        "quotient.io/mig-placement: instance 2: GPU 1 profile 1g.5gb is not on this node"},
@@ -102,8 +100,7 @@ TEST(GpuAnnotationsTest, MalformedPlacementsAreRejectedWithWhy) {
     SCOPED_TRACE(c.name);
     gpu::GpuAssignment read;
     std::string why;
-    EXPECT_FALSE(
-        AssignmentFromPod(BoundPod(c.annotation), MigN("1g.5gb", 2), node, &read, &why));
+    EXPECT_FALSE(AssignmentFromPod(BoundPod(c.annotation), MigN("1g.5gb", 2), node, &read, &why));
     EXPECT_EQ(why, c.why);
   }
 }
@@ -117,8 +114,8 @@ TEST(GpuAnnotationsTest, MoreInstancesThanTheNodeCanHoldAreRejected) {
   }
   gpu::GpuAssignment read;
   std::string why;
-  EXPECT_FALSE(AssignmentFromPod(BoundPod(eight), MigN("1g.5gb", 8),
-                                 DynamicMigNode("A100-40GB", 1), &read, &why));
+  EXPECT_FALSE(AssignmentFromPod(BoundPod(eight), MigN("1g.5gb", 8), DynamicMigNode("A100-40GB", 1),
+                                 &read, &why));
   EXPECT_EQ(why, "quotient.io/mig-placement: more instances than the node's 1 GPUs can hold (7)");
 }
 

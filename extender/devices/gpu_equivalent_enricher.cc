@@ -1,11 +1,10 @@
 #include "extender/devices/gpu_equivalent_enricher.h"
 
-#include "quota/dcheck.h"
-
 #include <string>
 #include <utility>
 
 #include "gpu/gpu_request.h"
+#include "quota/dcheck.h"
 
 namespace quotient::extender::state {
 

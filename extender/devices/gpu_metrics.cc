@@ -116,8 +116,8 @@ void RegisterGpuMetrics(metrics::Registry* registry, const GpuState* state) {
                               "GPU nodes: total, with a GPU allocated, with an unhealthy GPU.",
                               {"state"}, cluster(0));
   registry->AddCollectedGauge("quotient_gpu_cluster_gpus",
-                              "GPUs in the cluster: total usable, allocated, unhealthy.",
-                              {"state"}, cluster(1));
+                              "GPUs in the cluster: total usable, allocated, unhealthy.", {"state"},
+                              cluster(1));
   registry->AddCollectedGauge("quotient_gpu_cluster_memory_bytes",
                               "GPU memory in the cluster: total, allocated.", {"state"},
                               cluster(2));

@@ -1,5 +1,5 @@
-// The GPU views an operator of a GPU pool needs (utilisation, fragmentation, pending GPU pods), computed at scrape time from GpuState
-// (docs/metrics.md, "GPU"):
+// The GPU views an operator of a GPU pool needs (utilisation, fragmentation, pending GPU pods),
+// computed at scrape time from GpuState (docs/metrics.md, "GPU"):
 //   quotient_gpu_node_gpus{node,model,mode}          GPUs per node and mode
 //   quotient_gpu_node_gpus_allocated{node}           GPUs holding a pod (whole, share, MIG)
 //   quotient_gpu_node_memory_bytes{node}             GPU memory of the node's usable GPUs
@@ -12,8 +12,8 @@
 // Thread safety: the collectors run on the scrape thread and read GpuState under its lock.
 #pragma once
 
-#include "extender/telemetry/metrics.h"
 #include "extender/devices/gpu_state.h"
+#include "extender/telemetry/metrics.h"
 
 namespace quotient::extender::state {
 

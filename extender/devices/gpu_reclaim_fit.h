@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "extender/devices/gpu_state.h"
 #include "extender/control/reclaim_planner.h"
+#include "extender/devices/gpu_state.h"
 #include "gpu/placement.h"
 
 namespace quotient::extender::state {

@@ -1,7 +1,7 @@
 #include "extender/devices/gpu_state.h"
 
-#include "extender/telemetry/logging.h"
 #include "extender/devices/gpu_annotations.h"
+#include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
 
@@ -153,8 +153,8 @@ void GpuState::Place(const std::string& uid, PodGpu* pod) {
     return;
   }
   if (!node->second.Assign(uid, assignment)) {
-    Warn("pod " + pod->pod.ns + "/" + pod->pod.name + " overlaps devices on node " +
-         node->first + " (counted anyway)");
+    Warn("pod " + pod->pod.ns + "/" + pod->pod.name + " overlaps devices on node " + node->first +
+         " (counted anyway)");
   }
   pod->node = node->first;
 }
@@ -237,10 +237,9 @@ void GpuState::Assume(std::string_view uid, std::string_view node,
   Index(it->first, entry);
 }
 
-bool GpuState::Reserve(std::string_view uid, std::string_view node,
-                       const gpu::GpuRequest& request, const gpu::FitOptions& options,
-                       int64_t now_ns, gpu::GpuAssignment* out, StringPairs* annotations,
-                       std::string* why) {
+bool GpuState::Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
+                       const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
+                       StringPairs* annotations, std::string* why) {
   std::unique_lock lock(mu_);
   auto n = nodes_.find(std::string(node));
   if (n == nodes_.end()) {

@@ -25,8 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "extender/objects/pod.h"
 #include "extender/objects/node_decode.h"
+#include "extender/objects/pod.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/object_observer.h"
 #include "gpu/inventory.h"
@@ -102,9 +102,9 @@ class GpuState : public DecodedObjectObserver {
  private:
   struct PodGpu {
     gpu::GpuRequest request;
-    std::string node;        // where its devices are counted; empty while pending
-    PodInfo pod;             // kept while its node is unknown, to place it later
-    uint64_t seen = 0;       // pod-list generation that last saw it
+    std::string node;   // where its devices are counted; empty while pending
+    PodInfo pod;        // kept while its node is unknown, to place it later
+    uint64_t seen = 0;  // pod-list generation that last saw it
   };
   // The pods related to one node name, as views of pods_ keys (a pod leaves the index
   // before its entry is erased): `counted`, those whose devices are counted on it
@@ -129,10 +129,10 @@ class GpuState : public DecodedObjectObserver {
   const gpu::MigCatalog* const catalog_;
   const gpu::InventoryOptions options_;
   mutable std::shared_mutex mu_;
-  ClusterState::NameMap<gpu::NodeGpus> nodes_;            // guarded by mu_
-  ClusterState::NameMap<PodGpu> pods_;                    // by UID; guarded by mu_
-  ClusterState::NameMap<NodePods> by_node_;               // guarded by mu_
-  std::vector<std::string> warnings_;                     // guarded by mu_
+  ClusterState::NameMap<gpu::NodeGpus> nodes_;  // guarded by mu_
+  ClusterState::NameMap<PodGpu> pods_;          // by UID; guarded by mu_
+  ClusterState::NameMap<NodePods> by_node_;     // guarded by mu_
+  std::vector<std::string> warnings_;           // guarded by mu_
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_list_ = 0;
   uint64_t node_list_ = 0;

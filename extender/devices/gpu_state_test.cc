@@ -123,8 +123,7 @@ TEST_F(GpuStateTest, ARelabelledNodeKeepsItsPodsCounted) {
   relabelled.labels = {{"gpu-type", "T4"}};
   state_.UpsertNode(relabelled);
   EXPECT_EQ(Used("n1", 1), 4);
-  EXPECT_EQ(state_.Read([](auto lookup) { return lookup("n1")->inventory().model_name; }),
-            "T4");
+  EXPECT_EQ(state_.Read([](auto lookup) { return lookup("n1")->inventory().model_name; }), "T4");
 }
 
 TEST_F(GpuStateTest, PodsOfADeletedNodeAreCountedAgainWhenItComesBack) {
@@ -164,8 +163,8 @@ TEST_F(GpuStateTest, AnUnreservedPodIsNotCountedWhenItsNodeReturns) {
   state_.UpsertNode(SharedNode("n1"));
   gpu::GpuRequest request;
   std::string error;
-  ASSERT_TRUE(gpu::ParseGpuRequest({{"aliyun.com/gpu-mem", 4}}, {}, {},
-                                   gpu::BuiltinMigCatalog(), &request, &error));
+  ASSERT_TRUE(gpu::ParseGpuRequest({{"aliyun.com/gpu-mem", 4}}, {}, {}, gpu::BuiltinMigCatalog(),
+                                   &request, &error));
   gpu::GpuAssignment assignment;
   StringPairs annotations;
   std::string why;
@@ -217,8 +216,9 @@ TEST_F(GpuStateTest, APodAskingForMoreMigDevicesThanANodeHoldsIsNotCountedAndBre
   EXPECT_EQ(Assignments("mig-1"), 1u);
   bool warned = false;
   for (const std::string& w : state_.warnings()) {
-    warned = warned || w.find("the pod asks for 2000000000000000 1g.5gb instances; the node "
-                              "holds at most 7") != std::string::npos;
+    warned = warned || w.find(
+                           "the pod asks for 2000000000000000 1g.5gb instances; the node "
+                           "holds at most 7") != std::string::npos;
   }
   EXPECT_TRUE(warned);
   // The index still knows both: the node leaving and returning places them again.

@@ -19,8 +19,8 @@
 #include <random>
 #include <unordered_set>
 
-#include "extender/telemetry/logging.h"
 #include "extender/http/tls_context.h"
+#include "extender/telemetry/logging.h"
 #include "extender/wire/wire_codec.h"
 
 namespace quotient::extender {
@@ -424,8 +424,7 @@ asio::awaitable<bool> HttpServer::Impl::AnswerExpectContinue(Stream& stream,
 // A Content-Length body is read straight into one RequestBody (with simdjson's padding); a
 // chunked body through the parser, under the body limit.
 template <class Stream>
-asio::awaitable<ReadOutcome> HttpServer::Impl::ReadBody(Stream& stream,
-                                                        beast::flat_buffer& buffer,
+asio::awaitable<ReadOutcome> HttpServer::Impl::ReadBody(Stream& stream, beast::flat_buffer& buffer,
                                                         RequestParser& parser, Route route,
                                                         RequestBody* body) {
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
@@ -495,8 +494,7 @@ asio::awaitable<bool> HttpServer::Impl::Respond(Stream& stream, Connection& conn
   HttpRequest request{req.method_string(), req.target(), std::move(body), request_id};
   HttpResponse response = co_await router->Handle(std::move(request), listener->options.webhooks);
 
-  http::response<http::string_body> res{static_cast<http::status>(response.status),
-                                        req.version()};
+  http::response<http::string_body> res{static_cast<http::status>(response.status), req.version()};
   res.set(http::field::server, "quotient");
   res.set(http::field::content_type, response.content_type);
   res.set("X-Request-Id", request_id);

@@ -26,15 +26,15 @@
 #include <vector>
 
 #include "extender/http/router.h"
-#include "extender/http/tls_context.h"
 #include "extender/http/server_metrics.h"
+#include "extender/http/tls_context.h"
 
 namespace quotient::extender {
 
 struct ListenerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;      // 0: any free port (see HttpServer::BoundPorts)
-  bool webhooks = true;   // false: only /healthz, /readyz, /metrics, /version
+  uint16_t port = 0;     // 0: any free port (see HttpServer::BoundPorts)
+  bool webhooks = true;  // false: only /healthz, /readyz, /metrics, /version
   std::optional<TlsFiles> tls;
 };
 

@@ -10,8 +10,18 @@
 namespace quotient::extender {
 
 // What a request was routed to; "other" covers unknown paths.
-enum class Route { kFilter, kPrioritize, kPreempt, kBind, kHealthz, kReadyz, kMetrics, kVersion,
-                   kDebug, kOther };
+enum class Route {
+  kFilter,
+  kPrioritize,
+  kPreempt,
+  kBind,
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kVersion,
+  kDebug,
+  kOther
+};
 inline constexpr int kRouteCount = 10;  // kOther + 1; enum_names_test guards it
 std::string_view RouteName(Route route);
 Route RouteForVerb(Verb verb);

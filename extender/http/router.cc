@@ -58,8 +58,7 @@ std::string NormalizeUrlPrefix(std::string_view prefix) {
 
 Router::Router(std::string url_prefix, Decider* decider, ServerMetrics* metrics,
                const metrics::Registry* registry, const Readiness* readiness,
-               const DebugEndpoints* debug, DecisionLog* decisions,
-               const PodEnricher* enricher)
+               const DebugEndpoints* debug, DecisionLog* decisions, const PodEnricher* enricher)
     : prefix_(NormalizeUrlPrefix(url_prefix)),
       decider_(decider),
       metrics_(metrics),
@@ -86,8 +85,8 @@ Route Router::Classify(std::string_view target) const {
   return Route::kOther;
 }
 
-HttpResponse Router::Refuse(Route route, unsigned status, RejectReason reason,
-                            std::string message, std::string_view request_id) {
+HttpResponse Router::Refuse(Route route, unsigned status, RejectReason reason, std::string message,
+                            std::string_view request_id) {
   metrics_->CountRejected(reason);
   Log(spdlog::level::warn, "request refused",
       {{"route", RouteName(route)},
@@ -166,8 +165,7 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
   }
   ExtenderArgs args;
   if (!DecodeExtenderArgs(body, &args, &error)) {
-    return Refuse(route, 400, RejectReasonFor(error.failure), std::move(error.message),
-                  request_id);
+    return Refuse(route, 400, RejectReasonFor(error.failure), std::move(error.message), request_id);
   }
   if (enricher_ != nullptr) enricher_->Enrich(&args.pod);
   if (verb == Verb::kFilter) {
@@ -175,8 +173,8 @@ HttpResponse Router::HandleSyncWebhook(Verb verb, const RequestBody& body,
     metrics_->CountDecision(verb, decision.result, decision.reason);
     if (decisions_ != nullptr) decisions_->RecordFilter(args, decision);
     EncodeFilterResult(args, decision.answer, &response.body);
-    const auto level = decision.result == DecisionResult::kAccepted ? spdlog::level::debug
-                                                                    : spdlog::level::info;
+    const auto level =
+        decision.result == DecisionResult::kAccepted ? spdlog::level::debug : spdlog::level::info;
     if (LogEnabled(level)) {
       Log(level, "filter",
           {{"pod", fmt::format("{}/{}", args.pod.ns, args.pod.name)},
@@ -219,10 +217,10 @@ boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool 
   }
   if (!IsWebhook(route)) {
     if (request.method != "GET" && request.method != "HEAD") {
-      HttpResponse response = Refuse(route, 405, RejectReason::kMethodNotAllowed,
-                                     fmt::format("{} does not accept {}; use GET",
-                                                 PathOf(request.target), request.method),
-                                     request.request_id);
+      HttpResponse response = Refuse(
+          route, 405, RejectReason::kMethodNotAllowed,
+          fmt::format("{} does not accept {}; use GET", PathOf(request.target), request.method),
+          request.request_id);
       response.allow = "GET, HEAD";
       co_return response;
     }
@@ -241,10 +239,10 @@ boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool 
     co_return Ops(route);
   }
   if (request.method != "POST") {
-    HttpResponse response = Refuse(route, 405, RejectReason::kMethodNotAllowed,
-                                   fmt::format("{} does not accept {}; use POST",
-                                               PathOf(request.target), request.method),
-                                   request.request_id);
+    HttpResponse response = Refuse(
+        route, 405, RejectReason::kMethodNotAllowed,
+        fmt::format("{} does not accept {}; use POST", PathOf(request.target), request.method),
+        request.request_id);
     response.allow = "POST";
     co_return response;
   }

@@ -15,14 +15,14 @@
 #include <string>
 #include <string_view>
 
-#include "extender/debug/endpoints.h"
-#include "extender/wire/decider.h"
 #include "extender/debug/decision_log.h"
-#include "extender/telemetry/metrics.h"
-#include "extender/objects/pod_enricher.h"
+#include "extender/debug/endpoints.h"
 #include "extender/http/readiness.h"
-#include "extender/json/request_body.h"
 #include "extender/http/server_metrics.h"
+#include "extender/json/request_body.h"
+#include "extender/objects/pod_enricher.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/wire/decider.h"
 
 namespace quotient::extender {
 

@@ -5,8 +5,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <nlohmann/json.hpp>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 
@@ -96,7 +96,8 @@ TEST_F(RouterTest, PreemptNeverNamesANodeThatWasNotOffered) {
       "POST", "/scheduler/preempt",
       R"({"Pod":{},"NodeNameToMetaVictims":{"a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":0}}})");
   EXPECT_EQ(r.status, 200u);
-  EXPECT_EQ(r.body, R"({"NodeNameToMetaVictims":{"a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":0}}})");
+  EXPECT_EQ(r.body,
+            R"({"NodeNameToMetaVictims":{"a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":0}}})");
 }
 
 TEST_F(RouterTest, AFilterThatFailsInsideQuotientIsAnswered500WithAReason) {

@@ -66,10 +66,10 @@ ServerMetrics::ServerMetrics(metrics::Registry* registry) {
 
   metrics::Family* rejected = registry->AddCounter(
       "quotient_http_rejected_requests_total",
-      "Requests refused before any decision (bad input, limits, timeouts), by reason.",
-      {"reason"});
+      "Requests refused before any decision (bad input, limits, timeouts), by reason.", {"reason"});
   for (int i = 0; i < kRejectReasonCount; ++i) {
-    rejected_[i] = rejected->CounterWith({std::string(RejectReasonName(static_cast<RejectReason>(i)))});
+    rejected_[i] =
+        rejected->CounterWith({std::string(RejectReasonName(static_cast<RejectReason>(i)))});
   }
 
   metrics::Family* decisions = registry->AddCounter(
@@ -86,10 +86,9 @@ ServerMetrics::ServerMetrics(metrics::Registry* registry) {
     }
   }
 
-  in_flight_ = registry
-                   ->AddGauge("quotient_http_requests_in_flight",
-                              "Requests read and not yet answered.")
-                   ->GaugeWith({});
+  in_flight_ =
+      registry->AddGauge("quotient_http_requests_in_flight", "Requests read and not yet answered.")
+          ->GaugeWith({});
   connections_ = registry
                      ->AddGauge("quotient_http_open_connections",
                                 "Open client connections, on every listener.")

@@ -11,11 +11,11 @@
 #include <string>
 #include <string_view>
 
-#include "extender/telemetry/build_info.h"
-#include "extender/wire/decider.h"
-#include "extender/telemetry/metrics.h"
 #include "extender/http/route.h"
 #include "extender/json/decode_error.h"
+#include "extender/telemetry/build_info.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/wire/decider.h"
 #include "extender/wire/wire.h"
 
 namespace quotient::extender {
@@ -54,15 +54,14 @@ class ServerMetrics {
 
  private:
   static constexpr std::array<unsigned, 10> kStatuses = {200, 400, 404, 405, 408,
-                                                          413, 431, 500, 503, 0};
+                                                         413, 431, 500, 503, 0};
   static size_t StatusIndex(unsigned status);
 
   metrics::Family* requests_family_;
   std::array<std::array<metrics::Counter*, kStatuses.size()>, kRouteCount> requests_{};
   std::array<metrics::Histogram*, kRouteCount> latency_{};
   std::array<metrics::Counter*, kRejectReasonCount> rejected_{};
-  std::array<std::array<std::array<metrics::Counter*, kDecisionReasonCount>,
-                        kDecisionResultCount>,
+  std::array<std::array<std::array<metrics::Counter*, kDecisionReasonCount>, kDecisionResultCount>,
              kVerbCount>
       decisions_{};
   metrics::Gauge* in_flight_;

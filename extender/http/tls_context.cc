@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 namespace quotient::extender {
 
 namespace ssl = boost::asio::ssl;

@@ -48,8 +48,7 @@ bool Fail(DecodeError* error, DecodeFailure failure, const Path* path, std::stri
   return false;
 }
 
-bool FailType(DecodeError* error, const Path* path, std::string_view expected,
-              od::json_type got) {
+bool FailType(DecodeError* error, const Path* path, std::string_view expected, od::json_type got) {
   return Fail(error, DecodeFailure::kWrongType, path,
               fmt::format("expected {}, got {}", expected, TypeName(got)));
 }
@@ -200,14 +199,10 @@ namespace quotient::extender {
 
 std::string_view DecodeFailureName(DecodeFailure failure) {
   switch (failure) {
-    case DecodeFailure::kMalformedJson:
-      return "malformed_json";
-    case DecodeFailure::kWrongType:
-      return "wrong_type";
-    case DecodeFailure::kMissingField:
-      return "missing_field";
-    case DecodeFailure::kInvalidQuantity:
-      return "invalid_quantity";
+    case DecodeFailure::kMalformedJson: return "malformed_json";
+    case DecodeFailure::kWrongType: return "wrong_type";
+    case DecodeFailure::kMissingField: return "missing_field";
+    case DecodeFailure::kInvalidQuantity: return "invalid_quantity";
   }
   return "unknown";
 }

@@ -15,9 +15,9 @@
 #include <string>
 #include <string_view>
 
+#include "extender/json/decode_error.h"
 #include "extender/json/request_body.h"
 #include "extender/json/string_pairs.h"
-#include "extender/json/decode_error.h"
 #include "quota/resource_list.h"
 
 namespace quotient::extender::json {
@@ -39,8 +39,7 @@ std::string_view TypeName(od::json_type type);
 
 // Sets *error and returns false.
 bool Fail(DecodeError* error, DecodeFailure failure, const Path* path, std::string_view what);
-bool FailType(DecodeError* error, const Path* path, std::string_view expected,
-              od::json_type got);
+bool FailType(DecodeError* error, const Path* path, std::string_view expected, od::json_type got);
 bool FailJson(DecodeError* error, const Path* path, simdjson::error_code code);
 
 // The thread's parser. Grows to the largest document it has seen.

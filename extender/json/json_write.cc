@@ -1,11 +1,11 @@
 // Go-compatible JSON string escaping (encoding/json encodeState.string with
 // escapeHTML=true, which json.Marshal uses).
+#include "extender/json/json_write.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "extender/json/json_write.h"
 
 namespace quotient::extender {
 namespace {
@@ -36,8 +36,7 @@ size_t Utf8Length(std::string_view s, size_t i, uint32_t* rune) {
     return 3;
   }
   if (c0 >= 0xF0 && c0 <= 0xF4 && cont(1) && cont(2) && cont(3)) {
-    *rune = ((c0 & 0x07u) << 18) | ((b(1) & 0x3Fu) << 12) | ((b(2) & 0x3Fu) << 6) |
-            (b(3) & 0x3Fu);
+    *rune = ((c0 & 0x07u) << 18) | ((b(1) & 0x3Fu) << 12) | ((b(2) & 0x3Fu) << 6) | (b(3) & 0x3Fu);
     if (*rune < 0x10000 || *rune > 0x10FFFF) return 0;
     return 4;
   }

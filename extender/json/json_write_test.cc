@@ -1,7 +1,7 @@
 // AppendJsonString must escape exactly as Go's json.Marshal (HTML-safe) does.
-#include <gtest/gtest.h>
-
 #include "extender/json/json_write.h"
+
+#include <gtest/gtest.h>
 
 namespace quotient::extender {
 namespace {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -10,8 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <vector>
@@ -40,16 +40,11 @@ constexpr auto kIdleConnectionTtl = std::chrono::seconds(90);  // as Go's IdleCo
 
 http::verb Verb(Method method) {
   switch (method) {
-    case Method::kGet:
-      return http::verb::get;
-    case Method::kPost:
-      return http::verb::post;
-    case Method::kPut:
-      return http::verb::put;
-    case Method::kPatch:
-      return http::verb::patch;
-    case Method::kDelete:
-      return http::verb::delete_;
+    case Method::kGet: return http::verb::get;
+    case Method::kPost: return http::verb::post;
+    case Method::kPut: return http::verb::put;
+    case Method::kPatch: return http::verb::patch;
+    case Method::kDelete: return http::verb::delete_;
   }
   return http::verb::get;
 }
@@ -102,13 +97,13 @@ struct ApiClient::Impl : std::enable_shared_from_this<ApiClient::Impl> {
   asio::io_context& ioc;
   const ClientConfig config;
   const std::shared_ptr<ClientObserver> observer;  // may be null
-  std::unique_ptr<asio::ssl::context> tls;  // constant after construction; null for http
-  std::string tls_error;                    // constant; why `tls` is null for https
-  TokenBucket limiter;                      // thread-safe
-  ConnectionSlots slots;                    // thread-safe: the bound on request connections
-  std::stop_source stop;                    // thread-safe
-  std::atomic<int64_t> open_requests{0};    // request connections alive (Connection::CountIn)
-  std::atomic<int64_t> open_watches{0};     // watch connections alive
+  std::unique_ptr<asio::ssl::context> tls;         // constant after construction; null for http
+  std::string tls_error;                           // constant; why `tls` is null for https
+  TokenBucket limiter;                             // thread-safe
+  ConnectionSlots slots;                           // thread-safe: the bound on request connections
+  std::stop_source stop;                           // thread-safe
+  std::atomic<int64_t> open_requests{0};     // request connections alive (Connection::CountIn)
+  std::atomic<int64_t> open_watches{0};      // watch connections alive
   std::atomic<uint64_t> opened_requests{0};  // request connections ever opened
   std::atomic<uint64_t> opened_watches{0};   // watch connections ever opened
 
@@ -250,7 +245,8 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
     ApiResponse* response;
     ~SlotGuard() {
       impl->slots.Release();
-      if (impl->observer) impl->observer->OnRequest(method, response->status, Clock::now() - started);
+      if (impl->observer)
+        impl->observer->OnRequest(method, response->status, Clock::now() - started);
     }
   } guard{this, method, started, response};
   const HttpRequest request =

@@ -105,11 +105,11 @@ struct WatchOptions {
 
 // A snapshot of the client's connections, for metrics.
 struct ClientPoolStats {
-  int64_t open = 0;      // request connections open: in use, connecting, or idle
-  int64_t in_use = 0;    // request slots held (a connection in use or being opened)
-  int64_t waiting = 0;   // requests in line for a slot
-  int64_t watches = 0;   // open watch connections (outside the bound)
-  int64_t limit = 0;     // config.max_connections
+  int64_t open = 0;     // request connections open: in use, connecting, or idle
+  int64_t in_use = 0;   // request slots held (a connection in use or being opened)
+  int64_t waiting = 0;  // requests in line for a slot
+  int64_t watches = 0;  // open watch connections (outside the bound)
+  int64_t limit = 0;    // config.max_connections
   // Connections opened since the client started (each a TCP connect and, for https, a TLS
   // handshake): a warm pool opens none per burst.
   uint64_t opened_requests = 0;

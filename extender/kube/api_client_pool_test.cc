@@ -26,8 +26,7 @@ using testing::FakeExchange;
 using ::testing::HasSubstr;
 using testing::IoThread;
 
-asio::awaitable<ApiResponse> Call(ApiClient* client, std::string target,
-                                  RequestOptions options) {
+asio::awaitable<ApiResponse> Call(ApiClient* client, std::string target, RequestOptions options) {
   ApiResponse response = co_await client->Request(Method::kGet, target, "", options);
   co_return response;
 }
@@ -209,9 +208,8 @@ TEST(ApiClientPoolTest, AWriteWhoseFenceClosedWhileItWaitedInLineIsNotSent) {
 
 TEST(ApiClientPoolTest, StopWakesRequestsWaitingInLine) {
   IoThread io;
-  FakeApiServer server([](FakeExchange& ex) {
-    ex.WaitFor([] { return false; }, std::chrono::seconds(5));
-  });
+  FakeApiServer server(
+      [](FakeExchange& ex) { ex.WaitFor([] { return false; }, std::chrono::seconds(5)); });
   ApiClient client(io.ioc(), Limited(server, 1));
   auto hold = Spawn(io, client, "/hold");
   ASSERT_TRUE(Eventually([&] { return server.requests().size() == 1; }));

@@ -11,7 +11,9 @@ int CodeIndex(int status) {
   return 4;  // transport failure (0) or a status outside 2xx-5xx
 }
 
-double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+double Seconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 }  // namespace
 
@@ -74,16 +76,16 @@ ClientMetrics::ClientMetrics(metrics::Registry* registry) {
         emit({"request"}, static_cast<double>(s.opened_requests));
         emit({"watch"}, static_cast<double>(s.opened_watches));
       });
-  registry->AddCollectedGauge(
-      "quotient_kube_max_connections", "kubernetes.maxConnections: the bound on open request connections.",
-      {}, [this](const metrics::Emit& emit) {
-        std::function<ClientPoolStats()> stats;
-        {
-          std::lock_guard lock(mu_);
-          stats = stats_;
-        }
-        emit({}, stats ? static_cast<double>(stats().limit) : 0.0);
-      });
+  registry->AddCollectedGauge("quotient_kube_max_connections",
+                              "kubernetes.maxConnections: the bound on open request connections.",
+                              {}, [this](const metrics::Emit& emit) {
+                                std::function<ClientPoolStats()> stats;
+                                {
+                                  std::lock_guard lock(mu_);
+                                  stats = stats_;
+                                }
+                                emit({}, stats ? static_cast<double>(stats().limit) : 0.0);
+                              });
 }
 
 void ClientMetrics::SetStatsSource(std::function<ClientPoolStats()> stats) {

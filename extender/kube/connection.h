@@ -4,10 +4,10 @@
 // between calls it rests in the client's idle pool (guarded by the pool's mutex).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>

@@ -55,7 +55,7 @@ class ConnectionSlots {
 
   const size_t limit_;
   mutable std::mutex mu_;
-  size_t in_use_ = 0;                           // guarded by mu_
+  size_t in_use_ = 0;                          // guarded by mu_
   std::deque<std::shared_ptr<Waiter>> queue_;  // guarded by mu_; first in, first out
 };
 

@@ -1,13 +1,12 @@
 #include "extender/kube/leader_elector.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-
-#include <unistd.h>
-
 #include <cstring>
 #include <random>
 #include <utility>
@@ -210,9 +209,8 @@ asio::awaitable<void> LeaderElector::TryAcquireOrRenew() {
     status_.transitions = current.transitions;
   }
   const bool ours = current.holder == options_.identity;
-  const bool held_by_other =
-      !current.holder.empty() && !ours &&
-      observed_at_ + std::chrono::seconds(current.duration_seconds) > now_();
+  const bool held_by_other = !current.holder.empty() && !ours &&
+                             observed_at_ + std::chrono::seconds(current.duration_seconds) > now_();
   if (held_by_other) {
     Follow(current.holder, "the lease is held by " + current.holder);
     SetError("");
@@ -282,8 +280,8 @@ asio::awaitable<void> LeaderElector::Loop() {
     // The leader renews every retry period; followers spread their attempts (client-go's
     // JitterUntil with factor 1.2).
     const double factor = MayWrite() ? 1.0 : jitter(rng);
-    timer_.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(
-        options_.retry_period * factor));
+    timer_.expires_after(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.retry_period * factor));
     co_await timer_.async_wait(kUseTuple);
   }
   co_await Release();

@@ -27,10 +27,10 @@
 // clock read); Start()/Stop() from one thread; the attempts run on the io_context.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -64,10 +64,10 @@ bool ValidateLeaderElection(const LeaderElectionOptions& options, std::string* e
 std::string DefaultLeaderIdentity();
 
 struct LeaderStatus {
-  bool leading = false;        // MayWrite() at the time of the call
-  std::string holder;          // who holds the lease as last read ("" = nobody / unknown)
-  int64_t transitions = 0;     // leaseTransitions as last read or written
-  std::string last_error;      // of the last attempt; empty when it succeeded
+  bool leading = false;     // MayWrite() at the time of the call
+  std::string holder;       // who holds the lease as last read ("" = nobody / unknown)
+  int64_t transitions = 0;  // leaseTransitions as last read or written
+  std::string last_error;   // of the last attempt; empty when it succeeded
 };
 
 class LeaderElector : public WriteFence {

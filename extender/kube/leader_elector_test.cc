@@ -20,10 +20,10 @@ namespace quotient::extender::kube {
 namespace {
 
 using testing::Await;
-using testing::LeaseStore;
 using testing::FakeApiServer;
 using testing::FakeExchange;
 using testing::IoThread;
+using testing::LeaseStore;
 using namespace std::chrono_literals;
 
 constexpr char kPath[] = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/quotient";
@@ -31,7 +31,8 @@ constexpr char kPath[] = "/apis/coordination.k8s.io/v1/namespaces/kube-system/le
 class LeaderElectorTest : public ::testing::Test {
  protected:
   LeaderElectorTest()
-      : server_([this](FakeExchange& ex) { store_.Serve(ex); }), client_(io_.ioc(), server_.Config()) {}
+      : server_([this](FakeExchange& ex) { store_.Serve(ex); }),
+        client_(io_.ioc(), server_.Config()) {}
 
   std::unique_ptr<LeaderElector> Make(const std::string& identity) {
     LeaderElectionOptions o;
@@ -87,12 +88,12 @@ TEST_F(LeaderElectorTest, ALeaseNotRenewedForItsDurationIsTakenOverWithATransiti
   auto a = Make("a_1");
   auto b = Make("b_1");
   Attempt(*a);
-  Attempt(*b);       // b observes a's record now
+  Attempt(*b);  // b observes a's record now
   Advance(14s);
-  Attempt(*b);       // 14 s after the change b saw: still a's
+  Attempt(*b);  // 14 s after the change b saw: still a's
   EXPECT_FALSE(b->MayWrite());
   Advance(2s);
-  Attempt(*b);       // 16 s > 15 s: expired, taken over
+  Attempt(*b);  // 16 s > 15 s: expired, taken over
   EXPECT_TRUE(b->MayWrite());
   EXPECT_EQ(store_.lease()->holder, "b_1");
   EXPECT_EQ(store_.lease()->transitions, 1);
@@ -205,8 +206,8 @@ TEST(LeaderElectionOptionsTest, FollowClientGosRules) {
 }
 
 TEST(LeaseTest, MicroTimeHasSixFractionalDigits) {
-  const auto at = std::chrono::system_clock::time_point(std::chrono::microseconds(
-      1'764'921'600'000'007LL));  // 2025-12-05T08:00:00.000007Z
+  const auto at = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(1'764'921'600'000'007LL));  // 2025-12-05T08:00:00.000007Z
   EXPECT_EQ(FormatMicroTime(at), "2025-12-05T08:00:00.000007Z");
 }
 

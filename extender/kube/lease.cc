@@ -25,36 +25,40 @@ bool DecodeLease(const RequestBody& body, LeaseRecord* out, std::string* error) 
     json::od::value root;
     ok = doc.get_value().get(root) == simdjson::SUCCESS;
     if (!ok) derr.message = "not JSON";
-    ok = ok && json::ForEachField(root, nullptr, &derr, [&](std::string_view key,
-                                                           json::od::value& v,
-                                                           const json::Path* p) {
-      if (json::KeyIs(key, "kind")) {
-        std::string kind;
-        if (!read_string(v, p, &kind)) return false;
-        is_lease = kind == "Lease";
-        return true;
-      }
-      if (json::KeyIs(key, "metadata")) {
-        return json::ForEachField(v, p, &derr, [&](std::string_view k, json::od::value& f,
-                                                   const json::Path* fp) {
-          return !json::KeyIs(k, "resourceVersion") || read_string(f, fp, &out->resource_version);
-        });
-      }
-      if (!json::KeyIs(key, "spec")) return true;
-      return json::ForEachField(v, p, &derr, [&](std::string_view k, json::od::value& f,
-                                                 const json::Path* fp) {
-        if (json::KeyIs(k, "holderIdentity")) return read_string(f, fp, &out->holder);
-        if (json::KeyIs(k, "acquireTime")) return read_string(f, fp, &out->acquire_time);
-        if (json::KeyIs(k, "renewTime")) return read_string(f, fp, &out->renew_time);
-        if (json::KeyIs(k, "leaseDurationSeconds")) {
-          return json::ReadInt64(f, fp, &out->duration_seconds, &derr);
-        }
-        if (json::KeyIs(k, "leaseTransitions")) {
-          return json::ReadInt64(f, fp, &out->transitions, &derr);
-        }
-        return true;
-      });
-    });
+    ok =
+        ok &&
+        json::ForEachField(
+            root, nullptr, &derr,
+            [&](std::string_view key, json::od::value& v, const json::Path* p) {
+              if (json::KeyIs(key, "kind")) {
+                std::string kind;
+                if (!read_string(v, p, &kind)) return false;
+                is_lease = kind == "Lease";
+                return true;
+              }
+              if (json::KeyIs(key, "metadata")) {
+                return json::ForEachField(
+                    v, p, &derr, [&](std::string_view k, json::od::value& f, const json::Path* fp) {
+                      return !json::KeyIs(k, "resourceVersion") ||
+                             read_string(f, fp, &out->resource_version);
+                    });
+              }
+              if (!json::KeyIs(key, "spec")) return true;
+              return json::ForEachField(
+                  v, p, &derr, [&](std::string_view k, json::od::value& f, const json::Path* fp) {
+                    if (json::KeyIs(k, "holderIdentity")) return read_string(f, fp, &out->holder);
+                    if (json::KeyIs(k, "acquireTime"))
+                      return read_string(f, fp, &out->acquire_time);
+                    if (json::KeyIs(k, "renewTime")) return read_string(f, fp, &out->renew_time);
+                    if (json::KeyIs(k, "leaseDurationSeconds")) {
+                      return json::ReadInt64(f, fp, &out->duration_seconds, &derr);
+                    }
+                    if (json::KeyIs(k, "leaseTransitions")) {
+                      return json::ReadInt64(f, fp, &out->transitions, &derr);
+                    }
+                    return true;
+                  });
+            });
   }
   if (!ok) {
     *error = "lease: " + derr.message;
@@ -67,8 +71,7 @@ bool DecodeLease(const RequestBody& body, LeaseRecord* out, std::string* error) 
   return true;
 }
 
-std::string EncodeLease(const std::string& ns, const std::string& name,
-                        const LeaseRecord& record) {
+std::string EncodeLease(const std::string& ns, const std::string& name, const LeaseRecord& record) {
   std::string out = R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":)";
   AppendJsonString(name, &out);
   out += R"(,"namespace":)";

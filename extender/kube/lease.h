@@ -18,11 +18,11 @@
 namespace quotient::extender::kube {
 
 struct LeaseRecord {
-  std::string holder;          // spec.holderIdentity; "" = nobody holds it
+  std::string holder;            // spec.holderIdentity; "" = nobody holds it
   int64_t duration_seconds = 0;  // spec.leaseDurationSeconds
-  std::string acquire_time;    // spec.acquireTime (MicroTime text, kept as read)
-  std::string renew_time;      // spec.renewTime
-  int64_t transitions = 0;     // spec.leaseTransitions
+  std::string acquire_time;      // spec.acquireTime (MicroTime text, kept as read)
+  std::string renew_time;        // spec.renewTime
+  int64_t transitions = 0;       // spec.leaseTransitions
   std::string resource_version;  // metadata.resourceVersion
 };
 

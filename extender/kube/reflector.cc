@@ -134,9 +134,7 @@ asio::awaitable<void> Reflector::Impl::Loop() {
   Clock::time_point resync_at = Clock::time_point::max();
   while (!stopping()) {
     switch (next) {
-      case Next::kRelistAfterBackoff:
-        co_await Backoff();
-        [[fallthrough]];
+      case Next::kRelistAfterBackoff: co_await Backoff(); [[fallthrough]];
       case Next::kRelist:
         if (stopping()) co_return;
         next = co_await ListAll();
@@ -144,9 +142,7 @@ asio::awaitable<void> Reflector::Impl::Loop() {
           resync_at = Clock::now() + options.resync_interval;
         }
         break;
-      case Next::kRewatchAfterBackoff:
-        co_await Backoff();
-        [[fallthrough]];
+      case Next::kRewatchAfterBackoff: co_await Backoff(); [[fallthrough]];
       case Next::kRewatch:
       case Next::kWatch:
         if (stopping()) co_return;
@@ -156,8 +152,7 @@ asio::awaitable<void> Reflector::Impl::Loop() {
         }
         next = co_await WatchOnce(resync_at);
         break;
-      case Next::kStop:
-        co_return;
+      case Next::kStop: co_return;
     }
   }
 }

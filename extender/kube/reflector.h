@@ -89,11 +89,11 @@ struct ReflectorStatus {
   uint64_t lists = 0;         // complete lists (1 + relists)
   uint64_t relists_gone = 0;  // relists forced by 410 Gone / expired resourceVersion
   uint64_t watch_restarts = 0;
-  uint64_t events = 0;  // watch events applied (excluding bookmarks)
+  uint64_t events = 0;           // watch events applied (excluding bookmarks)
   uint64_t skipped_objects = 0;  // all reasons
   std::array<uint64_t, kSkipReasonCount> skipped_by_reason{};
   uint64_t loop_restarts = 0;  // the loop failed (a bug) and was started again
-  uint64_t failures = 0;  // failed list or watch attempts
+  uint64_t failures = 0;       // failed list or watch attempts
 };
 
 class Reflector {

@@ -21,6 +21,8 @@ class WriteFence {
 };
 
 // Open when `fence` is null (no leader election), else what it says.
-inline bool MayWrite(const WriteFence* fence) { return fence == nullptr || fence->MayWrite(); }
+inline bool MayWrite(const WriteFence* fence) {
+  return fence == nullptr || fence->MayWrite();
+}
 
 }  // namespace quotient::extender::kube

@@ -53,17 +53,18 @@ bool DecodeNodeObject(od::value& value, const Path* path, NodeInfo* out, DecodeE
   *out = NodeInfo{};
   quota::ResourceList capacity;
   bool has_allocatable = false;
-  bool ok = ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "metadata")) return DecodeMetadata(v, p, out, error);
-    if (KeyIs(key, "spec")) return DecodeSpec(v, p, out, error);
-    if (KeyIs(key, "status")) {
-      quota::ResourceList allocatable;
-      if (!DecodeStatus(v, p, &allocatable, &capacity, error)) return false;
-      has_allocatable = !allocatable.empty();
-      out->allocatable = std::move(allocatable);
-    }
-    return true;
-  });
+  bool ok =
+      ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+        if (KeyIs(key, "metadata")) return DecodeMetadata(v, p, out, error);
+        if (KeyIs(key, "spec")) return DecodeSpec(v, p, out, error);
+        if (KeyIs(key, "status")) {
+          quota::ResourceList allocatable;
+          if (!DecodeStatus(v, p, &allocatable, &capacity, error)) return false;
+          has_allocatable = !allocatable.empty();
+          out->allocatable = std::move(allocatable);
+        }
+        return true;
+      });
   if (!ok) return false;
   if (out->name.empty()) {
     return json::Fail(error, DecodeFailure::kMissingField, path, "metadata.name missing");

@@ -32,8 +32,8 @@ TEST(NodeDecodeTest, ReadsNameLabelsAllocatableAndUnschedulable) {
 TEST(NodeDecodeTest, CapacityStandsInForAMissingAllocatable) {
   NodeInfo node;
   DecodeError error;
-  ASSERT_TRUE(Decode(R"({"metadata":{"name":"n1"},"status":{"capacity":{"cpu":4}}})", &node,
-                     &error));
+  ASSERT_TRUE(
+      Decode(R"({"metadata":{"name":"n1"},"status":{"capacity":{"cpu":4}}})", &node, &error));
   EXPECT_EQ(node.allocatable.Get("cpu"), 4'000);
 }
 
@@ -42,8 +42,8 @@ TEST(NodeDecodeTest, RefusesANamelessOrMistypedNode) {
   DecodeError error;
   EXPECT_FALSE(Decode(R"({"metadata":{},"status":{}})", &node, &error));
   EXPECT_EQ(error.message, "metadata.name missing");
-  EXPECT_FALSE(Decode(R"({"metadata":{"name":"n"},"spec":{"unschedulable":"yes"}})", &node,
-                      &error));
+  EXPECT_FALSE(
+      Decode(R"({"metadata":{"name":"n"},"spec":{"unschedulable":"yes"}})", &node, &error));
   EXPECT_EQ(error.failure, DecodeFailure::kWrongType);
 }
 

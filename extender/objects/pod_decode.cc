@@ -100,12 +100,13 @@ bool DecodeSpec(od::value& value, const Path* path, PodInfo* pod, PodResourceSpe
 // reason Unschedulable (a pod the scheduler could place nowhere, preemption included).
 bool DecodeCondition(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
   std::string type, status, reason;
-  bool ok = ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "type")) return StringField(v, p, &type, error);
-    if (KeyIs(key, "status")) return StringField(v, p, &status, error);
-    if (KeyIs(key, "reason")) return StringField(v, p, &reason, error);
-    return true;
-  });
+  bool ok =
+      ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+        if (KeyIs(key, "type")) return StringField(v, p, &type, error);
+        if (KeyIs(key, "status")) return StringField(v, p, &status, error);
+        if (KeyIs(key, "reason")) return StringField(v, p, &reason, error);
+        return true;
+      });
   if (ok && type == "PodScheduled") {
     pod->unschedulable = status == "False" && reason == "Unschedulable";
   }
@@ -135,12 +136,13 @@ bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError*
 bool DecodePodObject(od::value& value, const Path* path, PodInfo* out, DecodeError* error) {
   *out = PodInfo{};
   PodResourceSpec resources;
-  bool ok = ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "metadata")) return DecodeMetadata(v, p, out, error);
-    if (KeyIs(key, "spec")) return DecodeSpec(v, p, out, &resources, error);
-    if (KeyIs(key, "status")) return DecodeStatus(v, p, out, error);
-    return true;
-  });
+  bool ok =
+      ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+        if (KeyIs(key, "metadata")) return DecodeMetadata(v, p, out, error);
+        if (KeyIs(key, "spec")) return DecodeSpec(v, p, out, &resources, error);
+        if (KeyIs(key, "status")) return DecodeStatus(v, p, out, error);
+        return true;
+      });
   if (!ok) return false;
   out->requests = ComputePodRequests(resources);
   out->requests.Add(quota::kResourcePods, 1);

@@ -29,13 +29,17 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         LabelCase{"APodWithoutTheLabelIsPreemptible", {{"app", "web"}}, {}, true},
         LabelCase{"TheValueFalseMakesItNonPreemptible",
-                  {{"app", "web"}, {"quotient.io/preemptible", "false"}}, {}, false},
+                  {{"app", "web"}, {"quotient.io/preemptible", "false"}},
+                  {},
+                  false},
         LabelCase{"TheValueIsComparedCaseInsensitively",
-                  {{"quotient.io/preemptible", "False"}}, {}, false},
-        LabelCase{"TheValueTrueLeavesItPreemptible", {{"quotient.io/preemptible", "true"}}, {},
-                  true},
-        LabelCase{"AnyOtherValueLeavesItPreemptible", {{"quotient.io/preemptible", "no"}}, {},
-                  true},
+                  {{"quotient.io/preemptible", "False"}},
+                  {},
+                  false},
+        LabelCase{
+            "TheValueTrueLeavesItPreemptible", {{"quotient.io/preemptible", "true"}}, {}, true},
+        LabelCase{
+            "AnyOtherValueLeavesItPreemptible", {{"quotient.io/preemptible", "no"}}, {}, true},
         LabelCase{"AnAnnotationIsNotALabel", {}, {{"quotient.io/preemptible", "false"}}, true}),
     [](const ::testing::TestParamInfo<LabelCase>& p) { return p.param.name; });
 

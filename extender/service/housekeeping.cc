@@ -1,11 +1,11 @@
 #include "extender/service/housekeeping.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-
 #include <chrono>
 
 #include "extender/telemetry/logging.h"

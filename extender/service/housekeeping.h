@@ -8,8 +8,8 @@
 // thread-safe themselves.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
 

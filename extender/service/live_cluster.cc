@@ -71,8 +71,7 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
             return state_.FindPod(uid, &pod) && !pod.holds_node();
           },
           elector_.get()),
-      pod_sink_(&state_, options.observer, options.enricher,
-                [this] { requeuer_.NoteRelease(); }),
+      pod_sink_(&state_, options.observer, options.enricher, [this] { requeuer_.NoteRelease(); }),
       node_sink_(&state_, options.observer, [this] { requeuer_.NoteRelease(); }) {
   auto make = [&](std::string name, std::string_view path, std::string selector,
                   kube::ObjectSink* sink) {
@@ -119,9 +118,8 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
       each([](const kube::ReflectorStatus& s) { return SecondsSince(s.last_sync); }));
   auto counter = [&](std::string name, std::string help, auto fn) {
     registry->AddCounter(std::move(name), std::move(help), {"resource"})
-        ->SetCollector(each([fn](const kube::ReflectorStatus& s) {
-          return static_cast<double>(fn(s));
-        }));
+        ->SetCollector(
+            each([fn](const kube::ReflectorStatus& s) { return static_cast<double>(fn(s)); }));
   };
   counter("quotient_watch_lists_total", "Complete lists (initial, resync and relists).",
           [](const kube::ReflectorStatus& s) { return s.lists; });
@@ -141,8 +139,8 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
         for (const auto& r : reflectors_) {
           kube::ReflectorStatus s = r->status();
           for (int i = 0; i < kube::kSkipReasonCount; ++i) {
-            emit({r->options().name, std::string(kube::SkipReasonName(
-                                         static_cast<kube::SkipReason>(i)))},
+            emit({r->options().name,
+                  std::string(kube::SkipReasonName(static_cast<kube::SkipReason>(i)))},
                  static_cast<double>(s.skipped_by_reason[static_cast<size_t>(i)]));
           }
         }
@@ -161,18 +159,19 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
           emit({o.lease_namespace + "/" + o.lease_name}, elector_->MayWrite() ? 1.0 : 0.0);
         });
   }
-  registry->AddCollectedGauge(
-      "quotient_cluster_objects", "Objects in Quotient's cluster cache.", {"kind"},
-      [this](const metrics::Emit& emit) {
-        ClusterCounts c = state_.counts();
-        emit({"nodes"}, static_cast<double>(c.nodes));
-        emit({"pods"}, static_cast<double>(c.pods));
-        emit({"bound_pods"}, static_cast<double>(c.bound_pods));
-        emit({"assumed_pods"}, static_cast<double>(c.assumed_pods));
-      });
+  registry->AddCollectedGauge("quotient_cluster_objects", "Objects in Quotient's cluster cache.",
+                              {"kind"}, [this](const metrics::Emit& emit) {
+                                ClusterCounts c = state_.counts();
+                                emit({"nodes"}, static_cast<double>(c.nodes));
+                                emit({"pods"}, static_cast<double>(c.pods));
+                                emit({"bound_pods"}, static_cast<double>(c.bound_pods));
+                                emit({"assumed_pods"}, static_cast<double>(c.assumed_pods));
+                              });
 }
 
-LiveCluster::~LiveCluster() { Stop(); }
+LiveCluster::~LiveCluster() {
+  Stop();
+}
 
 void LiveCluster::Start() {
   if (elector_) elector_->Start();

@@ -23,17 +23,17 @@
 #include <string>
 #include <vector>
 
+#include "extender/control/pod_binder.h"
+#include "extender/control/pod_evictor.h"
+#include "extender/control/requeuer.h"
 #include "extender/kube/api_client.h"
 #include "extender/kube/client_metrics.h"
 #include "extender/kube/leader_elector.h"
 #include "extender/kube/reflector.h"
+#include "extender/state/cluster_state.h"
+#include "extender/state/watch_sinks.h"
 #include "extender/telemetry/metrics.h"
 #include "extender/telemetry/quota_metrics.h"
-#include "extender/state/cluster_state.h"
-#include "extender/control/pod_binder.h"
-#include "extender/control/pod_evictor.h"
-#include "extender/control/requeuer.h"
-#include "extender/state/watch_sinks.h"
 
 namespace quotient::extender::state {
 
@@ -57,9 +57,8 @@ struct LiveHealth {
 class LiveCluster {
  public:
   // `ledger` may be null (no quota). `metrics` registers the watch families.
-  LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config,
-              quota::QuotaLedger* ledger, QuotaMetrics* quota_metrics,
-              metrics::Registry* registry, LiveClusterOptions options);
+  LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config, quota::QuotaLedger* ledger,
+              QuotaMetrics* quota_metrics, metrics::Registry* registry, LiveClusterOptions options);
   ~LiveCluster();
 
   void Start();

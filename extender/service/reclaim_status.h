@@ -4,8 +4,8 @@
 // Thread safety: thread-safe (the Reclaimer is).
 #pragma once
 
-#include "extender/debug/explain.h"
 #include "extender/control/reclaimer.h"
+#include "extender/debug/explain.h"
 
 namespace quotient::extender {
 

@@ -1,10 +1,10 @@
 #include "extender/service/service.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <utility>
@@ -74,8 +74,7 @@ std::shared_ptr<const quota::QuotaTree> EmptyQuotaTree() {
 }
 
 double UnixNowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -102,9 +101,9 @@ std::unique_ptr<Service> Service::Build(const config::Settings& settings, asio::
       service->live_ ? service->enricher_.get() : nullptr);
   service->server_ = std::make_unique<HttpServer>(ioc, ToServerOptions(s), service->router_.get(),
                                                   service->server_metrics_.get());
-  service->housekeeper_ = std::make_unique<Housekeeper>(
-      service->ledger_.get(), service->live_.get(), service->reclaimer_.get(),
-      &service->readiness_);
+  service->housekeeper_ =
+      std::make_unique<Housekeeper>(service->ledger_.get(), service->live_.get(),
+                                    service->reclaimer_.get(), &service->readiness_);
   return service;
 }
 
@@ -134,11 +133,9 @@ bool Service::BuildQuota(const config::Settings& settings, asio::io_context& ioc
   quota_metrics_ = std::make_unique<QuotaMetrics>(&registry_, ledger_.get());
   if (source == "file") {
     quota_metrics_->CountReload("quota_file", true, UnixNowSeconds());
-    watcher_ = std::make_unique<QuotaFileWatcher>(ioc, settings.quota.file,
-                                                  settings.quota.reload_interval,
-                                                  std::move(quota_text), ledger_.get(),
-                                                  quota_metrics_.get(),
-                                                  settings.server.limits.max_file_bytes);
+    watcher_ = std::make_unique<QuotaFileWatcher>(
+        ioc, settings.quota.file, settings.quota.reload_interval, std::move(quota_text),
+        ledger_.get(), quota_metrics_.get(), settings.server.limits.max_file_bytes);
   }
   return true;
 }

@@ -8,14 +8,13 @@ namespace quotient::extender::simulate {
 gpu::NodeGpus SimNodeGpus(const config::ScenarioNode& node, quota::ResourceList* allocatable) {
   std::vector<std::string> warnings;  // scenario nodes carry no annotations
   gpu::NodeGpuInventory inventory = gpu::BuildNodeInventory(
-      node.labels, {}, node.capacity, gpu::BuiltinMigCatalog(), gpu::InventoryOptions{},
-      &warnings);
+      node.labels, {}, node.capacity, gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}, &warnings);
   const int dynamic = inventory.CountMode(gpu::GpuMode::kMigDynamic);
   if (dynamic > 0) {
     for (const gpu::MigProfile& p : inventory.model->profiles) {
       const std::string resource = p.ResourceName();
-      allocatable->Set(resource, allocatable->Get(resource) +
-                                     static_cast<int64_t>(p.max_instances) * dynamic);
+      allocatable->Set(
+          resource, allocatable->Get(resource) + static_cast<int64_t>(p.max_instances) * dynamic);
     }
   }
   const int64_t gpus = static_cast<int64_t>(inventory.gpus.size());
@@ -25,10 +24,9 @@ gpu::NodeGpus SimNodeGpus(const config::ScenarioNode& node, quota::ResourceList*
 }
 
 bool SimPodGpuRequest(const config::CreateAction& spec, const quota::QuotaTree& tree,
-                      gpu::GpuRequest* request, quota::ResourceList* requests,
-                      std::string* error) {
-  if (!gpu::ParseGpuRequest(spec.requests, spec.labels, spec.annotations,
-                            gpu::BuiltinMigCatalog(), request, error)) {
+                      gpu::GpuRequest* request, quota::ResourceList* requests, std::string* error) {
+  if (!gpu::ParseGpuRequest(spec.requests, spec.labels, spec.annotations, gpu::BuiltinMigCatalog(),
+                            request, error)) {
     return false;
   }
   bool charged = false;

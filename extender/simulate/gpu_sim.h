@@ -33,7 +33,6 @@ gpu::NodeGpus SimNodeGpus(const config::ScenarioNode& node, quota::ResourceList*
 // Parses the pod's GPU request and, when `tree` names quotient.io/gpu-milli, adds the
 // equivalent to *requests. On a malformed request returns false with *error.
 bool SimPodGpuRequest(const config::CreateAction& spec, const quota::QuotaTree& tree,
-                      gpu::GpuRequest* request, quota::ResourceList* requests,
-                      std::string* error);
+                      gpu::GpuRequest* request, quota::ResourceList* requests, std::string* error);
 
 }  // namespace quotient::extender::simulate

@@ -79,8 +79,8 @@ TEST(GpuSimTest, FractionsOfOneA100FitByPlacementNotBySum) {
 - create: {namespace: a, name: quarter, replicas: 4, requests: {cpu: 1},
            labels: {required-resources: "0.25"}}
 )");
-  EXPECT_THAT(p->Pods("a"), ElementsAre("quarter-0@mig-1", "quarter-1@mig-1",
-                                        "quarter-2@mig-1", "quarter-3"));
+  EXPECT_THAT(p->Pods("a"),
+              ElementsAre("quarter-0@mig-1", "quarter-1@mig-1", "quarter-2@mig-1", "quarter-3"));
   EXPECT_EQ(p->Reason("a", "quarter-3"),
             "no node fits: gpu: every partitionable GPU on node mig-1 already holds the most "
             "2g.10gb (0.25 GPU) instances allowed (3 per GPU, or 7 instances in all); no "
@@ -155,9 +155,8 @@ TEST(GpuSimTest, MemorySharesNeedOneGpuWithRoom) {
   EXPECT_EQ(p->reports[1].waiting[0].reason,
             "no node fits: gpu: no GPU on node share-1 has 8Gi of GPU memory free (largest "
             "4Gi); no preemption: reclaim does not plan GPU memory shares or MIG placements");
-  EXPECT_THAT(p->Pods("a"),
-              ElementsAre("big-0@share-1", "big-1@share-1", "eight-0", "four-0@share-1",
-                          "four-1@share-1"));
+  EXPECT_THAT(p->Pods("a"), ElementsAre("big-0@share-1", "big-1@share-1", "eight-0",
+                                        "four-0@share-1", "four-1@share-1"));
 }
 
 TEST(GpuSimTest, APodAskingForAModelLandsOnlyOnThatModel) {

@@ -9,8 +9,8 @@
 #include <tuple>
 #include <variant>
 
-#include "extender/wire/decision_text.h"
 #include "extender/simulate/gpu_sim.h"
+#include "extender/wire/decision_text.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::simulate {
@@ -50,8 +50,7 @@ std::string Nodes(size_t n, size_t of) {
 
 std::string_view ReclaimText(quota::ReclaimOutcome outcome) {
   switch (outcome) {
-    case quota::ReclaimOutcome::kPlanned:
-      return "no preemption: waiting for terminating pods";
+    case quota::ReclaimOutcome::kPlanned: return "no preemption: waiting for terminating pods";
     case quota::ReclaimOutcome::kNotWithinGuarantee:
       return "no preemption: beyond its quota's min, and no lower-priority pod in its quota";
     case quota::ReclaimOutcome::kNoEligibleVictims:
@@ -189,12 +188,13 @@ bool Simulator::TrySchedule(SimPod* pod, StepReport* report) {
     pod->reason = fmt::format("{}; no preemption: it is beyond its quota's min", why);
     return false;
   }
-  if (pod->gpu.kind != gpu::GpuRequestKind::kNone &&
-      pod->gpu.kind != gpu::GpuRequestKind::kWhole) {
+  if (pod->gpu.kind != gpu::GpuRequestKind::kNone && pod->gpu.kind != gpu::GpuRequestKind::kWhole) {
     // PlanReclaim counts resources per node; which memory share or MIG slices an
     // eviction frees is device placement it does not model.
-    pod->reason = fmt::format("{}; no preemption: reclaim does not plan GPU memory shares or "
-                              "MIG placements", why);
+    pod->reason = fmt::format(
+        "{}; no preemption: reclaim does not plan GPU memory shares or "
+        "MIG placements",
+        why);
     return false;
   }
   std::vector<int64_t> victim_of_id;
@@ -269,9 +269,9 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
                                                  gpu_short == 2 ? "" : "s"));
   }
   if (matching->size() + gpu_unresolvable < nodes_.size()) {
-    parts.push_back(fmt::format("node selector \"{}\" not matched by {}", fmt::join(selector, ", "),
-                                Nodes(nodes_.size() - matching->size() - gpu_unresolvable,
-                                      nodes_.size())));
+    parts.push_back(
+        fmt::format("node selector \"{}\" not matched by {}", fmt::join(selector, ", "),
+                    Nodes(nodes_.size() - matching->size() - gpu_unresolvable, nodes_.size())));
   }
   *why = fmt::format("no node fits: {}", fmt::join(parts, ", "));
   return -1;

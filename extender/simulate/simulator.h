@@ -55,10 +55,10 @@ struct SimPod {
   quota::ResourceList requests;  // including "pods": 1
   int32_t priority = 0;
   bool preemptible = true;
-  gpu::GpuRequest gpu;   // what it asks of GPUs (gpu_sim.h)
-  std::string gpu_error; // a malformed GPU request: it never schedules
-  int node = -1;       // index in Simulator::nodes(); -1 while Pending
-  std::string reason;  // why it is Pending, from its last attempt
+  gpu::GpuRequest gpu;    // what it asks of GPUs (gpu_sim.h)
+  std::string gpu_error;  // a malformed GPU request: it never schedules
+  int node = -1;          // index in Simulator::nodes(); -1 while Pending
+  std::string reason;     // why it is Pending, from its last attempt
   bool running() const { return node >= 0; }
 };
 

@@ -1,16 +1,17 @@
 #include "extender/state/cluster_state.h"
 
-#include "quota/dcheck.h"
-
 #include <mutex>
 
 #include "extender/objects/preemptible.h"
 #include "extender/objects/timestamp.h"
+#include "quota/dcheck.h"
 
 namespace quotient::extender::state {
 namespace {
 
-bool IsTerminal(std::string_view phase) { return phase == "Succeeded" || phase == "Failed"; }
+bool IsTerminal(std::string_view phase) {
+  return phase == "Succeeded" || phase == "Failed";
+}
 
 void Subtract(quota::ResourceList* total, const quota::ResourceList& amounts) {
   for (const auto& entry : amounts) total->Add(entry.name, -entry.amount);

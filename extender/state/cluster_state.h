@@ -29,8 +29,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "extender/objects/pod.h"
 #include "extender/objects/node_decode.h"
+#include "extender/objects/pod.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {
@@ -46,21 +46,21 @@ struct NodeHold {
 struct PodRecord {
   std::string ns;
   std::string name;
-  std::string node;               // empty while pending
-  quota::ResourceList requests;   // effective requests incl. pods: 1
+  std::string node;              // empty while pending
+  quota::ResourceList requests;  // effective requests incl. pods: 1
   int32_t priority = 0;
   bool preemption_never = false;  // spec.preemptionPolicy Never: never reclaims
   bool preemptible = true;        // false: label quotient.io/preemptible=false, never a victim
   bool unschedulable = false;     // PodScheduled=False/Unschedulable: kube-scheduler gave up
   bool nominated = false;         // status.nominatedNodeName: the scheduler's preemption acts
   std::string scheduler_name;
-  bool terminal = false;          // phase Succeeded or Failed
-  bool terminating = false;       // deletionTimestamp set
-  bool assumed = false;           // bound by Quotient, not yet confirmed by the watch
+  bool terminal = false;     // phase Succeeded or Failed
+  bool terminating = false;  // deletionTimestamp set
+  bool assumed = false;      // bound by Quotient, not yet confirmed by the watch
   std::string creation_timestamp;
   int64_t creation_seconds = 0;  // ParseTimestampSeconds(creation_timestamp), parsed once
-  uint64_t first_seen = 0;  // order in which Quotient learnt of the pod (ties of timestamps)
-  uint64_t seen = 0;                            // pod-list generation (relist bookkeeping)
+  uint64_t first_seen = 0;       // order in which Quotient learnt of the pod (ties of timestamps)
+  uint64_t seen = 0;             // pod-list generation (relist bookkeeping)
   std::chrono::steady_clock::time_point assumed_at{};
   bool holds_node() const { return !node.empty() && !terminal; }
 };
@@ -78,7 +78,7 @@ struct NodeEntry {
   // The pods holding the node (unordered), pointing into the pod map: a pod is removed
   // here before it leaves the map or stops holding the node.
   std::vector<const PodEntry*> held_by;
-  std::vector<NodeHold> holds;        // room held for reclaiming pods
+  std::vector<NodeHold> holds;  // room held for reclaiming pods
   bool known = false;
   uint64_t seen = 0;  // node-list generation that last saw it (relist bookkeeping)
 
@@ -86,11 +86,10 @@ struct NodeEntry {
   int64_t FreeFor(std::string_view resource, std::string_view except_uid) const;
 };
 
-
 struct ClusterCounts {
-  size_t nodes = 0;        // known nodes
-  size_t pods = 0;         // all pod records
-  size_t bound_pods = 0;   // holding a node
+  size_t nodes = 0;       // known nodes
+  size_t pods = 0;        // all pod records
+  size_t bound_pods = 0;  // holding a node
   size_t assumed_pods = 0;
 };
 
@@ -170,8 +169,7 @@ class ClusterState {
 
   // True if some pod holding a node in one of `namespaces` is preemptible and has a
   // priority below `priority`: priority preemption could free room there.
-  bool HasPreemptiblePodBelow(const std::vector<std::string>& namespaces,
-                              int32_t priority) const;
+  bool HasPreemptiblePodBelow(const std::vector<std::string>& namespaces, int32_t priority) const;
 
   // A copy of one pod's record; false if unknown.
   bool FindPod(std::string_view uid, PodRecord* out) const;
@@ -181,8 +179,8 @@ class ClusterState {
   // `entry` must be in pods_. REQUIRES: mu_ held.
   void Unhold(const PodEntry& entry);
   void Hold(const PodEntry& entry);
-  NodeEntry& NodeFor(const std::string& name);                     // REQUIRES: mu_ held
-  void CountPreemptible(const PodRecord& record, int delta);       // REQUIRES: mu_ held
+  NodeEntry& NodeFor(const std::string& name);                         // REQUIRES: mu_ held
+  void CountPreemptible(const PodRecord& record, int delta);           // REQUIRES: mu_ held
   void IndexWaiting(const std::string& uid, const PodRecord& record);  // REQUIRES: mu_ held
 
   quota::QuotaLedger* const ledger_;

@@ -113,8 +113,9 @@ TEST_F(ClusterStateTest, DeletionAndCompletionGiveEverythingBack) {
 }
 
 TEST_F(ClusterStateTest, DeletingAPendingPodDropsItsReservation) {
-  ASSERT_TRUE(ledger_.Reserve({"u1", "namespace1", {{"cpu", 5000}, {"pods", 1}}},
-                              quota::Clock::now() + std::chrono::hours(1))
+  ASSERT_TRUE(ledger_
+                  .Reserve({"u1", "namespace1", {{"cpu", 5000}, {"pods", 1}}},
+                           quota::Clock::now() + std::chrono::hours(1))
                   .admitted());
   state_.UpsertPod(MakePod("u1", "namespace1", 5));
   state_.DeletePod("u1");

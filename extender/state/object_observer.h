@@ -4,8 +4,8 @@
 // Thread safety: implementations are called from the reflectors' threads.
 #pragma once
 
-#include "extender/objects/pod.h"
 #include "extender/objects/node_decode.h"
+#include "extender/objects/pod.h"
 
 namespace quotient::extender::state {
 

@@ -1,8 +1,8 @@
 #include "extender/state/quota_file_watcher.h"
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio/post.hpp>
 
 #include "config/quota_yaml.h"
 #include "extender/telemetry/logging.h"
@@ -13,8 +13,7 @@ namespace {
 constexpr std::string_view kSource = "quota_file";
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -44,7 +43,9 @@ QuotaFileWatcher::QuotaFileWatcher(boost::asio::io_context& ioc, std::string pat
       timer_(ioc),
       last_content_(std::move(initial_content)) {}
 
-void QuotaFileWatcher::Start() { Schedule(); }
+void QuotaFileWatcher::Start() {
+  Schedule();
+}
 
 void QuotaFileWatcher::Stop() {
   boost::asio::post(timer_.get_executor(), [this] { timer_.cancel(); });

@@ -70,8 +70,9 @@ TEST_F(QuotaFileWatcherTest, AValidEditIsPublished) {
   Write(Tree("30"));
   EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
   EXPECT_EQ(MaxCpu(), 30000);
-  EXPECT_NE(Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"success\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"success\"} 1"),
+      std::string::npos);
 }
 
 TEST_F(QuotaFileWatcherTest, AnInvalidEditIsRejectedOnceAndTheLastGoodTreeKeepsServing) {
@@ -100,8 +101,9 @@ TEST_F(QuotaFileWatcherTest, OversizedCyclicAndExplodingFilesAreRejectedAndCount
   Write(Tree("30") + "#" + std::string(5000, 'x') + "\n");  // valid, but past the cap
   EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
   EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);  // reported once
-  Write("apiVersion: scheduling.sigs.k8s.io/v1beta1\nkind: ElasticQuotaTree\n"
-        "spec:\n  root: &r {name: root, children: [*r]}\n");
+  Write(
+      "apiVersion: scheduling.sigs.k8s.io/v1beta1\nkind: ElasticQuotaTree\n"
+      "spec:\n  root: &r {name: root, children: [*r]}\n");
   EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
   std::string list = "kind: List\nitems:\n- kind: List\n  items: &l0 [{kind: Namespace}]\n";
   for (int level = 1; level < 30; ++level) {
@@ -112,9 +114,9 @@ TEST_F(QuotaFileWatcherTest, OversizedCyclicAndExplodingFilesAreRejectedAndCount
   Write(list);  // 2^29 objects
   EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
   EXPECT_EQ(MaxCpu(), 20000);
-  EXPECT_NE(Metrics().find(
-                "quotient_config_reloads_total{source=\"quota_file\",result=\"failure\"} 3"),
-            std::string::npos)
+  EXPECT_NE(
+      Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"failure\"} 3"),
+      std::string::npos)
       << Metrics();
   Write(Tree("25"));
   EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kReloaded);

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "extender/objects/pod.h"
 #include "extender/objects/node_decode.h"
+#include "extender/objects/pod.h"
 
 namespace quotient::extender::state::testing {
 

@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "config/quota_yaml.h"
-#include "extender/telemetry/logging.h"
-#include "extender/objects/pod_decode.h"
 #include "extender/objects/node_decode.h"
+#include "extender/objects/pod_decode.h"
+#include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
 namespace {
@@ -13,25 +13,24 @@ namespace {
 constexpr std::string_view kTreeSource = "elasticquotatree";
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // metadata.name (and uid) of an object, without decoding the rest.
 bool ReadName(json::od::value& object, std::string* name, std::string* error) {
   DecodeError decode;
-  bool ok = json::ForEachField(object, nullptr, &decode,
-                               [&](std::string_view key, json::od::value& v, const json::Path* p) {
-    if (!json::KeyIs(key, "metadata")) return true;
-    return json::ForEachField(v, p, &decode,
-                              [&](std::string_view k, json::od::value& m, const json::Path* mp) {
-      if (!json::KeyIs(k, "name")) return true;
-      std::string_view text;
-      if (!json::ReadString(m, mp, &text, &decode)) return false;
-      name->assign(text);
-      return true;
-    });
-  });
+  bool ok = json::ForEachField(
+      object, nullptr, &decode, [&](std::string_view key, json::od::value& v, const json::Path* p) {
+        if (!json::KeyIs(key, "metadata")) return true;
+        return json::ForEachField(
+            v, p, &decode, [&](std::string_view k, json::od::value& m, const json::Path* mp) {
+              if (!json::KeyIs(k, "name")) return true;
+              std::string_view text;
+              if (!json::ReadString(m, mp, &text, &decode)) return false;
+              name->assign(text);
+              return true;
+            });
+      });
   if (!ok) *error = decode.message;
   if (ok && name->empty()) *error = "metadata.name missing";
   return ok && !name->empty();
@@ -168,7 +167,8 @@ void QuotaTreeSink::Publish() {
   rejected_.clear();
   metrics_->CountReload(std::string(kTreeSource), true, UnixNow());
   Log(spdlog::level::info, "quota tree reloaded",
-      {{"source", "ElasticQuotaTree"}, {"name", chosen_name},
+      {{"source", "ElasticQuotaTree"},
+       {"name", chosen_name},
        {"quota_nodes", fmt::format_int(tree->size()).c_str()}});
 }
 

@@ -21,9 +21,9 @@
 
 #include "extender/kube/reflector.h"
 #include "extender/objects/pod_enricher.h"
-#include "extender/telemetry/quota_metrics.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/object_observer.h"
+#include "extender/telemetry/quota_metrics.h"
 #include "quota/quota_ledger.h"
 
 namespace quotient::extender::state {
@@ -32,8 +32,7 @@ class PodSink : public kube::ObjectSink {
  public:
   // `enricher` (may be null) adds derived requests to each decoded pod (pod_enricher.h).
   explicit PodSink(ClusterState* state, DecodedObjectObserver* observer = nullptr,
-                   const PodEnricher* enricher = nullptr,
-                   std::function<void()> on_release = {})
+                   const PodEnricher* enricher = nullptr, std::function<void()> on_release = {})
       : state_(state),
         observer_(observer),
         enricher_(enricher),

@@ -91,7 +91,6 @@ TEST_F(QuotaTreeSinkFlowTest, AnObjectWithoutANameIsSkipped) {
   EXPECT_FALSE(Apply(kube::EventType::kAdded, R"({"metadata": {}, "spec": {}})"));
 }
 
-
 // Which changes the pod and node sinks report as releases (room kube-scheduler may have
 // retried a waiting pod for, requeuer.h).
 class ReleaseReportTest : public ::testing::Test {
@@ -150,13 +149,13 @@ TEST_F(ReleaseReportTest, ANodeJoiningIsAReleaseAndAnUnchangedUpdateIsNot) {
 
 TEST_F(ReleaseReportTest, ANodeUpdateThatMayAddRoomIsARelease) {
   Apply(nodes_, kube::EventType::kAdded, kNode);
-  const std::string grown = std::string(kNode).replace(std::string(kNode).find(R"("16")"), 4,
-                                                        R"("32")");
+  const std::string grown =
+      std::string(kNode).replace(std::string(kNode).find(R"("16")"), 4, R"("32")");
   Apply(nodes_, kube::EventType::kModified, grown);
   EXPECT_EQ(releases_, 2);
-  const std::string labelled = std::string(grown).replace(
-      grown.find(R"("name": "gpu-a100-2"})"), 21,
-      R"("name": "gpu-a100-2", "labels": {"org": "team-a"}})");
+  const std::string labelled =
+      std::string(grown).replace(grown.find(R"("name": "gpu-a100-2"})"), 21,
+                                 R"("name": "gpu-a100-2", "labels": {"org": "team-a"}})");
   Apply(nodes_, kube::EventType::kModified, labelled);
   EXPECT_EQ(releases_, 3);
   const std::string cordoned = std::string(labelled).replace(

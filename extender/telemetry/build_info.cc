@@ -1,7 +1,8 @@
 #include "extender/telemetry/build_info.h"
 
-#include <boost/version.hpp>
 #include <fmt/format.h>
+
+#include <boost/version.hpp>
 
 namespace quotient::extender {
 

@@ -52,8 +52,8 @@ bool ConfigureLogging(LogFormat format, std::string_view level) {
   auto parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off") return false;
   g_format.store(format, std::memory_order_relaxed);
-  auto logger = std::make_shared<spdlog::logger>(
-      "quotient", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("quotient",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern("%v");
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
@@ -65,9 +65,8 @@ bool LogEnabled(spdlog::level::level_enum level) {
   return spdlog::default_logger_raw()->should_log(level);
 }
 
-std::string FormatLogLine(LogFormat format, spdlog::level::level_enum level,
-                          std::string_view event, std::initializer_list<LogField> fields,
-                          bool with_time) {
+std::string FormatLogLine(LogFormat format, spdlog::level::level_enum level, std::string_view event,
+                          std::initializer_list<LogField> fields, bool with_time) {
   std::string line;
   auto level_name = spdlog::level::to_string_view(level);
   std::string_view level_text(level_name.data(), level_name.size());

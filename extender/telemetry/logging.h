@@ -31,8 +31,7 @@ void Log(spdlog::level::level_enum level, std::string_view event,
          std::initializer_list<LogField> fields);
 
 // Formats one line (exposed for tests): no timestamp when `with_time` is false.
-std::string FormatLogLine(LogFormat format, spdlog::level::level_enum level,
-                          std::string_view event, std::initializer_list<LogField> fields,
-                          bool with_time);
+std::string FormatLogLine(LogFormat format, spdlog::level::level_enum level, std::string_view event,
+                          std::initializer_list<LogField> fields, bool with_time);
 
 }  // namespace quotient::extender

@@ -1,24 +1,27 @@
 #include "extender/telemetry/metrics.h"
 
-#include <algorithm>
-
-#include "quota/dcheck.h"
-
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <utility>
 
+#include "quota/dcheck.h"
+
 namespace quotient::extender::metrics {
 
-uint64_t Gauge::ToBits(double v) { return std::bit_cast<uint64_t>(v); }
-double Gauge::FromBits(uint64_t bits) { return std::bit_cast<double>(bits); }
+uint64_t Gauge::ToBits(double v) {
+  return std::bit_cast<uint64_t>(v);
+}
+double Gauge::FromBits(uint64_t bits) {
+  return std::bit_cast<double>(bits);
+}
 
 void Gauge::Add(double delta) {
   uint64_t old = bits_.load(std::memory_order_relaxed);
-  while (!bits_.compare_exchange_weak(old, ToBits(FromBits(old) + delta),
-                                      std::memory_order_relaxed)) {
+  while (
+      !bits_.compare_exchange_weak(old, ToBits(FromBits(old) + delta), std::memory_order_relaxed)) {
   }
 }
 
@@ -51,12 +54,12 @@ Histogram::Snapshot Histogram::Read() const {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-          0.01,     0.025,   0.05,   0.1,     0.25,   0.5,   1,     2.5,    5, 10};
+  return {0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+          0.025,    0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
 }
 
-Family::Family(std::string name, std::string help, Type type,
-               std::vector<std::string> label_names, std::vector<double> bounds)
+Family::Family(std::string name, std::string help, Type type, std::vector<std::string> label_names,
+               std::vector<double> bounds)
     : name_(std::move(name)),
       help_(std::move(help)),
       type_(type),
@@ -205,15 +208,14 @@ Family* Registry::Add(std::string name, std::string help, Type type,
                                  std::move(bounds));
 }
 
-Family* Registry::AddCounter(std::string name, std::string help,
-                             std::vector<std::string> labels) {
+Family* Registry::AddCounter(std::string name, std::string help, std::vector<std::string> labels) {
   return Add(std::move(name), std::move(help), Type::kCounter, std::move(labels), {});
 }
 Family* Registry::AddGauge(std::string name, std::string help, std::vector<std::string> labels) {
   return Add(std::move(name), std::move(help), Type::kGauge, std::move(labels), {});
 }
-Family* Registry::AddHistogram(std::string name, std::string help,
-                               std::vector<std::string> labels, std::vector<double> bounds) {
+Family* Registry::AddHistogram(std::string name, std::string help, std::vector<std::string> labels,
+                               std::vector<double> bounds) {
   return Add(std::move(name), std::move(help), Type::kHistogram, std::move(labels),
              std::move(bounds));
 }

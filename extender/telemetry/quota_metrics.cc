@@ -18,8 +18,9 @@ void EmitPerQuotaResource(const quota::QuotaLedger* ledger, const metrics::Emit&
       if (v == quota::kUnlimited) continue;
       const std::string& resource = tree.resource_name(r);
       // Prometheus convention: base units. cpu is counted in millicores inside.
-      double out = milli_to_units && quota::IsMilliResource(resource) ? static_cast<double>(v) / 1000
-                                                                       : static_cast<double>(v);
+      double out = milli_to_units && quota::IsMilliResource(resource)
+                       ? static_cast<double>(v) / 1000
+                       : static_cast<double>(v);
       emit({tree.name(q), resource}, out);
     }
   }
@@ -72,30 +73,30 @@ QuotaMetrics::QuotaMetrics(metrics::Registry* registry, const quota::QuotaLedger
             [](const quota::QuotaUsage& u, QuotaId q, int32_t r) { return u.Reserved(q, r); },
             true);
       });
-  registry->AddCollectedGauge(
-      "quotient_quota_namespace_info", "1 for each namespace hanging on a quota leaf.",
-      {"quota", "namespace"}, [ledger](const metrics::Emit& emit) {
-        if (ledger == nullptr) return;
-        auto tree = ledger->tree();
-        for (QuotaId q = 0; q < static_cast<QuotaId>(tree->size()); ++q) {
-          for (const auto& ns : tree->namespaces(q)) emit({tree->name(q), ns}, 1);
-        }
-      });
+  registry->AddCollectedGauge("quotient_quota_namespace_info",
+                              "1 for each namespace hanging on a quota leaf.",
+                              {"quota", "namespace"}, [ledger](const metrics::Emit& emit) {
+                                if (ledger == nullptr) return;
+                                auto tree = ledger->tree();
+                                for (QuotaId q = 0; q < static_cast<QuotaId>(tree->size()); ++q) {
+                                  for (const auto& ns : tree->namespaces(q))
+                                    emit({tree->name(q), ns}, 1);
+                                }
+                              });
   admissions_ = registry->AddCounter("quotient_quota_admissions_total",
                                      "Quota admission decisions by quota, result and reason.",
                                      {"quota", "result", "reason"});
-  evictions_ = registry->AddCounter("quotient_quota_evictions_total",
-                                    "Pods evicted from a quota to give another its min back.",
-                                    {"quota"});
-  reloads_ = registry->AddCounter("quotient_config_reloads_total",
-                                  "Configuration reloads by source and result.",
-                                  {"source", "result"});
+  evictions_ =
+      registry->AddCounter("quotient_quota_evictions_total",
+                           "Pods evicted from a quota to give another its min back.", {"quota"});
+  reloads_ =
+      registry->AddCounter("quotient_config_reloads_total",
+                           "Configuration reloads by source and result.", {"source", "result"});
   last_reload_ok_ = registry->AddGauge("quotient_config_last_reload_successful",
-                                       "1 if the last reload of the source succeeded.",
-                                       {"source"});
-  last_reload_time_ = registry->AddGauge(
-      "quotient_config_last_reload_success_timestamp_seconds",
-      "Unix time of the last successful load of the source.", {"source"});
+                                       "1 if the last reload of the source succeeded.", {"source"});
+  last_reload_time_ =
+      registry->AddGauge("quotient_config_last_reload_success_timestamp_seconds",
+                         "Unix time of the last successful load of the source.", {"source"});
 }
 
 void QuotaMetrics::CountAdmission(const std::string& quota, quota::AdmitCode code) {

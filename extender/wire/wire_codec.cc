@@ -366,14 +366,10 @@ void EncodeErrorBody(std::string_view message, std::string_view reason, std::str
 
 std::string_view VerbName(Verb verb) {
   switch (verb) {
-    case Verb::kFilter:
-      return "filter";
-    case Verb::kPrioritize:
-      return "prioritize";
-    case Verb::kPreempt:
-      return "preempt";
-    case Verb::kBind:
-      return "bind";
+    case Verb::kFilter: return "filter";
+    case Verb::kPrioritize: return "prioritize";
+    case Verb::kPreempt: return "preempt";
+    case Verb::kBind: return "bind";
   }
   return "unknown";
 }

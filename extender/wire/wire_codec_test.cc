@@ -183,24 +183,27 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"pod_missing", R"({"NodeNames":["a"]})", DecodeFailure::kMissingField, "Pod"},
         BadInput{"pod_null", R"({"Pod":null,"NodeNames":["a"]})", DecodeFailure::kMissingField,
                  "Pod"},
-        BadInput{"node_name_number", R"({"Pod":{},"NodeNames":["a",7]})",
-                 DecodeFailure::kWrongType, "NodeNames[1]: expected string"},
+        BadInput{"node_name_number", R"({"Pod":{},"NodeNames":["a",7]})", DecodeFailure::kWrongType,
+                 "NodeNames[1]: expected string"},
         BadInput{"node_names_object", R"({"Pod":{},"NodeNames":{}})", DecodeFailure::kWrongType,
                  "NodeNames: expected array"},
         BadInput{"node_item_string", R"({"Pod":{},"Nodes":{"items":["x"]}})",
                  DecodeFailure::kWrongType, "Nodes.items[0]: expected Node object"},
         BadInput{"both_node_forms", R"({"Pod":{},"Nodes":{"items":[]},"NodeNames":[]})",
                  DecodeFailure::kWrongType, "both set"},
-        BadInput{"bad_quantity",
-                 R"({"Pod":{"spec":{"initContainers":[{},{"resources":{"limits":{"memory":"1.2.3"}}}]}},"NodeNames":[]})",
-                 DecodeFailure::kInvalidQuantity,
-                 "Pod.spec.initContainers[1].resources.limits.memory: invalid quantity \"1.2.3\""},
-        BadInput{"negative_quantity",
-                 R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":"-1"}}}]}},"NodeNames":[]})",
-                 DecodeFailure::kInvalidQuantity, "negative"},
-        BadInput{"quantity_is_bool",
-                 R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":true}}}]}},"NodeNames":[]})",
-                 DecodeFailure::kWrongType, "expected quantity string"},
+        BadInput{
+            "bad_quantity",
+            R"({"Pod":{"spec":{"initContainers":[{},{"resources":{"limits":{"memory":"1.2.3"}}}]}},"NodeNames":[]})",
+            DecodeFailure::kInvalidQuantity,
+            "Pod.spec.initContainers[1].resources.limits.memory: invalid quantity \"1.2.3\""},
+        BadInput{
+            "negative_quantity",
+            R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":"-1"}}}]}},"NodeNames":[]})",
+            DecodeFailure::kInvalidQuantity, "negative"},
+        BadInput{
+            "quantity_is_bool",
+            R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":true}}}]}},"NodeNames":[]})",
+            DecodeFailure::kWrongType, "expected quantity string"},
         BadInput{"priority_float", R"({"Pod":{"spec":{"priority":1.5}},"NodeNames":[]})",
                  DecodeFailure::kWrongType, "Pod.spec.priority"},
         BadInput{"labels_not_strings", R"({"Pod":{"metadata":{"labels":{"a":1}}},"NodeNames":[]})",
@@ -224,16 +227,16 @@ TEST(WireEncodeTest, FailureMapsAreSortedLikeGoMapsAndNameOnlyInputNodes) {
   answer.failed = {{2, "quota exceeded"}, {0, "quota exceeded"}};
   std::string out;
   EncodeFilterResult(args, answer, &out);
-  EXPECT_EQ(out,
-            R"({"Nodes":null,"NodeNames":["a"],"FailedNodes":{"b":"quota exceeded",)"
-            R"("c":"quota exceeded"},"FailedAndUnresolvableNodes":{},"Error":""})");
+  EXPECT_EQ(out, R"({"Nodes":null,"NodeNames":["a"],"FailedNodes":{"b":"quota exceeded",)"
+                 R"("c":"quota exceeded"},"FailedAndUnresolvableNodes":{},"Error":""})");
 }
 
 TEST(WireEncodeTest, PreemptOmitsNodesWithoutVictims) {
   std::vector<NodeVictims> nodes = {{"n2", {"u2"}, 1}, {"n1", {}, 0}};
   std::string out;
   EncodePreemptionResult(nodes, &out);
-  EXPECT_EQ(out, R"({"NodeNameToMetaVictims":{"n2":{"Pods":[{"UID":"u2"}],"NumPDBViolations":1}}})");
+  EXPECT_EQ(out,
+            R"({"NodeNameToMetaVictims":{"n2":{"Pods":[{"UID":"u2"}],"NumPDBViolations":1}}})");
 }
 
 }  // namespace

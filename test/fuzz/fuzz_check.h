@@ -6,13 +6,13 @@
 #include <cstdlib>
 #include <string_view>
 
-#define FUZZ_CHECK(condition, what)                                                     \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "fuzz oracle failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, \
-                   what, #condition);                                                    \
-      std::abort();                                                                      \
-    }                                                                                    \
+#define FUZZ_CHECK(condition, what)                                                            \
+  do {                                                                                         \
+    if (!(condition)) {                                                                        \
+      std::fprintf(stderr, "fuzz oracle failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, what, \
+                   #condition);                                                                \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)
 
 namespace quotient::fuzz {

@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t newline = text.find('\n');
   const std::string_view resource =
       newline == std::string_view::npos ? std::string_view("cpu") : text.substr(0, newline);
-  const std::string_view quantity = newline == std::string_view::npos ? text : text.substr(newline + 1);
+  const std::string_view quantity =
+      newline == std::string_view::npos ? text : text.substr(newline + 1);
 
   quota::Quantity q;
   std::string error;

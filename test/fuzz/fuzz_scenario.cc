@@ -13,8 +13,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A source in a directory that does not exist: a quotaFile names nothing readable.
   if (config::LoadScenario(fuzz::AsText(data, size), "/nonexistent/fuzz.yaml", &scenario,
                            &errors)) {
-    FUZZ_CHECK(!scenario.nodes.empty() && !scenario.steps.empty(), "a scenario has nodes and steps");
-    FUZZ_CHECK(scenario.nodes.size() <= static_cast<size_t>(config::kMaxScenarioNodes), "node bound");
+    FUZZ_CHECK(!scenario.nodes.empty() && !scenario.steps.empty(),
+               "a scenario has nodes and steps");
+    FUZZ_CHECK(scenario.nodes.size() <= static_cast<size_t>(config::kMaxScenarioNodes),
+               "node bound");
     FUZZ_CHECK(scenario.steps.size() <= config::kMaxScenarioSteps, "step bound");
     return 0;
   }

@@ -25,11 +25,11 @@ const std::vector<gpu::NodeGpus>& Nodes() {
   static const std::vector<gpu::NodeGpus> nodes = [] {
     std::vector<std::string> warnings;
     std::vector<gpu::NodeGpus> out;
-    out.emplace_back(gpu::BuildNodeInventory(
-        {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"},
-         {"nvidia.com/gpu.count", "2"},
-         {"cdmo.clear.ml/gpu-partitioning", "mig"}},
-        {}, {}, gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}, &warnings));
+    out.emplace_back(gpu::BuildNodeInventory({{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"},
+                                              {"nvidia.com/gpu.count", "2"},
+                                              {"cdmo.clear.ml/gpu-partitioning", "mig"}},
+                                             {}, {}, gpu::BuiltinMigCatalog(),
+                                             gpu::InventoryOptions{}, &warnings));
     out.emplace_back(gpu::BuildNodeInventory(
         {}, {}, quota::ResourceList{{"aliyun.com/gpu-mem", 32}, {"aliyun.com/gpu-count", 2}},
         gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}, &warnings));

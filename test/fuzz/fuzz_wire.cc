@@ -3,10 +3,9 @@
 // message; the answer to a decoded valid request encodes to JSON that parses, with one
 // entry per node (filter passing every node, prioritize scoring each, preempt echoing the
 // victims).
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -65,8 +65,10 @@ void CollectQueries(const nlohmann::json& panels, std::vector<std::string>* out)
 }
 
 TEST(PromqlNamesTest, FindsMetricsAndSkipsFunctionsLabelsAndDurations) {
-  EXPECT_EQ(MetricNamesIn("histogram_quantile(0.99, sum by (route, le) (rate(a_bucket{route=~\"x|y\"}[5m]))) > 1"),
-            (std::set<std::string>{"a_bucket"}));
+  EXPECT_EQ(
+      MetricNamesIn(
+          "histogram_quantile(0.99, sum by (route, le) (rate(a_bucket{route=~\"x|y\"}[5m]))) > 1"),
+      (std::set<std::string>{"a_bucket"}));
   EXPECT_EQ(MetricNamesIn("b / on (quota, resource) c{resource=\"$r\"} and d offset 5m"),
             (std::set<std::string>{"b", "c", "d"}));
   EXPECT_EQ(MetricNamesIn("time() - e"), (std::set<std::string>{"e"}));

@@ -5,18 +5,22 @@
 namespace quotient::test {
 namespace {
 
-bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
-bool IsIdent(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+}
+bool IsIdent(char c) {
+  return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c));
+}
 
 const std::set<std::string, std::less<>> kKeywords = {
-    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
-    "bool", "offset", "inf", "nan", "Inf", "NaN",
+    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
+    "offset", "inf", "nan", "Inf", "NaN",
     // Aggregation operators: `sum by (x) (...)` puts the clause before the parenthesis.
-    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-    "bottomk", "topk", "quantile", "limitk", "limit_ratio"};
+    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk",
+    "topk", "quantile", "limitk", "limit_ratio"};
 // Keywords followed by a parenthesised list of label names.
-const std::set<std::string, std::less<>> kLabelLists = {"by", "without", "on", "ignoring",
-                                                        "group_left", "group_right"};
+const std::set<std::string, std::less<>> kLabelLists = {"by",       "without",    "on",
+                                                        "ignoring", "group_left", "group_right"};
 
 }  // namespace
 
@@ -47,7 +51,8 @@ std::set<std::string> MetricNamesIn(std::string_view q) {
       ++i;
       label_list_next = false;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '.' && i + 1 < q.size() && std::isdigit(static_cast<unsigned char>(q[i + 1])))) {
+               (c == '.' && i + 1 < q.size() &&
+                std::isdigit(static_cast<unsigned char>(q[i + 1])))) {
       while (i < q.size() && (IsIdent(q[i]) || q[i] == '.')) ++i;  // 0.99, 1e3, 5m
     } else if (IsIdentStart(c)) {
       size_t start = i;

@@ -21,12 +21,12 @@
 #include <thread>
 #include <vector>
 
-#include "extender/wire/decider.h"
 #include "extender/http/http_server.h"
-#include "extender/telemetry/metrics.h"
 #include "extender/http/readiness.h"
 #include "extender/http/router.h"
 #include "extender/http/server_metrics.h"
+#include "extender/telemetry/metrics.h"
+#include "extender/wire/decider.h"
 
 namespace quotient::test {
 
