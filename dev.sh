@@ -52,7 +52,7 @@ PACKAGES=(
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl curl
+  openssl curl clang-format
   clang-format python3 ccache
 )
 # For the fuzz targets (libFuzzer and its sanitizer runtimes): ./dev.sh fuzz and test only.
