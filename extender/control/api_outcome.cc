@@ -10,6 +10,23 @@ constexpr size_t kExcerptBytes = 200;
 
 }  // namespace
 
+boost::asio::awaitable<kube::ApiResponse> FencedWrite(kube::ApiClient* client,
+                                                      const kube::WriteFence* fence,
+                                                      kube::Method method, std::string target,
+                                                      std::string body,
+                                                      kube::RequestOptions options) {
+  if (!kube::MayWrite(fence)) {
+    kube::ApiResponse refused;
+    refused.error = fence->Why();
+    co_return refused;
+  }
+  options.fence = fence;
+  // The awaitable is made in its own statement: GCC 12 mis-destroys temporaries that
+  // live across a co_await (bug 99576).
+  auto request = client->Request(method, std::move(target), std::move(body), std::move(options));
+  co_return co_await std::move(request);
+}
+
 ApiOutcome OutcomeOf(const kube::ApiResponse& response) {
   ApiOutcome outcome;
   outcome.status = response.status;

@@ -4,10 +4,12 @@
 // Thread safety: a value type and reentrant functions.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
 #include <string_view>
 
 #include "extender/kube/api_client.h"
+#include "extender/kube/write_fence.h"
 
 namespace quotient::extender::state {
 
@@ -21,6 +23,17 @@ struct ApiOutcome {
 // An API response as an outcome: 2xx kOk; 429, 5xx and transport failures kUnavailable;
 // other statuses kRefused (with the Status message).
 ApiOutcome OutcomeOf(const kube::ApiResponse& response);
+
+// A write every replica may attempt but only the leader may send: answered at once with
+// status 0 and fence->Why() while `fence` is closed (nothing queued), else sent with
+// `options.fence = fence`, so the client checks it again when the request leaves its
+// line. `fence` may be null (no leader election: always sent). REQUIRES: `client` and
+// `fence` outlive the call.
+boost::asio::awaitable<kube::ApiResponse> FencedWrite(kube::ApiClient* client,
+                                                      const kube::WriteFence* fence,
+                                                      kube::Method method, std::string target,
+                                                      std::string body,
+                                                      kube::RequestOptions options = {});
 
 // Pod and namespace names are DNS labels/subdomains: anything else is refused before it
 // reaches a URL.

@@ -29,16 +29,9 @@ boost::asio::awaitable<ApiOutcome> ApiPodBinder::Bind(const BindingArgs& args) {
   }
   std::string target =
       fmt::format("/api/v1/namespaces/{}/pods/{}/binding", args.pod_namespace, args.pod_name);
-  std::string body = BindingJson(args);
-  if (!kube::MayWrite(fence_))
-    co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
-  // The awaitable is made in its own statement: GCC 12 mis-destroys temporaries that
-  // live across a co_await (bug 99576).
-  kube::RequestOptions options;
-  options.fence = fence_;  // checked again when the request leaves the connection line
-  auto request =
-      client_->Request(kube::Method::kPost, std::move(target), std::move(body), std::move(options));
-  kube::ApiResponse response = co_await std::move(request);
+  auto write =
+      FencedWrite(client_, fence_, kube::Method::kPost, std::move(target), BindingJson(args));
+  kube::ApiResponse response = co_await std::move(write);
   co_return OutcomeOf(response);
 }
 

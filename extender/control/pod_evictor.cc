@@ -74,29 +74,18 @@ std::string EventJson(const PodEvent& event, std::chrono::system_clock::time_poi
 boost::asio::awaitable<ApiOutcome> ApiPodEvictor::Evict(const PodRef& pod) {
   if (!IsPathSafe(pod.ns) || !IsPathSafe(pod.name)) co_return Unsafe(pod);
   std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}/eviction", pod.ns, pod.name);
-  // Named awaitable: GCC 12 mis-destroys temporaries across co_await (bug 99576).
-  std::string body = EvictionJson(pod);
-  if (!kube::MayWrite(fence_))
-    co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
-  kube::RequestOptions options;
-  options.fence = fence_;  // checked again when the request leaves the connection line
-  auto request =
-      client_->Request(kube::Method::kPost, std::move(target), std::move(body), std::move(options));
-  kube::ApiResponse response = co_await std::move(request);
+  auto write =
+      FencedWrite(client_, fence_, kube::Method::kPost, std::move(target), EvictionJson(pod));
+  kube::ApiResponse response = co_await std::move(write);
   co_return OutcomeOf(response);
 }
 
 boost::asio::awaitable<ApiOutcome> ApiPodEvictor::PostEvent(const PodEvent& event) {
   if (!IsPathSafe(event.pod.ns) || !IsPathSafe(event.pod.name)) co_return Unsafe(event.pod);
   std::string target = fmt::format("/api/v1/namespaces/{}/events", event.pod.ns);
-  std::string body = EventJson(event, std::chrono::system_clock::now());
-  if (!kube::MayWrite(fence_))
-    co_return ApiOutcome{ApiOutcome::Kind::kUnavailable, 0, fence_->Why()};
-  kube::RequestOptions options;
-  options.fence = fence_;  // checked again when the request leaves the connection line
-  auto request =
-      client_->Request(kube::Method::kPost, std::move(target), std::move(body), std::move(options));
-  kube::ApiResponse response = co_await std::move(request);
+  auto write = FencedWrite(client_, fence_, kube::Method::kPost, std::move(target),
+                           EventJson(event, std::chrono::system_clock::now()));
+  kube::ApiResponse response = co_await std::move(write);
   co_return OutcomeOf(response);
 }
 

@@ -5,19 +5,19 @@
 #include <string>
 #include <utility>
 
+#include "extender/control/api_outcome.h"
+
 namespace quotient::extender::state {
 
 boost::asio::awaitable<std::string> ApiPodPatcher::Patch(std::string ns, std::string name,
                                                          std::string body) {
   // The same grant as the Requeuer's patch (deploy/rbac.yaml: patch pods).
   std::string target = fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name);
-  if (!kube::MayWrite(fence_)) co_return fence_->Why();
   kube::RequestOptions options;
   options.content_type = "application/merge-patch+json";
-  options.fence = fence_;  // checked again when the request leaves the connection line
-  auto request = client_->Request(kube::Method::kPatch, std::move(target), std::move(body),
-                                  std::move(options));
-  kube::ApiResponse response = co_await std::move(request);
+  auto write = FencedWrite(client_, fence_, kube::Method::kPatch, std::move(target),
+                           std::move(body), std::move(options));
+  kube::ApiResponse response = co_await std::move(write);
   if (response.ok()) co_return std::string();
   co_return response.status == 0 ? response.error
                                  : "HTTP " + std::to_string(response.status) + ": " +

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "extender/control/api_outcome.h"
 #include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
@@ -183,10 +184,9 @@ void Requeuer::Patch(std::vector<Pod> pods, NudgeTrigger trigger) {
           std::string body = PatchBody(stamp);
           kube::RequestOptions options;
           options.content_type = "application/merge-patch+json";
-          options.fence = fence_;
-          auto request = client_->Request(kube::Method::kPatch, std::move(target), std::move(body),
-                                          std::move(options));
-          kube::ApiResponse response = co_await std::move(request);
+          auto write = FencedWrite(client_, fence_, kube::Method::kPatch, std::move(target),
+                                   std::move(body), std::move(options));
+          kube::ApiResponse response = co_await std::move(write);
           // 404: the pod went away meanwhile, which is as good as a retry.
           const char* result = response.ok()            ? "patched"
                                : response.status == 404 ? "gone"
