@@ -64,20 +64,28 @@ LeaderElector::LeaderElector(asio::io_context& ioc, ApiClient* client,
 
 LeaderElector::~LeaderElector() {
   Stop();
-  // The loop ends after its release; a stopped io_context runs it no further.
+  // The loop ends after its release, and the posted cancel must have run before the timer
+  // it names is freed; a stopped io_context runs neither any further.
   if (started_.load() && !ioc_.stopped()) {
-    loop_done_.get_future().wait_for(options_.renew_deadline + std::chrono::seconds(1));
+    const auto bound = options_.renew_deadline + std::chrono::seconds(1);
+    cancel_done_.get_future().wait_for(bound);
+    loop_done_.get_future().wait_for(bound);
   }
 }
 
 void LeaderElector::Start() {
-  if (started_.exchange(true)) return;
+  if (stopping_.load() || started_.exchange(true)) return;
   asio::co_spawn(ioc_, Loop(), asio::detached);
 }
 
 void LeaderElector::Stop() {
   if (stopping_.exchange(true)) return;
-  asio::post(ioc_, [this] { timer_.cancel(); });
+  // Never started: no wait to end, and nothing may be posted that would outlive us.
+  if (!started_.load()) return;
+  asio::post(ioc_, [this] {
+    timer_.cancel();
+    cancel_done_.set_value();
+  });
 }
 
 bool LeaderElector::MayWrite() const {

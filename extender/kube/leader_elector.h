@@ -125,6 +125,7 @@ class LeaderElector : public WriteFence {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   std::promise<void> loop_done_;
+  std::promise<void> cancel_done_;  // set by the cancel Stop() posts
   mutable std::mutex mu_;
   LeaderStatus status_;  // guarded by mu_ (leading is filled in by status())
 };

@@ -51,6 +51,9 @@ NEEDED = [
     ("create", "", "events", "", "team-a"), ("patch", "", "events", "", "team-a"),
     ("create", "events.k8s.io", "events", "", "team-a"),
     ("patch", "events.k8s.io", "events", "", "team-a"),
+    ("get", "coordination.k8s.io", "leases", "", "quotient-system"),
+    ("create", "coordination.k8s.io", "leases", "", "quotient-system"),
+    ("update", "coordination.k8s.io", "leases", "", "quotient-system"),
 ]
 DENIED = [
     ("create", "", "pods", "", "team-a"), ("update", "", "pods", "", "team-a"),
@@ -61,6 +64,7 @@ DENIED = [
     ("list", "scheduling.sigs.k8s.io", "elasticquotatrees", "", "team-a"),
     ("update", "scheduling.sigs.k8s.io", "elasticquotatrees", "", "kube-system"),
     ("create", "rbac.authorization.k8s.io", "clusterrolebindings", "", None),
+    ("delete", "coordination.k8s.io", "leases", "", "quotient-system"),
 ]
 # API path templates in extender/ (string literals) -> the grants they need.
 QUOTIENT_API_PATHS = {
@@ -73,6 +77,10 @@ QUOTIENT_API_PATHS = {
     "/apis/scheduling.sigs.k8s.io/v1beta1/namespaces/kube-system/elasticquotatrees":
         {("list", "scheduling.sigs.k8s.io", "elasticquotatrees", ""),
          ("watch", "scheduling.sigs.k8s.io", "elasticquotatrees", "")},
+    "/apis/coordination.k8s.io/v1/namespaces/{}/leases":
+        {("get", "coordination.k8s.io", "leases", ""),
+         ("create", "coordination.k8s.io", "leases", ""),
+         ("update", "coordination.k8s.io", "leases", "")},
 }
 
 
