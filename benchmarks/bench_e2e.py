@@ -257,13 +257,16 @@ class Sampler(threading.Thread):
 
     def cpu_between(self, t0, t1):
         """{component: CPU seconds} from the last sample at or before t0 to the first at or
-        after t1, and the window actually covered."""
+        after t1, and the window actually covered. A component with no process at the first
+        of those samples started inside the window (kube-scheduler starts with the round and
+        may bind its first pod within one sampling interval): all its CPU since it started
+        counts, its start-up included."""
         before = [s for s in self.samples if s[0] <= t0]
         after = [s for s in self.samples if s[0] >= t1]
         a = before[-1] if before else self.samples[0]
         b = after[0] if after else self.samples[-1]
-        cpu = {name: (b[1][name] - a[1][name]) / CLK_TCK
-               for name in COMPONENTS if name in a[1] and name in b[1]}
+        cpu = {name: (b[1][name] - a[1].get(name, 0)) / CLK_TCK
+               for name in COMPONENTS if name in b[1]}
         return cpu, b[0] - a[0]
 
 
