@@ -124,6 +124,16 @@ struct ApiClient::Impl : std::enable_shared_from_this<ApiClient::Impl> {
   asio::awaitable<void> RunRequest(Operation& op, Method method, const std::string& target,
                                    std::string body, const RequestOptions& options,
                                    ApiResponse* response);
+  // Waits for the rate limiter and a connection slot, then checks the write fence. True:
+  // the caller holds a slot (acquired at *started) and must release it. False: no slot
+  // held, *response says why.
+  asio::awaitable<bool> AdmitRequest(Operation& op, const RequestOptions& options,
+                                     ApiResponse* response, Clock::time_point* started);
+  // Sends `request` on an idle pooled connection or a new one, once more on a new one
+  // when a pooled connection turns out closed (a write only if it was never sent). A
+  // fenced write is checked once more right before it is sent (connecting takes time).
+  asio::awaitable<void> Exchange(Operation& op, Method method, const HttpRequest& request,
+                                 const RequestOptions& options, ApiResponse* response);
   asio::awaitable<WatchResult> DoWatch(std::string target,
                                        std::function<bool(RequestBody&)> on_event,
                                        WatchOptions options);
@@ -206,36 +216,8 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
                                                   const std::string& target, std::string body,
                                                   const RequestOptions& options,
                                                   ApiResponse* response) {
-  if (config.https && !tls) {
-    response->error = tls_error;
-    co_return;
-  }
-  if (stop.stop_requested() || options.stop.stop_requested()) {
-    response->error = "stopped";
-    co_return;
-  }
-  if (const Clock::duration delay = limiter.Reserve(Clock::now());
-      delay > Clock::duration::zero()) {
-    op.wait_timer().expires_after(delay);
-    co_await op.wait_timer().async_wait(kUseTuple);
-  }
-  op.SetDeadline(Clock::now() + options.timeout);
-  const Clock::time_point queued = Clock::now();
-  const bool acquired = co_await slots.Acquire(op);
-  const Clock::time_point started = Clock::now();
-  if (observer) observer->OnSlotWait(started - queued, acquired);
-  if (!acquired) {
-    response->error = op.cancelled() == CancelReason::kTimeout
-                          ? fmt::format("timed out after {}ms waiting for a connection ({} in use)",
-                                        options.timeout.count(), slots.limit())
-                          : CancelMessage(op.cancelled(), options.timeout);
-    co_return;
-  }
-  if (!MayWrite(options.fence)) {  // the lease was lost while this write waited
-    slots.Release();
-    response->error = options.fence->Why();
-    co_return;
-  }
+  Clock::time_point started;
+  if (!co_await AdmitRequest(op, options, response, &started)) co_return;
   // Gives the slot back after the connection went back to the pool (or was closed), and
   // tells the observer how the request ended.
   struct SlotGuard {
@@ -251,6 +233,49 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
   } guard{this, method, started, response};
   const HttpRequest request =
       MakeRequest(Verb(method), target, std::move(body), options.content_type);
+  co_await Exchange(op, method, request, options, response);
+}
+
+asio::awaitable<bool> ApiClient::Impl::AdmitRequest(Operation& op, const RequestOptions& options,
+                                                    ApiResponse* response,
+                                                    Clock::time_point* started) {
+  if (config.https && !tls) {
+    response->error = tls_error;
+    co_return false;
+  }
+  if (stop.stop_requested() || options.stop.stop_requested()) {
+    response->error = "stopped";
+    co_return false;
+  }
+  if (const Clock::duration delay = limiter.Reserve(Clock::now());
+      delay > Clock::duration::zero()) {
+    op.wait_timer().expires_after(delay);
+    co_await op.wait_timer().async_wait(kUseTuple);
+  }
+  op.SetDeadline(Clock::now() + options.timeout);
+  const Clock::time_point queued = Clock::now();
+  const bool acquired = co_await slots.Acquire(op);
+  *started = Clock::now();
+  if (observer) observer->OnSlotWait(*started - queued, acquired);
+  if (!acquired) {
+    response->error = op.cancelled() == CancelReason::kTimeout
+                          ? fmt::format("timed out after {}ms waiting for a connection ({} in use)",
+                                        options.timeout.count(), slots.limit())
+                          : CancelMessage(op.cancelled(), options.timeout);
+    co_return false;
+  }
+  if (!MayWrite(options.fence)) {  // the lease was lost while this write waited
+    slots.Release();
+    response->error = options.fence->Why();
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<void> ApiClient::Impl::Exchange(Operation& op, Method method,
+                                                const HttpRequest& request,
+                                                const RequestOptions& options,
+                                                ApiResponse* response) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (op.cancelled() != CancelReason::kNone) break;
     std::unique_ptr<Connection> conn = attempt == 0 ? TakeIdle() : nullptr;
@@ -268,6 +293,12 @@ asio::awaitable<void> ApiClient::Impl::RunRequest(Operation& op, Method method,
       }
       fresh->CountIn(&open_requests, &opened_requests);
       conn = std::move(fresh);
+    }
+    if (!MayWrite(options.fence)) {  // the lease was lost while this write connected
+      op.Attach(nullptr);
+      PutIdle(std::move(conn));  // unused, still good
+      response->error = options.fence->Why();
+      co_return;
     }
     ExchangeOutcome outcome;
     if (TlsStream* stream = conn->tls()) {

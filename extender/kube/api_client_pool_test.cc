@@ -206,6 +206,37 @@ TEST(ApiClientPoolTest, AWriteWhoseFenceClosedWhileItWaitedInLineIsNotSent) {
   EXPECT_THAT(sent, ::testing::ElementsAre("/hold", "/next"));
 }
 
+// Opens for the first `checks` checks, closed after: the lease lapses between the check
+// after the slot and the send (a new connection's TCP and TLS handshakes take that long).
+class CountdownFence : public WriteFence {
+ public:
+  explicit CountdownFence(int checks) : left_(checks) {}
+  bool MayWrite() const override { return left_.fetch_sub(1) > 0; }
+  std::string Why() const override { return "not the leader: lapsed"; }
+
+ private:
+  mutable std::atomic<int> left_;
+};
+
+TEST(ApiClientPoolTest, AWriteWhoseFenceClosedWhileItConnectedIsNotSent) {
+  IoThread io;
+  FakeApiServer server([](FakeExchange& ex) { ex.Respond(200, "{}"); });
+  ApiClient client(io.ioc(), Limited(server, 1));
+  CountdownFence fence(1);  // passes the check after the slot, fails the one before sending
+  RequestOptions fenced;
+  fenced.fence = &fence;
+  ApiResponse refused = Spawn(io, client, "/write", fenced).get();
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_EQ(refused.error, "not the leader: lapsed");
+  EXPECT_EQ(client.pool_stats().in_use, 0);
+  // The connection it opened and never used goes on to the next request.
+  EXPECT_EQ(Spawn(io, client, "/next").get().status, 200);
+  std::vector<std::string> sent;
+  for (const auto& r : server.requests()) sent.push_back(r.path);
+  EXPECT_THAT(sent, ::testing::ElementsAre("/next"));
+  EXPECT_EQ(server.connections(), 1);
+}
+
 TEST(ApiClientPoolTest, StopWakesRequestsWaitingInLine) {
   IoThread io;
   FakeApiServer server(
