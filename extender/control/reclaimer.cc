@@ -178,6 +178,9 @@ void Reclaimer::Settle(Clock::time_point now) {
       ledger_->Release(uid);  // a deleted pod's reservation is gone already: idempotent
       Finish(uid, reclaim, "aborted", "pod_gone", /*give_back=*/false);
     } else if (!reclaim.abort_reason.empty()) {
+      // Not planned again at once: an eviction the API keeps failing (an outage, a webhook
+      // denying it) would restart this reclaim every pass, ahead of every other pod.
+      if (reclaim.abort_reason == "api_error") backoff_[uid] = now + kApiErrorBackoff;
       Finish(uid, reclaim, "aborted", reclaim.abort_reason.c_str(), /*give_back=*/true);
     } else if (now >= reclaim.deadline) {
       backoff_[uid] = now + options_.deadline;  // do not evict again for it at once
@@ -195,6 +198,8 @@ void Reclaimer::PlanNew(Clock::time_point now) {
   const uint64_t generation = state_->generation();
   auto skip = [&](const std::string& uid) {
     if (reclaims_by_pod_.contains(uid) || backoff_.contains(uid)) return true;
+    // Admitted by filter since it was marked Unschedulable: it is binding, nothing to take.
+    if (ledger_->Holds(uid)) return true;
     auto failed = failed_at_.find(uid);
     return failed != failed_at_.end() &&
            (failed->second.generation == generation || now < failed->second.retry_after);
@@ -238,7 +243,12 @@ void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& ch
   const std::string& uid = candidate.pod.uid;
   const quota::QuotaTree& tree = ledger_->usage().tree();
   quota::PodDemand demand{uid, candidate.pod.ns, candidate.requests};
-  ledger_->ReserveReclaimed(demand, now + options_.deadline);
+  if (ledger_->ReserveReclaimed(demand, now + options_.deadline).code !=
+      quota::AdmitCode::kAdmitted) {
+    // Filter admitted it since the plan (it is binding, its room found), or its namespace
+    // left the tree: nothing to reclaim, and no reservation of ours to give back later.
+    return;
+  }
   state_->SetHold(choice.node, uid, candidate.requests);
   Reclaim reclaim;
   reclaim.pod = candidate.pod;

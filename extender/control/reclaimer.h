@@ -10,10 +10,11 @@
 //  1. Settle the reclaims in flight. A reclaim is complete when its pod holds a node;
 //     aborted when its pod is gone or terminating, when its deadline passes, or when an
 //     eviction was refused (a disruption budget: that victim is skipped for
-//     `budget_backoff`; or an API failure). An aborted reclaim gives its reservation and
-//     its node hold back.
+//     `budget_backoff`; or an API failure: the pod does not reclaim again for
+//     kApiErrorBackoff). An aborted reclaim gives its reservation and its node hold back.
 //  2. Plan new ones. Candidates are pods kube-scheduler gave up on (PodScheduled False,
-//     reason Unschedulable) with no node, not terminating, scheduled by one of
+//     reason Unschedulable) with no node, not terminating, holding no quota reservation
+//     (one that filter admitted since is binding), scheduled by one of
 //     `scheduler_names`, whose preemptionPolicy is not Never, on a quota leaf, with no
 //     reclaim in flight, in order of priority (higher first) then age (older first).
 //     A candidate is planned with quota::PlanReclaim (the victim rules of
@@ -166,6 +167,8 @@ class Reclaimer {
     Clock::time_point retry_after;  // not planned again before
   };
   static constexpr std::chrono::seconds kReplanAfter{5};
+  // A pod whose reclaim an API failure aborted waits so long before it reclaims again.
+  static constexpr std::chrono::seconds kApiErrorBackoff{10};
   std::unordered_map<std::string, FailedPlan> failed_at_;  // guarded by mu_
 };
 

@@ -202,7 +202,11 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   if (ledger_ == nullptr) return decision;
   // Reserve only once some node can take the pod; a concurrent admission may have
   // taken the room since the check, in which case the pod fails like above.
-  if (!AdmitQuota(demand, /*reserve=*/true, &decision)) RefuseForQuota(args, &decision);
+  if (!AdmitQuota(demand, /*reserve=*/true, &decision)) {
+    RefuseForQuota(args, &decision);
+  } else if (reclaimer_ != nullptr && reclaimer_->AwaitingEvictions(args.pod.uid)) {
+    RefuseWhileEvicting(args, &decision);  // a reclaim for this pod started meanwhile
+  }
   return decision;
 }
 
@@ -323,6 +327,14 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
         co_return decision;
       }
     }
+  }
+  if (reclaimer_ != nullptr && reclaimer_->AwaitingEvictions(args.pod_uid)) {
+    // A reclaim started between this pod's filter and its bind: its reservation is now the
+    // reclaim's (kept), and the pod binds once its victims are evicted.
+    decision.result = DecisionResult::kError;
+    decision.reason = DecisionReason::kReclaiming;
+    decision.error = reclaimer_->StatusOf(args.pod_uid).text;
+    co_return decision;
   }
   auto bind = binder_->Bind(args);
   ApiOutcome outcome = co_await std::move(bind);

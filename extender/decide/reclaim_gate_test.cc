@@ -20,6 +20,7 @@ using testing::FakeBinder;
 using ::testing::HasSubstr;
 using testing::MakeNode;
 using testing::MakePod;
+using testing::RunAwaitable;
 
 // Answers evictions with `answers[name]` (default: accepted).
 class AnsweringEvictor : public PodEvictor {
@@ -81,6 +82,8 @@ class ReclaimGateTest : public ::testing::Test {
   ClusterState state_{&ledger_};
   AnsweringEvictor evictor_;
   FakeBinder binder_;
+  // The reclaimer's clock: real time at the start (reservations expire by it), moved by hand.
+  Reclaimer::Clock::time_point now_ = Reclaimer::Clock::now();
   Reclaimer reclaimer_{ioc_,
                        &ledger_,
                        &state_,
@@ -88,7 +91,8 @@ class ReclaimGateTest : public ::testing::Test {
                        nullptr,
                        nullptr,
                        [] { return true; },
-                       ReclaimerOptions{}};
+                       ReclaimerOptions{},
+                       [this] { return now_; }};
   QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; },
                         QuotaDeciderOptions{std::chrono::seconds(30), {"nvidia.com/gpu"}}};
 };
@@ -133,18 +137,51 @@ TEST_F(ReclaimGateTest, APodWhoseEvictionFailedNeverPassesUntilAnEvictionIsAccep
   EXPECT_TRUE(reclaimer_.AwaitingEvictions("p1"));
   EXPECT_EQ(Filter().reason, DecisionReason::kReclaiming);
 
-  // The next pass aborts that reclaim (reservation and hold given back) and plans again.
+  // The next pass aborts that reclaim (reservation and hold given back) and does not
+  // plan it again at once: a failing API would restart it every second.
+  reclaimer_.RunPass();
+  EXPECT_FALSE(reclaimer_.StatusOf("p1").active);
+  EXPECT_FALSE(ledger_.Holds("p1"));
+  EXPECT_EQ(Filter().reason, DecisionReason::kQuotaMax);
+  now_ += std::chrono::seconds(5);
+  reclaimer_.RunPass();
+  EXPECT_FALSE(reclaimer_.StatusOf("p1").active) << "backing off";
+
+  now_ += std::chrono::seconds(6);
+  evictor_.answers.clear();  // the API is back
   reclaimer_.RunPass();
   EXPECT_TRUE(reclaimer_.AwaitingEvictions("p1"));
   EXPECT_EQ(Filter().reason, DecisionReason::kReclaiming);
-
-  evictor_.answers.clear();  // the API is back
   RunEvictions();
   ASSERT_EQ(evictor_.evicted.size(), 2u);
   EXPECT_FALSE(reclaimer_.AwaitingEvictions("p1"));
   Gone(evictor_.evicted[1]);
   FilterDecision after = Filter();
   EXPECT_EQ(after.result, DecisionResult::kAccepted) << after.message;
+}
+
+TEST_F(ReclaimGateTest, ABindArrivingWhileVictimsAreBeingEvictedIsRefusedAndKeepsTheReservation) {
+  reclaimer_.RunPass();
+  ASSERT_TRUE(reclaimer_.AwaitingEvictions("p1"));
+  BindDecision bind = RunAwaitable(decider_.Bind(BindingArgs{"pod-p1", "namespace3", "p1", "n0"}));
+  EXPECT_EQ(bind.result, DecisionResult::kError);
+  EXPECT_EQ(bind.reason, DecisionReason::kReclaiming);
+  EXPECT_THAT(bind.error, HasSubstr("reclaiming 1 pod"));
+  EXPECT_TRUE(binder_.bound.empty()) << "no Binding was posted";
+  EXPECT_TRUE(ledger_.Holds("p1")) << "the reclaim's reservation stays";
+}
+
+TEST_F(ReclaimGateTest, APodHoldingAReservationIsBindingAndNeverReclaims) {
+  // Filter admitted it after it was marked Unschedulable (here: room made by hand).
+  ASSERT_EQ(ledger_
+                .ReserveReclaimed({"p1", "namespace3", waiting_.requests},
+                                  quota::Clock::now() + std::chrono::seconds(30))
+                .code,
+            quota::AdmitCode::kAdmitted);
+  reclaimer_.RunPass();
+  RunEvictions();
+  EXPECT_FALSE(reclaimer_.StatusOf("p1").active);
+  EXPECT_TRUE(evictor_.evicted.empty());
 }
 
 }  // namespace
