@@ -225,10 +225,15 @@ cfg.setdefault("leaderElection", {})["leaderElect"] = False
 quotient = [e for e in cfg.get("extenders", []) if e.get("filterVerb") == "filter"]
 if len(quotient) != 1:
     sys.exit(f"{src}: expected one extender with filterVerb: filter (Quotient)")
-url = urllib.parse.urlsplit(quotient[0]["urlPrefix"])
-quotient[0]["urlPrefix"] = url._replace(netloc=f"127.0.0.1:{port}").geturl()
-if bind == "0":
-    quotient[0].pop("bindVerb", None)
+# Every entry that points where the filter entry points is Quotient (the prioritize/bind
+# entry for GPU pods, the entry of resources kube-scheduler must ignore).
+prefix = quotient[0]["urlPrefix"]
+for entry in cfg["extenders"]:
+    if entry.get("urlPrefix") == prefix:
+        url = urllib.parse.urlsplit(prefix)
+        entry["urlPrefix"] = url._replace(netloc=f"127.0.0.1:{port}").geturl()
+        if bind == "0":
+            entry.pop("bindVerb", None)
 with open(dst, "w") as f:
     f.write(f"# Rendered by test/cluster/cluster.sh from {src}\n")
     yaml.safe_dump(cfg, f, sort_keys=False)

@@ -5,9 +5,11 @@ namespaces, fake nodes and Deployments, reads pods and events, and deletes what 
 Objects read from the API are plain JSON dicts (no client models): what the server sent.
 """
 
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
@@ -210,7 +213,7 @@ class Kube:
 
     def create_deployment(self, namespace, name, replicas, cpu, memory=None, gpu=0,
                           priority_class=None, labels=None, finalizers=None,
-                          extra_resources=None):
+                          extra_resources=None, scheduler_name=None):
         """A Deployment of `replicas` pods whose one container requests (and is limited to)
         `cpu`, and `memory` and `gpu` nvidia.com/gpu when given, and `extra_resources`
         (name -> quantity). `finalizers` go on every pod (remove them with remove_finalizers
@@ -229,6 +232,8 @@ class Kube:
         }
         if priority_class:
             pod_spec["priorityClassName"] = priority_class
+        if scheduler_name:
+            pod_spec["schedulerName"] = scheduler_name
         pod_meta = {"labels": pod_labels}
         if finalizers:
             pod_meta["finalizers"] = list(finalizers)
@@ -335,3 +340,40 @@ class Kube:
             if e.status == 404:
                 return False
             raise
+
+
+# ---- a second kube-scheduler ----------------------------------------------------------------
+
+@contextlib.contextmanager
+def bind_all_scheduler(cluster, tmp_path, scheduler_name):
+    """A second kube-scheduler, named `scheduler_name`, calling the cluster's Quotient with the
+    cluster's configuration changed the way docs/gpu.md says for pods asking for a GPU
+    fraction by label alone: prioritize and bind moved to the filter entry, so Quotient binds
+    every pod (and writes its placement first). Stopped on exit."""
+    cfg = yaml.safe_load(cluster.scheduler_config())
+    (main,) = [e for e in cfg["extenders"] if e.get("filterVerb")]
+    (gpu,) = [e for e in cfg["extenders"] if e.get("bindVerb")]
+    for key in ("prioritizeVerb", "bindVerb", "weight"):
+        main[key] = gpu.pop(key)
+    cfg["profiles"] = [{"schedulerName": scheduler_name}]
+    (tmp_path / "bind-all.yaml").write_text(yaml.safe_dump(cfg))
+    scheduler_bin = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path / "kube-scheduler-bind-all.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([scheduler_bin, f"--config={tmp_path / 'bind-all.yaml'}",
+                                 "--bind-address=127.0.0.1", f"--secure-port={port}",
+                                 f"--cert-dir={tmp_path}", "--profiling=false"],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if proc.returncode not in (0, -15):
+            print(log_path.read_text()[-2000:])

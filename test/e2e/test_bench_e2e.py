@@ -35,7 +35,8 @@ def test_the_throughput_benchmark_binds_every_pod_and_reports_every_number(tmp_p
         assert 1.0 <= r["api_requests_per_pod"].get("POST pods binding", 0) < 1.1, mode
         assert r["scheduler"]["attempt_mean_ms"] > 0, mode
     webhooks = runs["quotient"]["quotient_webhook"]
-    assert {"filter", "bind"} <= set(webhooks)
-    assert webhooks["bind"]["calls_per_pod"] == 1.0
+    assert webhooks["filter"]["calls_per_pod"] >= 1.0
+    # The pods ask for no GPU: kube-scheduler binds them, Quotient's bind entry is not called.
+    assert webhooks.get("bind", {}).get("calls_per_pod", 0) == 0
     assert runs["quotient"]["peak_api_connections"] >= 1
     assert "ratio quotient/plain" in result.stdout

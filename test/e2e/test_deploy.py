@@ -395,6 +395,9 @@ def render_scheduler_config(src, kubeconfig, quotient_url, scheduler_name=None):
     if scheduler_name:
         cfg["profiles"] = [{"schedulerName": scheduler_name}]
     (ext,) = [e for e in cfg["extenders"] if e.get("filterVerb") == "filter"]
+    for entry in cfg["extenders"]:  # the GPU entry (prioritize, bind) points to Quotient too
+        if entry["urlPrefix"] == ext["urlPrefix"] and entry is not ext:
+            entry["urlPrefix"] = quotient_url
     ext["urlPrefix"] = quotient_url
     return cfg
 
@@ -411,7 +414,8 @@ def test_the_second_scheduler_schedules_its_pods_through_quotient(cluster, kube,
                              f"--cert-dir={tmp_path}", "--profiling=false"],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        binds_before = cluster.metric("quotient_decisions_total", verb="bind", reason="bound")
+        filters_before = cluster.metric("quotient_http_requests_total", route="filter",
+                                        code="200")
         kube.create_nodes(1, cpu=4, memory="16Gi", prefix="second-node-")
         ns = kube.create_namespace("second")
         kube.core.create_namespaced_pod(ns, {
@@ -427,8 +431,9 @@ def test_the_second_scheduler_schedules_its_pods_through_quotient(cluster, kube,
                                                            _preload_content=False).data)
             return pod["spec"].get("nodeName")
         assert wait_until(bound, what="quotient-scheduler to bind the pod").startswith("second-node-")
-        assert cluster.metric("quotient_decisions_total", verb="bind",
-                              reason="bound") >= binds_before + 1
+        # Filtered by Quotient; bound by quotient-scheduler itself (the pod asks for no GPU).
+        assert cluster.metric("quotient_http_requests_total", route="filter",
+                              code="200") >= filters_before + 1
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -444,10 +449,13 @@ def test_the_tls_scheduler_configuration_is_valid_for_kube_scheduler(cluster, tm
     cfg = render_scheduler_config(DEPLOY / "scheduler" / "kube-scheduler-config-tls.yaml",
                                   cluster.kubeconfig, "https://127.0.0.1:1",
                                   scheduler_name="quotient-tls-check")
-    (ext,) = [e for e in cfg["extenders"] if e.get("filterVerb") == "filter"]
-    assert ext["enableHTTPS"] and set(ext["tlsConfig"]) == {"caFile", "certFile", "keyFile"}
-    for key, name in (("caFile", "ca.crt"), ("certFile", "client.crt"), ("keyFile", "client.key")):
-        ext["tlsConfig"][key] = str(tmp_path / name)
+    called = [e for e in cfg["extenders"] if e.get("filterVerb") or e.get("bindVerb")]
+    assert len(called) == 2, "the filter entry and the GPU entry"
+    for ext in called:
+        assert ext["enableHTTPS"] and set(ext["tlsConfig"]) == {"caFile", "certFile", "keyFile"}
+        for key, name in (("caFile", "ca.crt"), ("certFile", "client.crt"),
+                          ("keyFile", "client.key")):
+            ext["tlsConfig"][key] = str(tmp_path / name)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     scheduler_bin = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
     port = free_port()

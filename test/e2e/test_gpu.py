@@ -6,7 +6,7 @@ case of scenario 4 (pods asking for T4 land on the T4 node only and say why not 
 Nodes are fake (no GPU exists): their labels and capacity are what the GPU operator and the
 device plugin would show."""
 
-from harness import wait_until
+from harness import bind_all_scheduler, wait_until
 from quota_support import wait_for_synced  # noqa: F401  (QuotaFile.apply waits for sync)
 from quota_support import QuotaFile
 
@@ -54,18 +54,27 @@ def filter_refusal(kube, namespace, pod_name, what):
     return wait_until(refusals, what=what)[0]
 
 
-def test_scenario3_fractions_of_one_a100_are_placed_as_mig_partitions(kube, cluster):
+def test_scenario3_fractions_of_one_a100_are_placed_as_mig_partitions(kube, cluster, tmp_path):
+    # Pods asking for a fraction by label alone request no GPU resource, so the shipped
+    # configuration's GPU entry (managedResources) would not bind them: they go through a
+    # scheduler whose Quotient entry binds every pod (docs/gpu.md).
+    with bind_all_scheduler(cluster, tmp_path, "quotient-bind-all"):
+        fractions_of_one_a100_are_placed_as_mig_partitions(kube, cluster, "quotient-bind-all")
+
+
+def fractions_of_one_a100_are_placed_as_mig_partitions(kube, cluster, scheduler):
     QuotaFile(cluster).apply(QUOTA)
     kube.create_nodes(1, cpu=16, memory="64Gi", prefix="gpu-a100-", labels=A100_LABELS)
     ns = kube.create_namespace("gpu-research")
 
-    kube.create_deployment(ns, "half", replicas=2, cpu=1, labels={"required-resources": "0.5"})
+    kube.create_deployment(ns, "half", replicas=2, cpu=1, labels={"required-resources": "0.5"},
+                           scheduler_name=scheduler)
     kube.wait_for_pods(ns, bound=2)
     assert placements(kube, ns) == ["gpu=0,profile=3g.20gb,start=0,size=4",
                                     "gpu=0,profile=3g.20gb,start=4,size=4"]
 
     kube.create_deployment(ns, "quarter", replicas=1, cpu=1,
-                           labels={"required-resources": "0.25"})
+                           labels={"required-resources": "0.25"}, scheduler_name=scheduler)
     kube.wait_for_pods(ns, bound=2, pending=1)
     pending = next(p for p in kube.pods(ns) if not p["spec"].get("nodeName"))
     message = filter_refusal(kube, ns, pending["metadata"]["name"],
