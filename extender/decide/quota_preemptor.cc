@@ -152,22 +152,25 @@ void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quo
   }
 }
 
-// The rest of Preempt, under the cluster state's shared lock.
-PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usage,
-                       const quota::PreemptRequest& request, const std::vector<std::string>& dims,
-                       const NodeMap& node_map, const PodMap& pod_map,
-                       const DeviceFitCheck* devices, std::string* message) {
-  const quota::QuotaTree* tree = usage != nullptr ? &usage->tree() : nullptr;
-  // The victims, flat; every PreemptNode spans its slice (taken once all are in place).
+// The scheduler's proposal as quota::CheckPreemption's input: the victims flat (each
+// node's slice ranked by creation), every PreemptNode spanning its slice. `infos[i]` names
+// victim i. REQUIRES: the cluster state's shared lock held (records are pointed to).
+struct PreemptInput {
   std::vector<VictimInfo> infos;
   std::vector<quota::PreemptVictim> victims;
-  std::vector<size_t> begin(args.nodes.size() + 1, 0);
+  std::vector<quota::PreemptNode> nodes;
+};
+
+void FlattenVictims(const PreemptionArgs& args, const quota::QuotaTree* tree,
+                    const std::vector<std::string>& dims, const PodMap& pod_map, PreemptInput* in,
+                    std::vector<size_t>* begin) {
+  begin->assign(args.nodes.size() + 1, 0);
   for (size_t n = 0; n < args.nodes.size(); ++n) {
-    begin[n] = victims.size();
+    (*begin)[n] = in->victims.size();
     for (std::string_view uid : args.nodes[n].victim_uids) {
-      VictimInfo& info = infos.emplace_back(VictimInfo{uid, args.nodes[n].node, nullptr});
-      quota::PreemptVictim& v = victims.emplace_back();
-      v.id = static_cast<uint32_t>(victims.size() - 1);
+      VictimInfo& info = in->infos.emplace_back(VictimInfo{uid, args.nodes[n].node, nullptr});
+      quota::PreemptVictim& v = in->victims.emplace_back();
+      v.id = static_cast<uint32_t>(in->victims.size() - 1);
       auto it = pod_map.find(uid);
       v.known = it != pod_map.end();
       if (!v.known) continue;
@@ -182,16 +185,23 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
       v.preemptible = r.preemptible;
       v.terminating = r.terminating;
     }
-    const size_t count = victims.size() - begin[n];
-    RankByCreation(std::span(infos).subspan(begin[n], count),
-                   std::span(victims).subspan(begin[n], count));
+    const size_t count = in->victims.size() - (*begin)[n];
+    RankByCreation(std::span(in->infos).subspan((*begin)[n], count),
+                   std::span(in->victims).subspan((*begin)[n], count));
   }
-  begin[args.nodes.size()] = victims.size();
-  std::vector<quota::PreemptNode> nodes(args.nodes.size());
+  (*begin)[args.nodes.size()] = in->victims.size();
+}
+
+void BuildPreemptInput(const PreemptionArgs& args, const quota::QuotaTree* tree,
+                       const std::vector<std::string>& dims, const NodeMap& node_map,
+                       const PodMap& pod_map, PreemptInput* in) {
+  std::vector<size_t> begin;
+  FlattenVictims(args, tree, dims, pod_map, in, &begin);
+  in->nodes.resize(args.nodes.size());
   for (size_t n = 0; n < args.nodes.size(); ++n) {
-    quota::PreemptNode& node = nodes[n];
+    quota::PreemptNode& node = in->nodes[n];
     node.id = static_cast<uint32_t>(n);
-    node.victims = std::span(victims).subspan(begin[n], begin[n + 1] - begin[n]);
+    node.victims = std::span(in->victims).subspan(begin[n], begin[n + 1] - begin[n]);
     node.pdb_violations = args.nodes[n].num_pdb_violations;
     auto it = node_map.find(args.nodes[n].node);
     if (it == node_map.end() || !it->second.known) continue;  // free unknown: fit not checked
@@ -200,8 +210,19 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
     node.held = std::any_of(entry.holds.begin(), entry.holds.end(),
                             [&](const NodeHold& h) { return h.uid != args.pod.uid; });
   }
+}
 
-  const std::vector<quota::PreemptNodeCheck> checks = quota::CheckPreemption(usage, request, nodes);
+// The rest of Preempt, under the cluster state's shared lock.
+PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usage,
+                       const quota::PreemptRequest& request, const std::vector<std::string>& dims,
+                       const NodeMap& node_map, const PodMap& pod_map,
+                       const DeviceFitCheck* devices, std::string* message) {
+  const quota::QuotaTree* tree = usage != nullptr ? &usage->tree() : nullptr;
+  PreemptInput in;
+  BuildPreemptInput(args, tree, dims, node_map, pod_map, &in);
+  const std::vector<VictimInfo>& infos = in.infos;
+  const std::vector<quota::PreemptNodeCheck> checks =
+      quota::CheckPreemption(usage, request, in.nodes);
   PreemptDecision decision;
   decision.reason = DecisionReason::kPreemptPassed;
   std::vector<std::string> why;
