@@ -78,10 +78,15 @@ void LeaderElector::Start() {
   asio::co_spawn(ioc_, Loop(), asio::detached);
 }
 
-void LeaderElector::Stop() {
+void LeaderElector::Stop(std::function<void()> on_stopped) {
+  if (stopping_.load()) return;
+  on_stopped_ = std::move(on_stopped);
   if (stopping_.exchange(true)) return;
   // Never started: no wait to end, and nothing may be posted that would outlive us.
-  if (!started_.load()) return;
+  if (!started_.load()) {
+    if (on_stopped_) on_stopped_();
+    return;
+  }
   asio::post(ioc_, [this] {
     timer_.cancel();
     cancel_done_.set_value();
@@ -293,6 +298,9 @@ asio::awaitable<void> LeaderElector::Loop() {
     co_await timer_.async_wait(kUseTuple);
   }
   co_await Release();
+  // Before loop_done_: the destructor's wait ends with it, and the callback may use the
+  // elector's owner.
+  if (on_stopped_) on_stopped_();
   loop_done_.set_value();
 }
 

@@ -85,10 +85,12 @@ class LeaderElector : public WriteFence {
   LeaderElector& operator=(const LeaderElector&) = delete;
 
   void Start();
-  // Ends the loop; a held lease is released by the loop on its way out. The destructor
-  // calls it and waits for the loop to end (at most renew_deadline + 1 s) unless the
+  // Ends the loop; a held lease is released by the loop on its way out, then `on_stopped`
+  // runs on the io_context (at once, on the caller's thread, if the loop never started; never
+  // if the io_context stops first). Only the first call's `on_stopped` runs. The destructor
+  // calls Stop() and waits for the loop to end (at most renew_deadline + 1 s) unless the
   // io_context is stopped. REQUIRES: the destructor does not run on one of its threads.
-  void Stop();
+  void Stop(std::function<void()> on_stopped = {});
 
   bool MayWrite() const override;
   std::string Why() const override;
@@ -125,7 +127,8 @@ class LeaderElector : public WriteFence {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   std::promise<void> loop_done_;
-  std::promise<void> cancel_done_;  // set by the cancel Stop() posts
+  std::promise<void> cancel_done_;    // set by the cancel Stop() posts
+  std::function<void()> on_stopped_;  // written by Stop() before stopping_, read by the loop
   mutable std::mutex mu_;
   LeaderStatus status_;  // guarded by mu_ (leading is filled in by status())
 };

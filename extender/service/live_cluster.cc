@@ -171,6 +171,9 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
 
 LiveCluster::~LiveCluster() {
   Stop();
+  // The elector's callback never ran if the io_context stopped before its release.
+  client_.Stop();
+  if (lease_client_) lease_client_->Stop();
 }
 
 void LiveCluster::Start() {
@@ -178,13 +181,20 @@ void LiveCluster::Start() {
   for (auto& r : reflectors_) r->Start();
 }
 
-void LiveCluster::Stop() {
-  // The elector releases a held lease on its way out (best effort: its client stops too;
-  // an unreleased lease is taken over after its duration).
-  if (elector_) elector_->Stop();
+void LiveCluster::Stop(std::function<void()> done) {
   for (auto& r : reflectors_) r->Stop();
-  client_.Stop();
-  if (lease_client_) lease_client_->Stop();
+  if (!elector_) {
+    client_.Stop();
+    if (done) done();
+    return;
+  }
+  // The clients stop only after the elector released a held lease through lease_client_
+  // (the next replica takes over at once instead of after the lease's duration).
+  elector_->Stop([this, done = std::move(done)] {
+    client_.Stop();
+    lease_client_->Stop();
+    if (done) done();
+  });
 }
 
 bool LiveCluster::synced() const {

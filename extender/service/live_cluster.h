@@ -18,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,7 +63,11 @@ class LiveCluster {
   ~LiveCluster();
 
   void Start();
-  void Stop();
+  // Stops the watches and the leader election; `done` runs once a held lease was released
+  // (on the io_context) and the API clients are stopped. Graceful shutdown calls it after the
+  // webhooks drained, so in-flight binds still reach the API. Idempotent; only the first
+  // call's `done` runs.
+  void Stop(std::function<void()> done = {});
 
   bool synced() const;
   LiveHealth health() const;

@@ -293,8 +293,15 @@ void Service::Stop(std::chrono::milliseconds grace, std::function<void()> done) 
   readiness_.Set(false, "shutting down");
   stopping_ = true;
   if (watcher_) watcher_->Stop();
-  if (live_) live_->Stop();
-  server_->Shutdown(grace, std::move(done));
+  // The API connection outlives the drain: binds in flight reach the API server, and the
+  // lease is released after the last of them.
+  server_->Shutdown(grace, [this, done = std::move(done)]() mutable {
+    if (live_) {
+      live_->Stop(std::move(done));
+    } else {
+      done();
+    }
+  });
 }
 
 }  // namespace quotient::extender

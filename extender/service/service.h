@@ -56,8 +56,9 @@ class Service {
   // Binds the listeners, starts the watches, the quota file watcher and the housekeeping
   // coroutine. Returns false with *error when a listener cannot bind.
   bool Start(std::string* error);
-  // Stops accepting and watching; `done` runs once in-flight requests drained (or the grace
-  // passed). The io_context keeps running until the caller stops it.
+  // Stops accepting; once in-flight requests drained (or the grace passed) stops watching,
+  // releases a held lease and stops the API clients, then runs `done`. The io_context
+  // keeps running until the caller stops it.
   void Stop(std::chrono::milliseconds grace, std::function<void()> done);
 
   std::vector<uint16_t> BoundPorts() const { return server_->BoundPorts(); }

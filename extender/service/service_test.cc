@@ -191,6 +191,9 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
   std::promise<void> stopped;
   a->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
   ASSERT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  // Released before Stop completed (its client was still up), not left to expire.
+  ASSERT_TRUE(leases.lease().has_value());
+  EXPECT_EQ(leases.lease()->holder, "");
   EXPECT_TRUE(WaitUntil([&] { return b->live()->fence()->MayWrite(); }));
   EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kUnknownNode);
   std::promise<void> b_stopped;
