@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "config/k8s_names.h"
 #include "config/text_file.h"
 #include "config/values.h"
 #include "config/yaml_reader.h"
@@ -126,7 +127,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
     YAML::Node election = root["leaderElection"];
     if (r.Map(election, "leaderElection",
               {"enabled", "leaseNamespace", "leaseName", "identity", "leaseDuration",
-               "renewDeadline", "retryPeriod"}) &&
+               "renewDeadline", "retryPeriod", "podLabel"}) &&
         election.IsMap()) {
       LeaderElectionSettings& le = out->leader_election;
       r.Bool(election, "enabled", "leaderElection", &le.enabled);
@@ -136,6 +137,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       r.Duration(election, "leaseDuration", "leaderElection", &le.lease_duration);
       r.Duration(election, "renewDeadline", "leaderElection", &le.renew_deadline);
       r.Duration(election, "retryPeriod", "leaderElection", &le.retry_period);
+      r.String(election, "podLabel", "leaderElection", &le.pod_label);
     }
     YAML::Node gpu = root["gpu"];
     if (r.Map(gpu, "gpu",
@@ -248,6 +250,10 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
     if (le.retry_period.count() <= 0 ||
         le.renew_deadline.count() * 10 <= le.retry_period.count() * 12) {
       add("leaderElection.retryPeriod", "must be positive and renewDeadline longer than 1.2 x it");
+    }
+    if (std::string why; !le.pod_label.empty() && !ValidateQualifiedName(le.pod_label, &why)) {
+      add("leaderElection.podLabel",
+          fmt::format("\"{}\" is not a label key: {}", le.pod_label, why));
     }
   }
   const std::string& mig_label = settings.gpu.dynamic_mig_label;

@@ -140,6 +140,10 @@ struct LeaderElectionSettings {
   std::chrono::milliseconds lease_duration{15'000};
   std::chrono::milliseconds renew_deadline{10'000};
   std::chrono::milliseconds retry_period{2'000};
+  // "" = off. Else the leader keeps this label ("true") on its own pod, named by $POD_NAME
+  // in $POD_NAMESPACE, and clears it from the other pods of that namespace, so a Service
+  // selecting it routes to the leader only (extender/control/leader_pod_labeler.h).
+  std::string pod_label;
 };
 
 struct LogSettings {

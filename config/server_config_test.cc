@@ -99,6 +99,22 @@ reclaim: {enabled: false, deadline: 5m, disruptionBudgetBackoff: 10s,
   EXPECT_NE(text.find("q.yaml:1: reclaim.colour: unknown field"), std::string::npos) << text;
 }
 
+TEST(ServerConfigTest, TheLeaderPodLabelMustBeALabelKey) {
+  Settings s;
+  ConfigErrors errors;
+  ASSERT_TRUE(LoadSettings("leaderElection: {enabled: true, podLabel: quotient.io/leader}\n",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(s.leader_election.pod_label, "quotient.io/leader");
+  Settings bad;
+  EXPECT_FALSE(LoadSettings("leaderElection: {enabled: true, podLabel: \"quotient.io/\"}\n",
+                            "q.yaml", &bad, &errors));
+  EXPECT_NE(
+      FormatErrors(errors).find("leaderElection.podLabel: \"quotient.io/\" is not a label key"),
+      std::string::npos)
+      << FormatErrors(errors);
+}
+
 TEST(ServerConfigTest, LeaderElectionLoadsFromYamlAndFollowsClientGosRules) {
   Settings s;
   ConfigErrors errors;
@@ -116,6 +132,7 @@ leaderElection: {enabled: true, leaseNamespace: ops, leaseName: q, identity: me,
   EXPECT_EQ(s.leader_election.lease_duration.count(), 6'000);
   EXPECT_EQ(s.leader_election.renew_deadline.count(), 4'000);
   EXPECT_EQ(s.leader_election.retry_period.count(), 1'000);
+  EXPECT_EQ(s.leader_election.pod_label, "");
   Settings bad;
   EXPECT_FALSE(
       LoadSettings("leaderElection: {enabled: true, leaseDuration: 1500ms, renewDeadline: 2s, "

@@ -85,6 +85,10 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
     reflectors_.push_back(std::make_unique<kube::Reflector>(ioc, &client_, std::move(o), sink));
   };
   client_metrics_->SetStatsSource([this] { return client_.pool_stats(); });
+  if (elector_ && options.leader_label) {
+    labeler_ = std::make_unique<LeaderPodLabeler>(ioc, &client_, elector_.get(),
+                                                  *options.leader_label, registry);
+  }
   make("nodes", kNodesPath, "", &node_sink_);
   make("pods", kPodsPath, std::string(kActivePods), &pod_sink_);
   if (options.watch_quota_tree && ledger != nullptr) {
@@ -178,11 +182,13 @@ LiveCluster::~LiveCluster() {
 
 void LiveCluster::Start() {
   if (elector_) elector_->Start();
+  if (labeler_) labeler_->Start();
   for (auto& r : reflectors_) r->Start();
 }
 
 void LiveCluster::Stop(std::function<void()> done) {
   for (auto& r : reflectors_) r->Stop();
+  if (labeler_) labeler_->Stop();
   if (!elector_) {
     client_.Stop();
     if (done) done();

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "extender/control/leader_pod_labeler.h"
 #include "extender/control/pod_binder.h"
 #include "extender/control/pod_evictor.h"
 #include "extender/control/requeuer.h"
@@ -47,6 +48,9 @@ struct LiveClusterOptions {
   const PodEnricher* enricher = nullptr;      // derived requests of watched pods (may be null)
   // Set: elect a leader through this Lease; only the leader writes (fence()).
   std::optional<kube::LeaderElectionOptions> election;
+  // Set (with `election`): the leader keeps this label on its own pod, so a Service that
+  // selects it routes to the leader only (leader_pod_labeler.h).
+  std::optional<LeaderLabelOptions> leader_label;
 };
 
 struct LiveHealth {
@@ -93,6 +97,7 @@ class LiveCluster {
   NodeSink node_sink_;
   std::unique_ptr<QuotaTreeSink> tree_sink_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+  std::unique_ptr<LeaderPodLabeler> labeler_;  // null without options.leader_label
 };
 
 }  // namespace quotient::extender::state

@@ -216,6 +216,19 @@ bool Service::BuildLive(const config::Settings& settings, asio::io_context& ioc)
       election.renew_deadline = le.renew_deadline;
       election.retry_period = le.retry_period;
       options.election = election;
+      if (!le.pod_label.empty()) {
+        state::LeaderLabelOptions label;
+        label.label = le.pod_label;
+        const char* pod = std::getenv("POD_NAME");
+        const char* ns = std::getenv("POD_NAMESPACE");
+        label.pod_name = pod != nullptr ? pod : "";
+        label.pod_namespace = ns != nullptr ? ns : "";
+        if (std::string why = state::ValidateLeaderLabel(label); !why.empty()) {
+          Log(spdlog::level::critical, "leaderElection.podLabel cannot be used", {{"error", why}});
+          return false;
+        }
+        options.leader_label = label;
+      }
     }
     live_ = std::make_unique<state::LiveCluster>(ioc, api_config_, ledger_.get(),
                                                  quota_metrics_.get(), &registry_, options);

@@ -17,11 +17,13 @@ The scheduler configurations are checked by the real kube-scheduler: the second 
 """
 
 import json
+import os
 import re
 import shutil
 import socket
 import ssl
 import subprocess
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -42,6 +44,7 @@ SA_GROUPS = ["system:serviceaccounts", "system:serviceaccounts:quotient-system",
 # from the Eviction and Event APIs it is about to call.
 NEEDED = [
     ("list", "", "pods", "", None), ("watch", "", "pods", "", None),
+    ("list", "", "pods", "", "quotient-system"),
     ("get", "", "pods", "", "team-a"), ("patch", "", "pods", "", "team-a"),
     ("create", "", "pods", "binding", "team-a"),
     ("create", "", "pods", "eviction", "team-a"),
@@ -70,6 +73,7 @@ DENIED = [
 QUOTIENT_API_PATHS = {
     "/api/v1/pods": {("list", "", "pods", ""), ("watch", "", "pods", "")},
     "/api/v1/nodes": {("list", "", "nodes", ""), ("watch", "", "nodes", "")},
+    "/api/v1/namespaces/{}/pods": {("list", "", "pods", "")},  # the leader label's owners
     "/api/v1/namespaces/{}/pods/{}": {("get", "", "pods", ""), ("patch", "", "pods", "")},
     "/api/v1/namespaces/{}/pods/{}/binding": {("create", "", "pods", "binding")},
     "/api/v1/namespaces/{}/pods/{}/eviction": {("create", "", "pods", "eviction")},
@@ -269,7 +273,7 @@ def test_every_manifest_of_deploy_is_created_by_a_real_api_server(installed):
     kinds = [a.split()[0] for a in installed]
     for kind in ("Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole",
                  "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment",
-                 "ConfigMap"):
+                 "ConfigMap", "PodDisruptionBudget"):
         assert kind in kinds, f"no {kind} in deploy/: {installed}"
     # Every YAML file under deploy/ is used: by a kustomization, or as a scheduler
     # configuration (checked below), or as monitoring (test/monitoring).
@@ -342,48 +346,120 @@ def http(url, body=None):
         return r.status, r.read().decode()
 
 
-def test_quotient_syncs_admits_and_binds_with_only_its_service_account(installed, rbac_api,
-                                                                        cluster):
+LEADER_LABEL = "quotient.io/leader"
+
+
+class Replica:
+    """`quotient serve` as deploy/ runs it: the shipped quotient.yaml (two replicas, leader
+    election, the leader label), the ServiceAccount's token, POD_NAME/POD_NAMESPACE as the
+    downward API sets them."""
+
+    def __init__(self, rbac_api, cluster, pod_name):
+        self.pod_name = pod_name
+        self.port, self.ops_port = free_port(), free_port()
+        self.log_path = rbac_api.dir / f"quotient-{pod_name}.log"
+        self.log = open(self.log_path, "w")
+        env = dict(os.environ, POD_NAME=pod_name, POD_NAMESPACE="quotient-system")
+        self.proc = subprocess.Popen([
+            quotient_binary(cluster), "serve", "--config",
+            str(DEPLOY / "config" / "quotient.yaml"),
+            "--quota-file", str(DEPLOY / "config" / "quota.yaml"),
+            "--kubeconfig", str(rbac_api.quotient_kubeconfig),
+            "--listen", f"127.0.0.1:{self.port}", "--metrics-listen", f"127.0.0.1:{self.ops_port}"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+
+    def synced(self):
+        assert self.proc.poll() is None, f"Quotient exited; see {self.log_path}"
+        return http(f"http://127.0.0.1:{self.ops_port}/readyz")[1].startswith("ok: synced")
+
+    def post(self, verb, body):
+        try:
+            return http(f"http://127.0.0.1:{self.port}/{verb}", body)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def test_two_replicas_with_only_their_service_account_route_to_the_leader(installed, rbac_api,
+                                                                         cluster):
+    """Standalone HA as shipped: the leader alone carries the label the Service selects, a
+    follower refuses decisions, and a leader that stops hands both the Lease and the label
+    over (the new leader clears the old one's label): all with only the ServiceAccount's
+    grants."""
     core = client.CoreV1Api(rbac_api.api)
     core.create_namespace({"metadata": {"name": "team-a"}}, _preload_content=False)
     core.create_node({"metadata": {"name": "rbac-node-1"},
                       "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
                                  "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"}}},
                      _preload_content=False)
-    pod = json.loads(core.create_namespaced_pod("team-a", {
-        "metadata": {"name": "train"},
-        "spec": {"containers": [{"name": "c", "image": "busybox",
-                                 "resources": {"requests": {"cpu": "2"}}}]}},
-        _preload_content=False).data)
-    port, ops_port = free_port(), free_port()
-    log = open(rbac_api.dir / "quotient.log", "w")
-    proc = subprocess.Popen([
-        quotient_binary(cluster), "serve", "--config", str(DEPLOY / "config" / "quotient.yaml"),
-        "--quota-file", str(DEPLOY / "config" / "quota.yaml"),
-        "--kubeconfig", str(rbac_api.quotient_kubeconfig),
-        "--listen", f"127.0.0.1:{port}", "--metrics-listen", f"127.0.0.1:{ops_port}"],
-        stdout=log, stderr=subprocess.STDOUT)
+    # The replicas' own pods (never run here: no kubelet), from the Deployment's template,
+    # which passes the namespace's PodSecurity "restricted" level.
+    apps = client.AppsV1Api(rbac_api.api)
+    template = json.loads(apps.read_namespaced_deployment(
+        "quotient", "quotient-system", _preload_content=False).data)["spec"]["template"]
+    for name in ("quotient-0", "quotient-1"):
+        core.create_namespaced_pod("quotient-system", {
+            "metadata": {"name": name, "labels": template["metadata"]["labels"]},
+            "spec": template["spec"]}, _preload_content=False)
+    service = json.loads(core.read_namespaced_service("quotient", "quotient-system",
+                                                      _preload_content=False).data)
+    selector = service["spec"]["selector"]
+    assert selector.get(LEADER_LABEL) == "true", selector
+
+    def routed():  # the pods the Service selects
+        pods = json.loads(core.list_namespaced_pod("quotient-system",
+                                                   _preload_content=False).data)["items"]
+        return sorted(p["metadata"]["name"] for p in pods
+                      if all(p["metadata"].get("labels", {}).get(k) == v
+                             for k, v in selector.items()))
+
+    def pod(name, cpu):
+        return json.loads(core.create_namespaced_pod("team-a", {
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "busybox",
+                                     "resources": {"requests": {"cpu": cpu}}}]}},
+            _preload_content=False).data)
+
+    first = Replica(rbac_api, cluster, "quotient-0")
+    second = None
     try:
-        def synced():
-            assert proc.poll() is None, f"Quotient exited; see {log.name}"
-            return http(f"http://127.0.0.1:{ops_port}/readyz")[1].startswith("ok: synced")
-        wait_until(synced, what="Quotient to sync with its ServiceAccount's token")
-        status, body = http(f"http://127.0.0.1:{port}/filter",
-                            {"Pod": pod, "NodeNames": ["rbac-node-1"]})
+        wait_until(first.synced, what="Quotient to sync with its ServiceAccount's token")
+        wait_until(lambda: routed() == ["quotient-0"], what="the leader to label its pod")
+        train = pod("train", "2")
+        status, body = first.post("filter", {"Pod": train, "NodeNames": ["rbac-node-1"]})
         assert status == 200 and json.loads(body)["NodeNames"] == ["rbac-node-1"], body
-        status, body = http(f"http://127.0.0.1:{port}/bind", {
+        status, body = first.post("bind", {
             "PodName": "train", "PodNamespace": "team-a",
-            "PodUID": pod["metadata"]["uid"], "Node": "rbac-node-1"})
+            "PodUID": train["metadata"]["uid"], "Node": "rbac-node-1"})
         assert status == 200 and json.loads(body).get("Error", "") == "", body
         bound = json.loads(core.read_namespaced_pod("train", "team-a",
                                                     _preload_content=False).data)
         assert bound["spec"]["nodeName"] == "rbac-node-1"
-        log_text = (rbac_api.dir / "quotient.log").read_text()
-        assert "forbidden" not in log_text.lower(), log_text[-2000:]
+
+        second = Replica(rbac_api, cluster, "quotient-1")
+        wait_until(second.synced, what="the second replica to sync")
+        infer = pod("infer", "1")
+        status, body = second.post("filter", {"Pod": infer, "NodeNames": ["rbac-node-1"]})
+        assert "not the leader" in body, (status, body)
+        assert routed() == ["quotient-0"]
+
+        first.stop()  # SIGTERM: drains, releases the Lease
+        wait_until(lambda: routed() == ["quotient-1"],
+                   what="the new leader to take the label over", timeout=30)
+        status, body = second.post("filter", {"Pod": infer, "NodeNames": ["rbac-node-1"]})
+        assert status == 200 and json.loads(body)["NodeNames"] == ["rbac-node-1"], body
+        for replica in (first, second):
+            log_text = replica.log_path.read_text()
+            assert "forbidden" not in log_text.lower(), log_text[-2000:]
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        first.stop()
+        if second:
+            second.stop()
 
 
 # ---- the scheduler configurations ----------------------------------------------------------
