@@ -15,6 +15,19 @@
 
 namespace quotient::extender {
 
+// A spec.resourceClaims[] entry: exactly one of claim_name and template_name is set in a
+// valid pod (the API enforces it; Quotient keeps what it was sent).
+struct PodClaimRef {
+  std::string name;           // the name containers use
+  std::string claim_name;     // resourceClaimName: a claim in the pod's namespace
+  std::string template_name;  // resourceClaimTemplateName: a claim generated per pod
+  bool operator==(const PodClaimRef&) const = default;
+};
+
+// At most this many spec.resourceClaims or status.resourceClaimStatuses entries
+// (Quotient's bound; a longer list fails to decode, naming the field).
+inline constexpr int64_t kMaxPodResourceClaims = 256;
+
 struct PodInfo {
   std::string name;
   std::string ns;  // metadata.namespace
@@ -33,6 +46,12 @@ struct PodInfo {
   // Effective requests as kube-scheduler computes them (pod_requests.h), plus
   // "pods": 1. Units as in quota/resource_list.h.
   quota::ResourceList requests;
+  // Dynamic Resource Allocation (docs/dra.md): spec.resourceClaims, the generated claims'
+  // names from status.resourceClaimStatuses (pod claim name -> claim name, "" while not
+  // generated), and KEP-5004's status.extendedResourceClaimStatus.resourceClaimName.
+  std::vector<PodClaimRef> resource_claims;
+  StringPairs resource_claim_statuses;
+  std::string extended_resource_claim;
 };
 
 // Finds `key` in labels or annotations; returns nullptr when absent.

@@ -1,5 +1,7 @@
 #include "extender/objects/pod_decode.h"
 
+#include <fmt/format.h>
+
 #include "extender/objects/pod_requests.h"
 
 namespace quotient::extender {
@@ -47,6 +49,50 @@ bool DecodeContainers(od::value& value, const Path* path, std::vector<ContainerR
   });
 }
 
+// ForEachElement with at most kMaxPodResourceClaims elements.
+template <typename OnElement>
+bool ForEachClaimEntry(od::value& value, const Path* path, DecodeError* error,
+                       OnElement&& on_element) {
+  int64_t seen = 0;
+  return ForEachElement(value, path, error, [&](od::value& element, const Path* p) {
+    if (++seen > kMaxPodResourceClaims) {
+      return json::Fail(error, DecodeFailure::kWrongType, path,
+                        fmt::format("more than {} entries", kMaxPodResourceClaims));
+    }
+    return on_element(element, p);
+  });
+}
+
+bool DecodeClaimRef(od::value& value, const Path* path, PodClaimRef* out, DecodeError* error) {
+  bool ok =
+      ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+        if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
+        if (KeyIs(key, "resourceClaimName")) return StringField(v, p, &out->claim_name, error);
+        if (KeyIs(key, "resourceClaimTemplateName")) {
+          return StringField(v, p, &out->template_name, error);
+        }
+        return true;
+      });
+  if (ok && out->name.empty()) {
+    return json::Fail(error, DecodeFailure::kMissingField, path, "name missing");
+  }
+  return ok;
+}
+
+bool DecodeClaimStatus(od::value& value, const Path* path, StringPairs* out, DecodeError* error) {
+  std::string name, claim;
+  bool ok =
+      ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
+        if (KeyIs(key, "name")) return StringField(v, p, &name, error);
+        if (KeyIs(key, "resourceClaimName")) return StringField(v, p, &claim, error);
+        return true;
+      });
+  if (!ok) return false;
+  if (name.empty()) return json::Fail(error, DecodeFailure::kMissingField, path, "name missing");
+  out->emplace_back(std::move(name), std::move(claim));
+  return true;
+}
+
 bool DecodeMetadata(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     if (KeyIs(key, "name")) return StringField(v, p, &pod->name, error);
@@ -77,6 +123,11 @@ bool DecodeSpec(od::value& value, const Path* path, PodInfo* pod, PodResourceSpe
                              error);
     }
     if (KeyIs(key, "nodeName")) return StringField(v, p, &pod->node_name, error);
+    if (KeyIs(key, "resourceClaims")) {
+      return ForEachClaimEntry(v, p, error, [&](od::value& element, const Path* ep) {
+        return DecodeClaimRef(element, ep, &pod->resource_claims.emplace_back(), error);
+      });
+    }
     if (KeyIs(key, "schedulerName")) return StringField(v, p, &pod->scheduler_name, error);
     if (KeyIs(key, "priority")) {
       int64_t priority = 0;
@@ -125,6 +176,19 @@ bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError*
     if (KeyIs(key, "conditions")) {
       return ForEachElement(v, p, error, [&](od::value& element, const Path* ep) {
         return DecodeCondition(element, ep, pod, error);
+      });
+    }
+    if (KeyIs(key, "resourceClaimStatuses")) {
+      return ForEachClaimEntry(v, p, error, [&](od::value& element, const Path* ep) {
+        return DecodeClaimStatus(element, ep, &pod->resource_claim_statuses, error);
+      });
+    }
+    if (KeyIs(key, "extendedResourceClaimStatus")) {
+      return ForEachField(v, p, error, [&](std::string_view k, od::value& vv, const Path* pp) {
+        if (KeyIs(k, "resourceClaimName")) {
+          return StringField(vv, pp, &pod->extended_resource_claim, error);
+        }
+        return true;
       });
     }
     return true;
