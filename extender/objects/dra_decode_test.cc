@@ -1,15 +1,18 @@
 // The DRA decoders over resource.k8s.io/v1 objects shaped as the API server returns them for
 // NVIDIA's DRA driver (k8s-dra-driver-gpu: classes gpu.nvidia.com and mig.nvidia.com, pool =
 // node name, devices gpu-<minor> and gpu-<minor>-mig-<profile>-<gi>-<start>, DynamicMIG's
-// shared counter set per GPU with memory-slice-<i> counters). Written from the v1 types and
-// the driver's source, not captured from a cluster.
+// shared counter set per GPU with memory-slice-<i> counters). The inline objects are written
+// by hand (for variants and bad input); DraGoldenTest decodes test/golden/dra_objects.json,
+// generated from the real Go types. Neither is captured from a cluster.
 #include "extender/objects/dra_decode.h"
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "extender/objects/pod_decode.h"
+#include "test/support/golden.h"
 
 namespace quotient::extender {
 namespace {
@@ -196,6 +199,100 @@ TEST(PodDecodeTest, ReadsResourceClaimsTheirGeneratedNamesAndTheExtendedResource
                                                            {"shared", "team-a-shared-gpu", ""}}));
   EXPECT_EQ(pod.resource_claim_statuses, (StringPairs{{"gpu", "trainer-0-gpu-x7k2p"}}));
   EXPECT_EQ(pod.extended_resource_claim, "trainer-0-extended-resources-q8z4m");
+}
+
+// test/golden/dra_objects.json: the same shapes serialised by json.Marshal from the real
+// k8s.io/api v0.36.6 types (test/golden/gen/dra.go), so the field names are the API's.
+class DraGoldenTest : public ::testing::Test {
+ protected:
+  std::string Object(const char* key) { return golden_[key].dump(); }
+  nlohmann::json golden_ = nlohmann::json::parse(quotient::testing::ReadGolden("dra_objects.json"));
+};
+
+TEST_F(DraGoldenTest, DecodesTheAllocatedClaimOfTheRealTypes) {
+  ResourceClaimInfo claim;
+  DecodeError error;
+  ASSERT_TRUE(DecodeClaim(Object("claimAllocated"), &claim, &error)) << error.message;
+  EXPECT_EQ(claim.name, "trainer-0-gpu-x7k2p");
+  EXPECT_EQ(claim.ns, "team-a");
+  EXPECT_FALSE(claim.uid.empty());
+  ASSERT_EQ(claim.requests.size(), 1u);
+  EXPECT_EQ(claim.requests[0].alternatives[0].device_class, "gpu.nvidia.com");
+  EXPECT_EQ(claim.requests[0].alternatives[0].count, 2);
+  EXPECT_TRUE(claim.allocated);
+  ASSERT_EQ(claim.results.size(), 2u);
+  EXPECT_EQ(claim.results[0].device, "gpu-0");
+  EXPECT_EQ(claim.results[0].pool, "node-1");
+  ASSERT_EQ(claim.reserved_for.size(), 1u);
+  EXPECT_EQ(claim.reserved_for[0].resource, "pods");
+  EXPECT_EQ(claim.reserved_for[0].name, "trainer-0");
+}
+
+TEST_F(DraGoldenTest, DecodesTheRequestKindsOfTheRealTypes) {
+  ResourceClaimInfo claim;
+  DecodeError error;
+  ASSERT_TRUE(DecodeClaim(Object("claimRequests"), &claim, &error)) << error.message;
+  ASSERT_EQ(claim.requests.size(), 3u);
+  EXPECT_TRUE(claim.requests[0].first_available);
+  ASSERT_EQ(claim.requests[0].alternatives.size(), 2u);
+  EXPECT_EQ(claim.requests[0].alternatives[1].device_class, "mig.nvidia.com");
+  EXPECT_EQ(claim.requests[0].alternatives[1].count, 2);
+  EXPECT_EQ(claim.requests[1].alternatives[0].mode, quota::AllocationMode::kAll);
+  EXPECT_EQ(claim.requests[2].alternatives[0].capacity,
+            (quota::ResourceList{{"memory", 10 * kGi}, {"multiprocessors", 33}}));
+  EXPECT_FALSE(claim.allocated);
+}
+
+TEST_F(DraGoldenTest, DecodesTheSlicesTheClassAndThePodOfTheRealTypes) {
+  ResourceSliceInfo counters, devices;
+  DecodeError error;
+  ASSERT_TRUE(DecodeSlice(Object("sliceCounters"), &counters, &error)) << error.message;
+  ASSERT_EQ(counters.shared_counters.size(), 1u);
+  EXPECT_EQ(counters.shared_counters[0].counters.Get("memory-slice-7"), 1);
+  EXPECT_EQ(counters.pool_slice_count, 2);
+  ASSERT_TRUE(DecodeSlice(Object("sliceDevices"), &devices, &error)) << error.message;
+  ASSERT_EQ(devices.devices.size(), 3u);
+  EXPECT_EQ(devices.node_name, "node-1");
+  EXPECT_EQ(devices.devices[2].name, "gpu-0-mig-3g40gb-9-4");
+  EXPECT_EQ(devices.devices[2].capacity.Get("memory"), 40 * kGi);
+  EXPECT_EQ(devices.devices[2].consumes[0].counters.Get("memory-slice-4"), 1);
+  EXPECT_FALSE(devices.devices[2].consumes[0].counters.Has("memory-slice-0"));
+
+  DeviceClassInfo device_class;
+  ASSERT_TRUE(Decode(Object("deviceClass"), DecodeDeviceClassObject, &device_class, &error))
+      << error.message;
+  EXPECT_EQ(device_class.extended_resource_name, "nvidia.com/gpu");
+
+  RequestBody body = RequestBody::Copy(Object("pod"));
+  PodInfo pod;
+  ASSERT_TRUE(DecodePodJson(body, &pod, &error)) << error.message;
+  EXPECT_EQ(pod.resource_claims,
+            (std::vector<PodClaimRef>{{"gpu", "", "two-h100"}, {"shared", "team-a-mixed", ""}}));
+  EXPECT_EQ(pod.resource_claim_statuses, (StringPairs{{"gpu", "trainer-0-gpu-x7k2p"}}));
+  EXPECT_EQ(pod.extended_resource_claim, "trainer-0-extended-resources-q8z4m");
+}
+
+// MIG charged by memory slices over the real slices: before allocation the largest device
+// (the whole GPU, 8 slices); after, the 3g.40gb partition's 4.
+TEST_F(DraGoldenTest, ChargesAMigClaimFromTheRealSlices) {
+  ResourceSliceInfo slice;
+  DecodeError error;
+  ASSERT_TRUE(DecodeSlice(Object("sliceDevices"), &slice, &error)) << error.message;
+  quota::DeviceChargeConfig config;
+  std::string config_error;
+  ASSERT_TRUE(quota::DeviceChargeConfig::Build(
+      {{"mig.nvidia.com", "quotient.io/gpu-memory-slices", quota::DeviceChargeMode::kCounter,
+        "memory-slice-*", "gpu.nvidia.com"}},
+      &config, &config_error));
+  std::vector<quota::DeviceRequest> requests = {
+      {"mig", false, {{"", "mig.nvidia.com", quota::AllocationMode::kExactCount, 1, {}, false}}}};
+  quota::ClaimCharge before = quota::ChargeClaimRequests(
+      config, quota::DeviceCeilings::Build(config, slice.devices), requests);
+  EXPECT_EQ(before.charge.Get("quotient.io/gpu-memory-slices"), 8);
+  std::vector<quota::AllocatedDevice> allocation = {
+      {"mig", "gpu.nvidia.com", "node-1", "gpu-0-mig-3g40gb-9-4", false, {}, slice.devices[2]}};
+  quota::ClaimCharge after = quota::ChargeClaimAllocation(config, requests, allocation);
+  EXPECT_EQ(after.charge.Get("quotient.io/gpu-memory-slices"), 4);
 }
 
 std::string Repeat(std::string_view item, int times) {

@@ -1266,6 +1266,7 @@ func main() {
 		{"bind_response_ok.json", extenderv1.ExtenderBindingResult{Error: ""}},
 		{"gpu_node_full.json", gpuNodeFull()},
 		{"pod_requests.json", podRequestVectors()},
+		{"dra_objects.json", draObjectsGolden()},
 	}
 
 	for _, f := range files {
