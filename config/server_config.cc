@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "config/k8s_names.h"
 #include "config/text_file.h"
 #include "config/values.h"
@@ -32,6 +34,79 @@ void ReadEquivalentMilli(YamlReader& r, const YAML::Node& node,
   }
 }
 
+// dra.deviceClasses: a list of {deviceClass, resource, mode, source, driver}. Each entry's
+// own rules are checked here, where the lines are known; DeviceChargeConfig::Build checks
+// them again in ValidateSettings (for settings built in code).
+void ReadDeviceClasses(YamlReader& r, const YAML::Node& dra,
+                       std::vector<quota::DeviceClassMapping>* out) {
+  constexpr std::string_view kPath = "dra.deviceClasses";
+  if (!r.Map(dra, "dra", {"deviceClasses"}) || !dra.IsMap()) return;
+  YAML::Node list = dra["deviceClasses"];
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    r.Error(list, kPath, "expected a list of device class mappings");
+    return;
+  }
+  out->clear();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node entry = list[i];
+    const std::string path = fmt::format("{}[{}]", kPath, i);
+    if (!r.Map(entry, path, {"deviceClass", "resource", "mode", "source", "driver"}) ||
+        !entry.IsMap()) {
+      if (!entry.IsMap()) r.Error(entry, path, "expected a mapping");
+      continue;
+    }
+    quota::DeviceClassMapping m;
+    std::string mode = "devices";
+    r.String(entry, "deviceClass", path, &m.device_class);
+    r.String(entry, "resource", path, &m.resource);
+    r.String(entry, "mode", path, &mode);
+    r.String(entry, "source", path, &m.source);
+    r.String(entry, "driver", path, &m.driver);
+    auto error = [&](std::string_view field, std::string message) {
+      const YAML::Node at = entry[std::string(field)];
+      r.Error(at.IsDefined() ? at : entry, fmt::format("{}.{}", path, field), std::move(message));
+    };
+    if (m.device_class.empty()) error("deviceClass", "must name a DeviceClass");
+    if (m.resource.empty() || m.resource.find(' ') != std::string::npos) {
+      error("resource",
+            fmt::format("must name the quota resource charged, got \"{}\"", m.resource));
+    }
+    if (mode == "devices") {
+      m.mode = quota::DeviceChargeMode::kDevices;
+    } else if (mode == "counter") {
+      m.mode = quota::DeviceChargeMode::kCounter;
+    } else if (mode == "capacity") {
+      m.mode = quota::DeviceChargeMode::kCapacity;
+    } else {
+      error("mode", fmt::format("must be devices, counter or capacity, got \"{}\"", mode));
+      continue;
+    }
+    if (m.mode == quota::DeviceChargeMode::kDevices) {
+      if (!m.source.empty()) error("source", "mode devices counts devices: remove source");
+    } else {
+      if (m.source.empty() || m.source == "*") {
+        error("source", fmt::format("mode {} needs the {} to charge", mode,
+                                    m.mode == quota::DeviceChargeMode::kCounter
+                                        ? "shared counter (a trailing * sums a prefix)"
+                                        : "capacity name"));
+      }
+      if (m.driver.empty()) {
+        error("driver", fmt::format("mode {} needs the driver whose published devices bound the "
+                                    "charge before allocation",
+                                    mode));
+      }
+    }
+    for (size_t j = 0; j < out->size(); ++j) {
+      if (!m.device_class.empty() && (*out)[j].device_class == m.device_class) {
+        error("deviceClass",
+              fmt::format("\"{}\" is mapped twice (also {}[{}])", m.device_class, kPath, j));
+      }
+    }
+    out->push_back(std::move(m));
+  }
+}
+
 }  // namespace
 
 bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings* out,
@@ -41,7 +116,8 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
   YAML::Node root;
   if (!r.Parse(yaml_text, &root)) return false;
   r.Map(root, "",
-        {"server", "quota", "kubernetes", "nodeFit", "reclaim", "gpu", "leaderElection", "log"});
+        {"server", "quota", "kubernetes", "nodeFit", "reclaim", "gpu", "leaderElection", "dra",
+         "log"});
   if (root.IsMap()) {
     YAML::Node server = root["server"];
     if (r.Map(server, "server",
@@ -153,6 +229,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       r.String(gpu, "placementLabel", "gpu", &g.placement_label);
       ReadEquivalentMilli(r, gpu["equivalentMilli"], &g.equivalent_milli);
     }
+    ReadDeviceClasses(r, root["dra"], &out->dra.device_classes);
     YAML::Node log = root["log"];
     if (r.Map(log, "log", {"format", "level"}) && log.IsMap()) {
       r.String(log, "format", "log", &out->log.format);
@@ -267,6 +344,18 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
         fmt::format("must be binpack or spread, got \"{}\"", settings.gpu.placement));
   }
   if (settings.gpu.placement_label.empty()) add("gpu.placementLabel", "must not be empty");
+  // Settings built in code (or whose entries LoadSettings found sound): the domain's rules.
+  const bool dra_reported = std::any_of(errors->begin(), errors->end(), [](const ConfigError& e) {
+    return e.path.starts_with("dra.");
+  });
+  if (!settings.dra.device_classes.empty() && !dra_reported) {
+    quota::DeviceChargeConfig charge;
+    std::string why;
+    if (!quota::DeviceChargeConfig::Build(settings.dra.device_classes, &charge, &why)) {
+      if (why.starts_with("mappings")) why.erase(0, std::string_view("mappings").size());
+      add("dra.deviceClasses" + why.substr(0, why.find(':')), why.substr(why.find(':') + 2));
+    }
+  }
   if (settings.log.format != "text" && settings.log.format != "json") {
     add("log.format", fmt::format("must be text or json, got \"{}\"", settings.log.format));
   }

@@ -31,6 +31,10 @@
 //     watchTimeout: 5m              # server-side timeout of one watch request
 //   nodeFit:
 //     resources: []                 # resources whose node fit Quotient checks itself
+//   dra:
+//     deviceClasses: []             # DeviceClass -> quota resource mappings (docs/dra.md):
+//                                   #   {deviceClass, resource, mode: devices|counter|capacity,
+//                                   #    source, driver}; empty: no DRA watch, no claim charged
 //   log: {format: text, level: info}
 //
 // Thread safety: plain values.
@@ -44,6 +48,7 @@
 
 #include "config/config_error.h"
 #include "config/text_file.h"
+#include "quota/device_charge.h"
 
 namespace quotient::config {
 
@@ -146,6 +151,12 @@ struct LeaderElectionSettings {
   std::string pod_label;
 };
 
+// Dynamic Resource Allocation (docs/dra.md): how a ResourceClaim's devices are charged to
+// quota, per DeviceClass. Empty: claims are charged nothing and nothing DRA is watched.
+struct DraSettings {
+  std::vector<quota::DeviceClassMapping> device_classes;
+};
+
 struct LogSettings {
   std::string format = "text";  // text | json
   std::string level = "info";   // trace | debug | info | warn | error | critical | off
@@ -159,6 +170,7 @@ struct Settings {
   ReclaimSettings reclaim;
   GpuSettings gpu;
   LeaderElectionSettings leader_election;
+  DraSettings dra;
   LogSettings log;
 
   // The quota source in effect: "kubernetes", "file", or "" (none).

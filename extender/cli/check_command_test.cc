@@ -101,11 +101,32 @@ TEST(CheckCommandTest, ASingleNodeTreeUsesSingularNouns) {
   EXPECT_EQ(r.out, file + ": ok (1 quota node, 1 namespace, resources: none)\n");
 }
 
+TEST(CheckCommandTest, ASettingsFileWithDraMappingsIsChecked) {
+  std::string good = WriteFile("settings.yaml", R"(dra:
+  deviceClasses:
+  - {deviceClass: gpu.nvidia.com, resource: nvidia.com/gpu, mode: devices}
+)");
+  CheckResult r = Check({"--config", good});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, good + ": ok (settings, 1 DRA device class mapping)\n");
+
+  std::string bad = WriteFile("bad-settings.yaml", R"(dra:
+  deviceClasses:
+  - {deviceClass: mig.nvidia.com, resource: quotient.io/gpu-memory-slices, mode: counter}
+)");
+  r = Check({"--config", bad});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(bad + ":3: dra.deviceClasses[0].source: mode counter needs"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(bad + ":3: dra.deviceClasses[0].driver:"), std::string::npos) << r.err;
+}
+
 TEST(CheckCommandTest, HelpIsPrintedToOutAndExits0) {
   for (const char* flag : {"--help", "-h"}) {
     CheckResult r = Check({flag});
     EXPECT_EQ(r.code, 0);
-    EXPECT_EQ(r.out.rfind("Usage: quotient check FILE...", 0), 0u) << flag;
+    EXPECT_EQ(r.out.rfind("Usage: quotient check [--config SETTINGS] [FILE...]", 0), 0u) << flag;
   }
 }
 

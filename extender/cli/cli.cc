@@ -26,7 +26,7 @@ constexpr std::string_view kMainHelp =
 
 Usage:
   quotient serve [flags]     serve the extender webhooks, health and metrics
-  quotient check FILE...     validate quota files (ElasticQuotaTree YAML)
+  quotient check FILE...     validate quota files (ElasticQuotaTree YAML; --config: settings)
   quotient simulate FILE     play a scenario (nodes, quota tree, steps) in memory
   quotient top               the live quota tree of a running server (used, reserved, min, max)
   quotient explain NS/POD    why a pod waits, from a running server
