@@ -158,7 +158,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
       quota::ReclaimPod victim;
       victim.id = static_cast<uint32_t>(uid_of.size());
       victim.leaf = relevant[i].leaf;
-      victim.quota_amounts = tree.ToSparse(pod.requests);
+      victim.quota_amounts = tree.ToSparse(pod.quota_requests());
       const auto amounts = relevant_amounts.begin() + static_cast<ptrdiff_t>(i * dims.size());
       victim.node_amounts.assign(amounts, amounts + static_cast<ptrdiff_t>(dims.size()));
       victim.priority = pod.priority;

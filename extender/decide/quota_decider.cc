@@ -18,7 +18,7 @@ using quota::AdmitCode;
 constexpr int64_t kMaxScore = 10;
 
 quota::PodDemand DemandOf(const PodInfo& pod) {
-  return {pod.uid, pod.ns, pod.requests, IsPreemptible(pod)};
+  return {pod.uid, pod.ns, QuotaRequests(pod), IsPreemptible(pod)};
 }
 
 void FailAll(const ExtenderArgs& args, const std::string& why, bool resolvable,
@@ -71,7 +71,7 @@ std::string QuotaDecider::Describe() const {
 }
 
 bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
-                              FilterDecision* decision) const {
+                              FilterDecision* decision, const PodInfo* pod) const {
   quota::AdmitDecision admit = reserve ? ledger_->Reserve(demand, now_() + options_.reservation_ttl)
                                        : ledger_->Check(demand);
   // Counted once per decision: the reservation, or a refusal by the check before it.
@@ -89,6 +89,12 @@ bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
       decision->reason =
           admit.refused_by_min() ? DecisionReason::kQuotaMin : DecisionReason::kQuotaMax;
       decision->message = QuotaRefusalText(ledger_->usage().tree(), admit.refusal);
+      if (pod != nullptr && !admit.refused_by_min() &&
+          pod->claim_charge.Has(ledger_->usage().tree().resource_name(admit.refusal.resource))) {
+        // The pod's DRA claims are charged the refused resource: say which.
+        decision->reason = DecisionReason::kQuotaMaxClaim;
+        decision->message += fmt::format(" (DRA: {})", pod->claim_note);
+      }
       return false;
     case AdmitCode::kRejectedUnquoted:
       decision->reason = DecisionReason::kUnquotedDenied;
@@ -183,10 +189,14 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
     RefuseWhileEvicting(args, &decision);
     return decision;
   }
+  if (args.pod.claim_problem != ClaimProblem::kNone) {
+    RefuseForClaims(args, &decision);
+    return decision;
+  }
   const quota::PodDemand demand = DemandOf(args.pod);
   quota::QuotaId leaf = quota::kNoQuota;
   if (ledger_ != nullptr) {
-    if (!AdmitQuota(demand, /*reserve=*/false, &decision)) {
+    if (!AdmitQuota(demand, /*reserve=*/false, &decision, &args.pod)) {
       RefuseForQuota(args, &decision);
       return decision;
     }
@@ -202,7 +212,7 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   if (ledger_ == nullptr) return decision;
   // Reserve only once some node can take the pod; a concurrent admission may have
   // taken the room since the check, in which case the pod fails like above.
-  if (!AdmitQuota(demand, /*reserve=*/true, &decision)) {
+  if (!AdmitQuota(demand, /*reserve=*/true, &decision, &args.pod)) {
     RefuseForQuota(args, &decision);
   } else if (reclaimer_ != nullptr && reclaimer_->AwaitingEvictions(args.pod.uid)) {
     RefuseWhileEvicting(args, &decision);  // a reclaim for this pod started meanwhile
@@ -218,6 +228,17 @@ void QuotaDecider::RefuseForQuota(const ExtenderArgs& args, FilterDecision* deci
       leaf != quota::kNoQuota && !args.pod.preemption_never &&
       state_->HasPreemptiblePodBelow(tree.namespaces(leaf), args.pod.priority);
   FailAll(args, decision->message, preemption_may_help, &decision->answer);
+}
+
+void QuotaDecider::RefuseForClaims(const ExtenderArgs& args, FilterDecision* decision) const {
+  decision->result = DecisionResult::kRejected;
+  const bool pending = args.pod.claim_problem == ClaimProblem::kPending;
+  decision->reason = pending ? DecisionReason::kClaimPending : DecisionReason::kClaimRefused;
+  decision->message =
+      fmt::format("DRA: {}{}", args.pod.claim_note,
+                  pending ? ": its quota charge is unknown until the claim exists" : "");
+  // Unresolvable: no preemption creates the claim or makes its charge computable.
+  FailAll(args, decision->message, /*resolvable=*/false, &decision->answer);
 }
 
 void QuotaDecider::RefuseWhileEvicting(const ExtenderArgs& args, FilterDecision* decision) const {
@@ -292,7 +313,7 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
   bool known = ledger_ != nullptr && ledger_->Lookup(args.pod_uid, &demand);
   PodRecord record;
   if (!known && state_->FindPod(args.pod_uid, &record)) {
-    demand = quota::PodDemand{args.pod_uid, record.ns, record.requests, record.preemptible};
+    demand = quota::PodDemand{args.pod_uid, record.ns, record.quota_requests(), record.preemptible};
   } else if (!known) {
     // Neither reserved nor seen by the watch (Quotient restarted since filter, or the
     // watch lags): read the pod, so that its quota is checked before it binds.
@@ -315,6 +336,13 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
       co_return decision;
     }
     if (options_.enricher != nullptr) options_.enricher->Enrich(&pod);
+    if (pod.claim_problem != ClaimProblem::kNone) {
+      decision.result = DecisionResult::kRejected;
+      decision.reason = pod.claim_problem == ClaimProblem::kPending ? DecisionReason::kClaimPending
+                                                                    : DecisionReason::kClaimRefused;
+      decision.error = fmt::format("DRA: {}", pod.claim_note);
+      co_return decision;
+    }
     demand = DemandOf(pod);
   }
   if (!known) {

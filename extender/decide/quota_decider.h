@@ -1,7 +1,9 @@
 // The live decider: quota admission over the QuotaLedger, node checks over the
 // ClusterState, and binding through the API server.
 //
-// filter     1. Not synced yet -> Error (the scheduler retries the pod later).
+// filter     1. Not synced yet -> Error (the scheduler retries the pod later). A pod
+//               whose DRA claims cannot be charged (docs/dra.md: a claim not there yet,
+//               or its charge refused) fails every node, unresolvable, naming the claim.
 //            2. Quota check of the pod's requests on its namespace's path: a refusal
 //               fails every node with the same readable reason (so the FailedScheduling
 //               event reads "0/N nodes are available: N quota ..."), as FailedNodes when
@@ -83,11 +85,16 @@ class QuotaDecider : public Decider {
   boost::asio::awaitable<BindDecision> Bind(BindingArgs args) override;
 
  private:
-  // Quota verdict for a demand; fills reason and text on refusal.
-  bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision) const;
+  // Quota verdict for a demand; fills reason and text on refusal. With `pod`, a max
+  // refusal of a resource its DRA claims are charged names the claims (quota_max_claim).
+  bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision,
+                  const PodInfo* pod = nullptr) const;
   void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
   // Fails every node for the quota refusal in `decision` (see the filter contract).
   void RefuseForQuota(const ExtenderArgs& args, FilterDecision* decision) const;
+  // A pod whose DRA claims cannot be charged (a claim not there yet, or its charge
+  // refused) fails every node, unresolvable (claim_pending, claim_refused).
+  void RefuseForClaims(const ExtenderArgs& args, FilterDecision* decision) const;
   // A reclaiming pod whose victims are not all evicted fails every node, unresolvable,
   // with its reclaim's status (reason reclaiming).
   void RefuseWhileEvicting(const ExtenderArgs& args, FilterDecision* decision) const;

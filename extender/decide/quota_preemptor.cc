@@ -178,7 +178,7 @@ void FlattenVictims(const PreemptionArgs& args, const quota::QuotaTree* tree,
       info.record = &r;
       if (tree != nullptr) {
         v.leaf = tree->LeafForNamespace(r.ns);
-        v.quota_amounts = tree->ToSparse(r.requests);
+        v.quota_amounts = tree->ToSparse(r.quota_requests());
       }
       for (const std::string& d : dims) v.node_amounts.push_back(r.requests.Get(d));
       v.priority = r.priority;
@@ -283,7 +283,7 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
   request.preemptible = IsPreemptible(args.pod);
   if (tree != nullptr) {
     request.leaf = tree->LeafForNamespace(args.pod.ns);
-    request.quota_amounts = tree->ToSparse(args.pod.requests);
+    request.quota_amounts = tree->ToSparse(QuotaRequests(args.pod));
     request.already_charged = ledger_->Holds(args.pod.uid);
   }
 

@@ -9,4 +9,11 @@ const std::string* FindValue(const StringPairs& pairs, std::string_view key) {
   return nullptr;
 }
 
+quota::ResourceList QuotaRequests(const PodInfo& pod) {
+  if (pod.claim_charge.empty()) return pod.requests;
+  quota::ResourceList total = pod.requests;
+  total.AddAll(pod.claim_charge);
+  return total;
+}
+
 }  // namespace quotient::extender

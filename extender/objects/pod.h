@@ -28,6 +28,13 @@ struct PodClaimRef {
 // (Quotient's bound; a longer list fails to decode, naming the field).
 inline constexpr int64_t kMaxPodResourceClaims = 256;
 
+// Why a pod's DRA claims could not be charged (state::DraState::ChargePod, docs/dra.md).
+enum class ClaimProblem {
+  kNone,
+  kPending,  // a claim does not exist yet (a template's claim not generated, or not seen)
+  kRefused,  // a claim's charge is refused (quota::ClaimChargeCode)
+};
+
 struct PodInfo {
   std::string name;
   std::string ns;  // metadata.namespace
@@ -52,7 +59,17 @@ struct PodInfo {
   std::vector<PodClaimRef> resource_claims;
   StringPairs resource_claim_statuses;
   std::string extended_resource_claim;
+  // Set by the DRA enricher (state::DraState), not decoded: the quota charge of the pod's
+  // claims (quota only: no node advertises it, kube-scheduler's DRA plugin checks device
+  // fit), why it could not be charged, and which claims and classes it charged or the
+  // problem ("claim gpu-0 (device class gpu.nvidia.com: nvidia.com/gpu=1)").
+  quota::ResourceList claim_charge;
+  ClaimProblem claim_problem = ClaimProblem::kNone;
+  std::string claim_note;
 };
+
+// What the pod charges to its quota: its requests plus its claims' charge.
+quota::ResourceList QuotaRequests(const PodInfo& pod);
 
 // Finds `key` in labels or annotations; returns nullptr when absent.
 const std::string* FindValue(const StringPairs& pairs, std::string_view key);

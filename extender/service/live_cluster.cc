@@ -10,6 +10,8 @@ using std::chrono::steady_clock;
 
 constexpr std::string_view kPodsPath = "/api/v1/pods";
 constexpr std::string_view kNodesPath = "/api/v1/nodes";
+constexpr std::string_view kClaimsPath = "/apis/resource.k8s.io/v1/resourceclaims";
+constexpr std::string_view kSlicesPath = "/apis/resource.k8s.io/v1/resourceslices";
 constexpr std::string_view kTreesPath =
     "/apis/scheduling.sigs.k8s.io/v1beta1/namespaces/kube-system/elasticquotatrees";
 // kube-scheduler's own pod informer filter: finished pods hold nothing.
@@ -71,7 +73,9 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
             return state_.FindPod(uid, &pod) && !pod.holds_node();
           },
           elector_.get()),
-      pod_sink_(&state_, options.observer, options.enricher, [this] { requeuer_.NoteRelease(); }),
+      pod_sink_(
+          &state_, options.observer, options.enricher, [this] { requeuer_.NoteRelease(); },
+          options.dra),
       node_sink_(&state_, options.observer, [this] { requeuer_.NoteRelease(); }) {
   auto make = [&](std::string name, std::string_view path, std::string selector,
                   kube::ObjectSink* sink) {
@@ -91,6 +95,13 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
   }
   make("nodes", kNodesPath, "", &node_sink_);
   make("pods", kPodsPath, std::string(kActivePods), &pod_sink_);
+  if (options.dra != nullptr) {
+    // Slices before claims: an allocation's devices are then known when it is charged.
+    slice_sink_ = std::make_unique<SliceSink>(options.dra);
+    claim_sink_ = std::make_unique<ClaimSink>(options.dra, &state_);
+    make("resourceslices", kSlicesPath, "", slice_sink_.get());
+    make("resourceclaims", kClaimsPath, "", claim_sink_.get());
+  }
   if (options.watch_quota_tree && ledger != nullptr) {
     tree_sink_ = std::make_unique<QuotaTreeSink>(ledger, quota_metrics, options.tree_name);
     make("elasticquotatrees", kTreesPath, "", tree_sink_.get());

@@ -8,6 +8,9 @@
 // first-in-first-out line for the kubernetes.maxConnections connections, past its
 // renewDeadline, and the leader would lose the lease because it was busy.
 //
+// With DRA mappings (LiveClusterOptions::dra) ResourceClaims and ResourceSlices
+// (resource.k8s.io/v1) are watched too; without, nothing of DRA is listed (no RBAC needed).
+//
 // Pods are watched with kube-scheduler's own field selector
 // (status.phase!=Succeeded,status.phase!=Failed): a pod that finishes leaves the watch
 // as a deletion and gives its resources back.
@@ -33,6 +36,7 @@
 #include "extender/kube/leader_elector.h"
 #include "extender/kube/reflector.h"
 #include "extender/state/cluster_state.h"
+#include "extender/state/dra_sinks.h"
 #include "extender/state/watch_sinks.h"
 #include "extender/telemetry/metrics.h"
 #include "extender/telemetry/quota_metrics.h"
@@ -46,6 +50,9 @@ struct LiveClusterOptions {
   std::chrono::milliseconds watch_timeout{5 * 60'000};
   DecodedObjectObserver* observer = nullptr;  // also sees decoded pods and nodes (GPU state)
   const PodEnricher* enricher = nullptr;      // derived requests of watched pods (may be null)
+  // Set (dra.deviceClasses maps some class): ResourceClaims and ResourceSlices are watched
+  // into it and pods are charged for their claims (dra_state.h). REQUIRES: outlives this.
+  DraState* dra = nullptr;
   // Set: elect a leader through this Lease; only the leader writes (fence()).
   std::optional<kube::LeaderElectionOptions> election;
   // Set (with `election`): the leader keeps this label on its own pod, so a Service that
@@ -96,6 +103,8 @@ class LiveCluster {
   PodSink pod_sink_;
   NodeSink node_sink_;
   std::unique_ptr<QuotaTreeSink> tree_sink_;
+  std::unique_ptr<ClaimSink> claim_sink_;  // with LiveClusterOptions::dra only
+  std::unique_ptr<SliceSink> slice_sink_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
   std::unique_ptr<LeaderPodLabeler> labeler_;  // null without options.leader_label
 };

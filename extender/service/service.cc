@@ -98,7 +98,7 @@ std::unique_ptr<Service> Service::Build(const config::Settings& settings, asio::
   service->router_ = std::make_unique<Router>(
       s.url_prefix, service->decider_.get(), service->server_metrics_.get(), &service->registry_,
       &service->readiness_, service->debug_.get(), &service->decisions_,
-      service->live_ ? service->enricher_.get() : nullptr);
+      service->live_ ? service->pod_enricher_ : nullptr);
   service->server_ = std::make_unique<HttpServer>(ioc, ToServerOptions(s), service->router_.get(),
                                                   service->server_metrics_.get());
   service->housekeeper_ =
@@ -182,6 +182,19 @@ bool Service::BuildGpu(const config::Settings& settings) {
   equivalent.profile_milli = g.equivalent_milli;
   equivalent.share_unit_mib = g.memory_share_unit_mib;
   enricher_ = std::make_unique<state::GpuEquivalentEnricher>(&gpu_catalog_, equivalent);
+  pod_enricher_ = enricher_.get();
+  if (!settings.dra.device_classes.empty()) {
+    quota::DeviceChargeConfig charge;
+    std::string error;
+    if (!quota::DeviceChargeConfig::Build(settings.dra.device_classes, &charge, &error)) {
+      Log(spdlog::level::critical, "invalid dra.deviceClasses", {{"detail", error}});
+      return false;  // LoadSettings refuses these first; settings built in code may not
+    }
+    dra_ = std::make_unique<state::DraState>(std::move(charge), &registry_);
+    dra_enricher_ = std::make_unique<state::DraEnricher>(dra_.get());
+    chain_enricher_ = std::make_unique<state::ChainEnricher>(enricher_.get(), dra_enricher_.get());
+    pod_enricher_ = chain_enricher_.get();
+  }
   gpu::InventoryOptions inventory;
   const size_t eq = g.dynamic_mig_label.find('=');  // validated: key=value
   inventory.dynamic_mig_label = g.dynamic_mig_label.substr(0, eq);
@@ -202,7 +215,8 @@ bool Service::BuildLive(const config::Settings& settings, asio::io_context& ioc)
   if (ResolveApiConfig(settings.kubernetes, &api_config_, &error)) {
     state::LiveClusterOptions options;
     options.observer = gpu_state_.get();
-    options.enricher = enricher_.get();
+    options.enricher = pod_enricher_;
+    options.dra = dra_.get();
     options.watch_quota_tree = source == "kubernetes";
     options.tree_name = settings.quota.tree_name;
     options.resync_interval = settings.kubernetes.resync_interval;
@@ -261,7 +275,7 @@ void Service::BuildDeciders(const config::Settings& settings, asio::io_context& 
   state::QuotaDeciderOptions options;
   options.reservation_ttl = settings.quota.reservation_ttl;
   options.fit_resources = settings.node_fit.resources;
-  options.enricher = enricher_.get();
+  options.enricher = pod_enricher_;
   options.devices = gpu_reclaim_fit_.get();
   state::LiveCluster* cluster = live_.get();
   auto quota_decider = std::make_unique<state::QuotaDecider>(

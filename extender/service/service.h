@@ -35,6 +35,7 @@
 #include "extender/service/housekeeping.h"
 #include "extender/service/live_cluster.h"
 #include "extender/service/reclaim_status.h"
+#include "extender/state/dra_state.h"
 #include "extender/state/quota_file_watcher.h"
 #include "extender/telemetry/metrics.h"
 #include "extender/telemetry/quota_metrics.h"
@@ -87,6 +88,12 @@ class Service {
   // feed it, so it outlives them.
   gpu::MigCatalog gpu_catalog_;
   std::unique_ptr<state::GpuEquivalentEnricher> enricher_;
+  // With dra.deviceClasses: the DRA objects and the claim charge, chained after the GPU
+  // equivalent into pod_enricher_ (what every decoded pod goes through).
+  std::unique_ptr<state::DraState> dra_;
+  std::unique_ptr<state::DraEnricher> dra_enricher_;
+  std::unique_ptr<state::ChainEnricher> chain_enricher_;
+  const PodEnricher* pod_enricher_ = nullptr;
   std::unique_ptr<state::GpuState> gpu_state_;
   std::unique_ptr<state::GpuReclaimFit> gpu_reclaim_fit_;
   kube::ClientConfig api_config_;

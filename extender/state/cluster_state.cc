@@ -19,6 +19,13 @@ void Subtract(quota::ResourceList* total, const quota::ResourceList& amounts) {
 
 }  // namespace
 
+quota::ResourceList PodRecord::quota_requests() const {
+  if (claim_charge.empty()) return requests;
+  quota::ResourceList total = requests;
+  total.AddAll(claim_charge);
+  return total;
+}
+
 int64_t NodeEntry::FreeFor(std::string_view resource, std::string_view except_uid) const {
   int64_t free = info.allocatable.Get(resource) - requested.Get(resource);
   for (const NodeHold& hold : holds) {
@@ -68,7 +75,7 @@ void ClusterState::Hold(const PodEntry& entry) {
   ++node.pods;
   node.held_by.push_back(&entry);
   CountPreemptible(record, +1);
-  if (ledger_ != nullptr) ledger_->Bind(quota::PodDemand{uid, record.ns, record.requests});
+  if (ledger_ != nullptr) ledger_->Bind(quota::PodDemand{uid, record.ns, record.quota_requests()});
 }
 
 void ClusterState::Unhold(const PodEntry& entry) {
@@ -99,6 +106,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
   fresh.name = pod.name;
   fresh.node = pod.node_name;
   fresh.requests = pod.requests;
+  fresh.claim_charge = pod.claim_charge;
   fresh.priority = pod.priority;
   fresh.preemption_never = pod.preemption_never;
   fresh.preemptible = IsPreemptible(pod);
@@ -123,7 +131,7 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
     fresh.assumed_at = record.assumed_at;
   }
   if (held && fresh.holds_node() && record.node == fresh.node &&
-      record.requests == fresh.requests) {
+      record.requests == fresh.requests && record.claim_charge == fresh.claim_charge) {
     // The common update (status change, or the watch confirming our binding): the
     // charge stands; only the attributes change.
     if (record.preemptible != fresh.preemptible) {
@@ -243,11 +251,37 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   record.ns = pod.ns;
   record.name = std::string(name);
   record.node = std::string(node);
-  record.requests = pod.requests;
+  if (!inserted && !record.requests.empty()) {
+    // The watch knows the pod's own requests (its node's charge); the rest of what its
+    // reservation holds is the charge of its DRA claims, a quota charge only.
+    quota::ResourceList claims;
+    for (const auto& entry : pod.requests) {
+      const int64_t beyond = entry.amount - record.requests.Get(entry.name);
+      if (beyond > 0) claims.Set(entry.name, beyond);
+    }
+    record.claim_charge = std::move(claims);
+  } else {
+    record.requests = pod.requests;
+  }
   record.terminal = false;
   record.assumed = true;
   record.assumed_at = now_();
   unschedulable_.erase(it->first);
+  Hold(*it);
+}
+
+void ClusterState::SetClaimCharge(std::string_view uid, const quota::ResourceList& charge) {
+  std::unique_lock lock(mu_);
+  auto it = pods_.find(uid);
+  if (it == pods_.end() || it->second.claim_charge == charge) return;
+  generation_.fetch_add(1, std::memory_order_release);
+  if (!it->second.holds_node()) {
+    it->second.claim_charge = charge;
+    return;
+  }
+  // Release and charge again: the ledger charges a bound pod as a whole.
+  Unhold(*it);
+  it->second.claim_charge = charge;
   Hold(*it);
 }
 

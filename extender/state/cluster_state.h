@@ -48,6 +48,9 @@ struct PodRecord {
   std::string name;
   std::string node;              // empty while pending
   quota::ResourceList requests;  // effective requests incl. pods: 1
+  // The quota charge of the pod's DRA claims (PodInfo::claim_charge): charged to its
+  // quota with `requests`, never to its node.
+  quota::ResourceList claim_charge;
   int32_t priority = 0;
   bool preemption_never = false;  // spec.preemptionPolicy Never: never reclaims
   bool preemptible = true;        // false: label quotient.io/preemptible=false, never a victim
@@ -63,6 +66,8 @@ struct PodRecord {
   uint64_t seen = 0;             // pod-list generation (relist bookkeeping)
   std::chrono::steady_clock::time_point assumed_at{};
   bool holds_node() const { return !node.empty() && !terminal; }
+  // requests + claim_charge: what the pod charges to its quota.
+  quota::ResourceList quota_requests() const;
 };
 
 // A pod's entry in ClusterState's pod map (UID, record). Its address is stable while the
@@ -127,8 +132,16 @@ class ClusterState {
 
   // Quotient bound the pod to `node` (the API accepted the Binding). Charges the
   // ledger (converting its reservation) and the node at once. No-op if the pod is
-  // already known to hold a node.
+  // already known to hold a node. `pod.requests` is its quota charge; when the watch knows
+  // the pod, the part beyond its own requests is its claim charge (quota only, not the
+  // node's).
   void AssumeBound(const quota::PodDemand& pod, std::string_view name, std::string_view node);
+
+  // The DRA claim charge of pod `uid` changed (a claim was allocated, its reservedFor
+  // moved, or it was deleted: state::ClaimSink). A pod holding a node is charged again in
+  // the ledger at once; a pending pod's record keeps it for its binding. No-op for an
+  // unknown pod or an unchanged charge.
+  void SetClaimCharge(std::string_view uid, const quota::ResourceList& charge);
 
   // Calls fn(lookup) under the shared lock; lookup(name) returns the NodeEntry or
   // nullptr. REQUIRES: fn does not call back into this object.

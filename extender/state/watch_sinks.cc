@@ -49,6 +49,11 @@ bool PodSink::Apply(kube::EventType type, json::od::value& object, std::string* 
     *error = "metadata.uid missing";
     return false;
   }
+  std::unique_lock<std::mutex> dra_lock;
+  if (dra_ != nullptr) {
+    dra_lock = dra_->apply_lock();
+    dra_->IndexPod(type == kube::EventType::kDeleted, pod);
+  }
   if (enricher_ != nullptr) enricher_->Enrich(&pod);
   if (type == kube::EventType::kDeleted) {
     state_->DeletePod(pod.uid);

@@ -22,6 +22,7 @@
 #include "extender/kube/reflector.h"
 #include "extender/objects/pod_enricher.h"
 #include "extender/state/cluster_state.h"
+#include "extender/state/dra_state.h"
 #include "extender/state/object_observer.h"
 #include "extender/telemetry/quota_metrics.h"
 #include "quota/quota_ledger.h"
@@ -31,18 +32,31 @@ namespace quotient::extender::state {
 class PodSink : public kube::ObjectSink {
  public:
   // `enricher` (may be null) adds derived requests to each decoded pod (pod_enricher.h).
+  // `dra` (may be null: no DRA mapping) indexes the pods that use claims, so that a claim
+  // change charges them again (dra_state.h); the pod is indexed, enriched and applied
+  // under its apply lock.
   explicit PodSink(ClusterState* state, DecodedObjectObserver* observer = nullptr,
-                   const PodEnricher* enricher = nullptr, std::function<void()> on_release = {})
+                   const PodEnricher* enricher = nullptr, std::function<void()> on_release = {},
+                   DraState* dra = nullptr)
       : state_(state),
         observer_(observer),
         enricher_(enricher),
-        on_release_(std::move(on_release)) {}
+        on_release_(std::move(on_release)),
+        dra_(dra) {}
   void BeginList() override {
+    if (dra_ != nullptr) {
+      auto lock = dra_->apply_lock();
+      dra_->BeginPodList();
+    }
     state_->BeginPodList();
     if (observer_ != nullptr) observer_->ObservePodList(true);
   }
   bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
   void EndList() override {
+    if (dra_ != nullptr) {
+      auto lock = dra_->apply_lock();
+      dra_->EndPodList();
+    }
     state_->EndPodList();
     if (observer_ != nullptr) observer_->ObservePodList(false);
     if (on_release_) on_release_();
@@ -53,6 +67,7 @@ class PodSink : public kube::ObjectSink {
   DecodedObjectObserver* const observer_;
   const PodEnricher* const enricher_;
   const std::function<void()> on_release_;
+  DraState* const dra_;
 };
 
 class NodeSink : public kube::ObjectSink {

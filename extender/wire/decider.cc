@@ -34,6 +34,9 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kReclaimHold: return "reclaim_hold";
     case DecisionReason::kPreemptGpuFiltered: return "preempt_gpu_filtered";
     case DecisionReason::kNotLeader: return "not_leader";
+    case DecisionReason::kClaimPending: return "claim_pending";
+    case DecisionReason::kClaimRefused: return "claim_refused";
+    case DecisionReason::kQuotaMaxClaim: return "quota_max_claim";
   }
   return "unknown";
 }

@@ -48,8 +48,11 @@ enum class DecisionReason {
   kReclaimHold,           // the room left on the candidate nodes is held for reclaiming pods
   kPreemptGpuFiltered,    // preempt: nodes dropped whose victims free no room at device level
   kNotLeader,             // this replica does not hold the leader Lease: it decides nothing
+  kClaimPending,          // a DRA claim of the pod does not exist yet: its charge is unknown
+  kClaimRefused,          // a DRA claim's quota charge is refused (e.g. too many devices)
+  kQuotaMaxClaim,         // quota max exceeded on a resource the pod's DRA claims are charged
 };
-inline constexpr int kDecisionReasonCount = 21;
+inline constexpr int kDecisionReasonCount = 24;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {

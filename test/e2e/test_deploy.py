@@ -57,6 +57,10 @@ NEEDED = [
     ("get", "coordination.k8s.io", "leases", "", "quotient-system"),
     ("create", "coordination.k8s.io", "leases", "", "quotient-system"),
     ("update", "coordination.k8s.io", "leases", "", "quotient-system"),
+    ("list", "resource.k8s.io", "resourceclaims", "", None),
+    ("watch", "resource.k8s.io", "resourceclaims", "", None),
+    ("list", "resource.k8s.io", "resourceslices", "", None),
+    ("watch", "resource.k8s.io", "resourceslices", "", None),
 ]
 DENIED = [
     ("create", "", "pods", "", "team-a"), ("update", "", "pods", "", "team-a"),
@@ -68,6 +72,8 @@ DENIED = [
     ("update", "scheduling.sigs.k8s.io", "elasticquotatrees", "", "kube-system"),
     ("create", "rbac.authorization.k8s.io", "clusterrolebindings", "", None),
     ("delete", "coordination.k8s.io", "leases", "", "quotient-system"),
+    ("update", "resource.k8s.io", "resourceclaims", "status", "team-a"),
+    ("create", "resource.k8s.io", "resourceslices", "", None),
 ]
 # API path templates in extender/ (string literals) -> the grants they need.
 QUOTIENT_API_PATHS = {
@@ -81,6 +87,12 @@ QUOTIENT_API_PATHS = {
     "/apis/scheduling.sigs.k8s.io/v1beta1/namespaces/kube-system/elasticquotatrees":
         {("list", "scheduling.sigs.k8s.io", "elasticquotatrees", ""),
          ("watch", "scheduling.sigs.k8s.io", "elasticquotatrees", "")},
+    "/apis/resource.k8s.io/v1/resourceclaims":
+        {("list", "resource.k8s.io", "resourceclaims", ""),
+         ("watch", "resource.k8s.io", "resourceclaims", "")},
+    "/apis/resource.k8s.io/v1/resourceslices":
+        {("list", "resource.k8s.io", "resourceslices", ""),
+         ("watch", "resource.k8s.io", "resourceslices", "")},
     "/apis/coordination.k8s.io/v1/namespaces/{}/leases":
         {("get", "coordination.k8s.io", "leases", ""),
          ("create", "coordination.k8s.io", "leases", ""),

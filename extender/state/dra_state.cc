@@ -1,0 +1,287 @@
+#include "extender/state/dra_state.h"
+
+#include <fmt/format.h>
+
+#include "extender/telemetry/logging.h"
+
+namespace quotient::extender::state {
+namespace {
+
+constexpr std::string_view kOtherClass = "other";
+
+// The claim names `pod` uses, resolved: (pod claim name, claim name); claim name empty for
+// a template whose claim is not generated yet.
+std::vector<std::pair<std::string, std::string>> ResolveClaims(const PodInfo& pod) {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(pod.resource_claims.size());
+  for (const PodClaimRef& ref : pod.resource_claims) {
+    if (!ref.claim_name.empty()) {
+      out.emplace_back(ref.name, ref.claim_name);
+      continue;
+    }
+    const std::string* generated = FindValue(pod.resource_claim_statuses, ref.name);
+    out.emplace_back(ref.name, generated != nullptr ? *generated : std::string());
+  }
+  return out;
+}
+
+// The mapped classes a claim asks for, "gpu.nvidia.com" or "a, b".
+std::string MappedClasses(const quota::DeviceChargeConfig& config, const ResourceClaimInfo& claim) {
+  std::set<std::string> classes;
+  for (const quota::DeviceRequest& request : claim.requests) {
+    for (const quota::DeviceSubRequest& sub : request.alternatives) {
+      if (config.Find(sub.device_class) != nullptr) classes.insert(sub.device_class);
+    }
+  }
+  return fmt::format("{}", fmt::join(classes, ", "));
+}
+
+bool IsPodConsumer(const ClaimConsumer& c) {
+  return c.api_group.empty() && c.resource == "pods";
+}
+
+}  // namespace
+
+DraState::DraState(quota::DeviceChargeConfig config, metrics::Registry* registry)
+    : config_(std::move(config)), ceilings_(quota::DeviceCeilings::Build(config_, {})) {
+  if (registry != nullptr) {
+    unmapped_metric_ = registry->AddCounter(
+        "quotient_dra_unmapped_claims_total",
+        "ResourceClaims seen with a request for a device class no dra.deviceClasses mapping "
+        "names (charged nothing for it), by class (at most 32 classes, then \"other\").",
+        {"device_class"});
+  }
+}
+
+std::string DraState::Key(std::string_view ns, std::string_view name) {
+  return fmt::format("{}/{}", ns, name);
+}
+
+quota::ClaimCharge DraState::ChargeClaim(const ResourceClaimInfo& claim, std::string_view uid,
+                                         bool* shared_elsewhere) const {
+  *shared_elsewhere = false;
+  if (claim.allocated) {
+    for (const ClaimConsumer& c : claim.reserved_for) {
+      if (!IsPodConsumer(c)) continue;
+      // The first pod reserved pays; the others share what it paid.
+      if (c.uid != uid) *shared_elsewhere = true;
+      break;
+    }
+    if (*shared_elsewhere) return quota::ClaimCharge{};
+    std::vector<quota::AllocatedDevice> results = claim.results;
+    for (quota::AllocatedDevice& result : results) {
+      auto it = devices_.find(fmt::format("{}/{}/{}", result.driver, result.pool, result.device));
+      if (it != devices_.end()) result.published = it->second;
+    }
+    quota::ClaimCharge charge = quota::ChargeClaimAllocation(config_, claim.requests, results);
+    // A device in no slice seen (deleted meanwhile, or the slice watch lags): the upper
+    // bound stands, which is never below the allocation's charge.
+    if (charge.code != quota::ClaimChargeCode::kUnknownDevice) return charge;
+  }
+  return quota::ChargeClaimRequests(config_, ceilings_, claim.requests);
+}
+
+void DraState::ChargePod(PodInfo* pod) const {
+  pod->claim_charge = {};
+  pod->claim_problem = ClaimProblem::kNone;
+  pod->claim_note.clear();
+  if (pod->resource_claims.empty()) return;
+  std::shared_lock lock(mu_);
+  std::string note;
+  for (const auto& [pod_claim, claim_name] : ResolveClaims(*pod)) {
+    if (claim_name.empty()) {
+      pod->claim_problem = ClaimProblem::kPending;
+      pod->claim_note = fmt::format(
+          "claim {} of the pod is not generated from its template yet (status."
+          "resourceClaimStatuses names none)",
+          pod_claim);
+      return;
+    }
+    auto it = claims_.find(Key(pod->ns, claim_name));
+    if (it == claims_.end()) {
+      pod->claim_problem = ClaimProblem::kPending;
+      pod->claim_note = fmt::format("ResourceClaim {}/{} not seen yet", pod->ns, claim_name);
+      return;
+    }
+    const ResourceClaimInfo& claim = it->second.info;
+    bool shared = false;
+    quota::ClaimCharge charge = ChargeClaim(claim, pod->uid, &shared);
+    if (!charge.charged()) {
+      pod->claim_problem = ClaimProblem::kRefused;
+      pod->claim_note = fmt::format("ResourceClaim {}/{}: {}", pod->ns, claim_name,
+                                    quota::FormatClaimRefusal(charge));
+      return;
+    }
+    if (shared || charge.charge.empty()) continue;
+    pod->claim_charge.AddAll(charge.charge);
+    note += fmt::format("{}claim {} (device class {}: {}{})", note.empty() ? "" : "; ", claim_name,
+                        MappedClasses(config_, claim), charge.charge.ToString(),
+                        charge.estimated ? ", estimated before allocation" : "");
+  }
+  pod->claim_note = std::move(note);
+}
+
+std::vector<std::string> DraState::PodsOf(const std::string& key) const {
+  auto it = pods_by_claim_.find(key);
+  if (it == pods_by_claim_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+void DraState::ReportUnmapped(const ResourceClaimInfo& claim) {
+  if (claim.uid.empty() || reported_claims_.contains(claim.uid)) return;
+  std::set<std::string> unmapped;
+  for (const quota::DeviceRequest& request : claim.requests) {
+    for (const quota::DeviceSubRequest& sub : request.alternatives) {
+      if (!sub.admin_access && config_.Find(sub.device_class) == nullptr) {
+        unmapped.insert(sub.device_class);
+      }
+    }
+  }
+  if (unmapped.empty()) return;
+  reported_claims_.insert(claim.uid);
+  for (const std::string& device_class : unmapped) {
+    const bool known = reported_classes_.contains(device_class);
+    const bool room = reported_classes_.size() < kMaxReportedClasses;
+    if (!known && room) {
+      reported_classes_.insert(device_class);
+      Log(spdlog::level::warn, "dra unmapped device class",
+          {{"device_class", device_class},
+           {"claim", Key(claim.ns, claim.name)},
+           {"detail",
+            "no dra.deviceClasses mapping names it: its devices are charged to no "
+            "quota (logged once per class)"}});
+    }
+    if (unmapped_metric_ != nullptr) {
+      unmapped_metric_->CounterWith({known || room ? device_class : std::string(kOtherClass)})
+          ->Inc();
+    }
+  }
+}
+
+std::vector<std::string> DraState::UpsertClaim(ResourceClaimInfo claim) {
+  ReportUnmapped(claim);
+  const std::string key = Key(claim.ns, claim.name);
+  {
+    std::unique_lock lock(mu_);
+    Claim& entry = claims_[key];
+    entry.info = std::move(claim);
+    entry.seen = claim_generation_;
+  }
+  return PodsOf(key);
+}
+
+std::vector<std::string> DraState::DeleteClaim(std::string_view ns, std::string_view name) {
+  const std::string key = Key(ns, name);
+  {
+    std::unique_lock lock(mu_);
+    claims_.erase(key);
+  }
+  return PodsOf(key);
+}
+
+void DraState::BeginClaimList() {
+  std::unique_lock lock(mu_);
+  ++claim_generation_;
+}
+
+std::vector<std::string> DraState::EndClaimList() {
+  std::vector<std::string> affected;
+  std::unique_lock lock(mu_);
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    if (it->second.seen == claim_generation_) {
+      ++it;
+      continue;
+    }
+    for (std::string& uid : PodsOf(it->first)) affected.push_back(std::move(uid));
+    it = claims_.erase(it);
+  }
+  return affected;
+}
+
+void DraState::RebuildDevices() {
+  devices_.clear();
+  std::vector<quota::PublishedDevice> all;
+  for (const auto& [name, slice] : slices_) {
+    for (const quota::PublishedDevice& d : slice.devices) {
+      devices_.emplace(fmt::format("{}/{}/{}", d.driver, d.pool, d.name), d);
+      all.push_back(d);
+    }
+  }
+  ceilings_ = quota::DeviceCeilings::Build(config_, all);
+}
+
+void DraState::UpsertSlice(ResourceSliceInfo slice) {
+  std::unique_lock lock(mu_);
+  Slice& entry = slices_[slice.name];
+  entry.devices = std::move(slice.devices);
+  entry.seen = slice_generation_;
+  RebuildDevices();
+}
+
+void DraState::DeleteSlice(std::string_view name) {
+  std::unique_lock lock(mu_);
+  if (slices_.erase(std::string(name)) > 0) RebuildDevices();
+}
+
+void DraState::BeginSliceList() {
+  std::unique_lock lock(mu_);
+  ++slice_generation_;
+}
+
+void DraState::EndSliceList() {
+  std::unique_lock lock(mu_);
+  std::erase_if(slices_, [&](const auto& entry) { return entry.second.seen != slice_generation_; });
+  RebuildDevices();
+}
+
+void DraState::IndexPod(bool deleted, const PodInfo& pod) {
+  auto old = pods_.find(pod.uid);
+  if (old != pods_.end()) {
+    for (const auto& [pod_claim, claim_name] : ResolveClaims(old->second.pod)) {
+      if (claim_name.empty()) continue;
+      auto it = pods_by_claim_.find(Key(pod.ns, claim_name));
+      if (it == pods_by_claim_.end()) continue;
+      it->second.erase(pod.uid);
+      if (it->second.empty()) pods_by_claim_.erase(it);
+    }
+    pods_.erase(old);
+  }
+  if (deleted || pod.resource_claims.empty()) return;
+  PodInfo kept;
+  kept.uid = pod.uid;
+  kept.ns = pod.ns;
+  kept.name = pod.name;
+  kept.resource_claims = pod.resource_claims;
+  kept.resource_claim_statuses = pod.resource_claim_statuses;
+  for (const auto& [pod_claim, claim_name] : ResolveClaims(kept)) {
+    if (!claim_name.empty()) pods_by_claim_[Key(pod.ns, claim_name)].insert(pod.uid);
+  }
+  pods_.emplace(pod.uid, IndexedPodEntry{std::move(kept), pod_generation_});
+}
+
+void DraState::EndPodList() {
+  std::vector<PodInfo> gone;
+  for (const auto& [uid, entry] : pods_) {
+    if (entry.seen != pod_generation_) gone.push_back(entry.pod);
+  }
+  for (const PodInfo& pod : gone) IndexPod(/*deleted=*/true, pod);
+}
+
+bool DraState::IndexedPod(std::string_view uid, PodInfo* out) const {
+  auto it = pods_.find(std::string(uid));
+  if (it == pods_.end()) return false;
+  *out = it->second.pod;
+  return true;
+}
+
+size_t DraState::claim_count() const {
+  std::shared_lock lock(mu_);
+  return claims_.size();
+}
+
+size_t DraState::slice_count() const {
+  std::shared_lock lock(mu_);
+  return slices_.size();
+}
+
+}  // namespace quotient::extender::state

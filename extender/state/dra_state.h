@@ -1,0 +1,172 @@
+// DraState: the Dynamic Resource Allocation objects Quotient charges from (ResourceClaims
+// and ResourceSlices, resource.k8s.io/v1) and the quota charge of a pod's claims
+// (docs/dra.md). Exists only when `dra.deviceClasses` maps some class: without a mapping
+// nothing is watched and no pod is charged for its claims.
+//
+// A pod's claim charge (ChargePod):
+//  * its claims are spec.resourceClaims[] resolved through resourceClaimName, or for a
+//    template through status.resourceClaimStatuses (the generated claim's name);
+//  * KEP-5004's status.extendedResourceClaimStatus claim is not charged: the pod asks for
+//    the extended resource in its containers' requests (`nvidia.com/gpu: 1`), which the
+//    quota already charges, so charging the claim too would count it twice;
+//  * a claim not allocated yet is charged its upper bound (quota::ChargeClaimRequests,
+//    `estimated`); an allocated one what its allocation holds
+//    (quota::ChargeClaimAllocation), or the upper bound while a device it names is not in
+//    the slices seen (the estimate is never below the allocation's charge);
+//  * a claim shared by several pods is charged once: once allocated, to the pod named
+//    first in status.reservedFor (pods only); a pod that is not first pays nothing for it.
+//    Before allocation, or once reservedFor is empty, every pod that uses it is charged
+//    (an upper bound: two pods starting on one unallocated claim are charged twice until
+//    the allocation names its user);
+//  * a claim that cannot be charged is a problem, not a free pass: kPending when the claim
+//    does not exist in the watch yet (a template's claim not generated yet, or not seen),
+//    kRefused when its charge is refused (quota::ClaimChargeCode: more devices than a
+//    claim can hold, no published device to estimate from...). Filter refuses such pods
+//    (quota_decider.h); a pod already bound is charged what can be charged and charged
+//    again when the claim arrives.
+//
+// The watch sinks (ClaimSink, SliceSink and PodSink) keep the claims and slices and an
+// index of the pods that use claims; when a claim changes (allocated, reservedFor
+// changed, deleted) the pods that use it are charged again (ClusterState::SetClaimCharge).
+// One mutex (apply_mu_) serialises these applications, so that a pod event and a claim
+// event never interleave their read of a claim and their write of the charge.
+//
+// Unmapped device classes are reported, not silently free: each claim first seen with a
+// request for a class no mapping names counts once in
+// quotient_dra_unmapped_claims_total{device_class} (at most kMaxReportedClasses class
+// labels, then "other") and each such class is logged once at warn.
+//
+// Thread safety: thread-safe. mu_ (shared) guards the objects; ChargePod reads under it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "extender/objects/dra_decode.h"
+#include "extender/objects/pod.h"
+#include "extender/objects/pod_enricher.h"
+#include "extender/telemetry/metrics.h"
+#include "quota/device_charge.h"
+
+namespace quotient::extender::state {
+
+class ClusterState;
+
+class DraState {
+ public:
+  static constexpr size_t kMaxReportedClasses = 32;
+
+  // `registry` may be null (no metrics).
+  DraState(quota::DeviceChargeConfig config, metrics::Registry* registry);
+  DraState(const DraState&) = delete;
+  DraState& operator=(const DraState&) = delete;
+
+  const quota::DeviceChargeConfig& config() const { return config_; }
+
+  // The charge of `pod`'s claims into pod->claim_charge, pod->claim_problem and
+  // pod->claim_note (see the file comment). Reads the objects under the shared lock.
+  void ChargePod(PodInfo* pod) const;
+
+  // Watches. Each returns the UIDs of the indexed pods whose charge may have changed.
+  // REQUIRES: called with apply_lock() held (the sinks do).
+  std::vector<std::string> UpsertClaim(ResourceClaimInfo claim);
+  std::vector<std::string> DeleteClaim(std::string_view ns, std::string_view name);
+  void BeginClaimList();
+  std::vector<std::string> EndClaimList();  // drops claims the list did not contain
+  void UpsertSlice(ResourceSliceInfo slice);
+  void DeleteSlice(std::string_view name);
+  void BeginSliceList();
+  void EndSliceList();
+
+  // The pod index: which pods use which claims (pods with spec.resourceClaims only).
+  // REQUIRES: apply_lock() held.
+  void IndexPod(bool deleted, const PodInfo& pod);
+  // A pod list starts / ends: pods it did not contain leave the index.
+  void BeginPodList() { ++pod_generation_; }
+  void EndPodList();
+  // A copy of an indexed pod (identity and claim fields); false if not indexed.
+  bool IndexedPod(std::string_view uid, PodInfo* out) const;
+
+  // Serialises the sinks (see the file comment).
+  std::unique_lock<std::mutex> apply_lock() { return std::unique_lock(apply_mu_); }
+
+  size_t claim_count() const;
+  size_t slice_count() const;
+
+ private:
+  struct Claim {
+    ResourceClaimInfo info;
+    uint64_t seen = 0;
+  };
+  struct Slice {
+    std::vector<quota::PublishedDevice> devices;
+    uint64_t seen = 0;
+  };
+  static std::string Key(std::string_view ns, std::string_view name);
+  // The pods indexed under `key`. REQUIRES: apply_mu_ held.
+  std::vector<std::string> PodsOf(const std::string& key) const;
+  void RebuildDevices();                                // REQUIRES: mu_ held exclusively
+  void ReportUnmapped(const ResourceClaimInfo& claim);  // REQUIRES: apply_mu_ held
+  // The claim's charge for the pod `uid`. REQUIRES: mu_ held.
+  quota::ClaimCharge ChargeClaim(const ResourceClaimInfo& claim, std::string_view uid,
+                                 bool* shared_elsewhere) const;
+
+  const quota::DeviceChargeConfig config_;
+  metrics::Family* unmapped_metric_ = nullptr;  // constant after construction
+
+  std::mutex apply_mu_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Claim> claims_;  // "ns/name"; guarded by mu_
+  std::unordered_map<std::string, Slice> slices_;  // by name; guarded by mu_
+  // Every published device, by "driver/pool/device", and the ceilings; guarded by mu_.
+  std::unordered_map<std::string, quota::PublishedDevice> devices_;
+  quota::DeviceCeilings ceilings_;
+  uint64_t claim_generation_ = 0;  // guarded by mu_
+  uint64_t slice_generation_ = 0;  // guarded by mu_
+
+  // Guarded by apply_mu_: the pod index and the unmapped report.
+  struct IndexedPodEntry {
+    PodInfo pod;
+    uint64_t seen = 0;
+  };
+  std::unordered_map<std::string, IndexedPodEntry> pods_;  // by UID
+  uint64_t pod_generation_ = 0;
+  std::unordered_map<std::string, std::set<std::string>> pods_by_claim_;  // key -> UIDs
+  std::set<std::string> reported_claims_;   // claim UIDs counted as unmapped
+  std::set<std::string> reported_classes_;  // classes logged (at most kMaxReportedClasses)
+};
+
+// Adds the claim charge to the pods (PodEnricher over a DraState).
+class DraEnricher : public PodEnricher {
+ public:
+  explicit DraEnricher(const DraState* dra) : dra_(dra) {}
+  void Enrich(PodInfo* pod) const override { dra_->ChargePod(pod); }
+
+ private:
+  const DraState* const dra_;
+};
+
+// Applies two enrichers in order (either may be null).
+class ChainEnricher : public PodEnricher {
+ public:
+  ChainEnricher(const PodEnricher* first, const PodEnricher* second)
+      : first_(first), second_(second) {}
+  void Enrich(PodInfo* pod) const override {
+    if (first_ != nullptr) first_->Enrich(pod);
+    if (second_ != nullptr) second_->Enrich(pod);
+  }
+
+ private:
+  const PodEnricher* const first_;
+  const PodEnricher* const second_;
+};
+
+}  // namespace quotient::extender::state
