@@ -98,7 +98,8 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
   if (options.dra != nullptr) {
     // Slices before claims: an allocation's devices are then known when it is charged.
     slice_sink_ = std::make_unique<SliceSink>(options.dra);
-    claim_sink_ = std::make_unique<ClaimSink>(options.dra, &state_);
+    claim_sink_ =
+        std::make_unique<ClaimSink>(options.dra, &state_, [this] { requeuer_.NoteRelease(); });
     make("resourceslices", kSlicesPath, "", slice_sink_.get());
     make("resourceclaims", kClaimsPath, "", claim_sink_.get());
   }

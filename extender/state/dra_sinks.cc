@@ -14,16 +14,21 @@ bool ClaimSink::Apply(kube::EventType type, json::od::value& object, std::string
     *error = decode.message;
     return false;
   }
-  auto lock = dra_->apply_lock();
-  Recharge(type == kube::EventType::kDeleted ? dra_->DeleteClaim(claim.ns, claim.name)
-                                             : dra_->UpsertClaim(std::move(claim)));
+  {
+    auto lock = dra_->apply_lock();
+    Recharge(type == kube::EventType::kDeleted ? dra_->DeleteClaim(claim.ns, claim.name)
+                                               : dra_->UpsertClaim(std::move(claim)));
+  }
+  if (on_change_) on_change_();
   return true;
 }
 
 void ClaimSink::EndList() {
-  auto lock = dra_->apply_lock();
-  std::vector<std::string> gone = dra_->EndClaimList();
-  Recharge(gone);
+  {
+    auto lock = dra_->apply_lock();
+    Recharge(dra_->EndClaimList());
+  }
+  if (on_change_) on_change_();
 }
 
 void ClaimSink::Recharge(const std::vector<std::string>& uids) {

@@ -12,6 +12,8 @@
 // pod sink through DraState::apply_lock().
 #pragma once
 
+#include <functional>
+
 #include "extender/kube/reflector.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/dra_state.h"
@@ -20,7 +22,12 @@ namespace quotient::extender::state {
 
 class ClaimSink : public kube::ObjectSink {
  public:
-  ClaimSink(DraState* dra, ClusterState* state) : dra_(dra), state_(state) {}
+  // `on_change` (optional) is told of every claim applied and of a re-list's end: a claim
+  // that appears or changes is an event kube-scheduler retries waiting pods for, and a pod
+  // Quotient refused a moment before for that very claim (claim_pending) must be retried
+  // too (the Requeuer's watch-race check, requeuer.h).
+  ClaimSink(DraState* dra, ClusterState* state, std::function<void()> on_change = {})
+      : dra_(dra), state_(state), on_change_(std::move(on_change)) {}
   void BeginList() override;
   bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
   void EndList() override;
@@ -31,6 +38,7 @@ class ClaimSink : public kube::ObjectSink {
 
   DraState* const dra_;
   ClusterState* const state_;
+  const std::function<void()> on_change_;
 };
 
 class SliceSink : public kube::ObjectSink {

@@ -283,7 +283,7 @@ save_commands() {
 
   save_cmd kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig="$STATE/kubeconfig" \
-    --controllers=deployment-controller,replicaset-controller,job-controller,garbage-collector-controller,namespace-controller,disruption-controller \
+    --controllers=deployment-controller,replicaset-controller,job-controller,garbage-collector-controller,namespace-controller,disruption-controller,resourceclaim-controller \
     --leader-elect=false --use-service-account-credentials=false \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$STATE/certs/kcm" \
     --kube-api-qps=200 --kube-api-burst=400 --profiling=false
