@@ -265,10 +265,32 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
 }  // namespace
 
 QuotaPreemptor::QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state,
-                               const DeviceFitCheck* devices)
-    : ledger_(ledger), state_(state), devices_(devices) {}
+                               const DeviceFitCheck* devices, PreemptionsInFlight::Now now)
+    : ledger_(ledger),
+      state_(state),
+      devices_(devices),
+      in_flight_(std::chrono::seconds(30), std::move(now)) {}
 
 PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string* message) const {
+  if (!args.pod.nominated_node.empty()) {
+    std::vector<std::string> leaving;
+    for (const std::string& uid : in_flight_.VictimsOn(args.pod.uid, args.pod.nominated_node)) {
+      if (PodRecord victim; state_->FindPod(uid, &victim)) {
+        leaving.push_back(victim.ns + "/" + victim.name);
+      }
+    }
+    if (!leaving.empty()) {
+      PreemptDecision wait;
+      wait.result = DecisionResult::kRejected;
+      wait.reason = DecisionReason::kPreemptVictimsLeaving;
+      if (message != nullptr) {
+        *message = fmt::format(
+            "preempt {}/{}: no more victims while {} chosen for it on {} still leave", args.pod.ns,
+            args.pod.name, fmt::join(leaving, ", "), args.pod.nominated_node);
+      }
+      return wait;
+    }
+  }
   const quota::QuotaUsage* usage = ledger_ != nullptr ? &ledger_->usage() : nullptr;
   const quota::QuotaTree* tree = usage != nullptr ? &usage->tree() : nullptr;
   // The preemptor, over the resources it requests (the node dims, in name order).
@@ -288,9 +310,11 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
   }
 
   // Everything below reads the cluster under one shared lock, without copying records.
-  return state_->ReadAll([&](const NodeMap& node_map, const PodMap& pod_map) {
+  PreemptDecision decision = state_->ReadAll([&](const NodeMap& node_map, const PodMap& pod_map) {
     return Decide(args, usage, request, dims, node_map, pod_map, devices_, message);
   });
+  in_flight_.Record(args.pod.uid, decision);
+  return decision;
 }
 
 }  // namespace quotient::extender::state

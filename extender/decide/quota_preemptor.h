@@ -14,6 +14,8 @@
 //   "preempt namespace3/web-0: kept 1 of 2 nodes; victim namespace1/web-3 on node-1:
 //    quota root.a.1 would fall below its min cpu 10 (cpu 10 - 5 < 10); node node-2
 //    dropped: no victim left"
+// A preemptor nominated to a node where victims approved for it earlier are still in the
+// cache gets no victim at all (kPreemptVictimsLeaving, kRejected; preemptions_in_flight.h).
 // Victims come back in the scheduler's order. A node whose proposed victims all break the
 // rules (or no longer make room) gets other victims of that node when the reclaim
 // planner finds a set under the same rules (quota/reclaim.h) that frees as much of every
@@ -25,6 +27,7 @@
 
 #include <string>
 
+#include "extender/decide/preemptions_in_flight.h"
 #include "extender/state/cluster_state.h"
 #include "extender/wire/decider.h"
 #include "quota/quota_ledger.h"
@@ -39,7 +42,8 @@ class QuotaPreemptor {
   // checked). `devices` (may be null) checks swapped victim sets at device level (GPU
   // placement, reclaim_planner.h). REQUIRES: all outlive the preemptor.
   QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state,
-                 const DeviceFitCheck* devices = nullptr);
+                 const DeviceFitCheck* devices = nullptr,
+                 PreemptionsInFlight::Now now = PreemptionsInFlight::Clock::now);
 
   // The scheduler's proposal minus what the quota rules forbid. If `message` is not
   // null it receives the log line above (empty when nothing was dropped).
@@ -49,6 +53,9 @@ class QuotaPreemptor {
   const quota::QuotaLedger* const ledger_;
   const ClusterState* const state_;
   const DeviceFitCheck* const devices_;
+  // What was approved for each preemptor (preemptions_in_flight.h); recorded by the const
+  // Preempt, hence mutable (it is thread-safe).
+  mutable PreemptionsInFlight in_flight_;
 };
 
 }  // namespace quotient::extender::state

@@ -91,6 +91,46 @@ TEST_F(QuotaPreemptorTest, AProposalThatKeepsTheQuotaRulesPassesUnchanged) {
   EXPECT_EQ(message, "");
 }
 
+// kube-scheduler deleted the victim on n1 and nominated the pod there, but the deletion has
+// not reached Quotient's watch: a second preemption (on n2) is refused until it has, or
+// until the record runs out.
+TEST_F(QuotaPreemptorTest, NoSecondSetOfVictimsWhileTheFirstIsStillLeaving) {
+  Run("namespace1", 4, "n1");
+  Run("namespace2", 4, "n2");
+  auto now = PreemptionsInFlight::Clock::time_point{} + std::chrono::hours(1);
+  QuotaPreemptor preemptor(&ledger_, &state_, nullptr, [&] { return now; });
+  PodInfo pod = Preemptor("namespace3");
+  ASSERT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}})).reason,
+            DecisionReason::kPreemptPassed);
+  pod.nominated = true;
+  pod.nominated_node = "n1";
+  std::string message;
+  PreemptDecision d = preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}}), &message);
+  EXPECT_EQ(d.result, DecisionResult::kRejected);
+  EXPECT_EQ(d.reason, DecisionReason::kPreemptVictimsLeaving);
+  EXPECT_THAT(d.nodes, IsEmpty());
+  EXPECT_EQ(message,
+            "preempt namespace3/web-0: no more victims while namespace1/pod-namespace1-3 chosen "
+            "for it on n1 still leave");
+  // Another preemptor, or this one nominated elsewhere, is not held back.
+  PodInfo other = Preemptor("namespace3");
+  other.uid = "other";
+  other.nominated_node = "n1";
+  EXPECT_EQ(preemptor.Preempt(Args(other, {{"n2", {"namespace2-3"}}})).reason,
+            DecisionReason::kPreemptPassed);
+  // Once the watch sees the victim gone, preemption goes on as usual.
+  state_.DeletePod("namespace1-3");
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}})).reason,
+            DecisionReason::kPreemptPassed);
+  // A victim that never leaves holds the pod back for 30 s at most.
+  pod.nominated_node = "n2";
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-2"}}})).reason,
+            DecisionReason::kPreemptVictimsLeaving);
+  now += std::chrono::seconds(30);
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-2"}}})).reason,
+            DecisionReason::kPreemptPassed);
+}
+
 TEST_F(QuotaPreemptorTest, AVictimWhoseQuotaWouldFallBelowItsMinIsDroppedWithItsNode) {
   Run("namespace1", 2, "n1");  // root.a.1 at its min 10
   Run("namespace2", 4, "n2");  // root.a.2 10 above

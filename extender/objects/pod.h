@@ -48,6 +48,7 @@ struct PodInfo {
   std::string scheduler_name;      // spec.schedulerName ("" when absent: default-scheduler)
   bool unschedulable = false;      // status.conditions: PodScheduled False, reason Unschedulable
   bool nominated = false;          // status.nominatedNodeName set (priority preemption under way)
+  std::string nominated_node;      // status.nominatedNodeName
   StringPairs labels;
   StringPairs annotations;
   // Effective requests as kube-scheduler computes them (pod_requests.h), plus

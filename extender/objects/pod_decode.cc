@@ -168,9 +168,8 @@ bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError*
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     if (KeyIs(key, "phase")) return StringField(v, p, &pod->phase, error);
     if (KeyIs(key, "nominatedNodeName")) {
-      std::string node;
-      if (!StringField(v, p, &node, error)) return false;
-      pod->nominated = !node.empty();
+      if (!StringField(v, p, &pod->nominated_node, error)) return false;
+      pod->nominated = !pod->nominated_node.empty();
       return true;
     }
     if (KeyIs(key, "conditions")) {

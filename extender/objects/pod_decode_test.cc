@@ -84,6 +84,7 @@ TEST(PodDecodeTest, ReadsTheSchedulerNameAndTheUnschedulableCondition) {
   EXPECT_EQ(pod.scheduler_name, "default-scheduler");
   EXPECT_TRUE(pod.unschedulable);
   EXPECT_TRUE(pod.nominated);
+  EXPECT_EQ(pod.nominated_node, "n3");
 }
 
 TEST(PodDecodeTest, APodScheduledConditionThatIsTrueIsNotUnschedulable) {

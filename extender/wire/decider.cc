@@ -37,6 +37,7 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kClaimPending: return "claim_pending";
     case DecisionReason::kClaimRefused: return "claim_refused";
     case DecisionReason::kQuotaMaxClaim: return "quota_max_claim";
+    case DecisionReason::kPreemptVictimsLeaving: return "preempt_victims_leaving";
   }
   return "unknown";
 }

@@ -27,32 +27,33 @@ inline constexpr int kDecisionResultCount = 3;
 std::string_view DecisionResultName(DecisionResult result);
 
 enum class DecisionReason {
-  kNoPolicy,              // pass-through: no quota or GPU policy is loaded
-  kBindingUnavailable,    // bind asked but no Kubernetes API client is configured
-  kNotSynced,             // the watch caches have not completed their first list
-  kQuotaAdmitted,         // quota admitted (and reserved) the pod
-  kUnquoted,              // namespace on no quota leaf, allowed by policy
-  kUnquotedDenied,        // namespace on no quota leaf, denied by policy
-  kQuotaMax,              // some quota on the pod's path would exceed its max
-  kNodeFit,               // no candidate node has room for a resource Quotient manages
-  kNodePool,              // no candidate node is in the pod's quota node pool
-  kUnknownNode,           // no candidate node is in Quotient's node cache
-  kScored,                // prioritize scored from live node usage
-  kBound,                 // the API server accepted the Binding
-  kBindRefused,           // the API server refused the Binding (4xx)
-  kApiUnavailable,        // the API server could not be reached or failed (5xx)
-  kQuotaMin,              // a non-preemptible pod would take a quota on its path past its min
-  kPreemptPassed,         // preempt: every node and victim the scheduler proposed keeps the rules
-  kPreemptQuotaFiltered,  // preempt: victims or nodes dropped by the quota rules
-  kReclaiming,            // the pod is reclaiming its guarantee: waiting for its victims to leave
-  kReclaimHold,           // the room left on the candidate nodes is held for reclaiming pods
-  kPreemptGpuFiltered,    // preempt: nodes dropped whose victims free no room at device level
-  kNotLeader,             // this replica does not hold the leader Lease: it decides nothing
-  kClaimPending,          // a DRA claim of the pod does not exist yet: its charge is unknown
-  kClaimRefused,          // a DRA claim's quota charge is refused (e.g. too many devices)
-  kQuotaMaxClaim,         // quota max exceeded on a resource the pod's DRA claims are charged
+  kNoPolicy,               // pass-through: no quota or GPU policy is loaded
+  kBindingUnavailable,     // bind asked but no Kubernetes API client is configured
+  kNotSynced,              // the watch caches have not completed their first list
+  kQuotaAdmitted,          // quota admitted (and reserved) the pod
+  kUnquoted,               // namespace on no quota leaf, allowed by policy
+  kUnquotedDenied,         // namespace on no quota leaf, denied by policy
+  kQuotaMax,               // some quota on the pod's path would exceed its max
+  kNodeFit,                // no candidate node has room for a resource Quotient manages
+  kNodePool,               // no candidate node is in the pod's quota node pool
+  kUnknownNode,            // no candidate node is in Quotient's node cache
+  kScored,                 // prioritize scored from live node usage
+  kBound,                  // the API server accepted the Binding
+  kBindRefused,            // the API server refused the Binding (4xx)
+  kApiUnavailable,         // the API server could not be reached or failed (5xx)
+  kQuotaMin,               // a non-preemptible pod would take a quota on its path past its min
+  kPreemptPassed,          // preempt: every node and victim the scheduler proposed keeps the rules
+  kPreemptQuotaFiltered,   // preempt: victims or nodes dropped by the quota rules
+  kReclaiming,             // the pod is reclaiming its guarantee: waiting for its victims to leave
+  kReclaimHold,            // the room left on the candidate nodes is held for reclaiming pods
+  kPreemptGpuFiltered,     // preempt: nodes dropped whose victims free no room at device level
+  kNotLeader,              // this replica does not hold the leader Lease: it decides nothing
+  kClaimPending,           // a DRA claim of the pod does not exist yet: its charge is unknown
+  kClaimRefused,           // a DRA claim's quota charge is refused (e.g. too many devices)
+  kQuotaMaxClaim,          // quota max exceeded on a resource the pod's DRA claims are charged
+  kPreemptVictimsLeaving,  // preempt: victims chosen for this pod earlier are still leaving
 };
-inline constexpr int kDecisionReasonCount = 24;
+inline constexpr int kDecisionReasonCount = 25;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {

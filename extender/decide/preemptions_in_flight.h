@@ -1,0 +1,66 @@
+// What the preempt verb approved for each preemptor, so that kube-scheduler does not take a
+// second set of victims for a pod while the first set is still leaving.
+//
+// kube-scheduler's preemption deletes the victims of the node it chose, records that node in
+// the preemptor's status.nominatedNodeName, and retries the pod. Its informer may see the
+// victims gone before Quotient's watch does: Quotient's filter then still counts their quota
+// and refuses the pod, and kube-scheduler, seeing no victim terminating on the nominated
+// node, preempts again elsewhere: one set of victims too many (seen on the real control
+// plane: test_reclaim.py's priority preemption evicted two pods for one). So while the
+// preemptor is nominated to a node where this verb approved victims for it less than `ttl`
+// ago, and some of those victims are still in Quotient's cache, the verb approves no victim
+// at all (reason preempt_victims_leaving). The pod waits; when the victims' deletions reach
+// Quotient's watch, the Requeuer has kube-scheduler retry it (requeuer.h), and it fits.
+// After `ttl` (victims that never leave) preemption goes on as usual.
+//
+// Bounded: entries older than `ttl` are dropped at each Record; at most kMaxEntries
+// preemptors are remembered (the oldest go first).
+//
+// Thread safety: thread-safe (one mutex; preempt calls are rare).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "extender/wire/decider.h"
+
+namespace quotient::extender::state {
+
+class PreemptionsInFlight {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Now = std::function<Clock::time_point()>;
+  static constexpr size_t kMaxEntries = 4096;
+
+  explicit PreemptionsInFlight(std::chrono::milliseconds ttl = std::chrono::seconds(30),
+                               Now now = Clock::now);
+
+  // The victims approved for `preemptor_uid`, node by node (replaces an earlier record).
+  // A decision without victims records nothing.
+  void Record(std::string_view preemptor_uid, const PreemptDecision& decision);
+
+  // The victim UIDs approved for the preemptor on `node` less than ttl ago; empty if none.
+  std::vector<std::string> VictimsOn(std::string_view preemptor_uid, std::string_view node) const;
+
+  size_t size() const;
+
+ private:
+  struct Entry {
+    Clock::time_point at;
+    std::map<std::string, std::vector<std::string>, std::less<>> victims;  // node -> UIDs
+  };
+  void Prune(Clock::time_point now);  // REQUIRES: mu_ held
+
+  const std::chrono::milliseconds ttl_;
+  const Now now_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // by preemptor UID; guarded by mu_
+};
+
+}  // namespace quotient::extender::state

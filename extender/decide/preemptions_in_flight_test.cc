@@ -1,0 +1,54 @@
+#include "extender/decide/preemptions_in_flight.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace quotient::extender::state {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+PreemptDecision Decision(std::string_view node, std::vector<std::string_view> victims) {
+  PreemptDecision d;
+  d.nodes.push_back(NodeVictims{node, std::move(victims), 0});
+  return d;
+}
+
+TEST(PreemptionsInFlightTest, RemembersVictimsPerNodeForTheTtl) {
+  auto now = PreemptionsInFlight::Clock::time_point{} + std::chrono::hours(1);
+  PreemptionsInFlight memory(std::chrono::seconds(30), [&] { return now; });
+  PreemptDecision d = Decision("n1", {"a", "b"});
+  d.nodes.push_back(NodeVictims{"n2", {"c"}, 0});
+  memory.Record("p", d);
+  EXPECT_THAT(memory.VictimsOn("p", "n1"), ElementsAre("a", "b"));
+  EXPECT_THAT(memory.VictimsOn("p", "n2"), ElementsAre("c"));
+  EXPECT_THAT(memory.VictimsOn("p", "n3"), IsEmpty());
+  EXPECT_THAT(memory.VictimsOn("q", "n1"), IsEmpty());
+  memory.Record("p", PreemptDecision{});  // no victims: the earlier record stands
+  EXPECT_THAT(memory.VictimsOn("p", "n1"), ElementsAre("a", "b"));
+  memory.Record("p", Decision("n2", {"d"}));  // a new answer replaces it
+  EXPECT_THAT(memory.VictimsOn("p", "n1"), IsEmpty());
+  now += std::chrono::seconds(30);
+  EXPECT_THAT(memory.VictimsOn("p", "n2"), IsEmpty());
+  memory.Record("q", Decision("n1", {"e"}));  // prunes the expired record
+  EXPECT_EQ(memory.size(), 1u);
+}
+
+TEST(PreemptionsInFlightTest, IsBoundedDroppingTheOldest) {
+  auto now = PreemptionsInFlight::Clock::time_point{} + std::chrono::hours(1);
+  PreemptionsInFlight memory(std::chrono::hours(1), [&] { return now; });
+  for (size_t i = 0; i < PreemptionsInFlight::kMaxEntries + 10; ++i) {
+    now += std::chrono::milliseconds(1);
+    memory.Record("p" + std::to_string(i), Decision("n1", {"v"}));
+  }
+  EXPECT_EQ(memory.size(), PreemptionsInFlight::kMaxEntries);
+  EXPECT_THAT(memory.VictimsOn("p0", "n1"), IsEmpty());
+  EXPECT_THAT(memory.VictimsOn("p" + std::to_string(PreemptionsInFlight::kMaxEntries + 9), "n1"),
+              ElementsAre("v"));
+}
+
+}  // namespace
+}  // namespace quotient::extender::state
