@@ -295,6 +295,22 @@ def parallel(fn, items, workers=8):
             pass
 
 
+def create_namespaces(core, namespaces):
+    for ns in namespaces:
+        try:
+            core.create_namespace({"metadata": {"name": ns}}, _preload_content=False)
+        except ApiException as e:
+            if e.status != 409:
+                raise
+
+
+def create_fake_nodes(core, count, cpu, memory, chunk=50):
+    """node-1 .. node-COUNT, created CHUNK at a time on 8 threads."""
+    parallel(lambda s: fake_nodes.create_nodes(
+        core, [f"node-{i}" for i in range(s, min(s + chunk, count + 1))],
+        cpu=cpu, memory=memory, pods=110), range(1, count + 1, chunk))
+
+
 def bench_pods(core, namespaces):
     pods = []
     for ns in namespaces:
@@ -632,18 +648,9 @@ def main():
         cluster.sh("stop", "kube-scheduler")
         cluster.sh("stop", "fake-kubelet")
         base_cfg = yaml.safe_load(cluster.scheduler_config_path().read_text())
-        for ns in namespaces:
-            try:
-                cluster.core.create_namespace({"metadata": {"name": ns}}, _preload_content=False)
-            except ApiException as e:
-                if e.status != 409:
-                    raise
+        create_namespaces(cluster.core, namespaces)
         t0 = time.monotonic()
-        chunk = 50
-        starts = list(range(1, args.nodes + 1, chunk))
-        parallel(lambda s: fake_nodes.create_nodes(
-            cluster.core, [f"node-{i}" for i in range(s, min(s + chunk, args.nodes + 1))],
-            cpu=32, memory="256Gi", pods=110), starts)
+        create_fake_nodes(cluster.core, args.nodes, cpu=32, memory="256Gi")
         wait_for("Quotient to see the nodes",
                  lambda: quotient_gauge(cluster, "quotient_cluster_objects", kind="nodes")
                  >= args.nodes, 120)

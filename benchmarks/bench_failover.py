@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,8 @@ import yaml
 from kubernetes.client.rest import ApiException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_e2e import ROOT, Cluster, fake_nodes, machine, parallel, quota_tree  # noqa: E402
+from bench_e2e import (ROOT, Cluster, create_fake_nodes, create_namespaces,  # noqa: E402
+                       machine, parallel, quota_tree)
 from prom_text import parse_metrics, select  # noqa: E402
 
 POLL_S = 0.05
@@ -54,7 +56,6 @@ def log(msg):
 
 
 def free_port():
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -188,17 +189,9 @@ def main():
         cluster.load()
         for name in ("kube-scheduler", "fake-kubelet", "quotient"):
             cluster.sh("stop", name)
-        for ns in namespaces:
-            try:
-                cluster.core.create_namespace({"metadata": {"name": ns}}, _preload_content=False)
-            except ApiException as e:
-                if e.status != 409:
-                    raise
+        create_namespaces(cluster.core, namespaces)
         t0 = time.monotonic()
-        chunk = 50
-        parallel(lambda s: fake_nodes.create_nodes(
-            cluster.core, [f"node-{i}" for i in range(s, min(s + chunk, args.nodes + 1))],
-            cpu=64, memory="256Gi", pods=110), range(1, args.nodes + 1, chunk))
+        create_fake_nodes(cluster.core, args.nodes, cpu=64, memory="256Gi")
         log(f"{args.nodes} nodes in {time.monotonic() - t0:.1f} s")
         t0 = time.monotonic()
         create_pods(cluster.core, namespaces, args.nodes, args.pods)
