@@ -7,6 +7,12 @@
 #include "quota/resource_list.h"
 
 namespace quotient::config {
+namespace {
+
+// No setting means anything past a year, and the bound keeps the double -> int64 cast defined.
+constexpr double kMaxDurationMs = 8760.0 * 3'600'000;
+
+}  // namespace
 
 bool ParseDuration(std::string_view text, std::chrono::milliseconds* out, std::string* error) {
   if (text.empty()) {
@@ -58,6 +64,11 @@ bool ParseDuration(std::string_view text, std::chrono::milliseconds* out, std::s
       return false;
     }
     total_ms += number * scale;
+    // Checked per term so a long chain of terms cannot overflow before the end.
+    if (total_ms > kMaxDurationMs) {
+      *error = fmt::format("duration \"{}\" is too long (at most 8760h, one year)", text);
+      return false;
+    }
   }
   *out = std::chrono::milliseconds(static_cast<int64_t>(total_ms));
   return true;

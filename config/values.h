@@ -11,7 +11,8 @@
 
 namespace quotient::config {
 
-// Go duration syntax as Kubernetes uses it: "90s", "1m30s", "250ms", "1h". No sign.
+// Go duration syntax as Kubernetes uses it: "90s", "1m30s", "250ms", "1h". No sign;
+// at most 8760h (one year).
 bool ParseDuration(std::string_view text, std::chrono::milliseconds* out, std::string* error);
 std::string FormatDuration(std::chrono::milliseconds value);
 
