@@ -87,7 +87,8 @@ def tree_only(manifest):
 
 class CpuInvariant:
     """Polls the API server in the background and records every moment when the bound,
-    not-terminating pods of a namespace request more cpu than `limits[namespace]` (millis).
+    not-terminating pods of a namespace request more cpu than `limits[namespace]` (millis);
+    a key may also be a tuple of namespaces, whose pods count together (a parent quota).
     Terminating pods are left out: they are on their way out and the kubelet (here the fake
     one) finishes them."""
 
@@ -107,17 +108,22 @@ class CpuInvariant:
         self._thread.join()
 
     def check_once(self):
-        for ns, limit in self.limits.items():
-            try:
+        namespaces = {ns for key in self.limits for ns in (key if isinstance(key, tuple) else (key,))}
+        used = {}
+        try:
+            for ns in namespaces:
                 pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
-            except Exception:  # the API server may be restarting: no sample
-                continue
-            used = sum(pod_cpu_millis(p) for p in pods
-                       if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")
-                       and p["status"].get("phase") not in ("Succeeded", "Failed"))
-            self.samples += 1
-            if used > limit:
-                self.violations.append(f"{time.strftime('%T')} {ns}: {used}m bound > {limit}m")
+                used[ns] = sum(pod_cpu_millis(p) for p in pods
+                               if p["spec"].get("nodeName")
+                               and not p["metadata"].get("deletionTimestamp")
+                               and p["status"].get("phase") not in ("Succeeded", "Failed"))
+        except Exception:  # the API server may be restarting: no sample
+            return
+        self.samples += 1
+        for key, limit in self.limits.items():
+            total = sum(used[ns] for ns in (key if isinstance(key, tuple) else (key,)))
+            if total > limit:
+                self.violations.append(f"{time.strftime('%T')} {key}: {total}m bound > {limit}m")
 
     def _run(self):
         while not self._stop.is_set():

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import urllib.error
@@ -32,7 +31,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from harness import ROOT, wait_until
+from harness import ROOT, free_port, wait_until
 
 DEPLOY = ROOT / "deploy"
 SA_USER = "system:serviceaccount:quotient-system:quotient"
@@ -173,12 +172,6 @@ def referenced_files(directory):
 
 
 # ---- a kube-apiserver with RBAC on the test cluster's etcd ---------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def kubeconfig_text(port, ca, token):
     return yaml.safe_dump({
