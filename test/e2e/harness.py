@@ -443,15 +443,16 @@ def start_scheduler(cluster, workdir, name, cfg, prefix=()):
 
 
 class QuotientProcess(Process):
-    """`quotient serve` (the cluster's binary) on the cluster's API server with `args`, on
-    ports of its own, run under the command `prefix` (hostname_argv)."""
+    """`quotient serve` (the cluster's binary) on the cluster's API server (or `kubeconfig`'s)
+    with `args`, on ports of its own, run under the command `prefix` (hostname_argv)."""
 
-    def __init__(self, cluster, workdir, name, args, prefix=(), env=None):
+    def __init__(self, cluster, workdir, name, args, prefix=(), env=None, kubeconfig=None):
         self.port, self.ops_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_url = f"http://127.0.0.1:{self.ops_port}"
         binary = (cluster.state_dir / "cmd" / "quotient").read_text().split("\n")[0]
-        super().__init__([*prefix, binary, "serve", "--kubeconfig", cluster.kubeconfig,
+        super().__init__([*prefix, binary, "serve", "--kubeconfig",
+                          str(kubeconfig or cluster.kubeconfig),
                           "--listen", f"127.0.0.1:{self.port}",
                           "--metrics-listen", f"127.0.0.1:{self.ops_port}", *args],
                          Path(workdir) / f"{name}.log", env)
