@@ -86,22 +86,19 @@ asio::awaitable<void> LeaseFollower::Observe() {
   last_key_ = key;
   last_sent_ = sent;
   fence_.SetError("");
+  fence_.Observe(current.holder, current.transitions);
   if (current.holder.empty() || !Ours(current.holder)) {
     fence_.Follow(current.holder, current.holder.empty()
                                       ? "the scheduler released the lease"
                                       : "the lease is held by " + current.holder);
     co_return;
   }
-  if (!changed) {
-    fence_.Observe(current.holder, current.transitions);
-    co_return;
-  }
+  if (!changed) co_return;  // the fence keeps its time
   const Clock::time_point until =
       written_after + std::chrono::seconds(current.duration_seconds) - options_.margin;
   if (until <= fence_.now()) {
     // Too late already (a pause, a slow answer, or a lease no longer than the margin).
     fence_.Follow(current.holder, "the scheduler's renew was seen too late to lead on it");
-    fence_.Observe(current.holder, current.transitions);
     fence_.SetError(fmt::format(
         "the renew seen cannot open the fence: sent {} ms before a "
         "{} s lease minus a {} ms margin ran out",

@@ -30,7 +30,10 @@ double SecondsSince(steady_clock::time_point t) {
 // sends one request at a time) and a token bucket of its own.
 kube::ClientConfig LeaseClientConfig(kube::ClientConfig config) {
   config.max_connections = 1;
-  config.user_agent += "/leader-election";  // as kube-scheduler's leader election client
+  // As kube-scheduler's leader election client: "quotient/leader-election (<identity>)".
+  const size_t identity = config.user_agent.find(" (");
+  config.user_agent.insert(identity == std::string::npos ? config.user_agent.size() : identity,
+                           "/leader-election");
   return config;
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
@@ -13,12 +14,15 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "extender/kube/fake_api_server.h"
 #include "extender/kube/fake_lease_store.h"
 #include "extender/kube/kube_test_util.h"
+#include "extender/kube/leader_elector.h"
 
 namespace quotient::extender {
 namespace {
@@ -213,7 +217,15 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
 // other refuses naming the holder; when the other scheduler takes over, they swap.
 TEST(ServiceTest, TwoSidecarsLeadExactlyWhileTheirOwnSchedulerHoldsTheLease) {
   kube::testing::LeaseStore leases;
-  FakeApiServer api([&](FakeExchange& ex) { EmptyCluster(ex, &leases); });
+  std::mutex mu;
+  std::set<std::string> user_agents;  // guarded by mu
+  FakeApiServer api([&](FakeExchange& ex) {
+    {
+      std::lock_guard lock(mu);
+      user_agents.insert(ex.request().user_agent);
+    }
+    EmptyCluster(ex, &leases);
+  });
   TempFile kubeconfig("service_test_sidecar.kubeconfig", KubeconfigFor(api));
   auto settings_for = [&](const std::string& prefix) {
     config::Settings s = BaseSettings();
@@ -258,6 +270,19 @@ TEST(ServiceTest, TwoSidecarsLeadExactlyWhileTheirOwnSchedulerHoldsTheLease) {
   EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kUnknownNode);
   EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kNotLeader);
   EXPECT_EQ(leases.puts(), 0);  // followers never write the scheduler's Lease
+  {
+    // Each replica's requests name it: "quotient (<hostname>_<random>)", and the Lease's
+    // "quotient/leader-election (<hostname>_<random>)".
+    std::lock_guard lock(mu);
+    const std::string host = kube::Hostname();
+    auto seen = [&](const std::string& prefix) {
+      return std::count_if(user_agents.begin(), user_agents.end(),
+                           [&](const std::string& ua) { return ua.starts_with(prefix); });
+    };
+    EXPECT_EQ(seen("quotient (" + host + "_"), 2) << ::testing::PrintToString(user_agents);
+    EXPECT_EQ(seen("quotient/leader-election (" + host + "_"), 2)
+        << ::testing::PrintToString(user_agents);
+  }
   renewing = false;
   schedulers.join();
   for (Service* s : {a.get(), b.get()}) {
