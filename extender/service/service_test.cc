@@ -47,6 +47,19 @@ class TempFile {
   std::string path_;
 };
 
+// A filter of one pod for a node the cluster does not have: a replica that decides answers
+// unknown_node, one that does not lead answers not_leader.
+ExtenderArgs GhostNodeArgs() {
+  ExtenderArgs args;
+  args.pod.name = "p";
+  args.pod.ns = "namespace1";
+  args.pod.uid = "uid-1";
+  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
+  args.has_node_names = true;
+  args.nodes.push_back(WireNode{"ghost", {}});
+  return args;
+}
+
 config::Settings BaseSettings() {
   config::Settings settings;
   settings.server.listen = "127.0.0.1:0";
@@ -126,14 +139,7 @@ TEST(ServiceTest, WithAnApiServerTheLiveChainSyncsAndDecides) {
   EXPECT_TRUE(service->live()->synced());
 
   // Filter through the chain: a pod of a quota'd namespace on a node the cache does not know.
-  ExtenderArgs args;
-  args.pod.name = "p";
-  args.pod.ns = "namespace1";
-  args.pod.uid = "uid-1";
-  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
-  args.has_node_names = true;
-  args.nodes.push_back(WireNode{"ghost", {}});
-  FilterDecision decision = service->decider().Filter(args);
+  FilterDecision decision = service->decider().Filter(GhostNodeArgs());
   EXPECT_TRUE(decision.answer.passed.empty());
   EXPECT_EQ(decision.reason, DecisionReason::kUnknownNode) << decision.message;
 
@@ -149,19 +155,6 @@ std::string KubeconfigFor(const FakeApiServer& api) {
          "'}}]\n"
          "users: [{name: u, user: {token: t}}]\n"
          "contexts: [{name: c, context: {cluster: k, user: u}}]\n";
-}
-
-// A filter of one pod for a node the cluster does not have: a replica that decides answers
-// unknown_node, one that does not lead answers not_leader.
-ExtenderArgs GhostNodeArgs() {
-  ExtenderArgs args;
-  args.pod.name = "p";
-  args.pod.ns = "namespace1";
-  args.pod.uid = "uid-1";
-  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
-  args.has_node_names = true;
-  args.nodes.push_back(WireNode{"ghost", {}});
-  return args;
 }
 
 // Two replicas on one API server: one leads and decides, the other refuses naming it; when

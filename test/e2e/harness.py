@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -52,6 +53,32 @@ def wait_until(predicate, timeout=DEFAULT_TIMEOUT_S, what="the condition",
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last}")
         time.sleep(interval)
+
+
+class Background:
+    """A context manager that calls `step()` every `interval` s on a thread of its own until
+    the block ends (then joins it). Subclasses define step()."""
+
+    def __init__(self, interval):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.step()
+            self._stop.wait(self.interval)
+
+    def step(self):
+        raise NotImplementedError
 
 
 def raw(call, *args, **kwargs):

@@ -2,12 +2,11 @@
 quota file live, and the over-commit invariant checked from the API server (never from
 Quotient's own numbers)."""
 
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, raw, wait_until
+from harness import ROOT, Background, raw, wait_until
 
 EXAMPLES = ROOT / "examples"
 KUBE_SYSTEM = "kube-system"
@@ -85,7 +84,7 @@ def tree_only(manifest):
     return docs[0]
 
 
-class CpuInvariant:
+class CpuInvariant(Background):
     """Polls the API server in the background and records every moment when the bound,
     not-terminating pods of a namespace request more cpu than `limits[namespace]` (millis);
     a key may also be a tuple of namespaces, whose pods count together (a parent quota).
@@ -93,19 +92,13 @@ class CpuInvariant:
     one) finishes them."""
 
     def __init__(self, kube, limits, interval=0.1):
-        self.kube, self.limits, self.interval = kube, limits, interval
+        super().__init__(interval)
+        self.kube, self.limits = kube, limits
         self.violations = []
         self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def step(self):
+        self.check_once()
 
     def check_once(self):
         namespaces = {ns for key in self.limits for ns in (key if isinstance(key, tuple) else (key,))}
@@ -124,11 +117,6 @@ class CpuInvariant:
             total = sum(used[ns] for ns in (key if isinstance(key, tuple) else (key,)))
             if total > limit:
                 self.violations.append(f"{time.strftime('%T')} {key}: {total}m bound > {limit}m")
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.check_once()
-            self._stop.wait(self.interval)
 
     def assert_held(self):
         self.check_once()

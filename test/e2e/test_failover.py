@@ -15,9 +15,7 @@ bound, or pending with the scheduler's reason, and no reclaim victim was evicted
 """
 
 import contextlib
-import itertools
 import signal
-import threading
 import time
 from collections import Counter
 
@@ -26,7 +24,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from harness import (QuotientProcess, audit_time, bind_all_config, hostname_argv, raw,
+from harness import (Background, QuotientProcess, audit_time, bind_all_config, hostname_argv, raw,
                      start_scheduler, unexplained_pending, wait_until)
 from quota_support import CpuInvariant
 
@@ -84,31 +82,18 @@ class Pair:
         return f"quotient ({self.host}_"  # the identity is <hostname>_<random>
 
 
-class Stream:
+class Stream(Background):
     """Creates one pod every `interval` s in `namespace` in the background."""
 
     def __init__(self, kube, namespace, interval=0.5):
-        self.kube, self.namespace, self.interval = kube, namespace, interval
+        super().__init__(interval)
+        self.kube, self.namespace = kube, namespace
         self.created = []  # (name, monotonic time)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self):
-        for i in itertools.count():
-            if self._stop.is_set():
-                return
-            name = f"s-{i}"
-            create_pod(self.kube, self.namespace, name)
-            self.created.append((name, time.monotonic()))
-            self._stop.wait(self.interval)
+    def step(self):
+        name = f"s-{len(self.created)}"
+        create_pod(self.kube, self.namespace, name)
+        self.created.append((name, time.monotonic()))
 
     def bound_after(self, t):
         """Whether a pod created after monotonic time `t` is bound."""
