@@ -202,8 +202,9 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
     }
     YAML::Node election = root["leaderElection"];
     if (r.Map(election, "leaderElection",
-              {"enabled", "leaseNamespace", "leaseName", "identity", "leaseDuration",
-               "renewDeadline", "retryPeriod", "podLabel"}) &&
+              {"enabled", "mode", "leaseNamespace", "leaseName", "identity", "leaseDuration",
+               "renewDeadline", "retryPeriod", "podLabel", "followLeaseNamespace",
+               "followLeaseName", "followIdentityPrefix", "followMargin"}) &&
         election.IsMap()) {
       LeaderElectionSettings& le = out->leader_election;
       r.Bool(election, "enabled", "leaderElection", &le.enabled);
@@ -214,6 +215,11 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
       r.Duration(election, "renewDeadline", "leaderElection", &le.renew_deadline);
       r.Duration(election, "retryPeriod", "leaderElection", &le.retry_period);
       r.String(election, "podLabel", "leaderElection", &le.pod_label);
+      r.String(election, "mode", "leaderElection", &le.mode);
+      r.String(election, "followLeaseNamespace", "leaderElection", &le.follow_lease_namespace);
+      r.String(election, "followLeaseName", "leaderElection", &le.follow_lease_name);
+      r.String(election, "followIdentityPrefix", "leaderElection", &le.follow_identity_prefix);
+      r.Duration(election, "followMargin", "leaderElection", &le.follow_margin);
     }
     YAML::Node gpu = root["gpu"];
     if (r.Map(gpu, "gpu",
@@ -313,7 +319,24 @@ bool ValidateSettings(const Settings& settings, std::string_view source, ConfigE
   if (settings.reclaim.enabled && settings.reclaim.scheduler_names.empty()) {
     add("reclaim.schedulerNames", "must name at least one scheduler while reclaim is enabled");
   }
-  if (const LeaderElectionSettings& le = settings.leader_election; le.enabled) {
+  if (const LeaderElectionSettings& le = settings.leader_election;
+      le.enabled && le.mode == "followScheduler") {
+    // Sidecar mode: no Lease of Quotient's own; retryPeriod is the time between looks.
+    if (le.follow_lease_namespace.empty()) {
+      add("leaderElection.followLeaseNamespace", "must not be empty");
+    }
+    if (le.follow_lease_name.empty()) add("leaderElection.followLeaseName", "must not be empty");
+    if (le.retry_period.count() <= 0) add("leaderElection.retryPeriod", "must be positive");
+    if (le.follow_margin.count() <= 0) add("leaderElection.followMargin", "must be positive");
+    if (!le.pod_label.empty()) {
+      add("leaderElection.podLabel",
+          "routes a Service to a standalone leader; in mode followScheduler kube-scheduler calls "
+          "the Quotient beside it: leave it empty");
+    }
+  } else if (le.enabled && le.mode != "lease") {
+    add("leaderElection.mode",
+        fmt::format("must be lease or followScheduler, got \"{}\"", le.mode));
+  } else if (le.enabled) {
     // client-go's rules (kube::ValidateLeaderElection): the lease outlives the renew deadline,
     // which leaves room for retries; the lease is written in whole seconds.
     if (le.lease_namespace.empty()) add("leaderElection.leaseNamespace", "must not be empty");

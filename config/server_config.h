@@ -136,9 +136,12 @@ struct ReclaimSettings {
 };
 
 // Leader election among replicas (extender/kube/leader_elector.h, docs/operations.md "High
-// availability"): only the replica holding the Lease decides and writes to the API.
+// availability"): only the replica holding the Lease decides and writes to the API. In
+// mode followScheduler (sidecar mode, extender/kube/lease_follower.h) Quotient holds no
+// Lease: it leads while the kube-scheduler beside it holds the scheduler's own Lease.
 struct LeaderElectionSettings {
   bool enabled = false;
+  std::string mode = "lease";  // lease | followScheduler
   std::string lease_namespace = "quotient-system";
   std::string lease_name = "quotient";
   std::string identity;  // "" = <hostname>_<random>
@@ -149,6 +152,13 @@ struct LeaderElectionSettings {
   // in $POD_NAMESPACE, and clears it from the other pods of that namespace, so a Service
   // selecting it routes to the leader only (extender/control/leader_pod_labeler.h).
   std::string pod_label;
+  // followScheduler: the scheduler's Lease, whose holder is this Quotient's scheduler when
+  // holderIdentity starts with follow_identity_prefix ("" = "<hostname>_"); the fence
+  // closes follow_margin before another scheduler could take the Lease over.
+  std::string follow_lease_namespace = "kube-system";
+  std::string follow_lease_name = "kube-scheduler";
+  std::string follow_identity_prefix;
+  std::chrono::milliseconds follow_margin{1'000};
 };
 
 // Dynamic Resource Allocation (docs/dra.md): how a ResourceClaim's devices are charged to

@@ -115,6 +115,48 @@ TEST(ServerConfigTest, TheLeaderPodLabelMustBeALabelKey) {
       << FormatErrors(errors);
 }
 
+TEST(ServerConfigTest, SidecarModeFollowsTheSchedulersLeaseAndChecksItsOwnFields) {
+  Settings s;
+  ConfigErrors errors;
+  ASSERT_TRUE(LoadSettings("leaderElection: {enabled: true, mode: followScheduler}\n", "q.yaml", &s,
+                           &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(s.leader_election.mode, "followScheduler");
+  EXPECT_EQ(s.leader_election.follow_lease_namespace, "kube-system");
+  EXPECT_EQ(s.leader_election.follow_lease_name, "kube-scheduler");
+  EXPECT_EQ(s.leader_election.follow_identity_prefix, "");  // <hostname>_
+  EXPECT_EQ(s.leader_election.follow_margin.count(), 1'000);
+  ASSERT_TRUE(LoadSettings(R"(
+leaderElection: {enabled: true, mode: followScheduler, followLeaseNamespace: ops,
+                 followLeaseName: sched, followIdentityPrefix: cp-1_, followMargin: 2s,
+                 retryPeriod: 500ms, renewDeadline: 20s}
+)",
+                           "q.yaml", &s, &errors))
+      << FormatErrors(errors);  // renewDeadline is not used, and not checked, in this mode
+  EXPECT_EQ(s.leader_election.follow_lease_namespace, "ops");
+  EXPECT_EQ(s.leader_election.follow_lease_name, "sched");
+  EXPECT_EQ(s.leader_election.follow_identity_prefix, "cp-1_");
+  EXPECT_EQ(s.leader_election.follow_margin.count(), 2'000);
+
+  Settings bad;
+  EXPECT_FALSE(LoadSettings(R"(
+leaderElection: {enabled: true, mode: followScheduler, followLeaseName: "", followMargin: 0s,
+                 podLabel: quotient.io/leader}
+)",
+                            "q.yaml", &bad, &errors));
+  std::string text = FormatErrors(errors);
+  EXPECT_NE(text.find("leaderElection.followLeaseName: must not be empty"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("leaderElection.followMargin: must be positive"), std::string::npos) << text;
+  EXPECT_NE(text.find("leaderElection.podLabel: routes a Service"), std::string::npos) << text;
+  EXPECT_FALSE(
+      LoadSettings("leaderElection: {enabled: true, mode: sidecar}\n", "q.yaml", &bad, &errors));
+  text = FormatErrors(errors);
+  EXPECT_NE(text.find("leaderElection.mode: must be lease or followScheduler, got \"sidecar\""),
+            std::string::npos)
+      << text;
+}
+
 TEST(ServerConfigTest, LeaderElectionLoadsFromYamlAndFollowsClientGosRules) {
   Settings s;
   ConfigErrors errors;

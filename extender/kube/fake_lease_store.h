@@ -46,12 +46,13 @@ class LeaseStore {
     lease_ = incoming;
     ex.Respond(r.method == "POST" ? 201 : 200, EncodeLease("kube-system", "quotient", incoming));
   }
-  // Another replica's write: a new holder and resourceVersion.
-  void WriteHolder(const std::string& holder, int64_t seconds) {
+  // Another replica's write: a new holder and resourceVersion (and renewTime, when given).
+  void WriteHolder(const std::string& holder, int64_t seconds, const std::string& renew_time = "") {
     std::lock_guard lock(mu_);
     LeaseRecord record = lease_.value_or(LeaseRecord{});
     record.holder = holder;
     record.duration_seconds = seconds;
+    if (!renew_time.empty()) record.renew_time = renew_time;
     record.resource_version = std::to_string(++version_);
     lease_ = record;
   }
@@ -62,6 +63,10 @@ class LeaseStore {
   int puts() const {
     std::lock_guard lock(mu_);
     return puts_;
+  }
+  void Delete() {
+    std::lock_guard lock(mu_);
+    lease_.reset();
   }
   void FailNext(int n) {
     std::lock_guard lock(mu_);

@@ -23,25 +23,21 @@
 // shared client a renew waits behind a burst of other requests in the rate limiter and the
 // connection line (ConnectionSlots), possibly past renew_deadline.
 //
+// The fence, the loop and the status are shared with the sidecar mode (lease_fence.h).
+//
 // Thread safety: MayWrite() and status() from any thread (MayWrite is one atomic load and a
 // clock read); Start()/Stop() from one thread; the attempts run on the io_context.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <cstdint>
 #include <functional>
-#include <future>
-#include <memory>
-#include <mutex>
 #include <string>
 
 #include "extender/kube/api_client.h"
 #include "extender/kube/lease.h"
-#include "extender/kube/write_fence.h"
+#include "extender/kube/lease_fence.h"
 
 namespace quotient::extender::kube {
 
@@ -63,38 +59,33 @@ bool ValidateLeaderElection(const LeaderElectionOptions& options, std::string* e
 // two processes on one host.
 std::string DefaultLeaderIdentity();
 
-struct LeaderStatus {
-  bool leading = false;     // MayWrite() at the time of the call
-  std::string holder;       // who holds the lease as last read ("" = nobody / unknown)
-  int64_t transitions = 0;  // leaseTransitions as last read or written
-  std::string last_error;   // of the last attempt; empty when it succeeded
-};
+// This machine's hostname ("quotient" when it has none), as kube-scheduler reads its own.
+std::string Hostname();
 
-class LeaderElector : public WriteFence {
+class LeaderElector : public Leadership {
  public:
-  using Clock = std::chrono::steady_clock;
-  using Now = std::function<Clock::time_point()>;
+  using Clock = LeaseFence::Clock;
+  using Now = LeaseFence::Now;
 
   // `on_change(leading)` is called from the io_context when leadership starts or ends (not
   // for the fence closing by time alone: MayWrite() is the authority). REQUIRES: options
   // validated; client outlives the elector.
   LeaderElector(boost::asio::io_context& ioc, ApiClient* client, LeaderElectionOptions options,
                 std::function<void(bool leading)> on_change = {}, Now now = Clock::now);
-  ~LeaderElector();
   LeaderElector(const LeaderElector&) = delete;
   LeaderElector& operator=(const LeaderElector&) = delete;
 
-  void Start();
-  // Ends the loop; a held lease is released by the loop on its way out, then `on_stopped`
-  // runs on the io_context (at once, on the caller's thread, if the loop never started; never
-  // if the io_context stops first). Only the first call's `on_stopped` runs. The destructor
-  // calls Stop() and waits for the loop to end (at most renew_deadline + 1 s) unless the
-  // io_context is stopped. REQUIRES: the destructor does not run on one of its threads.
-  void Stop(std::function<void()> on_stopped = {});
+  // Start/Stop as Leadership says; a held lease is released by the loop on its way out,
+  // before `on_stopped`. The destructor calls Stop() and waits for the loop to end (at most
+  // renew_deadline + 1 s) unless the io_context is stopped. REQUIRES: the destructor does not
+  // run on one of its threads.
+  void Start() override { loop_.Start(); }
+  void Stop(std::function<void()> on_stopped = {}) override { loop_.Stop(std::move(on_stopped)); }
 
-  bool MayWrite() const override;
-  std::string Why() const override;
-  LeaderStatus status() const;
+  bool MayWrite() const override { return fence_.MayWrite(); }
+  std::string Why() const override { return fence_.Why(); }
+  LeaderStatus status() const override { return fence_.status(); }
+  std::string lease() const override { return fence_.lease(); }
   const LeaderElectionOptions& options() const { return options_; }
 
   // One attempt (the loop calls it every retry_period; exposed for tests).
@@ -103,34 +94,18 @@ class LeaderElector : public WriteFence {
   boost::asio::awaitable<void> Release();
 
  private:
-  boost::asio::awaitable<void> Loop();
   void Lead(Clock::time_point sent, const LeaseRecord& written);
-  void Follow(std::string holder, std::string why);
-  void SetError(std::string error);
   RequestOptions LeaseRequestOptions() const;  // the timeout of every Lease request
-  std::string LeasePath() const;
-  std::string CollectionPath() const;
 
-  boost::asio::io_context& ioc_;
   ApiClient* const client_;
   const LeaderElectionOptions options_;
-  const std::function<void(bool)> on_change_;
-  const Now now_;
+  LeaseFence fence_;
 
   // Confined to the attempts (one at a time, on the io_context).
   std::string observed_version_;
   Clock::time_point observed_at_{};
-  bool was_leading_ = false;
-  boost::asio::steady_timer timer_;
 
-  std::atomic<int64_t> valid_until_{0};  // Clock ticks; MayWrite() while now < it
-  std::atomic<bool> stopping_{false};
-  std::atomic<bool> started_{false};
-  std::promise<void> loop_done_;
-  std::promise<void> cancel_done_;    // set by the cancel Stop() posts
-  std::function<void()> on_stopped_;  // written by Stop() before stopping_, read by the loop
-  mutable std::mutex mu_;
-  LeaderStatus status_;  // guarded by mu_ (leading is filled in by status())
+  LeaseLoop loop_;  // last: its destructor waits for the attempts that use the members above
 };
 
 }  // namespace quotient::extender::kube

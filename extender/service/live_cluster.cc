@@ -30,7 +30,10 @@ double SecondsSince(steady_clock::time_point t) {
 // sends one request at a time) and a token bucket of its own.
 kube::ClientConfig LeaseClientConfig(kube::ClientConfig config) {
   config.max_connections = 1;
-  config.user_agent += "/leader-election";  // as kube-scheduler's leader election client
+  // As kube-scheduler's leader election client: "quotient/leader-election (<identity>)".
+  const size_t identity = config.user_agent.find(" (");
+  config.user_agent.insert(identity == std::string::npos ? config.user_agent.size() : identity,
+                           "/leader-election");
   return config;
 }
 
@@ -49,6 +52,15 @@ class RequestsOnly : public kube::ClientObserver {
   const std::shared_ptr<kube::ClientObserver> next_;
 };
 
+std::unique_ptr<kube::Leadership> MakeLeadership(boost::asio::io_context& ioc,
+                                                 kube::ApiClient* client,
+                                                 const LiveClusterOptions& options) {
+  if (options.election)
+    return std::make_unique<kube::LeaderElector>(ioc, client, *options.election);
+  if (options.follow) return std::make_unique<kube::LeaseFollower>(ioc, client, *options.follow);
+  return nullptr;
+}
+
 }  // namespace
 
 LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config,
@@ -56,23 +68,22 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
                          metrics::Registry* registry, LiveClusterOptions options)
     : client_metrics_(std::make_shared<kube::ClientMetrics>(registry)),
       client_(ioc, config, client_metrics_),
-      lease_client_(options.election ? std::make_unique<kube::ApiClient>(
-                                           ioc, LeaseClientConfig(config),
-                                           std::make_shared<RequestsOnly>(client_metrics_))
-                                     : nullptr),
-      elector_(options.election ? std::make_unique<kube::LeaderElector>(ioc, lease_client_.get(),
-                                                                        *options.election)
-                                : nullptr),
+      lease_client_(
+          options.election || options.follow
+              ? std::make_unique<kube::ApiClient>(ioc, LeaseClientConfig(config),
+                                                  std::make_shared<RequestsOnly>(client_metrics_))
+              : nullptr),
+      leadership_(MakeLeadership(ioc, lease_client_.get(), options)),
       state_(ledger),
-      binder_(&client_, elector_.get()),
-      evictor_(&client_, elector_.get()),
+      binder_(&client_, leadership_.get()),
+      evictor_(&client_, leadership_.get()),
       requeuer_(
           ioc, &client_, registry,
           [this](const std::string& uid) {
             PodRecord pod;
             return state_.FindPod(uid, &pod) && !pod.holds_node();
           },
-          elector_.get()),
+          leadership_.get()),
       pod_sink_(
           &state_, options.observer, options.enricher, [this] { requeuer_.NoteRelease(); },
           options.dra),
@@ -89,8 +100,8 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
     reflectors_.push_back(std::make_unique<kube::Reflector>(ioc, &client_, std::move(o), sink));
   };
   client_metrics_->SetStatsSource([this] { return client_.pool_stats(); });
-  if (elector_ && options.leader_label) {
-    labeler_ = std::make_unique<LeaderPodLabeler>(ioc, &client_, elector_.get(),
+  if (leadership_ && options.leader_label) {
+    labeler_ = std::make_unique<LeaderPodLabeler>(ioc, &client_, leadership_.get(),
                                                   *options.leader_label, registry);
   }
   make("nodes", kNodesPath, "", &node_sink_);
@@ -166,13 +177,13 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
           [](const kube::ReflectorStatus& s) { return s.loop_restarts; });
   counter("quotient_watch_failures_total", "Failed list or watch attempts (then backoff).",
           [](const kube::ReflectorStatus& s) { return s.failures; });
-  if (elector_) {
+  if (leadership_) {
     registry->AddCollectedGauge(
         "quotient_leader",
-        "1 while this replica holds the leader Lease and may decide and write (0: follower).",
+        "1 while this replica may decide and write: it holds the leader Lease, or (sidecar "
+        "mode) its kube-scheduler holds the scheduler's Lease (0: follower).",
         {"lease"}, [this](const metrics::Emit& emit) {
-          const auto& o = elector_->options();
-          emit({o.lease_namespace + "/" + o.lease_name}, elector_->MayWrite() ? 1.0 : 0.0);
+          emit({leadership_->lease()}, leadership_->MayWrite() ? 1.0 : 0.0);
         });
   }
   registry->AddCollectedGauge("quotient_cluster_objects", "Objects in Quotient's cluster cache.",
@@ -187,13 +198,13 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
 
 LiveCluster::~LiveCluster() {
   Stop();
-  // The elector's callback never ran if the io_context stopped before its release.
+  // The leadership's callback never ran if the io_context stopped before its release.
   client_.Stop();
   if (lease_client_) lease_client_->Stop();
 }
 
 void LiveCluster::Start() {
-  if (elector_) elector_->Start();
+  if (leadership_) leadership_->Start();
   if (labeler_) labeler_->Start();
   for (auto& r : reflectors_) r->Start();
 }
@@ -201,14 +212,14 @@ void LiveCluster::Start() {
 void LiveCluster::Stop(std::function<void()> done) {
   for (auto& r : reflectors_) r->Stop();
   if (labeler_) labeler_->Stop();
-  if (!elector_) {
+  if (!leadership_) {
     client_.Stop();
     if (done) done();
     return;
   }
   // The clients stop only after the elector released a held lease through lease_client_
   // (the next replica takes over at once instead of after the lease's duration).
-  elector_->Stop([this, done = std::move(done)] {
+  leadership_->Stop([this, done = std::move(done)] {
     client_.Stop();
     lease_client_->Stop();
     if (done) done();

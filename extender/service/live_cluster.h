@@ -2,8 +2,8 @@
 // quota comes from the API) ElasticQuotaTree reflectors, the ClusterState they feed,
 // the binder, and the watch-health metrics.
 //
-// With leader election the elector has an API client of its own (one connection, its own
-// rate limit), as kube-scheduler gives its leader election a client of its own: on the
+// With leader election (or sidecar mode) the Lease has an API client of its own (one connection,
+// its own rate limit), as kube-scheduler gives its leader election a client of its own: on the
 // shared client a renew would queue behind a burst of binds, in the token bucket and in the
 // first-in-first-out line for the kubernetes.maxConnections connections, past its
 // renewDeadline, and the leader would lose the lease because it was busy.
@@ -34,6 +34,8 @@
 #include "extender/kube/api_client.h"
 #include "extender/kube/client_metrics.h"
 #include "extender/kube/leader_elector.h"
+#include "extender/kube/lease_fence.h"
+#include "extender/kube/lease_follower.h"
 #include "extender/kube/reflector.h"
 #include "extender/state/cluster_state.h"
 #include "extender/state/dra_sinks.h"
@@ -55,8 +57,11 @@ struct LiveClusterOptions {
   DraState* dra = nullptr;
   // Set: elect a leader through this Lease; only the leader writes (fence()).
   std::optional<kube::LeaderElectionOptions> election;
-  // Set (with `election`): the leader keeps this label on its own pod, so a Service that
-  // selects it routes to the leader only (leader_pod_labeler.h).
+  // Set (instead of `election`): sidecar mode, lead while the kube-scheduler this replica
+  // runs beside holds its own Lease (lease_follower.h); only then write.
+  std::optional<kube::LeaseFollowOptions> follow;
+  // Set (with `election` or `follow`): the leader keeps this label on its own pod, so a
+  // Service that selects it routes to the leader only (leader_pod_labeler.h).
   std::optional<LeaderLabelOptions> leader_label;
 };
 
@@ -87,15 +92,16 @@ class LiveCluster {
   PodEvictor* evictor() { return &evictor_; }
   Requeuer* requeuer() { return &requeuer_; }
   kube::ApiClient& client() { return client_; }
-  // The write fence of leader election; null without it (every write allowed).
-  const kube::WriteFence* fence() const { return elector_.get(); }
-  kube::LeaderElector* elector() { return elector_.get(); }
+  // The write fence of leader election or sidecar mode; null without either (every write
+  // allowed).
+  const kube::WriteFence* fence() const { return leadership_.get(); }
+  kube::Leadership* leadership() { return leadership_.get(); }
 
  private:
   std::shared_ptr<kube::ClientMetrics> client_metrics_;
   kube::ApiClient client_;
-  std::unique_ptr<kube::ApiClient> lease_client_;  // leader election's; null without it
-  std::unique_ptr<kube::LeaderElector> elector_;   // before every writer that it fences
+  std::unique_ptr<kube::ApiClient> lease_client_;  // the Lease's; null without leadership_
+  std::unique_ptr<kube::Leadership> leadership_;   // before every writer that it fences
   ClusterState state_;
   ApiPodBinder binder_;
   ApiPodEvictor evictor_;

@@ -222,14 +222,33 @@ bool Service::BuildLive(const config::Settings& settings, asio::io_context& ioc)
     options.resync_interval = settings.kubernetes.resync_interval;
     options.watch_timeout = settings.kubernetes.watch_timeout;
     if (const config::LeaderElectionSettings& le = settings.leader_election; le.enabled) {
-      kube::LeaderElectionOptions election;
-      election.lease_namespace = le.lease_namespace;
-      election.lease_name = le.lease_name;
-      election.identity = le.identity.empty() ? kube::DefaultLeaderIdentity() : le.identity;
-      election.lease_duration = le.lease_duration;
-      election.renew_deadline = le.renew_deadline;
-      election.retry_period = le.retry_period;
-      options.election = election;
+      const std::string identity =
+          le.identity.empty() ? kube::DefaultLeaderIdentity() : le.identity;
+      // Each replica's requests name it, in the API server's audit log as in its own.
+      api_config_.user_agent = fmt::format("{} ({})", api_config_.user_agent, identity);
+      if (le.mode == "followScheduler") {
+        kube::LeaseFollowOptions follow;
+        follow.lease_namespace = le.follow_lease_namespace;
+        follow.lease_name = le.follow_lease_name;
+        follow.identity_prefix =
+            le.follow_identity_prefix.empty() ? kube::Hostname() + "_" : le.follow_identity_prefix;
+        follow.retry_period = le.retry_period;
+        follow.margin = le.follow_margin;
+        Log(spdlog::level::info,
+            "sidecar mode: leading while the scheduler beside this replica does",
+            {{"lease", follow.lease_namespace + "/" + follow.lease_name},
+             {"holder_prefix", follow.identity_prefix}});
+        options.follow = follow;
+      } else {
+        kube::LeaderElectionOptions election;
+        election.lease_namespace = le.lease_namespace;
+        election.lease_name = le.lease_name;
+        election.identity = identity;
+        election.lease_duration = le.lease_duration;
+        election.renew_deadline = le.renew_deadline;
+        election.retry_period = le.retry_period;
+        options.election = election;
+      }
       if (!le.pod_label.empty()) {
         state::LeaderLabelOptions label;
         label.label = le.pod_label;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
@@ -13,12 +14,15 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "extender/kube/fake_api_server.h"
 #include "extender/kube/fake_lease_store.h"
 #include "extender/kube/kube_test_util.h"
+#include "extender/kube/leader_elector.h"
 
 namespace quotient::extender {
 namespace {
@@ -42,6 +46,19 @@ class TempFile {
  private:
   std::string path_;
 };
+
+// A filter of one pod for a node the cluster does not have: a replica that decides answers
+// unknown_node, one that does not lead answers not_leader.
+ExtenderArgs GhostNodeArgs() {
+  ExtenderArgs args;
+  args.pod.name = "p";
+  args.pod.ns = "namespace1";
+  args.pod.uid = "uid-1";
+  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
+  args.has_node_names = true;
+  args.nodes.push_back(WireNode{"ghost", {}});
+  return args;
+}
 
 config::Settings BaseSettings() {
   config::Settings settings;
@@ -122,14 +139,7 @@ TEST(ServiceTest, WithAnApiServerTheLiveChainSyncsAndDecides) {
   EXPECT_TRUE(service->live()->synced());
 
   // Filter through the chain: a pod of a quota'd namespace on a node the cache does not know.
-  ExtenderArgs args;
-  args.pod.name = "p";
-  args.pod.ns = "namespace1";
-  args.pod.uid = "uid-1";
-  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
-  args.has_node_names = true;
-  args.nodes.push_back(WireNode{"ghost", {}});
-  FilterDecision decision = service->decider().Filter(args);
+  FilterDecision decision = service->decider().Filter(GhostNodeArgs());
   EXPECT_TRUE(decision.answer.passed.empty());
   EXPECT_EQ(decision.reason, DecisionReason::kUnknownNode) << decision.message;
 
@@ -174,13 +184,7 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
   ASSERT_TRUE(b->Start(&error)) << error;
   ASSERT_TRUE(WaitUntil([&] { return b->readiness().ready(); })) << b->readiness().reason();
 
-  ExtenderArgs args;
-  args.pod.name = "p";
-  args.pod.ns = "namespace1";
-  args.pod.uid = "uid-1";
-  args.pod.requests = quota::ResourceList{{"cpu", 1000}, {"pods", 1}};
-  args.has_node_names = true;
-  args.nodes.push_back(WireNode{"ghost", {}});
+  const ExtenderArgs args = GhostNodeArgs();
   EXPECT_FALSE(b->live()->fence()->MayWrite());
   FilterDecision refused = b->decider().Filter(args);
   EXPECT_EQ(refused.reason, DecisionReason::kNotLeader);
@@ -199,6 +203,86 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
   std::promise<void> b_stopped;
   b->Stop(std::chrono::milliseconds(100), [&] { b_stopped.set_value(); });
   EXPECT_EQ(b_stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+// Sidecar mode: two replicas, each beside its own kube-scheduler (here: the test writes the
+// schedulers' Lease as they would). The one whose scheduler holds the Lease decides; the
+// other refuses naming the holder; when the other scheduler takes over, they swap.
+TEST(ServiceTest, TwoSidecarsLeadExactlyWhileTheirOwnSchedulerHoldsTheLease) {
+  kube::testing::LeaseStore leases;
+  std::mutex mu;
+  std::set<std::string> user_agents;  // guarded by mu
+  FakeApiServer api([&](FakeExchange& ex) {
+    {
+      std::lock_guard lock(mu);
+      user_agents.insert(ex.request().user_agent);
+    }
+    EmptyCluster(ex, &leases);
+  });
+  TempFile kubeconfig("service_test_sidecar.kubeconfig", KubeconfigFor(api));
+  auto settings_for = [&](const std::string& prefix) {
+    config::Settings s = BaseSettings();
+    s.kubernetes.kubeconfig = kubeconfig.path();
+    s.leader_election.enabled = true;
+    s.leader_election.mode = "followScheduler";
+    s.leader_election.follow_identity_prefix = prefix;
+    s.leader_election.retry_period = std::chrono::milliseconds(100);
+    s.leader_election.follow_margin = std::chrono::milliseconds(300);
+    return s;
+  };
+  std::atomic<const char*> holder{"cp-1_4b2e"};
+  std::atomic<bool> renewing{true};
+  std::thread schedulers([&] {
+    for (int n = 0; renewing.load(); ++n) {
+      leases.WriteHolder(holder.load(), 2,
+                         "2026-12-05T08:00:" + std::to_string(10 + n % 50) + ".000000Z");
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
+  });
+  IoThread io(2);
+  std::unique_ptr<Service> a = Service::Build(settings_for("cp-1_"), io.ioc());
+  std::unique_ptr<Service> b = Service::Build(settings_for("cp-2_"), io.ioc());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  std::string error;
+  ASSERT_TRUE(a->Start(&error)) << error;
+  ASSERT_TRUE(b->Start(&error)) << error;
+  ASSERT_TRUE(WaitUntil([&] { return a->readiness().ready() && b->readiness().ready(); }));
+  const ExtenderArgs args = GhostNodeArgs();
+  ASSERT_TRUE(WaitUntil([&] { return a->live()->fence()->MayWrite(); }));
+  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kUnknownNode);
+  FilterDecision refused = b->decider().Filter(args);
+  EXPECT_EQ(refused.reason, DecisionReason::kNotLeader);
+  EXPECT_NE(refused.answer.error.find("cp-1_4b2e does"), std::string::npos) << refused.answer.error;
+
+  // The other scheduler takes over (at once: these fake schedulers do not wait for the
+  // lease to run out, so each replica closes or opens at its next look).
+  holder = "cp-2_9c01";
+  ASSERT_TRUE(WaitUntil([&] { return b->live()->fence()->MayWrite(); }));
+  ASSERT_TRUE(WaitUntil([&] { return !a->live()->fence()->MayWrite(); }));
+  EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kUnknownNode);
+  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kNotLeader);
+  EXPECT_EQ(leases.puts(), 0);  // followers never write the scheduler's Lease
+  {
+    // Each replica's requests name it: "quotient (<hostname>_<random>)", and the Lease's
+    // "quotient/leader-election (<hostname>_<random>)".
+    std::lock_guard lock(mu);
+    const std::string host = kube::Hostname();
+    auto seen = [&](const std::string& prefix) {
+      return std::count_if(user_agents.begin(), user_agents.end(),
+                           [&](const std::string& ua) { return ua.starts_with(prefix); });
+    };
+    EXPECT_EQ(seen("quotient (" + host + "_"), 2) << ::testing::PrintToString(user_agents);
+    EXPECT_EQ(seen("quotient/leader-election (" + host + "_"), 2)
+        << ::testing::PrintToString(user_agents);
+  }
+  renewing = false;
+  schedulers.join();
+  for (Service* s : {a.get(), b.get()}) {
+    std::promise<void> stopped;
+    s->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
+    EXPECT_EQ(stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  }
 }
 
 // The elector has a client of its own: with every request connection of the shared client

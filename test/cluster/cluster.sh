@@ -30,6 +30,9 @@
 #                              that .cache/k8s: where build-k8s.sh puts them)
 #   QUOTIENT_PYTHON            Python with the `kubernetes` package (default .cache/venv/bin/python)
 #   QUOTIENT_CLUSTER_TIMEOUT   seconds to wait for each component (default 60)
+#   QUOTIENT_AUDIT=1           kube-apiserver writes an audit log (logs/audit.log, JSON lines):
+#                              every write (create, update, patch, delete) at Metadata level,
+#                              with its user agent, verb, object and response code; no reads
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -256,7 +259,26 @@ save_quotient_cmd() {
   save_cmd quotient "${args[@]}"
 }
 
+# The audit policy of QUOTIENT_AUDIT=1: writes only, without bodies.
+write_audit_policy() {
+  cat >"$STATE/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+EOF
+}
+
 save_commands() {
+  local audit_args=()
+  if [ "${QUOTIENT_AUDIT:-0}" = 1 ]; then
+    write_audit_policy
+    audit_args=(--audit-policy-file="$STATE/audit-policy.yaml"
+      --audit-log-path="$STATE/logs/audit.log" --audit-log-format=json --audit-log-mode=blocking)
+  fi
   save_cmd etcd "$K8S_BIN/etcd" --name=quotient-test --data-dir="$STATE/etcd" \
     --listen-client-urls="http://127.0.0.1:$ETCD_PORT" \
     --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
@@ -279,7 +301,7 @@ save_commands() {
     --endpoint-reconciler-type=none \
     --enable-priority-and-fairness=false \
     --max-requests-inflight=0 --max-mutating-requests-inflight=0 \
-    --profiling=false
+    --profiling=false "${audit_args[@]}"
 
   save_cmd kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig="$STATE/kubeconfig" \

@@ -25,7 +25,9 @@ def cluster():
         return
     state_dir = ROOT / ".cache" / "cluster-e2e"
     try:
-        Cluster.sh_in(state_dir, "up")
+        # The audit log (every write, with its user agent) is test_failover's proof of what
+        # a paused Quotient did not write.
+        Cluster.sh_in(state_dir, "up", env={"QUOTIENT_AUDIT": "1"})
     except RuntimeError as e:
         pytest.fail(f"the test cluster did not start: {e}", pytrace=False)
     try:

@@ -6,12 +6,16 @@ Objects read from the API are plain JSON dicts (no client models): what the serv
 """
 
 import contextlib
+import datetime
 import json
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -49,6 +53,32 @@ def wait_until(predicate, timeout=DEFAULT_TIMEOUT_S, what="the condition",
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last}")
         time.sleep(interval)
+
+
+class Background:
+    """A context manager that calls `step()` every `interval` s on a thread of its own until
+    the block ends (then joins it). Subclasses define step()."""
+
+    def __init__(self, interval):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.step()
+            self._stop.wait(self.interval)
+
+    def step(self):
+        raise NotImplementedError
 
 
 def raw(call, *args, **kwargs):
@@ -113,15 +143,37 @@ class Cluster:
 
     def metric(self, name, **labels):
         """Sum of the samples of `name` whose labels include `labels` (0 if none)."""
-        total = 0.0
-        for line in self.metrics().splitlines():
-            m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
-            if not m or m.group(1) != name:
-                continue
-            have = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-            if all(have.get(k) == str(v) for k, v in labels.items()):
-                total += float(m.group(3))
-        return total
+        return metric_sum(self.metrics(), name, **labels)
+
+    def audit_events(self):
+        """The API server's audit log (cluster.sh up with QUOTIENT_AUDIT=1: every write), as
+        dicts; None when the cluster runs without one."""
+        path = self.state_dir / "logs" / "audit.log"
+        if not path.exists():
+            return None
+        events = []
+        for line in path.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line))
+        return events
+
+
+def metric_sum(text, name, **labels):
+    """Sum of the samples of `name` in Prometheus text `text` whose labels include `labels`."""
+    total = 0.0
+    for line in text.splitlines():
+        m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+        if not m or m.group(1) != name:
+            continue
+        have = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+        if all(have.get(k) == str(v) for k, v in labels.items()):
+            total += float(m.group(3))
+    return total
+
+
+def audit_time(event):
+    """When the API server received the audited request (seconds since the epoch)."""
+    return datetime.datetime.fromisoformat(event["requestReceivedTimestamp"]).timestamp()
 
 
 @dataclass
@@ -342,38 +394,150 @@ class Kube:
             raise
 
 
-# ---- a second kube-scheduler ----------------------------------------------------------------
+# ---- more processes: kube-schedulers and Quotients beside the cluster's ---------------------
 
-@contextlib.contextmanager
-def bind_all_scheduler(cluster, tmp_path, scheduler_name):
-    """A second kube-scheduler, named `scheduler_name`, calling the cluster's Quotient with the
-    cluster's configuration changed the way docs/gpu.md says for pods asking for a GPU
-    fraction by label alone: prioritize and bind moved to the filter entry, so Quotient binds
-    every pod (and writes its placement first). Stopped on exit."""
-    cfg = yaml.safe_load(cluster.scheduler_config())
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hostname_argv(hostname):
+    """The command prefix that runs a command with its own hostname (a UTS namespace, as a
+    pod's containers share one), or None when this machine cannot: kube-scheduler names itself
+    <hostname>_<uuid>, and two schedulers sharing a Lease on one machine need distinct ones."""
+    if not shutil.which("unshare"):
+        return None
+    prefix = ["unshare", "--uts"] if os.geteuid() == 0 else [
+        "unshare", "--user", "--map-root-user", "--uts"]
+    argv = prefix + ["sh", "-c", 'hostname "$0" && exec "$@"', hostname]
+    if subprocess.run(argv + ["true"], capture_output=True).returncode != 0:
+        return None
+    return argv
+
+
+class Process:
+    """A child process logging to `log_path`, in its own process group. Thread-compatible."""
+
+    def __init__(self, argv, log_path, env=None):
+        self.log_path = Path(log_path)
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                         start_new_session=True)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            self.proc.send_signal(sig)
+
+    def kill(self):
+        """SIGKILL, as a crash; returns once the process is gone."""
+        self.signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout=20):
+        """SIGCONT (it may be stopped), SIGTERM, then SIGKILL after `timeout` s."""
+        if not self.alive():
+            return
+        self.proc.send_signal(signal.SIGCONT)
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, chars=2000):
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def start_scheduler(cluster, workdir, name, cfg, prefix=()):
+    """A kube-scheduler with the KubeSchedulerConfiguration `cfg` (a dict; the cluster's
+    kubeconfig is filled in), its own port and certificates in `workdir`, run under the command
+    `prefix` (hostname_argv)."""
+    workdir = Path(workdir)
+    cfg = {**cfg, "clientConnection": {**cfg.get("clientConnection", {}),
+                                        "kubeconfig": cluster.kubeconfig}}
+    (workdir / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
+    (workdir / f"{name}-certs").mkdir(exist_ok=True)
+    binary = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
+    return Process([*prefix, binary, f"--config={workdir / f'{name}.yaml'}",
+                    "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
+                    f"--cert-dir={workdir / f'{name}-certs'}", "--profiling=false"],
+                   workdir / f"{name}.log")
+
+
+class QuotientProcess(Process):
+    """`quotient serve` (the cluster's binary) on the cluster's API server (or `kubeconfig`'s)
+    with `args`, on ports of its own, run under the command `prefix` (hostname_argv)."""
+
+    def __init__(self, cluster, workdir, name, args, prefix=(), env=None, kubeconfig=None):
+        self.port, self.ops_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_url = f"http://127.0.0.1:{self.ops_port}"
+        binary = (cluster.state_dir / "cmd" / "quotient").read_text().split("\n")[0]
+        super().__init__([*prefix, binary, "serve", "--kubeconfig",
+                          str(kubeconfig or cluster.kubeconfig),
+                          "--listen", f"127.0.0.1:{self.port}",
+                          "--metrics-listen", f"127.0.0.1:{self.ops_port}", *args],
+                         Path(workdir) / f"{name}.log", env)
+
+    def get(self, path):
+        with urllib.request.urlopen(f"{self.metrics_url}{path}", timeout=2) as r:
+            return r.read().decode()
+
+    def synced(self):
+        assert self.alive(), f"Quotient exited: {self.log_tail()}"
+        try:
+            return self.get("/readyz").startswith("ok: synced")
+        except OSError:  # refused while starting, 503 until synced
+            return False
+
+    def metric(self, name, **labels):
+        """As Cluster.metric; None when Quotient does not answer."""
+        try:
+            return metric_sum(self.get("/metrics"), name, **labels)
+        except OSError:
+            return None
+
+
+def bind_all_config(cfg, scheduler_name):
+    """The cluster's scheduler configuration `cfg` changed the way docs/gpu.md says for pods
+    asking for a GPU fraction by label alone: prioritize and bind moved to the filter entry, so
+    Quotient binds every pod (and writes its placement first); one profile, `scheduler_name`."""
     (main,) = [e for e in cfg["extenders"] if e.get("filterVerb")]
     (gpu,) = [e for e in cfg["extenders"] if e.get("bindVerb")]
     for key in ("prioritizeVerb", "bindVerb", "weight"):
         main[key] = gpu.pop(key)
     cfg["profiles"] = [{"schedulerName": scheduler_name}]
-    (tmp_path / "bind-all.yaml").write_text(yaml.safe_dump(cfg))
-    scheduler_bin = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log_path = tmp_path / "kube-scheduler-bind-all.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([scheduler_bin, f"--config={tmp_path / 'bind-all.yaml'}",
-                                 "--bind-address=127.0.0.1", f"--secure-port={port}",
-                                 f"--cert-dir={tmp_path}", "--profiling=false"],
-                                stdout=log, stderr=subprocess.STDOUT)
+    return cfg
+
+
+@contextlib.contextmanager
+def bind_all_scheduler(cluster, tmp_path, scheduler_name):
+    """A second kube-scheduler, named `scheduler_name`, calling the cluster's Quotient with
+    bind_all_config. Stopped on exit."""
+    cfg = bind_all_config(yaml.safe_load(cluster.scheduler_config()), scheduler_name)
+    proc = start_scheduler(cluster, tmp_path, "kube-scheduler-bind-all", cfg)
     try:
-        yield proc
+        yield proc.proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if proc.returncode not in (0, -15):
-            print(log_path.read_text()[-2000:])
+        proc.stop()
+        if proc.proc.returncode not in (0, -15):
+            print(proc.log_tail())
+
+
+def unexplained_pending(pods):
+    """Names of the pods that are neither bound, terminating, nor pending with the scheduler's
+    PodScheduled=False condition and its reason."""
+    silent = []
+    for p in pods:
+        if p["spec"].get("nodeName") or p["metadata"].get("deletionTimestamp"):
+            continue
+        conds = {c["type"]: c for c in p.get("status", {}).get("conditions") or []}
+        cond = conds.get("PodScheduled")
+        if not (cond and cond.get("status") == "False" and cond.get("reason")):
+            silent.append(f"{p['metadata']['namespace']}/{p['metadata']['name']}")
+    return silent

@@ -2,12 +2,11 @@
 quota file live, and the over-commit invariant checked from the API server (never from
 Quotient's own numbers)."""
 
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, raw, wait_until
+from harness import ROOT, Background, raw, wait_until
 
 EXAMPLES = ROOT / "examples"
 KUBE_SYSTEM = "kube-system"
@@ -85,44 +84,39 @@ def tree_only(manifest):
     return docs[0]
 
 
-class CpuInvariant:
+class CpuInvariant(Background):
     """Polls the API server in the background and records every moment when the bound,
-    not-terminating pods of a namespace request more cpu than `limits[namespace]` (millis).
+    not-terminating pods of a namespace request more cpu than `limits[namespace]` (millis);
+    a key may also be a tuple of namespaces, whose pods count together (a parent quota).
     Terminating pods are left out: they are on their way out and the kubelet (here the fake
     one) finishes them."""
 
     def __init__(self, kube, limits, interval=0.1):
-        self.kube, self.limits, self.interval = kube, limits, interval
+        super().__init__(interval)
+        self.kube, self.limits = kube, limits
         self.violations = []
         self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def step(self):
+        self.check_once()
 
     def check_once(self):
-        for ns, limit in self.limits.items():
-            try:
+        namespaces = {ns for key in self.limits for ns in (key if isinstance(key, tuple) else (key,))}
+        used = {}
+        try:
+            for ns in namespaces:
                 pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
-            except Exception:  # the API server may be restarting: no sample
-                continue
-            used = sum(pod_cpu_millis(p) for p in pods
-                       if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")
-                       and p["status"].get("phase") not in ("Succeeded", "Failed"))
-            self.samples += 1
-            if used > limit:
-                self.violations.append(f"{time.strftime('%T')} {ns}: {used}m bound > {limit}m")
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.check_once()
-            self._stop.wait(self.interval)
+                used[ns] = sum(pod_cpu_millis(p) for p in pods
+                               if p["spec"].get("nodeName")
+                               and not p["metadata"].get("deletionTimestamp")
+                               and p["status"].get("phase") not in ("Succeeded", "Failed"))
+        except Exception:  # the API server may be restarting: no sample
+            return
+        self.samples += 1
+        for key, limit in self.limits.items():
+            total = sum(used[ns] for ns in (key if isinstance(key, tuple) else (key,)))
+            if total > limit:
+                self.violations.append(f"{time.strftime('%T')} {key}: {total}m bound > {limit}m")
 
     def assert_held(self):
         self.check_once()

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from fractions import Fraction
 
-from harness import raw
+from harness import raw, unexplained_pending
 import soak_model as model
 
 SAMPLE_INTERVAL_S = 0.5
@@ -205,14 +205,7 @@ class Checker:
         deadline = time.monotonic() + timeout
         while True:
             pods = [p for p in self.list_pods() if p["metadata"]["namespace"] in self.namespaces]
-            silent = []
-            for p in pods:
-                if p["spec"].get("nodeName") or p["metadata"].get("deletionTimestamp"):
-                    continue
-                conds = {c["type"]: c for c in p.get("status", {}).get("conditions") or []}
-                cond = conds.get("PodScheduled")
-                if not (cond and cond.get("status") == "False" and cond.get("reason")):
-                    silent.append(f"{p['metadata']['namespace']}/{p['metadata']['name']}")
+            silent = unexplained_pending(pods)
             terminating = [p for p in pods if p["metadata"].get("deletionTimestamp")]
             if (not silent and not terminating) or time.monotonic() >= deadline:
                 break

@@ -16,6 +16,8 @@ The scheduler configurations are checked by the real kube-scheduler: the second 
 (quotient-scheduler) runs on the test cluster and schedules a pod through Quotient.
 """
 
+import datetime
+import itertools
 import json
 import os
 import re
@@ -32,12 +34,13 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from harness import ROOT, wait_until
+from harness import ROOT, QuotientProcess, free_port, wait_until
 
 DEPLOY = ROOT / "deploy"
 SA_USER = "system:serviceaccount:quotient-system:quotient"
 SA_GROUPS = ["system:serviceaccounts", "system:serviceaccounts:quotient-system",
              "system:authenticated"]
+SIDECAR_USER = "quotient-sidecar"  # deploy/sidecar/rbac.yaml
 
 # What Quotient calls, as (verb, apiGroup, resource, subresource, namespace or None).
 # Each comes from the API paths in extender/ (QUOTIENT_API_PATHS below) or, for reclaim,
@@ -174,12 +177,6 @@ def referenced_files(directory):
 
 # ---- a kube-apiserver with RBAC on the test cluster's etcd ---------------------------------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def kubeconfig_text(port, ca, token):
     return yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config",
@@ -201,10 +198,11 @@ class RbacApiServer:
                        capture_output=True)
         subprocess.run(["openssl", "rsa", "-in", self.dir / "sa.key", "-pubout", "-out",
                         self.dir / "sa.pub"], check=True, capture_output=True)
-        admin, quotient = uuid.uuid4().hex, uuid.uuid4().hex
+        admin, quotient, sidecar = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
         (self.dir / "tokens.csv").write_text(
             f'{admin},admin,admin,"system:masters"\n'
-            f'{quotient},{SA_USER},quotient-sa,"{",".join(SA_GROUPS[:2])}"\n')
+            f'{quotient},{SA_USER},quotient-sa,"{",".join(SA_GROUPS[:2])}"\n'
+            f'{sidecar},{SIDECAR_USER},quotient-sidecar\n')
         self.port = free_port()
         self.log = open(self.dir / "kube-apiserver.log", "w")
         self.proc = subprocess.Popen([
@@ -223,8 +221,10 @@ class RbacApiServer:
         ca = self.dir / "certs" / "apiserver.crt"
         self.admin_kubeconfig = self.dir / "admin.kubeconfig"
         self.quotient_kubeconfig = self.dir / "quotient.kubeconfig"
+        self.sidecar_kubeconfig = self.dir / "sidecar.kubeconfig"
         self.admin_kubeconfig.write_text(kubeconfig_text(self.port, ca, admin))
         self.quotient_kubeconfig.write_text(kubeconfig_text(self.port, ca, quotient))
+        self.sidecar_kubeconfig.write_text(kubeconfig_text(self.port, ca, sidecar))
 
         def ready():
             assert self.proc.poll() is None, f"kube-apiserver exited; see {self.log.name}"
@@ -267,13 +267,14 @@ def installed(rbac_api):
     return applied
 
 
-def access(rbac_api, verb, group, resource, subresource, namespace):
+def access(rbac_api, verb, group, resource, subresource, namespace, user=SA_USER,
+           groups=SA_GROUPS, name=""):
     review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-              "spec": {"user": SA_USER, "groups": SA_GROUPS,
+              "spec": {"user": user, "groups": groups,
                        "resourceAttributes": {"verb": verb, "group": group,
                                               "resource": resource,
                                               "subresource": subresource,
-                                              "namespace": namespace or ""}}}
+                                              "namespace": namespace or "", "name": name}}}
     auth = client.AuthorizationV1Api(rbac_api.api)
     resp = auth.create_subject_access_review(review, _preload_content=False)
     return json.loads(resp.data)["status"].get("allowed", False)
@@ -288,12 +289,13 @@ def test_every_manifest_of_deploy_is_created_by_a_real_api_server(installed):
                  "ConfigMap", "PodDisruptionBudget"):
         assert kind in kinds, f"no {kind} in deploy/: {installed}"
     # Every YAML file under deploy/ is used: by a kustomization, or as a scheduler
-    # configuration (checked below), or as monitoring (test/monitoring).
+    # configuration (checked below), or as monitoring (test/monitoring), or by the sidecar
+    # layout (test_the_sidecar_layout_...).
     used = set()
     for directory in (DEPLOY, DEPLOY / "second-scheduler", DEPLOY / "tls"):
         used |= referenced_files(directory)
     for path in DEPLOY.rglob("*.yaml"):
-        if path.resolve() in used or path.parent.name in ("scheduler", "monitoring"):
+        if path.resolve() in used or path.parent.name in ("scheduler", "monitoring", "sidecar"):
             continue
         docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
         if path == DEPLOY / "config" / "simulate-quota.yaml":
@@ -568,3 +570,60 @@ def test_the_tls_scheduler_configuration_is_valid_for_kube_scheduler(cluster, tm
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+def test_the_sidecar_layout_follows_the_schedulers_lease_with_only_its_grants(installed, rbac_api,
+                                                                          cluster, tmp_path):
+    """deploy/sidecar/: the API server accepts its RBAC and its static pod (as the kubelet's
+    mirror pod); its grants read the scheduler's Lease and never write it; and Quotient with
+    its quotient.yaml and only those grants syncs and leads once a scheduler of its hostname
+    renews kube-system/kube-scheduler."""
+    import kube as kube_cli  # test/cluster/kube.py
+    sidecar = DEPLOY / "sidecar"
+    kube_cli.apply_documents(rbac_api.api, [d for d in yaml.safe_load_all(
+        (sidecar / "rbac.yaml").read_text()) if d])
+    core = client.CoreV1Api(rbac_api.api)
+    core.create_namespaced_pod("kube-system", yaml.safe_load(
+        (sidecar / "kube-scheduler.yaml").read_text()), _preload_content=False)
+    lease = ("get", "coordination.k8s.io", "leases", "", "kube-system")
+    as_sidecar = {"user": SIDECAR_USER, "groups": ["system:authenticated"]}
+    assert access(rbac_api, *lease, name="kube-scheduler", **as_sidecar)
+    for verb in ("update", "create", "delete"):
+        assert not access(rbac_api, verb, *lease[1:], name="kube-scheduler", **as_sidecar), verb
+    for grant in [n for n in NEEDED if n[2] != "leases"]:
+        assert access(rbac_api, *grant, **as_sidecar), grant
+
+    quotient = QuotientProcess(cluster, tmp_path, "quotient-sidecar",
+                               ["--config", str(sidecar / "quotient.yaml"),
+                                "--quota-file", str(DEPLOY / "config" / "quota.yaml")],
+                               kubeconfig=rbac_api.sidecar_kubeconfig)
+    try:
+        wait_until(quotient.synced, 60, "the sidecar Quotient to sync with its grants")
+        leases = client.CoordinationV1Api(rbac_api.api)
+        holder = f"{socket.gethostname()}_0f3a"  # kube-scheduler's name on this host
+
+        def renew(body_time):
+            spec = {"holderIdentity": holder, "leaseDurationSeconds": 15,
+                    "renewTime": body_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+            try:
+                old = json.loads(leases.read_namespaced_lease(
+                    "kube-scheduler", "kube-system", _preload_content=False).data)
+                old["spec"].update(spec)
+                leases.replace_namespaced_lease("kube-scheduler", "kube-system", old,
+                                                _preload_content=False)
+            except client.exceptions.ApiException as e:
+                assert e.status == 404, e
+                leases.create_namespaced_lease("kube-system", {
+                    "metadata": {"name": "kube-scheduler"}, "spec": spec},
+                    _preload_content=False)
+
+        renews = itertools.count()
+        start = datetime.datetime.now(datetime.timezone.utc)
+
+        def renewed_and_leading():  # a renew (one second later each time) every poll
+            renew(start + datetime.timedelta(seconds=next(renews)))
+            return quotient.metric("quotient_leader") == 1
+        wait_until(renewed_and_leading, 15,
+                   "the sidecar Quotient to lead beside the scheduler of its hostname")
+    finally:
+        quotient.stop()
