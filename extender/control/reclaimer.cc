@@ -242,7 +242,8 @@ void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& ch
                       Clock::time_point now) {
   const std::string& uid = candidate.pod.uid;
   const quota::QuotaTree& tree = ledger_->usage().tree();
-  quota::PodDemand demand{uid, candidate.pod.ns, candidate.requests};
+  // The claims' charge too: the reservation becomes the pod's charge when it binds.
+  quota::PodDemand demand{uid, candidate.pod.ns, candidate.quota_requests()};
   if (ledger_->ReserveReclaimed(demand, now + options_.deadline).code !=
       quota::AdmitCode::kAdmitted) {
     // Filter admitted it since the plan (it is binding, its room found), or its namespace
