@@ -7,6 +7,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from kubernetes.client.rest import ApiException
+
 from harness import ROOT, raw, wait_until
 
 EXAMPLES = ROOT / "examples"
@@ -128,3 +130,46 @@ class CpuInvariant:
         self.check_once()
         assert self.samples > 0, "the invariant was never sampled"
         assert not self.violations, "over-commit seen from the API: " + "; ".join(self.violations)
+
+
+class Departures:
+    """Counts, per namespace, the pods that were seen bound and then left (evicted or
+    deleted), by polling the API server in the background."""
+
+    def __init__(self, kube, namespaces, interval=0.1):
+        self.kube, self.namespaces, self.interval = kube, namespaces, interval
+        self.seen = {ns: set() for ns in namespaces}
+        self.left = {ns: set() for ns in namespaces}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def sample(self):
+        for ns in self.namespaces:
+            try:
+                pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
+            except (ApiException, OSError):
+                continue
+            alive = set()
+            for p in pods:
+                uid = p["metadata"]["uid"]
+                if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp"):
+                    self.seen[ns].add(uid)
+                    alive.add(uid)
+            self.left[ns] |= self.seen[ns] - alive
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def counts(self):
+        self.sample()
+        return {ns: len(self.left[ns]) for ns in self.namespaces}

@@ -3,14 +3,12 @@
 without storms. Evictions are counted from the API server (pod UIDs that left), never from
 Quotient's own numbers; Quotient's metrics and Events are checked beside them."""
 
-import threading
 import time
 
 import pytest
-from kubernetes.client.rest import ApiException
 
 from harness import raw, wait_until
-from quota_support import EXAMPLES, CpuInvariant, QuotaFile, scenario1_quota
+from quota_support import EXAMPLES, CpuInvariant, Departures, QuotaFile, scenario1_quota
 
 CORES = 1000  # millis
 # While idling, a node is relabelled every NUDGE_S: a cluster event, after which kube-scheduler
@@ -23,49 +21,6 @@ NUDGE_S = 3
 @pytest.fixture
 def quota(cluster):
     return QuotaFile(cluster)
-
-
-class Departures:
-    """Counts, per namespace, the pods that were seen bound and then left (evicted or
-    deleted), by polling the API server in the background."""
-
-    def __init__(self, kube, namespaces, interval=0.1):
-        self.kube, self.namespaces, self.interval = kube, namespaces, interval
-        self.seen = {ns: set() for ns in namespaces}
-        self.left = {ns: set() for ns in namespaces}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def sample(self):
-        for ns in self.namespaces:
-            try:
-                pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
-            except (ApiException, OSError):
-                continue
-            alive = set()
-            for p in pods:
-                uid = p["metadata"]["uid"]
-                if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp"):
-                    self.seen[ns].add(uid)
-                    alive.add(uid)
-            self.left[ns] |= self.seen[ns] - alive
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.interval)
-
-    def counts(self):
-        self.sample()
-        return {ns: len(self.left[ns]) for ns in self.namespaces}
 
 
 def reclaim_events(kube, namespace):
