@@ -291,6 +291,7 @@ void Service::BuildDeciders(const config::Settings& settings, asio::io_context& 
     reclaim.budget_backoff = settings.reclaim.disruption_budget_backoff;
     reclaim.scheduler_names = settings.reclaim.scheduler_names;
     reclaim.devices = reclaim_fit_.get();
+    reclaim.dra = dra_.get();
     reclaimer_ = std::make_unique<state::Reclaimer>(
         ioc, ledger_.get(), &live_->state(), live_->evictor(), &registry_, quota_metrics_.get(),
         [cluster] { return cluster->synced(); }, reclaim);

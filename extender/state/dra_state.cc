@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
@@ -309,6 +311,18 @@ bool DraState::IndexedPod(std::string_view uid, PodInfo* out) const {
   if (it == pods_.end()) return false;
   *out = it->second.pod;
   return true;
+}
+
+size_t DraState::AllocatedClaimsOf(const std::vector<std::string>& pod_uids) const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& [key, claim] : claims_) {
+    if (!claim.info.allocated) continue;
+    n += std::ranges::any_of(claim.info.reserved_for, [&](const ClaimConsumer& c) {
+      return std::ranges::find(pod_uids, c.uid) != pod_uids.end();
+    });
+  }
+  return n;
 }
 
 size_t DraState::claim_count() const {

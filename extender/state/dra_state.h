@@ -135,6 +135,10 @@ class DraState {
     return fn(View(this));
   }
 
+  // How many allocated claims name one of `pod_uids` in status.reservedFor: their devices
+  // are not free yet (the resourceclaim controller deallocates them once the pods are gone).
+  size_t AllocatedClaimsOf(const std::vector<std::string>& pod_uids) const;
+
   size_t claim_count() const;
   size_t slice_count() const;
 
