@@ -154,9 +154,9 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     bool could_fit = true;
     for (size_t d = 0; d < dims.size(); ++d) could_fit &= room[d] >= request.node_request[d];
     if (!could_fit && !any_leaving) continue;
-    std::vector<std::string_view> held_for;
+    std::vector<std::string_view> held_for;  // for the device check only
     for (const NodeHold& hold : node.holds) {
-      if (hold.uid != candidate.pod.uid) held_for.emplace_back(hold.uid);
+      if (devices != nullptr && hold.uid != candidate.pod.uid) held_for.emplace_back(hold.uid);
     }
     if (devices != nullptr) {
       // Not even with every possible victim gone: no candidate at device level.
