@@ -92,7 +92,7 @@ bool ServeRequest(const quota::DeviceChargeConfig& config, const quota::DeviceRe
       return true;
     }
     if (a == 0) {
-      first = ClaimFit{false, request.name, request.alternatives[a].device_class, wanted, free};
+      first = ClaimFit{false, request.name, request.alternatives[a].device_class, wanted, free, {}};
     }
   }
   if (request.alternatives.empty()) return true;
@@ -121,11 +121,18 @@ ClaimFit FitClaims(const quota::DeviceChargeConfig& config, const ClaimFitNode& 
     if (in_use.contains(DeviceKey(d.driver, d.pool, d.name))) pool.Take(i);
   }
   for (const quota::DeviceRequest& request : held) ServeRequest(config, request, &pool, nullptr);
+  const std::vector<bool> before = pool.taken;
   ClaimFit fit;
   for (const quota::DeviceRequest& request : requests) {
     if (!ServeRequest(config, request, &pool, &fit)) return fit;
   }
-  return ClaimFit{};
+  for (size_t i = 0; i < node.devices.size(); ++i) {
+    if (pool.taken[i] && !before[i]) {
+      const quota::PublishedDevice& d = node.devices[i];
+      fit.devices.push_back(DeviceKey(d.driver, d.pool, d.name));
+    }
+  }
+  return fit;
 }
 
 std::string FormatClaimFit(const ClaimFit& fit) {

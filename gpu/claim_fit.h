@@ -57,6 +57,8 @@ struct ClaimFit {
   std::string device_class;
   int64_t wanted = 0;
   int64_t free = 0;
+  // When it fits: the devices chosen for `requests` ("driver/pool/device", node order).
+  std::vector<std::string> devices;
 };
 
 // Serves `held` first (requests of pods the node's room is held for: they take what they

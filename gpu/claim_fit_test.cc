@@ -44,9 +44,12 @@ quota::DeviceRequest Exactly(int64_t count, std::string name = "gpu",
   return r;
 }
 
-TEST(ClaimFitTest, TwoGpusFitWhereTwoOfFourAreFree) {
+TEST(ClaimFitTest, TwoGpusFitWhereTwoOfFourAreFreeAndTheFitNamesThem) {
   const std::vector<quota::DeviceRequest> requests = {Exactly(2)};
-  EXPECT_TRUE(FitClaims(Config(), FourGpus({"gpu-0", "gpu-1"}), {}, requests).fits);
+  const ClaimFit fit = FitClaims(Config(), FourGpus({"gpu-0", "gpu-2"}), {}, requests);
+  EXPECT_TRUE(fit.fits);
+  EXPECT_EQ(fit.devices, (std::vector<std::string>{"gpu.example.com/node-1/gpu-1",
+                                                   "gpu.example.com/node-1/gpu-3"}));
 }
 
 TEST(ClaimFitTest, TwoGpusDoNotFitWhereOneIsFreeAndTheRefusalSaysSo) {
