@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <filesystem>
@@ -47,13 +48,17 @@ class ScenarioReader {
       return;
     }
     std::optional<Field> quota, quota_file, nodes, steps;
-    ForEachField(doc, "", {"nodes", "quota", "quotaFile", "steps"}, [&](const Field& f) {
-      if (f.key == "nodes") nodes = f;
-      if (f.key == "quota") quota = f;
-      if (f.key == "quotaFile") quota_file = f;
-      if (f.key == "steps") steps = f;
-    });
+    std::optional<Field> classes;
+    ForEachField(doc, "", {"nodes", "quota", "quotaFile", "steps", "deviceClasses"},
+                 [&](const Field& f) {
+                   if (f.key == "deviceClasses") classes = f;
+                   if (f.key == "nodes") nodes = f;
+                   if (f.key == "quota") quota = f;
+                   if (f.key == "quotaFile") quota_file = f;
+                   if (f.key == "steps") steps = f;
+                 });
     const int top = Line(doc);
+    if (classes) ReadDeviceClasses(*classes, &out->device_classes);
     if (nodes) ReadNodes(*nodes, &out->nodes);
     if (!nodes) Error(top, "nodes", "required: at least one node");
     if (quota && quota_file) {
@@ -191,14 +196,16 @@ class ScenarioReader {
       ScenarioNode node;
       node.line = Line(item);
       std::optional<Field> name, prefix, count;
-      bool ok = ForEachField(item, path, {"name", "namePrefix", "count", "capacity", "labels"},
-                             [&](const Field& n) {
-                               if (n.key == "name") name = n;
-                               if (n.key == "namePrefix") prefix = n;
-                               if (n.key == "count") count = n;
-                               if (n.key == "capacity") Resources(n, &node.capacity);
-                               if (n.key == "labels") Pairs(n, /*labels=*/true, &node.labels);
-                             });
+      bool ok =
+          ForEachField(item, path, {"name", "namePrefix", "count", "capacity", "labels", "devices"},
+                       [&](const Field& n) {
+                         if (n.key == "devices") Devices(n, &node);
+                         if (n.key == "name") name = n;
+                         if (n.key == "namePrefix") prefix = n;
+                         if (n.key == "count") count = n;
+                         if (n.key == "capacity") Resources(n, &node.capacity);
+                         if (n.key == "labels") Pairs(n, /*labels=*/true, &node.labels);
+                       });
       if (!ok) continue;
       if (!node.capacity.Has(quota::kResourcePods)) {
         node.capacity.Set(quota::kResourcePods, kDefaultPodCapacity);
@@ -240,6 +247,69 @@ class ScenarioReader {
         node.name = std::move(generated_name);
         out->push_back(node);
       }
+    }
+  }
+
+  // deviceClasses: [{name, resource, driver}], checked as dra.deviceClasses are.
+  void ReadDeviceClasses(const Field& f, std::vector<quota::DeviceClassMapping>* out) {
+    if (!f.value.IsSequence()) return Error(f.line, f.path, "expected a list of device classes");
+    size_t i = 0;
+    for (const YAML::Node& item : f.value) {
+      const std::string path = Indexed(f.path, i++);
+      quota::DeviceClassMapping m;
+      ForEachField(item, path, {"name", "resource", "driver"}, [&](const Field& x) {
+        if (x.key == "name") String(x, &m.device_class);
+        if (x.key == "resource") String(x, &m.resource);
+        if (x.key == "driver") String(x, &m.driver);
+      });
+      out->push_back(std::move(m));
+    }
+    quota::DeviceChargeConfig config;
+    std::string error;
+    if (!quota::DeviceChargeConfig::Build(*out, &config, &error)) {
+      Error(f.line, f.path, error);
+      out->clear();
+    }
+    declared_classes_.clear();
+    for (const quota::DeviceClassMapping& m : *out) declared_classes_.push_back(m.device_class);
+  }
+
+  // A node's devices: {driver, count}.
+  void Devices(const Field& f, ScenarioNode* node) {
+    std::optional<Field> driver, count;
+    if (!ForEachField(f.value, f.path, {"driver", "count"}, [&](const Field& x) {
+          if (x.key == "driver") driver = x;
+          if (x.key == "count") count = x;
+        })) {
+      return;
+    }
+    if (!driver || !count) return Error(f.line, f.path, "required: driver and count");
+    if (String(*driver, &node->device_driver) && node->device_driver.empty()) {
+      Error(driver->line, driver->path, "required");
+    }
+    Int(*count, 1, 128, &node->device_count);  // ResourceSliceMaxDevices
+  }
+
+  // A create's claims: [{deviceClass, count}].
+  void Claims(const Field& f, std::vector<ScenarioClaim>* out) {
+    if (!f.value.IsSequence()) return Error(f.line, f.path, "expected a list of claims");
+    size_t i = 0;
+    for (const YAML::Node& item : f.value) {
+      const std::string path = Indexed(f.path, i++);
+      ScenarioClaim claim;
+      bool named = false;
+      ForEachField(item, path, {"deviceClass", "count"}, [&](const Field& x) {
+        if (x.key == "deviceClass" && String(x, &claim.device_class)) {
+          named = true;
+          if (std::ranges::find(declared_classes_, claim.device_class) == declared_classes_.end()) {
+            Error(x.line, x.path,
+                  fmt::format("device class \"{}\" is not in deviceClasses", claim.device_class));
+          }
+        }
+        if (x.key == "count") Int(x, 1, quota::kMaxClaimDevices, &claim.count);
+      });
+      if (!named) Error(Line(item), JoinPath(path, "deviceClass"), "required");
+      out->push_back(std::move(claim));
     }
   }
 
@@ -355,8 +425,9 @@ class ScenarioReader {
     const size_t before = errors_->size();
     ForEachField(f.value, f.path,
                  {"namespace", "name", "replicas", "requests", "priority", "preemptible", "labels",
-                  "annotations"},
+                  "annotations", "claims"},
                  [&](const Field& x) {
+                   if (x.key == "claims") Claims(x, &c.claims);
                    Ref(x, &c.ns, &c.name);
                    int64_t priority = 0;
                    if (x.key == "replicas") Int(x, 0, kMaxReplicas, &c.replicas);
@@ -398,6 +469,7 @@ class ScenarioReader {
   std::string_view text_;
   std::string source_;
   ConfigErrors* errors_;
+  std::vector<std::string> declared_classes_;  // deviceClasses' names, read first
 };
 
 }  // namespace

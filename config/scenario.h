@@ -20,6 +20,11 @@
 //   default true; labels and annotations: string -> string, kept but not interpreted.
 //   Creating a Deployment that exists (not deleted since) is an error.
 // delete: namespace and name of a Deployment that exists at that point.
+// DRA (docs/simulate.md, "DRA devices"): `deviceClasses: [{name, resource, driver}]` maps
+//   device classes to the quota resource one device counts for (devices mode); a node's
+//   `devices: {driver, count}` is a ResourceSlice publishing gpu-0..gpu-<count-1> (1..128)
+//   in a pool named after the node; a create's `claims: [{deviceClass, count}]` gives each
+//   pod one ResourceClaim per entry, of a declared class, count 1..32 (default 1).
 // expect: running and/or pending: namespace -> count (>= 0); other namespaces unchecked.
 //
 // Every unknown or duplicated field is an error. Errors carry the source, the 1-based line
@@ -43,6 +48,7 @@
 #include <vector>
 
 #include "config/config_error.h"
+#include "quota/device_charge.h"
 #include "quota/quota_spec.h"
 #include "quota/resource_list.h"
 
@@ -59,7 +65,15 @@ struct ScenarioNode {
   std::string name;
   quota::ResourceList capacity;  // allocatable, canonical units; always has "pods"
   StringPairs labels;            // in file order
+  std::string device_driver;     // DRA devices the node publishes: driver and count
+  int64_t device_count = 0;
   int line = 0;
+};
+
+// One ResourceClaim each pod of a create has.
+struct ScenarioClaim {
+  std::string device_class;
+  int64_t count = 1;
 };
 
 struct CreateAction {
@@ -71,6 +85,7 @@ struct CreateAction {
   bool preemptible = true;
   StringPairs labels;
   StringPairs annotations;
+  std::vector<ScenarioClaim> claims;
 };
 
 struct DeleteAction {
@@ -93,6 +108,7 @@ struct Scenario {
   std::string source;  // the file, for messages
   std::vector<ScenarioNode> nodes;
   quota::QuotaNodeSpec quota;
+  std::vector<quota::DeviceClassMapping> device_classes;  // DRA, devices mode
   std::vector<ScenarioStep> steps;
 };
 

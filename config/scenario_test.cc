@@ -100,6 +100,25 @@ steps:
   EXPECT_EQ(std::get<ExpectAction>(s.steps[4].action).pending.at("ns1"), 0);
 }
 
+TEST(ScenarioTest, DraDeviceClassesNodeDevicesAndClaimsLoad) {
+  Loaded l = Load("deviceClasses:\n- {name: gpu.example.com, resource: nvidia.com/gpu}\n" +
+                  WithSteps("- create: {namespace: a, name: web, claims: [{deviceClass: "
+                            "gpu.example.com, count: 2}, {deviceClass: gpu.example.com}]}\n"));
+  ASSERT_TRUE(l.ok) << FormatErrors(l.errors);
+  ASSERT_EQ(l.scenario.device_classes.size(), 1u);
+  EXPECT_EQ(l.scenario.device_classes[0].resource, "nvidia.com/gpu");
+  const auto& create = std::get<CreateAction>(l.scenario.steps[0].action);
+  ASSERT_EQ(create.claims.size(), 2u);
+  EXPECT_EQ(create.claims[0].count, 2);
+  EXPECT_EQ(create.claims[1].count, 1);
+  Loaded nodes =
+      Load("nodes:\n- name: n\n  devices: {driver: gpu.example.com, count: 4}\n" +
+           std::string(kPrefix.substr(kPrefix.find("quota:"))) + "- expect: {running: {a: 0}}\n");
+  ASSERT_TRUE(nodes.ok) << FormatErrors(nodes.errors);
+  EXPECT_EQ(nodes.scenario.nodes[0].device_driver, "gpu.example.com");
+  EXPECT_EQ(nodes.scenario.nodes[0].device_count, 4);
+}
+
 TEST(ScenarioTest, QuotaFileIsResolvedAgainstTheScenariosDirectory) {
   const std::string source = std::string(QUOTIENT_EXAMPLES_DIR) + "/not-a-file.yaml";
   Loaded l = Load(
@@ -144,7 +163,7 @@ struct ErrorCase {
 const std::vector<ErrorCase> kCases = {
     // Top level.
     {"AnUnknownTopLevelFieldIsReportedAtItsKey", WithSteps("- expect: {running: {}}\nnotes: x\n"),
-     "notes", 10, "unknown field (known fields: nodes, quota, quotaFile, steps)"},
+     "notes", 10, "unknown field (known fields: nodes, quota, quotaFile, steps, deviceClasses)"},
     {"ADuplicatedTopLevelFieldIsReported", WithSteps("- expect: {running: {}}\nsteps: []\n"),
      "steps", 10, "duplicate field (also at line 8)"},
     {"AYamlSyntaxErrorIsReportedAloneWithItsLine", WithSteps("- expect: {running: {a: 1}\n"), "",
@@ -210,8 +229,13 @@ const std::vector<ErrorCase> kCases = {
     {"AnInvalidLabelIsReported", WithNodes("- name: n\n  labels: {\"a b\": c}\n"),
      "nodes[0].labels.a b", 6, "invalid label key"},
     {"AnUnknownNodeFieldIsReported", WithNodes("- name: n\n  taints: []\n"), "nodes[0].taints", 6,
-     "unknown field (known fields: name, namePrefix, count, capacity, labels)"},
+     "unknown field (known fields: name, namePrefix, count, capacity, labels, devices)"},
+    {"NodeDevicesWithoutACountAreReported", WithNodes("- name: n\n  devices: {driver: d}\n"),
+     "nodes[0].devices", 6, "required: driver and count"},
     // Steps.
+    {"AClaimOfAnUndeclaredDeviceClassIsReported",
+     WithSteps("- create: {namespace: a, name: web, claims: [{deviceClass: gpu.x}]}\n"),
+     "steps[0].create.claims[0].deviceClass", 9, "device class \"gpu.x\" is not in deviceClasses"},
     {"AnEmptyStepListIsReported", WithSteps(""), "steps", 8, "at least one step"},
     {"AStepWithTwoActionsIsReported",
      WithSteps("- {expect: {running: {}}, delete: {namespace: a, name: b}}\n"), "steps[0]", 9,

@@ -38,6 +38,13 @@ int64_t CreationRank(const PodRecord& pod) {
 
 }  // namespace
 
+quota::ResourceList ReclaimCandidate::quota_requests() const {
+  if (claim_charge.empty()) return requests;
+  quota::ResourceList total = requests;
+  total.AddAll(claim_charge);
+  return total;
+}
+
 std::vector<ReclaimCandidate> FindReclaimCandidates(
     const quota::QuotaUsage& usage, const PodMap& pods,
     const std::unordered_set<std::string>& waiting, const std::vector<std::string>& scheduler_names,
@@ -57,9 +64,13 @@ std::vector<ReclaimCandidate> FindReclaimCandidates(
     if (!Contains(scheduler_names, scheduler)) continue;
     const quota::QuotaId leaf = tree.LeafForNamespace(pod.ns);
     if (leaf == quota::kNoQuota || skip(uid)) continue;
-    if (!WithinLeafGuarantee(usage, leaf, pod.requests)) continue;
-    out.push_back(
-        {{pod.ns, pod.name, uid}, leaf, pod.requests, pod.priority, pod.creation_timestamp});
+    if (!WithinLeafGuarantee(usage, leaf, pod.quota_requests())) continue;
+    out.push_back({{pod.ns, pod.name, uid},
+                   leaf,
+                   pod.requests,
+                   pod.claim_charge,
+                   pod.priority,
+                   pod.creation_timestamp});
   }
   std::sort(out.begin(), out.end(), [](const ReclaimCandidate& a, const ReclaimCandidate& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
@@ -82,7 +93,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   const quota::QuotaTree& tree = usage.tree();
   std::vector<std::string_view> dims;  // the resources the node must fit
   quota::ReclaimRequest request{
-      candidate.leaf, tree.ToSparse(candidate.requests), {}, candidate.priority, {}};
+      candidate.leaf, tree.ToSparse(candidate.quota_requests()), {}, candidate.priority, {}};
   const DeviceFitCheck* devices =
       filter.devices != nullptr && filter.devices->Applies(candidate.pod.uid) ? filter.devices
                                                                               : nullptr;
@@ -110,7 +121,8 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
   std::vector<Relevant> relevant;
   std::vector<int64_t> relevant_amounts;  // [relevant index * dims + d]
   std::vector<int64_t> room(dims.size());
-  std::vector<std::string_view> gone;  // device checks: the pods leaving the node
+  std::vector<std::string_view> gone;                  // device checks: the pods leaving the node
+  std::vector<std::vector<std::string_view>> holders;  // per pool node: other pods' holds
   for (const auto& [name, node] : nodes) {
     if (!only_node.empty() && name != only_node) continue;
     if (!node.known || !quota::InNodePool(node.info.labels, selector)) continue;
@@ -142,12 +154,17 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
     bool could_fit = true;
     for (size_t d = 0; d < dims.size(); ++d) could_fit &= room[d] >= request.node_request[d];
     if (!could_fit && !any_leaving) continue;
+    std::vector<std::string_view> held_for;  // for the device check only
+    for (const NodeHold& hold : node.holds) {
+      if (devices != nullptr && hold.uid != candidate.pod.uid) held_for.emplace_back(hold.uid);
+    }
     if (devices != nullptr) {
       // Not even with every possible victim gone: no candidate at device level.
       gone.clear();
       for (const Relevant& r : relevant) gone.emplace_back(*r.uid);
-      if (!devices->FitsAfter(candidate.pod.uid, name, gone)) continue;
+      if (!devices->FitsAfter(candidate.pod.uid, name, gone, held_for)) continue;
     }
+    holders.push_back(std::move(held_for));
     pool.push_back(&node);
     pool_names.push_back(&name);
     std::vector<quota::ReclaimPod>& list = pod_lists.emplace_back();
@@ -185,7 +202,7 @@ ReclaimChoice PlanReclaimFor(const quota::QuotaUsage& usage, const ReclaimCandid
       for (const quota::ReclaimPod& pod : pod_lists[node_id]) {
         if (pod.terminating) gone.emplace_back(*uid_of[pod.id]);
       }
-      return devices->FitsAfter(candidate.pod.uid, *pool_names[node_id], gone);
+      return devices->FitsAfter(candidate.pod.uid, *pool_names[node_id], gone, holders[node_id]);
     };
   }
   const quota::ReclaimPlan plan = quota::PlanReclaim(usage, request, candidates);

@@ -27,7 +27,10 @@ using PodMap = ClusterState::NameMap<PodRecord>;
 struct ReclaimCandidate {
   PodRef pod;
   quota::QuotaId leaf = quota::kNoQuota;
-  quota::ResourceList requests;
+  quota::ResourceList requests;      // what the node must fit
+  quota::ResourceList claim_charge;  // its DRA claims' charge: quota only, on no node
+  // requests + claim_charge: what it charges to its quota (guarantee, plan, reservation).
+  quota::ResourceList quota_requests() const;
   int32_t priority = 0;
   std::string creation_timestamp;
 };
@@ -42,8 +45,8 @@ struct ReclaimChoice {
 // Pending pods that kube-scheduler marked Unschedulable, of the given schedulers, not
 // preemptionPolicy Never, not terminating, not nominated to a node (the scheduler's own
 // preemption, checked by the preempt verb, is under way), on a quota leaf, and within
-// their guarantee at their leaf (every guaranteed resource they request:
-// charged + request <= min).
+// their guarantee at their leaf (every guaranteed resource they request or their DRA
+// claims are charged: charged + request <= min).
 // Sorted by priority (higher first), then creation time (older first), then UID.
 // `skip(uid)` drops pods the caller is already handling.
 // `waiting` names the pods to look at (ClusterState::ReadForReclaim: those marked
@@ -65,9 +68,12 @@ class DeviceFitCheck {
   // Whether `resource`, for such a pod, is decided at device level rather than counted in
   // the node room (MIG devices: a partitionable node advertises none before they exist).
   virtual bool DecidesResource(std::string_view resource) const = 0;
-  // Whether pod `uid` fits `node` at device level once the pods `leaving` (UIDs) are gone.
+  // Whether pod `uid` fits `node` at device level once the pods `leaving` (UIDs) are gone,
+  // beside the room held on it for the reclaiming pods `holders` (UIDs, not `uid`), which
+  // an implementation serves first if it models them (DRA claims do; GPU placements do not).
   virtual bool FitsAfter(std::string_view uid, std::string_view node,
-                         const std::vector<std::string_view>& leaving) const = 0;
+                         const std::vector<std::string_view>& leaving,
+                         const std::vector<std::string_view>& holders) const = 0;
 };
 
 // What the caller knows of pods beyond the cluster state.

@@ -68,6 +68,22 @@ TEST_F(ReclaimPlannerTest, CandidatesAreUnschedulablePodsWithinTheirGuaranteeByP
   EXPECT_THAT(uids, ::testing::ElementsAre("urgent", "early", "late"));
 }
 
+TEST_F(ReclaimPlannerTest, APodsClaimChargeCountsTowardsItsGuarantee) {
+  PodInfo within = MakePod("within", "namespace3", 5);
+  within.unschedulable = true;
+  within.claim_charge = quota::ResourceList{{"cpu", 5000}};  // 5 + 5 <= min 10
+  state_.UpsertPod(within);
+  PodInfo beyond = MakePod("beyond", "namespace4", 5);
+  beyond.unschedulable = true;
+  beyond.claim_charge = quota::ResourceList{{"cpu", 6000}};  // 5 + 6 > min 10
+  state_.UpsertPod(beyond);
+  const std::vector<ReclaimCandidate> candidates = Candidates();
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_EQ(candidates[0].pod.uid, "within");
+  EXPECT_EQ(candidates[0].requests.Get("cpu"), 5000) << "the node fits the requests only";
+  EXPECT_EQ(candidates[0].quota_requests().Get("cpu"), 10000);
+}
+
 TEST_F(ReclaimPlannerTest, ThePlanNamesTheNodeAndTheVictimsWithTheirQuotas) {
   PodInfo pod = MakePod("p", "namespace3", 5);
   pod.unschedulable = true;
@@ -129,7 +145,9 @@ class FakeDevices : public DeviceFitCheck {
     return resource == "example.com/slice";
   }
   bool FitsAfter(std::string_view, std::string_view node,
-                 const std::vector<std::string_view>& leaving) const override {
+                 const std::vector<std::string_view>& leaving,
+                 const std::vector<std::string_view>& held_for) const override {
+    holders.assign(held_for.begin(), held_for.end());
     calls.push_back(std::string(node) + ":" + std::to_string(leaving.size()));
     if (refused.contains(std::string(node))) return false;
     // The pre-check passes every possible victim (both pods of the node) first.
@@ -142,7 +160,8 @@ class FakeDevices : public DeviceFitCheck {
   std::set<std::string> refused;
   bool refuse_plans = false;
   size_t need = 2;
-  bool pre_check_passes = false;  // the first call per node passes whatever it is asked
+  bool pre_check_passes = false;             // the first call per node passes whatever it is asked
+  mutable std::vector<std::string> holders;  // of the last call
   mutable std::set<std::string> pre_checked;
   mutable std::vector<std::string> calls;
 };
@@ -181,6 +200,16 @@ TEST_F(DeviceCheckedPlanTest, APlanWhoseVictimsNeverFreeDeviceRoomIsNeverEvicted
   EXPECT_EQ(choice.outcome, quota::ReclaimOutcome::kNoNodeFits);
   EXPECT_TRUE(choice.victims.empty());
   EXPECT_TRUE(choice.node.empty());
+}
+
+TEST_F(DeviceCheckedPlanTest, TheDeviceCheckIsToldWhoElseHoldsRoomOnTheNode) {
+  state_.SetHold("n2", "other", quota::ResourceList{{"cpu", 0}});
+  FakeDevices devices;
+  devices.refused = {"n0", "n1"};
+  const ReclaimChoice choice = Plan(Candidates().at(0), &devices);
+  ASSERT_EQ(choice.outcome, quota::ReclaimOutcome::kPlanned);
+  EXPECT_EQ(choice.node, "n2");
+  EXPECT_THAT(devices.holders, ::testing::ElementsAre("other"));
 }
 
 TEST_F(DeviceCheckedPlanTest, ResourcesDecidedAtDeviceLevelAreNoNodeRoom) {

@@ -96,6 +96,17 @@ bool Reclaimer::AwaitingEvictions(const std::string& uid) const {
   return std::ranges::any_of(it->second.victims, [](const Victim& v) { return !v.evicted; });
 }
 
+bool Reclaimer::VictimsGoneButClaimsAllocated(const Reclaim& reclaim) const {
+  if (options_.dra == nullptr) return false;
+  std::vector<std::string> uids;
+  for (const Victim& v : reclaim.victims) {
+    PodRecord record;
+    if (state_->FindPod(v.pod.uid, &record)) return false;  // still there
+    uids.push_back(v.pod.uid);
+  }
+  return options_.dra->AllocatedClaimsOf(uids) > 0;
+}
+
 ReclaimStatus Reclaimer::StatusOf(const std::string& uid) const {
   std::lock_guard lock(mu_);
   auto it = reclaims_by_pod_.find(uid);
@@ -108,7 +119,14 @@ ReclaimStatus Reclaimer::StatusOf(const std::string& uid) const {
     evicted += v.evicted ? 1 : 0;
   }
   std::string text = fmt::format("reclaiming {} for quota {}: ", VictimSummary(quotas), r.quota);
-  text += evicted < r.victims.size() ? "evicting" : "waiting for the evicted pods to leave";
+  if (evicted < r.victims.size()) {
+    text += "evicting";
+  } else if (VictimsGoneButClaimsAllocated(r)) {
+    // Their DRA devices are free only once the resourceclaim controller deallocates them.
+    text += "waiting for the evicted pods' ResourceClaims to be deallocated";
+  } else {
+    text += "waiting for the evicted pods to leave";
+  }
   return ReclaimStatus{true, std::move(text), r.node};
 }
 
@@ -242,7 +260,8 @@ void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& ch
                       Clock::time_point now) {
   const std::string& uid = candidate.pod.uid;
   const quota::QuotaTree& tree = ledger_->usage().tree();
-  quota::PodDemand demand{uid, candidate.pod.ns, candidate.requests};
+  // The claims' charge too: the reservation becomes the pod's charge when it binds.
+  quota::PodDemand demand{uid, candidate.pod.ns, candidate.quota_requests()};
   if (ledger_->ReserveReclaimed(demand, now + options_.deadline).code !=
       quota::AdmitCode::kAdmitted) {
     // Filter admitted it since the plan (it is binding, its room found), or its namespace

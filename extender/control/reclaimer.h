@@ -31,6 +31,16 @@
 //     is only sound once the pods it replaces are on their way out; a pod that bound
 //     first would leave its quota's parent over max if an eviction then failed.
 //
+// DRA devices (docs/dra.md, "Reclaim"): kube-scheduler cannot preempt for them, so a pod
+// whose ResourceClaims find no free device is the Reclaimer's like any other. Its claims'
+// charge is part of its guarantee check, its plan and its reservation; the device check
+// (ReclaimerOptions::devices, DraReclaimFit) keeps a plan only if its claims can be
+// allocated on the node once the victims' claims are deallocated, with the devices held for
+// other reclaims served first; filter refuses those held devices to other pods with claims.
+// The victims' devices are free only when the resourceclaim controller deallocates their
+// claims; until the pod binds (which kube-scheduler does only then) the reservation and
+// hold stay, and the status says what it waits for.
+//
 // No storms, no thrash: one reclaim per pod; victims already terminating count as freed
 // (PlanReclaim's relief), so a pod whose room is on its way plans zero victims and waits;
 // the room stays reserved for the pod until it binds, so a victim's replacement is
@@ -60,6 +70,7 @@
 #include "extender/control/pod_evictor.h"
 #include "extender/control/reclaim_planner.h"
 #include "extender/state/cluster_state.h"
+#include "extender/state/dra_state.h"
 #include "extender/telemetry/metrics.h"
 #include "extender/telemetry/quota_metrics.h"
 #include "quota/quota_ledger.h"
@@ -80,12 +91,18 @@ struct ReclaimerOptions {
   // Device-level check of plans for GPU pods (gpu_reclaim_fit.h); null: resources only.
   // REQUIRES: outlives the reclaimer.
   const DeviceFitCheck* devices = nullptr;
+  // The DRA objects (null without dra.deviceClasses): the status of a reclaim whose victims
+  // are gone says whether their claims still hold devices. REQUIRES: outlives the reclaimer.
+  const DraState* dra = nullptr;
 };
 
 // What filter and explain say of a pod's reclaim.
 struct ReclaimStatus {
   bool active = false;
-  std::string text;  // "reclaiming 1 pod from root.a.1 for this pod: waiting for it to leave"
+  // "reclaiming 1 pod from root.a.1 for quota root.b.1: " then "evicting", "waiting for the
+  // evicted pods to leave" or, once they are gone but ResourceClaims of theirs are still
+  // allocated, "waiting for the evicted pods' ResourceClaims to be deallocated".
+  std::string text;
   std::string node;
 };
 
@@ -134,6 +151,8 @@ class Reclaimer {
   };
 
   void Settle(Clock::time_point now);  // REQUIRES: mu_ held
+  // Every victim is gone from the watch, and some claim of theirs is still allocated.
+  bool VictimsGoneButClaimsAllocated(const Reclaim& reclaim) const;  // REQUIRES: mu_ held
   void Finish(const std::string& uid, Reclaim& reclaim, const char* event, const char* reason,
               bool give_back);          // REQUIRES: mu_ held
   void PlanNew(Clock::time_point now);  // REQUIRES: mu_ held

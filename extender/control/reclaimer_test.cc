@@ -285,3 +285,51 @@ TEST_F(ReclaimerTest, AReclaimNotBoundByItsDeadlineIsAbortedAndBacksOff) {
 
 }  // namespace
 }  // namespace quotient::extender::state
+
+namespace quotient::extender::state {
+namespace {
+
+// With DRA: once the victims are gone, the reclaim says whether their claims still hold
+// devices (the resourceclaim controller deallocates them after the pods are gone).
+TEST_F(ReclaimerTest, AReclaimWhoseVictimsAreGoneWaitsForTheirClaimsToBeDeallocated) {
+  quota::DeviceChargeConfig config;
+  std::string error;
+  ASSERT_TRUE(quota::DeviceChargeConfig::Build(
+      {{"gpu.nvidia.com", "nvidia.com/gpu", quota::DeviceChargeMode::kDevices, "", ""}}, &config,
+      &error));
+  DraState dra(config, nullptr);
+  ReclaimerOptions options;
+  options.dra = &dra;
+  Reclaimer reclaimer(
+      ioc_, &ledger_, &state_, &evictor_, nullptr, nullptr, [] { return true; }, options,
+      [this] { return now_; });
+  Waiting("p1", "namespace3");
+  boost::asio::post(ioc_, [&] { reclaimer.RunPass(); });
+  ioc_.restart();
+  ioc_.poll();
+  ASSERT_EQ(evictor_.evicted.size(), 1u);
+  const std::string victim = evictor_.evicted[0].substr(evictor_.evicted[0].find("pod-") + 4);
+  ResourceClaimInfo claim;
+  claim.name = "gpu-of-victim";
+  claim.ns = "namespace2";
+  claim.allocated = true;
+  claim.reserved_for = {{"", "pods", victim, victim}};
+  {
+    auto lock = dra.apply_lock();
+    dra.UpsertClaim(claim);
+  }
+  EXPECT_THAT(reclaimer.StatusOf("p1").text, HasSubstr("waiting for the evicted pods to leave"));
+  state_.DeletePod(victim);
+  EXPECT_THAT(reclaimer.StatusOf("p1").text,
+              HasSubstr("waiting for the evicted pods' ResourceClaims to be deallocated"));
+  claim.allocated = false;
+  claim.reserved_for.clear();
+  {
+    auto lock = dra.apply_lock();
+    dra.UpsertClaim(claim);
+  }
+  EXPECT_THAT(reclaimer.StatusOf("p1").text, HasSubstr("waiting for the evicted pods to leave"));
+}
+
+}  // namespace
+}  // namespace quotient::extender::state

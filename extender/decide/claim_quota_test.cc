@@ -1,11 +1,14 @@
 // Filter and bind with a pod's DRA claim charge (PodInfo::claim_charge, set by
 // state::DraState): charged to the quota, never to the node; a claim that cannot be charged
-// refuses the pod naming it; a quota refusal caused by the claims names them.
+// refuses the pod naming it; a quota refusal caused by the claims names them; DRA devices
+// held for a reclaiming pod are refused to other pods with claims.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "extender/control/control_test_util.h"
 #include "extender/decide/quota_decider.h"
+#include "extender/devices/dra_reclaim_fit.h"
 #include "quota/quota_test_util.h"
 
 namespace quotient::extender::state {
@@ -115,6 +118,71 @@ TEST_F(ClaimQuotaTest, BindingKeepsTheClaimChargeOffTheNode) {
   PodRecord record;
   ASSERT_TRUE(state_.FindPod("u1", &record));
   EXPECT_EQ(record.claim_charge, (quota::ResourceList{{kGpu, 1}}));
+}
+
+}  // namespace
+}  // namespace quotient::extender::state
+
+namespace quotient::extender::state {
+namespace {
+
+// DRA devices held for a reclaiming pod (its claims asked 2 of the node's GPUs) are refused
+// to other pods with claims, as a hold's CPU is.
+class ClaimHoldTest : public ClaimQuotaTest {
+ protected:
+  void Publish(int gpus) {
+    auto lock = dra_.apply_lock();
+    ResourceSliceInfo slice;
+    slice.name = "dra-node-gpus";
+    slice.driver = "gpu.nvidia.com";
+    slice.pool = "dra-node";
+    slice.node_name = "dra-node";
+    for (int i = 0; i < gpus; ++i) {
+      slice.devices.push_back({slice.driver, slice.pool, fmt::format("gpu-{}", i), {}, {}});
+    }
+    dra_.UpsertSlice(slice);
+    for (auto [uid, count] : {std::pair{"reclaimer", 2}, {"u1", 1}}) {
+      ResourceClaimInfo claim;
+      claim.name = std::string("claim-") + uid;
+      claim.ns = "a";
+      quota::DeviceSubRequest sub;
+      sub.device_class = "gpu.nvidia.com";
+      sub.count = count;
+      claim.requests.push_back({"gpu", false, {sub}});
+      dra_.UpsertClaim(claim);
+      PodInfo pod = ClaimPod(uid, count);
+      dra_.IndexPod(false, pod);
+    }
+  }
+  static quota::DeviceChargeConfig Mapping() {
+    quota::DeviceChargeConfig config;
+    std::string error;
+    EXPECT_TRUE(quota::DeviceChargeConfig::Build(
+        {{"gpu.nvidia.com", std::string(kGpu), quota::DeviceChargeMode::kDevices, "", ""}}, &config,
+        &error));
+    return config;
+  }
+  DraState dra_{Mapping(), nullptr};
+  DraReclaimFit claims_{&dra_};
+  QuotaDecider held_decider_{
+      &ledger_, &state_, &binder_, [] { return true; },
+      QuotaDeciderOptions{std::chrono::seconds(30), {}, nullptr, nullptr, &claims_}};
+};
+
+TEST_F(ClaimHoldTest, DevicesHeldForAReclaimingPodAreRefusedToAnotherClaimPod) {
+  Publish(2);
+  ASSERT_EQ(held_decider_.Filter(Args(ClaimPod("u1", 1))).result, DecisionResult::kAccepted);
+  ledger_.CancelReservation("u1");
+  state_.SetHold("dra-node", "reclaimer", quota::ResourceList{{"cpu", 1000}});
+  const FilterDecision d = held_decider_.Filter(Args(ClaimPod("u1", 1)));
+  EXPECT_EQ(d.result, DecisionResult::kRejected);
+  EXPECT_EQ(d.reason, DecisionReason::kReclaimHold);
+}
+
+TEST_F(ClaimHoldTest, DevicesBesideTheHoldRemainFreeToOthers) {
+  Publish(3);
+  state_.SetHold("dra-node", "reclaimer", quota::ResourceList{{"cpu", 1000}});
+  EXPECT_EQ(held_decider_.Filter(Args(ClaimPod("u1", 1))).result, DecisionResult::kAccepted);
 }
 
 }  // namespace

@@ -159,6 +159,7 @@ TEST(GpuMilliReclaimTest, ReclaimPlansNodeRoomWithoutTheDerivedCharge) {
   const ReclaimCandidate candidate{{pod.ns, pod.name, pod.uid},
                                    ledger.usage().tree().LeafForNamespace("a"),
                                    pod.requests,
+                                   {},
                                    0,
                                    ""};
   const ReclaimChoice choice = state.ReadAll([&](const auto& nodes, const auto& pods) {

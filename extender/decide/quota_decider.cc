@@ -104,6 +104,19 @@ bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
   return false;
 }
 
+bool QuotaDecider::ClaimsFitBesideHolds(const NodeEntry& node, const ExtenderArgs& args) const {
+  if (options_.claims == nullptr || args.pod.resource_claims.empty()) return true;
+  std::vector<std::string_view> holders;
+  for (const NodeHold& hold : node.holds) {
+    if (hold.uid != args.pod.uid) holders.emplace_back(hold.uid);
+  }
+  if (holders.empty() || !options_.claims->Applies(args.pod.uid)) return true;
+  const gpu::ClaimFit fit = options_.claims->Check(args.pod.uid, node.info.name, {}, holders);
+  // No request named: the node publishes no device (the claims are served by devices not
+  // local to it), which the holds do not concern.
+  return fit.fits || fit.request.empty();
+}
+
 void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
                               FilterDecision* decision) const {
   static const std::vector<std::string> kNoSelector;
@@ -150,7 +163,8 @@ void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
         answer.failed.emplace_back(i, std::move(short_of));
         continue;
       }
-      if (!node->holds.empty() && !FitsBesideHolds(*node, args.pod)) {
+      if (!node->holds.empty() &&
+          (!FitsBesideHolds(*node, args.pod) || !ClaimsFitBesideHolds(*node, args))) {
         ++held;
         answer.failed.emplace_back(i, std::string(kHeldText));
         continue;

@@ -14,7 +14,9 @@
 //            3. Per node: in the cache (else failed, retried), in the node pool of the
 //               pod's quota (`quotient.io/node-selector`, else unresolvable), room for
 //               every fit resource (else failed), room left by the holds of pods that
-//               are reclaiming their guarantee (Reclaimer; else failed). A pod that is
+//               are reclaiming their guarantee (Reclaimer; else failed): their requests
+//               and, for a pod with DRA claims, the devices their claims need (the
+//               claims' device fit, DraReclaimFit, with the holders served first). A pod that is
 //               reclaiming itself is told so ("reclaiming 1 pod from root.a.1 ...").
 //            4. If some node passed: reserve the quota until now + reservation TTL (a
 //               retry of the same pod extends it) and answer the passing nodes.
@@ -38,6 +40,7 @@
 
 #include "extender/control/pod_binder.h"
 #include "extender/decide/quota_preemptor.h"
+#include "extender/devices/dra_reclaim_fit.h"
 #include "extender/objects/pod_enricher.h"
 #include "extender/state/cluster_state.h"
 #include "extender/telemetry/quota_metrics.h"
@@ -58,6 +61,10 @@ struct QuotaDeciderOptions {
   // Checks the preempt verb's swapped victim sets at device level (GPU placement,
   // reclaim_planner.h); may be null. REQUIRES: outlives the decider.
   const DeviceFitCheck* devices = nullptr;
+  // The DRA claims' device fit: a pod with claims is refused a node whose devices are held
+  // for reclaiming pods (their claims served first); may be null (no DRA mapping).
+  // REQUIRES: outlives the decider.
+  const DraReclaimFit* claims = nullptr;
 };
 
 class Reclaimer;
@@ -90,6 +97,10 @@ class QuotaDecider : public Decider {
   bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision,
                   const PodInfo* pod = nullptr) const;
   void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
+  // Whether the pod's DRA claims fit `node` beside the devices held there for other
+  // reclaiming pods (true without a claims check, claims or holds).
+  // REQUIRES: ClusterState's shared lock held (CheckNodes' ReadNodes).
+  bool ClaimsFitBesideHolds(const NodeEntry& node, const ExtenderArgs& args) const;
   // Fails every node for the quota refusal in `decision` (see the filter contract).
   void RefuseForQuota(const ExtenderArgs& args, FilterDecision* decision) const;
   // A pod whose DRA claims cannot be charged (a claim not there yet, or its charge

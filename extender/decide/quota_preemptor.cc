@@ -134,6 +134,7 @@ void SwapVictims(const PreemptionArgs& args, const quota::QuotaUsage& usage, quo
   ReclaimCandidate candidate{{args.pod.ns, args.pod.name, args.pod.uid},
                              leaf,
                              args.pod.requests,
+                             args.pod.claim_charge,
                              args.pod.priority,
                              args.pod.creation_timestamp};
   const ReclaimChoice choice = PlanReclaimFor(usage, candidate, node_map, pod_map,

@@ -14,7 +14,8 @@ bool GpuReclaimFit::DecidesResource(std::string_view resource) const {
 }
 
 bool GpuReclaimFit::FitsAfter(std::string_view uid, std::string_view node,
-                              const std::vector<std::string_view>& leaving) const {
+                              const std::vector<std::string_view>& leaving,
+                              const std::vector<std::string_view>& /*holders*/) const {
   gpu::GpuRequest request;
   if (!state_->FindRequest(uid, &request) || !request.any()) return false;
   return RequestFitsAfter(request, node, leaving);

@@ -32,8 +32,10 @@ class GpuReclaimFit : public DeviceFitCheck {
   // nvidia.com/mig-<profile>.
   bool DecidesResource(std::string_view resource) const override;
   // False when the pod's request is unknown or the node is not in GpuState.
+  // Holds are not modelled at GPU level (`holders` is ignored).
   bool FitsAfter(std::string_view uid, std::string_view node,
-                 const std::vector<std::string_view>& leaving) const override;
+                 const std::vector<std::string_view>& leaving,
+                 const std::vector<std::string_view>& holders) const override;
   // The same for a request at hand (the preempt verb's preemptor).
   bool RequestFitsAfter(const gpu::GpuRequest& request, std::string_view node,
                         const std::vector<std::string_view>& leaving) const;

@@ -205,6 +205,9 @@ bool Service::BuildGpu(const config::Settings& settings) {
   inventory.placement_label = g.placement_label;
   gpu_state_ = std::make_unique<state::GpuState>(&gpu_catalog_, inventory);
   gpu_reclaim_fit_ = std::make_unique<state::GpuReclaimFit>(gpu_state_.get());
+  if (dra_) dra_reclaim_fit_ = std::make_unique<state::DraReclaimFit>(dra_.get());
+  reclaim_fit_ = std::make_unique<state::AllDeviceFits>(
+      std::vector<const state::DeviceFitCheck*>{gpu_reclaim_fit_.get(), dra_reclaim_fit_.get()});
   return true;
 }
 
@@ -296,6 +299,7 @@ void Service::BuildDeciders(const config::Settings& settings, asio::io_context& 
   options.fit_resources = settings.node_fit.resources;
   options.enricher = pod_enricher_;
   options.devices = gpu_reclaim_fit_.get();
+  options.claims = dra_reclaim_fit_.get();
   state::LiveCluster* cluster = live_.get();
   auto quota_decider = std::make_unique<state::QuotaDecider>(
       ledger_.get(), &live_->state(), live_->binder(), [cluster] { return cluster->synced(); },
@@ -305,7 +309,8 @@ void Service::BuildDeciders(const config::Settings& settings, asio::io_context& 
     reclaim.deadline = settings.reclaim.deadline;
     reclaim.budget_backoff = settings.reclaim.disruption_budget_backoff;
     reclaim.scheduler_names = settings.reclaim.scheduler_names;
-    reclaim.devices = gpu_reclaim_fit_.get();
+    reclaim.devices = reclaim_fit_.get();
+    reclaim.dra = dra_.get();
     reclaimer_ = std::make_unique<state::Reclaimer>(
         ioc, ledger_.get(), &live_->state(), live_->evictor(), &registry_, quota_metrics_.get(),
         [cluster] { return cluster->synced(); }, reclaim);

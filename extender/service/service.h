@@ -25,6 +25,7 @@
 #include "extender/control/reclaimer.h"
 #include "extender/debug/decision_log.h"
 #include "extender/debug/endpoints.h"
+#include "extender/devices/dra_reclaim_fit.h"
 #include "extender/devices/gpu_equivalent_enricher.h"
 #include "extender/devices/gpu_reclaim_fit.h"
 #include "extender/devices/gpu_state.h"
@@ -96,6 +97,9 @@ class Service {
   const PodEnricher* pod_enricher_ = nullptr;
   std::unique_ptr<state::GpuState> gpu_state_;
   std::unique_ptr<state::GpuReclaimFit> gpu_reclaim_fit_;
+  // With dra_: the DRA claims' device fit, and reclaim's check of both (GPU and DRA).
+  std::unique_ptr<state::DraReclaimFit> dra_reclaim_fit_;
+  std::unique_ptr<state::AllDeviceFits> reclaim_fit_;
   kube::ClientConfig api_config_;
   std::unique_ptr<state::LiveCluster> live_;
   std::unique_ptr<state::Reclaimer> reclaimer_;  // after `live_`: destroyed before it

@@ -103,6 +103,9 @@ std::string StepTitle(const config::ScenarioStep& step) {
   if (const auto* c = std::get_if<config::CreateAction>(&step.action)) {
     std::string title = fmt::format("create {}/{}: {} × {}", c->ns, c->name, c->replicas,
                                     c->requests.empty() ? "no requests" : c->requests.ToString());
+    for (const config::ScenarioClaim& claim : c->claims) {
+      title += fmt::format(", claim {} × {}", claim.count, claim.device_class);
+    }
     if (c->priority != 0) title += fmt::format(", priority {}", c->priority);
     if (!c->preemptible) title += ", not preemptible";
     return title;
@@ -120,14 +123,19 @@ std::string StepTitle(const config::ScenarioStep& step) {
 void WriteScenarioHeader(const config::Scenario& scenario, OutputFormat format, std::ostream& out) {
   if (format != OutputFormat::kText) return;
   quota::ResourceList total;
-  for (const config::ScenarioNode& node : scenario.nodes) total.AddAll(node.capacity);
+  int64_t devices = 0;  // DRA devices the nodes publish
+  for (const config::ScenarioNode& node : scenario.nodes) {
+    total.AddAll(node.capacity);
+    devices += node.device_count;
+  }
   std::function<size_t(const quota::QuotaNodeSpec&)> count = [&](const quota::QuotaNodeSpec& q) {
     size_t n = 1;
     for (const auto& child : q.children) n += count(child);
     return n;
   };
-  out << fmt::format("cluster: {} node{} ({}); quota tree: {} nodes under {}\n",
+  out << fmt::format("cluster: {} node{} ({}{}); quota tree: {} nodes under {}\n",
                      scenario.nodes.size(), scenario.nodes.size() == 1 ? "" : "s", total.ToString(),
+                     devices > 0 ? fmt::format(", {} DRA devices", devices) : "",
                      count(scenario.quota), scenario.quota.name);
 }
 

@@ -27,8 +27,15 @@ std::string Uid(const SimPod& pod) {
 }
 
 // Non-preemptible pods are admitted only within their quota's min, as in the live decider.
+quota::ResourceList QuotaRequests(const SimPod& pod) {
+  if (pod.claim_charge.empty()) return pod.requests;
+  quota::ResourceList total = pod.requests;
+  total.AddAll(pod.claim_charge);
+  return total;
+}
+
 quota::PodDemand Demand(const SimPod& pod) {
-  return {Uid(pod), pod.ns, pod.requests, pod.preemptible};
+  return {Uid(pod), pod.ns, QuotaRequests(pod), pod.preemptible};
 }
 
 // kube-scheduler's leastRequestedScore: (capacity - requested) * 100 / capacity, integer.
@@ -66,10 +73,12 @@ std::string_view ReclaimText(quota::ReclaimOutcome outcome) {
 Simulator::Simulator(const config::Scenario& scenario)
     : scenario_(scenario),
       tree_(quota::QuotaTree::Build(scenario.quota)),
+      dra_(SimDraOf(scenario)),
       ledger_(std::make_unique<quota::QuotaLedger>(tree_, quota::QuotaLedger::Options{})) {
   for (const config::ScenarioNode& node : scenario.nodes) {
-    SimNode sim{node.name, node.capacity, node.labels, {}, {}, {}};
+    SimNode sim{node.name, node.capacity, node.labels, {}, {}, {}, {}};
     sim.gpus = SimNodeGpus(node, &sim.allocatable);
+    sim.dra = SimNodeDevices(node);
     nodes_.push_back(std::move(sim));
   }
 }
@@ -133,6 +142,8 @@ void Simulator::AddPod(const DeploymentKey& key, Deployment* deployment) {
   pod.reason = "not scheduled yet";
   if (!SimPodGpuRequest(spec, *tree_, &pod.gpu, &pod.requests, &pod.gpu_error)) {
     pod.reason = "gpu: " + pod.gpu_error;
+  } else if (!SimPodClaims(spec, dra_, &pod.claims, &pod.claim_charge, &pod.gpu_error)) {
+    pod.reason = "claims: " + pod.gpu_error;
   }
   pods_.emplace(pod.sequence, std::move(pod));
 }
@@ -218,6 +229,8 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
   size_t gpu_short = 0;                    // nodes refused at device level
   size_t gpu_unresolvable = 0;             // of which no eviction helps (another GPU model,
                                            // more than the node ever holds)
+  std::string dra_why;                     // the first node's DRA refusal
+  size_t dra_short = 0;                    // nodes where the claims cannot be allocated
   int best = -1;
   int64_t best_score = -1;
   for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -248,6 +261,14 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
       }
       gpu_score = fit.score * (kMaxNodeScore / 10);
     }
+    if (!pod.claims.empty()) {  // kube-scheduler's DynamicResources filter
+      const gpu::ClaimFit fit = gpu::FitClaims(dra_.config, node.dra, {}, pod.claims);
+      if (!fit.fits) {
+        if (dra_short++ == 0)
+          dra_why = fmt::format("{} on {}", gpu::FormatClaimFit(fit), node.name);
+        continue;
+      }
+    }
     int64_t score = 0;
     for (std::string_view r : {quota::kResourceCpu, quota::kResourceMemory}) {
       score += LeastRequested(node.requested.Get(r) + pod.requests.Get(r), node.allocatable.Get(r));
@@ -268,6 +289,11 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
                                    : fmt::format("{} (and {} more node{})", gpu_why, gpu_short - 1,
                                                  gpu_short == 2 ? "" : "s"));
   }
+  if (dra_short > 0) {
+    parts.push_back(dra_short == 1 ? dra_why
+                                   : fmt::format("{} (and {} more node{})", dra_why, dra_short - 1,
+                                                 dra_short == 2 ? "" : "s"));
+  }
   if (matching->size() + gpu_unresolvable < nodes_.size()) {
     parts.push_back(
         fmt::format("node selector \"{}\" not matched by {}", fmt::join(selector, ", "),
@@ -280,7 +306,7 @@ int Simulator::PickNode(const SimPod& pod, QuotaId leaf, std::vector<size_t>* ma
 quota::ReclaimPlan Simulator::PlanReclaim(const SimPod& pod, QuotaId leaf,
                                           const std::vector<size_t>& matching,
                                           std::vector<int64_t>* victim_of_id) const {
-  quota::ReclaimRequest request{leaf, tree_->ToSparse(pod.requests), {}, pod.priority, {}};
+  quota::ReclaimRequest request{leaf, tree_->ToSparse(QuotaRequests(pod)), {}, pod.priority, {}};
   for (const auto& [resource, amount] : pod.requests) request.node_request.push_back(amount);
   // Every ReclaimPod vector is complete before any span over it is taken.
   std::vector<std::vector<quota::ReclaimPod>> bound(matching.size());
@@ -289,7 +315,7 @@ quota::ReclaimPlan Simulator::PlanReclaim(const SimPod& pod, QuotaId leaf,
       const SimPod& p = pods_.at(sequence);
       quota::ReclaimPod candidate{static_cast<uint32_t>(victim_of_id->size()),
                                   tree_->LeafForNamespace(p.ns),
-                                  tree_->ToSparse(p.requests),
+                                  tree_->ToSparse(QuotaRequests(p)),
                                   {},
                                   p.priority,
                                   p.sequence,
@@ -311,6 +337,17 @@ quota::ReclaimPlan Simulator::PlanReclaim(const SimPod& pod, QuotaId leaf,
       n.free.push_back(node.allocatable.Get(resource) - node.requested.Get(resource));
     }
     candidates.push_back(std::move(n));
+  }
+  if (!pod.claims.empty()) {
+    // Rule 4c: the claims can be allocated once the victims' devices are free.
+    request.device_fit = [&](uint32_t node_id, std::span<const uint32_t> victims) {
+      gpu::ClaimFitNode after = nodes_[node_id].dra;
+      for (uint32_t id : victims) {
+        for (const std::string& d : pods_.at((*victim_of_id)[id]).devices)
+          std::erase(after.in_use, d);
+      }
+      return gpu::FitClaims(dra_.config, after, {}, pod.claims).fits;
+    };
   }
   return quota::PlanReclaim(ledger_->usage(), request, candidates);
 }
@@ -335,6 +372,14 @@ bool Simulator::Bind(SimPod* pod, size_t n, StepReport* report) {
       return false;
     }
   }
+  gpu::ClaimFit claim_fit;
+  if (!pod->claims.empty()) {
+    claim_fit = gpu::FitClaims(dra_.config, node.dra, {}, pod->claims);
+    if (!claim_fit.fits) {
+      pod->reason = fmt::format("{} on {}", gpu::FormatClaimFit(claim_fit), node.name);
+      return false;
+    }
+  }
   const quota::AdmitDecision decision = ledger_->Reserve(Demand(*pod), kNoExpiry);
   if (!decision.admitted()) {
     report->warnings.push_back(fmt::format("engine bug: {} was refused by quota when binding: {}",
@@ -343,6 +388,8 @@ bool Simulator::Bind(SimPod* pod, size_t n, StepReport* report) {
   }
   ledger_->Bind(Demand(*pod));
   if (pod->gpu.any()) node.gpus.Assign(Uid(*pod), gpu_fit.assignment);
+  pod->devices = std::move(claim_fit.devices);
+  node.dra.in_use.insert(node.dra.in_use.end(), pod->devices.begin(), pod->devices.end());
   for (const auto& [resource, amount] : pod->requests) node.requested.Add(resource, amount);
   node.pods.push_back(pod->sequence);
   pod->node = static_cast<int>(n);
@@ -354,6 +401,7 @@ void Simulator::Unbind(const SimPod& pod) {
   ledger_->Release(Uid(pod));
   SimNode& node = nodes_[static_cast<size_t>(pod.node)];
   node.gpus.Release(Uid(pod));
+  for (const std::string& d : pod.devices) std::erase(node.dra.in_use, d);
   for (const auto& [resource, amount] : pod.requests) node.requested.Add(resource, -amount);
   std::erase(node.pods, pod.sequence);
 }

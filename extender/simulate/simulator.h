@@ -12,12 +12,14 @@
 //  2. filter: nodes whose labels hold every term of the leaf's node selector and where,
 //     for every resource the pod requests, allocatable - Σ requests of its pods >= request
 //     (a resource a node does not list has allocatable 0); for a pod asking for GPUs, the
-//     device-level fit of gpu/placement.h on the node's GPUs (gpu_sim.h);
+//     device-level fit of gpu/placement.h on the node's GPUs (gpu_sim.h); for a pod with
+//     DRA claims, gpu::FitClaims on the node's published devices (dra_sim.h);
 //  3. score: kube-scheduler's default LeastAllocated over cpu and memory, weight 1 each:
 //     per resource (allocatable - requested after placement) * 100 / allocatable (integer,
 //     0 when allocatable is 0), averaged, plus 10 x the GPU placement score (0..10) for a
 //     pod asking for GPUs; the highest score wins, ties go to the earlier node;
 //  4. bind: QuotaLedger::Reserve then Bind: the pod runs on that node.
+//  Admission and reclaim charge a pod its requests and its claims' charge.
 //  If 1 or 2 fails, quota::PlanReclaim is asked for victims among the pods on the
 //  selector-matching nodes (over the pod's requested resources in name order; every pod
 //  preemptible unless the step said otherwise, disruption budgets always allow). With a
@@ -40,6 +42,8 @@
 #include <vector>
 
 #include "config/scenario.h"
+#include "extender/simulate/dra_sim.h"
+#include "gpu/claim_fit.h"
 #include "gpu/gpu_request.h"
 #include "gpu/node_gpus.h"
 #include "quota/quota_ledger.h"
@@ -55,10 +59,13 @@ struct SimPod {
   quota::ResourceList requests;  // including "pods": 1
   int32_t priority = 0;
   bool preemptible = true;
-  gpu::GpuRequest gpu;    // what it asks of GPUs (gpu_sim.h)
-  std::string gpu_error;  // a malformed GPU request: it never schedules
-  int node = -1;          // index in Simulator::nodes(); -1 while Pending
-  std::string reason;     // why it is Pending, from its last attempt
+  gpu::GpuRequest gpu;                       // what it asks of GPUs (gpu_sim.h)
+  std::string gpu_error;                     // a malformed GPU request: it never schedules
+  std::vector<quota::DeviceRequest> claims;  // its ResourceClaims' requests (dra_sim.h)
+  quota::ResourceList claim_charge;          // their quota charge (quota only, on no node)
+  std::vector<std::string> devices;          // the DRA devices allocated to it while running
+  int node = -1;                             // index in Simulator::nodes(); -1 while Pending
+  std::string reason;                        // why it is Pending, from its last attempt
   bool running() const { return node >= 0; }
 };
 
@@ -69,6 +76,7 @@ struct SimNode {
   quota::ResourceList requested;  // Σ requests of the pods bound here
   std::vector<int64_t> pods;      // their sequence numbers, in bind order
   gpu::NodeGpus gpus;             // device-level state: which pod holds which GPU/slices
+  gpu::ClaimFitNode dra;          // the DRA devices it publishes; in_use: allocated ones
 };
 
 struct Eviction {
@@ -145,6 +153,7 @@ class Simulator {
 
   const config::Scenario& scenario_;
   std::shared_ptr<const quota::QuotaTree> tree_;
+  SimDra dra_;
   std::unique_ptr<quota::QuotaLedger> ledger_;
   std::vector<SimNode> nodes_;
   std::map<int64_t, SimPod> pods_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
@@ -202,7 +204,7 @@ void DraState::RebuildDevices() {
   devices_.clear();
   std::vector<quota::PublishedDevice> all;
   for (const auto& [name, slice] : slices_) {
-    for (const quota::PublishedDevice& d : slice.devices) {
+    for (const quota::PublishedDevice& d : slice.info.devices) {
       devices_.emplace(fmt::format("{}/{}/{}", d.driver, d.pool, d.name), d);
       all.push_back(d);
     }
@@ -213,7 +215,7 @@ void DraState::RebuildDevices() {
 void DraState::UpsertSlice(ResourceSliceInfo slice) {
   std::unique_lock lock(mu_);
   Slice& entry = slices_[slice.name];
-  entry.devices = std::move(slice.devices);
+  entry.info = std::move(slice);
   entry.seen = slice_generation_;
   RebuildDevices();
 }
@@ -235,6 +237,7 @@ void DraState::EndSliceList() {
 }
 
 void DraState::IndexPod(bool deleted, const PodInfo& pod) {
+  std::unique_lock lock(mu_);  // readers of the index hold it shared (ReadDevices)
   auto old = pods_.find(pod.uid);
   if (old != pods_.end()) {
     for (const auto& [pod_claim, claim_name] : ResolveClaims(old->second.pod)) {
@@ -267,11 +270,59 @@ void DraState::EndPodList() {
   for (const PodInfo& pod : gone) IndexPod(/*deleted=*/true, pod);
 }
 
+bool DraState::View::PodKnown(std::string_view uid) const {
+  return dra_->pods_.contains(std::string(uid));
+}
+
+bool DraState::View::PodClaims(std::string_view uid,
+                               std::vector<const ResourceClaimInfo*>* out) const {
+  out->clear();
+  auto it = dra_->pods_.find(std::string(uid));
+  if (it == dra_->pods_.end()) return false;
+  const PodInfo& pod = it->second.pod;
+  for (const auto& [pod_claim, claim_name] : ResolveClaims(pod)) {
+    auto claim =
+        claim_name.empty() ? dra_->claims_.end() : dra_->claims_.find(Key(pod.ns, claim_name));
+    out->push_back(claim == dra_->claims_.end() ? nullptr : &claim->second.info);
+  }
+  return true;
+}
+
+std::vector<const ResourceSliceInfo*> DraState::View::SlicesOf(std::string_view node) const {
+  std::vector<const ResourceSliceInfo*> out;
+  for (const auto& [name, slice] : dra_->slices_) {
+    if (!node.empty() && slice.info.node_name == node) out.push_back(&slice.info);
+  }
+  const size_t own = out.size();
+  for (const auto& [name, slice] : dra_->slices_) {
+    if (!slice.info.node_name.empty()) continue;
+    for (size_t i = 0; i < own; ++i) {
+      if (out[i]->driver == slice.info.driver && out[i]->pool == slice.info.pool) {
+        out.push_back(&slice.info);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 bool DraState::IndexedPod(std::string_view uid, PodInfo* out) const {
   auto it = pods_.find(std::string(uid));
   if (it == pods_.end()) return false;
   *out = it->second.pod;
   return true;
+}
+
+size_t DraState::AllocatedClaimsOf(const std::vector<std::string>& pod_uids) const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& [key, claim] : claims_) {
+    if (!claim.info.allocated) continue;
+    n += std::ranges::any_of(claim.info.reserved_for, [&](const ClaimConsumer& c) {
+      return std::ranges::find(pod_uids, c.uid) != pod_uids.end();
+    });
+  }
+  return n;
 }
 
 size_t DraState::claim_count() const {

@@ -36,7 +36,14 @@
 // quotient_dra_unmapped_claims_total{device_class} (at most kMaxReportedClasses class
 // labels, then "other") and each such class is logged once at warn.
 //
-// Thread safety: thread-safe. mu_ (shared) guards the objects; ChargePod reads under it.
+// Device-level reads (ReadDevices, for reclaim's DraReclaimFit): a View of the claims, the
+// slices and the pod index under the shared lock.
+//
+// Thread safety: thread-safe. mu_ (shared) guards the objects; ChargePod and ReadDevices
+// read under it. The pod index is written under apply_mu_ and mu_ (exclusive), so it may be
+// read under either. Lock order: ClusterState's lock before mu_ (reclaim planning and
+// filter read devices under ClusterState's shared lock); nothing here takes ClusterState's
+// lock while holding mu_.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +104,41 @@ class DraState {
   // Serialises the sinks (see the file comment).
   std::unique_lock<std::mutex> apply_lock() { return std::unique_lock(apply_mu_); }
 
+  // What device-level fit reads (REQUIRES: used only inside ReadDevices' callback).
+  class View {
+   public:
+    const quota::DeviceChargeConfig& config() const { return dra_->config_; }
+    // Whether pod `uid` is indexed (a pod with spec.resourceClaims the watch has seen).
+    bool PodKnown(std::string_view uid) const;
+    // The claims pod `uid` uses, resolved; nullptr for one not generated or not seen yet.
+    // False when the pod is not indexed.
+    bool PodClaims(std::string_view uid, std::vector<const ResourceClaimInfo*>* out) const;
+    // The slices published for `node` (spec.nodeName), then the slices without a node
+    // that share a driver and pool with them (DynamicMIG's counter slice).
+    std::vector<const ResourceSliceInfo*> SlicesOf(std::string_view node) const;
+    // Calls fn(claim) for every allocated claim.
+    template <typename Fn>
+    void ForEachAllocated(Fn&& fn) const {
+      for (const auto& [key, claim] : dra_->claims_) {
+        if (claim.info.allocated) fn(claim.info);
+      }
+    }
+
+   private:
+    friend class DraState;
+    explicit View(const DraState* dra) : dra_(dra) {}
+    const DraState* dra_;
+  };
+  template <typename Fn>
+  auto ReadDevices(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(View(this));
+  }
+
+  // How many allocated claims name one of `pod_uids` in status.reservedFor: their devices
+  // are not free yet (the resourceclaim controller deallocates them once the pods are gone).
+  size_t AllocatedClaimsOf(const std::vector<std::string>& pod_uids) const;
+
   size_t claim_count() const;
   size_t slice_count() const;
 
@@ -106,7 +148,7 @@ class DraState {
     uint64_t seen = 0;
   };
   struct Slice {
-    std::vector<quota::PublishedDevice> devices;
+    ResourceSliceInfo info;
     uint64_t seen = 0;
   };
   static std::string Key(std::string_view ns, std::string_view name);
@@ -132,7 +174,8 @@ class DraState {
   uint64_t claim_generation_ = 0;  // guarded by mu_
   uint64_t slice_generation_ = 0;  // guarded by mu_
 
-  // Guarded by apply_mu_: the pod index and the unmapped report.
+  // The pod index: written under apply_mu_ and mu_, read under either.
+  // The unmapped report: guarded by apply_mu_.
   struct IndexedPodEntry {
     PodInfo pod;
     uint64_t seen = 0;

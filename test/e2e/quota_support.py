@@ -6,6 +6,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from kubernetes.client.rest import ApiException
+
 from harness import ROOT, Background, raw, wait_until
 
 EXAMPLES = ROOT / "examples"
@@ -122,3 +124,35 @@ class CpuInvariant(Background):
         self.check_once()
         assert self.samples > 0, "the invariant was never sampled"
         assert not self.violations, "over-commit seen from the API: " + "; ".join(self.violations)
+
+
+class Departures(Background):
+    """Counts, per namespace, the pods that were seen bound and then left (evicted or
+    deleted), by polling the API server in the background."""
+
+    def __init__(self, kube, namespaces, interval=0.1):
+        super().__init__(interval)
+        self.kube, self.namespaces = kube, namespaces
+        self.seen = {ns: set() for ns in namespaces}
+        self.left = {ns: set() for ns in namespaces}
+
+    def step(self):
+        self.sample()
+
+    def sample(self):
+        for ns in self.namespaces:
+            try:
+                pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
+            except (ApiException, OSError):
+                continue
+            alive = set()
+            for p in pods:
+                uid = p["metadata"]["uid"]
+                if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp"):
+                    self.seen[ns].add(uid)
+                    alive.add(uid)
+            self.left[ns] |= self.seen[ns] - alive
+
+    def counts(self):
+        self.sample()
+        return {ns: len(self.left[ns]) for ns in self.namespaces}

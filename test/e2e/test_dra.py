@@ -1,16 +1,22 @@
 """GPUs requested through ResourceClaims are charged to the quota (docs/dra.md), on the real
 control plane: kube-scheduler's DynamicResources plugin allocates devices a ResourceSlice
 publishes for a fake node, Quotient's filter charges each pod's claim against its
-namespace's `nvidia.com/gpu` max. No GPU, driver or kubelet plugin exists: the slice and the
-DeviceClass are what NVIDIA's DRA driver and its chart would publish."""
+namespace's `nvidia.com/gpu` max, and a quota below its min takes DRA GPUs back from a
+borrower (kube-scheduler cannot preempt for them). No GPU, driver or kubelet plugin exists:
+the slice and the DeviceClass are what NVIDIA's DRA driver and its chart would publish; the
+resourceclaim controller of kube-controller-manager deallocates the claims of pods that are
+gone."""
 
 import json
+import threading
+import time
 
 from harness import raw, wait_until
-from quota_support import wait_for_synced
+from quota_support import Departures, wait_for_synced
 
 DRIVER = "gpu.nvidia.com"
 NS = "dra-team"
+GPUS_LABEL = "e2e.quotient.io/gpus"  # how many GPUs a test pod's claim asks
 
 QUOTA = f"""
 apiVersion: scheduling.sigs.k8s.io/v1beta1
@@ -38,18 +44,18 @@ def resource_api(kube):
     return client.CustomObjectsApi(kube.core.api_client)
 
 
-def create_claim(api, name):
-    api.create_namespaced_custom_object("resource.k8s.io", "v1", NS, "resourceclaims", {
+def create_claim(api, name, ns=NS, count=1):
+    api.create_namespaced_custom_object("resource.k8s.io", "v1", ns, "resourceclaims", {
         "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
         "metadata": {"name": name},
         "spec": {"devices": {"requests": [
-            {"name": "gpu", "exactly": {"deviceClassName": DRIVER, "count": 1}}]}},
+            {"name": "gpu", "exactly": {"deviceClassName": DRIVER, "count": count}}]}},
     }, _preload_content=False)
 
 
-def create_pod(kube, name, claim):
-    kube.core.create_namespaced_pod(NS, {
-        "metadata": {"name": name},
+def create_pod(kube, name, claim, ns=NS, gpus=1):
+    kube.core.create_namespaced_pod(ns, {
+        "metadata": {"name": name, "labels": {GPUS_LABEL: str(gpus)}},
         "spec": {
             "resourceClaims": [{"name": "gpu", "resourceClaimName": claim}],
             "containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10",
@@ -58,25 +64,26 @@ def create_pod(kube, name, claim):
         }}, _preload_content=False)
 
 
-def node_of(kube, name):
-    pod = json.loads(kube.core.read_namespaced_pod(name, NS, _preload_content=False).data)
+def node_of(kube, name, ns=NS):
+    pod = json.loads(kube.core.read_namespaced_pod(name, ns, _preload_content=False).data)
     return pod["spec"].get("nodeName")
 
 
-def test_a_claim_for_a_gpu_is_charged_and_the_second_past_max_is_refused(kube, cluster,
-                                                                          tmp_path):
+def with_dra_quotient(kube, cluster, tmp_path, quota_text, body):
+    """Runs body() with Quotient restarted on `quota_text` and the GPU class mapping, then
+    removes the cluster-scoped DRA objects and restarts Quotient on its default flags."""
     quota = tmp_path / "quota.yaml"
-    quota.write_text(QUOTA)
+    quota.write_text(quota_text)
     settings = tmp_path / "settings.yaml"
     settings.write_text(SETTINGS)
     cluster.restart_quotient(QUOTIENT_QUOTA_FILE=str(quota), QUOTIENT_ARGS=f"--config {settings}")
     wait_for_synced(cluster)
+    slices = []
     try:
-        run(kube, cluster)
+        body(slices)
     finally:
         api = resource_api(kube)
-        for plural, name in (("resourceslices", f"dra-node-1-{DRIVER}"),
-                             ("deviceclasses", DRIVER)):
+        for plural, name in [("resourceslices", s) for s in slices] + [("deviceclasses", DRIVER)]:
             try:
                 api.delete_cluster_custom_object("resource.k8s.io", "v1", plural, name)
             except Exception:  # noqa: BLE001  (not created: the test failed before)
@@ -86,9 +93,11 @@ def test_a_claim_for_a_gpu_is_charged_and_the_second_past_max_is_refused(kube, c
         wait_for_synced(cluster)
 
 
-def run(kube, cluster):
+def publish_gpus(kube, prefix, count):
+    """A fake node and the DeviceClass and ResourceSlice of its `count` GPUs; returns the
+    node's and the slice's names."""
     api = resource_api(kube)
-    (node,) = kube.create_nodes(1, cpu=16, memory="64Gi", prefix="dra-node-")
+    (node,) = kube.create_nodes(1, cpu=16, memory="64Gi", prefix=prefix)
     raw(api.create_cluster_custom_object, "resource.k8s.io", "v1", "deviceclasses", {
         "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
         "metadata": {"name": DRIVER},
@@ -99,8 +108,20 @@ def run(kube, cluster):
         "metadata": {"name": f"{node}-{DRIVER}"},
         "spec": {"driver": DRIVER, "nodeName": node,
                  "pool": {"name": node, "generation": 1, "resourceSliceCount": 1},
-                 "devices": [{"name": f"gpu-{i}"} for i in range(4)]},
+                 "devices": [{"name": f"gpu-{i}"} for i in range(count)]},
     })
+    return node, f"{node}-{DRIVER}"
+
+
+def test_a_claim_for_a_gpu_is_charged_and_the_second_past_max_is_refused(kube, cluster,
+                                                                          tmp_path):
+    with_dra_quotient(kube, cluster, tmp_path, QUOTA, lambda slices: run(kube, cluster, slices))
+
+
+def run(kube, cluster, slices):
+    api = resource_api(kube)
+    node, slice_name = publish_gpus(kube, "dra-node-", 4)
+    slices.append(slice_name)
     kube.create_namespace(NS)
     refused_before = cluster.metric("quotient_decisions_total", verb="filter",
                                     reason="quota_max_claim")
@@ -130,3 +151,114 @@ def run(kube, cluster):
                                     _preload_content=False)
     assert wait_until(lambda: node_of(kube, "pod-b"), timeout=90,
                       what="pod-b to be bound once pod-a is gone") == node
+
+
+TEAM_A, TEAM_B = "dra-team-a", "dra-team-b"
+RECLAIM_QUOTA = f"""
+apiVersion: scheduling.sigs.k8s.io/v1beta1
+kind: ElasticQuotaTree
+metadata: {{name: elasticquotatree, namespace: kube-system}}
+spec:
+  root:
+    name: root
+    min: {{nvidia.com/gpu: 4}}
+    max: {{pods: 100, nvidia.com/gpu: 4}}
+    children:
+    - name: team-a
+      namespaces: [{TEAM_A}]
+      min: {{nvidia.com/gpu: 2}}
+      max: {{pods: 10, nvidia.com/gpu: 4}}
+    - name: team-b
+      namespaces: [{TEAM_B}]
+      max: {{pods: 10, nvidia.com/gpu: 4}}
+"""
+
+
+class GpuInvariant:
+    """Records, from the API server, every moment when the bound, not-terminating pods of a
+    namespace (or of all of them: the root) hold more GPUs than their quota's max; a pod's
+    GPUs are its GPUS_LABEL."""
+
+    def __init__(self, kube, limits, root, interval=0.1):
+        self.kube, self.limits, self.root, self.interval = kube, limits, root, interval
+        self.violations, self.samples = [], 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def check_once(self):
+        total = 0
+        for ns, limit in self.limits.items():
+            try:
+                pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
+            except Exception:  # noqa: BLE001  (no sample)
+                return
+            used = sum(int(p["metadata"].get("labels", {}).get(GPUS_LABEL, "0")) for p in pods
+                       if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")
+                       and p["status"].get("phase") not in ("Succeeded", "Failed"))
+            total += used
+            if used > limit:
+                self.violations.append(f"{time.strftime('%T')} {ns}: {used} GPUs > {limit}")
+        self.samples += 1
+        if total > self.root:
+            self.violations.append(f"{time.strftime('%T')} root: {total} GPUs > {self.root}")
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.check_once()
+            self._stop.wait(self.interval)
+
+    def assert_held(self):
+        self.check_once()
+        assert self.samples > 0, "the invariant was never sampled"
+        assert not self.violations, "over max, seen from the API: " + "; ".join(self.violations)
+
+
+def test_a_quota_below_its_min_takes_dra_gpus_back_from_a_borrower(kube, cluster, tmp_path):
+    with_dra_quotient(kube, cluster, tmp_path, RECLAIM_QUOTA,
+                      lambda slices: run_reclaim(kube, cluster, slices))
+
+
+def run_reclaim(kube, cluster, slices):
+    api = resource_api(kube)
+    node, slice_name = publish_gpus(kube, "dra-reclaim-node-", 4)
+    slices.append(slice_name)
+    for ns in (TEAM_A, TEAM_B):
+        kube.create_namespace(ns)
+    evicted = cluster.metric("quotient_reclaim_evictions_total", quota="team-b", result="evicted")
+    started = cluster.metric("quotient_reclaims_total", event="started")
+    with GpuInvariant(kube, {TEAM_A: 4, TEAM_B: 4}, root=4) as inv, \
+            Departures(kube, [TEAM_A, TEAM_B]) as gone:
+        # team-b borrows every GPU of the node (its min is 0).
+        for i in range(4):
+            create_claim(api, f"b-{i}", ns=TEAM_B)
+            create_pod(kube, f"b-{i}", f"b-{i}", ns=TEAM_B)
+        kube.wait_for_pods(TEAM_B, bound=4, timeout=60)
+
+        # team-a is guaranteed 2: kube-scheduler's DRA plugin finds no free device and cannot
+        # preempt; Quotient evicts two of team-b's pods, and team-a's pod binds once their
+        # claims are deallocated.
+        create_claim(api, "a-0", ns=TEAM_A, count=2)
+        create_pod(kube, "a-0", "a-0", ns=TEAM_A, gpus=2)
+        assert wait_until(lambda: node_of(kube, "a-0", TEAM_A), timeout=60,
+                          what="a-0 to be bound on the GPUs taken back") == node
+        claim = json.loads(api.get_namespaced_custom_object(
+            "resource.k8s.io", "v1", TEAM_A, "resourceclaims", "a-0",
+            _preload_content=False).data)
+        assert len(claim["status"]["allocation"]["devices"]["results"]) == 2
+        kube.wait_for_pods(TEAM_B, bound=2, timeout=10)
+
+        # Exactly two victims, each evicted once, and nothing more a few reclaim passes later.
+        time.sleep(3)
+        assert gone.counts() == {TEAM_A: 0, TEAM_B: 2}
+        inv.assert_held()
+    assert cluster.metric("quotient_reclaim_evictions_total", quota="team-b",
+                          result="evicted") - evicted == 2
+    assert cluster.metric("quotient_reclaims_total", event="started") - started == 1

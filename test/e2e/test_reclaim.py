@@ -6,10 +6,9 @@ Quotient's own numbers; Quotient's metrics and Events are checked beside them.""
 import time
 
 import pytest
-from kubernetes.client.rest import ApiException
 
-from harness import Background, raw, wait_until
-from quota_support import EXAMPLES, CpuInvariant, QuotaFile, scenario1_quota
+from harness import raw, wait_until
+from quota_support import EXAMPLES, CpuInvariant, Departures, QuotaFile, scenario1_quota
 
 CORES = 1000  # millis
 # While idling, a node is relabelled every NUDGE_S: a cluster event, after which kube-scheduler
@@ -22,38 +21,6 @@ NUDGE_S = 3
 @pytest.fixture
 def quota(cluster):
     return QuotaFile(cluster)
-
-
-class Departures(Background):
-    """Counts, per namespace, the pods that were seen bound and then left (evicted or
-    deleted), by polling the API server in the background."""
-
-    def __init__(self, kube, namespaces, interval=0.1):
-        super().__init__(interval)
-        self.kube, self.namespaces = kube, namespaces
-        self.seen = {ns: set() for ns in namespaces}
-        self.left = {ns: set() for ns in namespaces}
-
-    def step(self):
-        self.sample()
-
-    def sample(self):
-        for ns in self.namespaces:
-            try:
-                pods = raw(self.kube.core.list_namespaced_pod, ns)["items"]
-            except (ApiException, OSError):
-                continue
-            alive = set()
-            for p in pods:
-                uid = p["metadata"]["uid"]
-                if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp"):
-                    self.seen[ns].add(uid)
-                    alive.add(uid)
-            self.left[ns] |= self.seen[ns] - alive
-
-    def counts(self):
-        self.sample()
-        return {ns: len(self.left[ns]) for ns in self.namespaces}
 
 
 def reclaim_events(kube, namespace):
