@@ -27,14 +27,15 @@
 #   QUOTIENT_EXTENDER_BIND=0   drop bindVerb: the scheduler binds, not Quotient
 #   QUOTIENT_SCHEDULER_ARGS    more kube-scheduler flags
 #   QUOTIENT_K8S_BIN           etcd and kube-* binaries (default $QUOTIENT_K8S_DIR/bin, and
-#                              that .cache/k8s: where build-k8s.sh puts them)
+#                              that .cache/k8s, or .cache/k8s-$QUOTIENT_K8S_VERSION when
+#                              set: where build-k8s.sh puts them)
 #   QUOTIENT_PYTHON            Python with the `kubernetes` package (default .cache/venv/bin/python)
 #   QUOTIENT_CLUSTER_TIMEOUT   seconds to wait for each component (default 60)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 STATE=$(realpath -m "${QUOTIENT_CLUSTER_DIR:-$ROOT/.cache/cluster}")
-K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s}/bin}
+K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s${QUOTIENT_K8S_VERSION:+-$QUOTIENT_K8S_VERSION}}/bin}
 PY=${QUOTIENT_PYTHON:-$ROOT/.cache/venv/bin/python}
 TIMEOUT_S=${QUOTIENT_CLUSTER_TIMEOUT:-60}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager quotient kube-scheduler fake-kubelet)
