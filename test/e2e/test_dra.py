@@ -130,3 +130,40 @@ def run(kube, cluster):
                                     _preload_content=False)
     assert wait_until(lambda: node_of(kube, "pod-b"), timeout=90,
                       what="pod-b to be bound once pod-a is gone") == node
+
+
+def test_the_plane_keeps_the_counter_and_capacity_fields_quotient_charges(kube):
+    """`dra.deviceClasses` modes `counter` and `capacity` read fields of the beta gates
+    DRAPartitionableDevices and DRAConsumableCapacity, which cluster.sh pins on: with a gate
+    off, kube-apiserver would drop them from a slice without an error. DynamicMIG's layout
+    (docs/dra.md): one slice with the counter set, one with devices consuming it."""
+    api = resource_api(kube)
+    (node,) = kube.create_nodes(1, cpu=4, memory="16Gi", prefix="dra-gates-")
+    pool = {"name": node, "generation": 1, "resourceSliceCount": 2}
+    counters = {"name": "gpu-0-counter-set",
+                "counters": {"memory-slice-0": {"value": "1"}, "memory-slice-1": {"value": "1"}}}
+    mig = {"name": "gpu-0-mig-1g10gb-19-0", "consumesCounters": [
+        {"counterSet": "gpu-0-counter-set", "counters": {"memory-slice-0": {"value": "1"}}}]}
+    shared = {"name": "gpu-1", "allowMultipleAllocations": True,
+              "capacity": {"memory": {"value": "80Gi"}}}
+    names = [f"{node}-counters", f"{node}-devices"]
+    try:
+        for name, spec in zip(names, ({"sharedCounters": [counters]},
+                                      {"devices": [mig, shared]})):
+            raw(api.create_cluster_custom_object, "resource.k8s.io", "v1", "resourceslices", {
+                "apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice",
+                "metadata": {"name": name},
+                "spec": {"driver": DRIVER, "nodeName": node, "pool": pool, **spec}})
+        got = [raw(api.get_cluster_custom_object, "resource.k8s.io", "v1", "resourceslices",
+                   name)["spec"] for name in names]
+        assert got[0].get("sharedCounters") == [counters], got[0]
+        devices = {d["name"]: d for d in got[1]["devices"]}
+        assert devices[mig["name"]].get("consumesCounters") == mig["consumesCounters"], devices
+        assert devices["gpu-1"].get("allowMultipleAllocations") is True, devices
+        assert devices["gpu-1"]["capacity"]["memory"]["value"] == "80Gi", devices
+    finally:
+        for name in names:
+            try:
+                api.delete_cluster_custom_object("resource.k8s.io", "v1", "resourceslices", name)
+            except Exception:  # noqa: BLE001  (not created: the test failed before)
+                pass
