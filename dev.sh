@@ -10,6 +10,9 @@
 #   ./dev.sh test     install deps, build, run the default test suite, the TSan stress tests
 #                     and the end-to-end tests (QUOTIENT_SKIP_E2E=1: without the e2e tests,
 #                     which need Go >= 1.26 and the Kubernetes build)
+# The end-to-end tests, demo, cluster, soak and bench-e2e run Kubernetes 1.37
+# (test/cluster/k8sbins/go.mod); QUOTIENT_K8S_VERSION=1.36 runs them on 1.36 instead
+# (k8sbins/go-1.36.mod, built into .cache/k8s-1.36).
 #   ./dev.sh setup    install the Debian packages and the Python venv (.cache/venv)
 #   ./dev.sh build    Debian packages + Release build into build/
 #   ./dev.sh bench    build + run every benchmark (slow; see docs/benchmarks.md)
@@ -92,21 +95,19 @@ setup_python() {
   fi
 }
 
-# kube-apiserver, kube-scheduler, kube-controller-manager and etcd into .cache/k8s/bin.
+# kube-apiserver, kube-scheduler, kube-controller-manager and etcd into .cache/k8s/bin
+# (.cache/k8s-$QUOTIENT_K8S_VERSION/bin when set).
 build_k8s() {
   if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
     export PATH=$PATH:/usr/local/go/bin
   fi
   command -v go >/dev/null || {
-    echo "dev.sh: no Go toolchain (go) on PATH: building Kubernetes 1.36 needs Go >= 1.26" >&2
+    echo "dev.sh: no Go toolchain (go) on PATH: building Kubernetes needs Go >= 1.26" >&2
     exit 1
   }
-  local version
-  version=$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$ROOT/test/cluster/k8sbins/go.mod")
-  echo "dev.sh: building Kubernetes ${version:-?} from the Go module proxy (first time ~7-10 min)..."
   "$ROOT/test/cluster/build-k8s.sh"
   # cluster.sh reads the binaries from QUOTIENT_K8S_BIN: where build-k8s.sh put them.
-  export QUOTIENT_K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s}/bin}
+  export QUOTIENT_K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s${QUOTIENT_K8S_VERSION:+-$QUOTIENT_K8S_VERSION}}/bin}
 }
 
 e2e_tests() {

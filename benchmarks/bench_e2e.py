@@ -28,7 +28,7 @@ Printed per round and mode, and summed up per mode (median and range over the ro
     inodes matched in /proc/PID/net/tcp, sampled as above: a shorter spike can be missed);
   - Quotient's webhook server time per verb (quotient_http_request_duration_seconds, p50/p90/
     p99 interpolated within histogram buckets as Prometheus' histogram_quantile does);
-  - what kube-scheduler sees: no 1.36 metric times an extender's bind, so "bind" is the mean of
+  - what kube-scheduler sees: no 1.36/1.37 metric times an extender's bind, so "bind" is the mean of
     scheduler_scheduling_attempt_duration_seconds{result="scheduled"} (scheduling cycle start to
     bound) minus the mean of scheduler_scheduling_algorithm_duration_seconds (filter + score,
     extender calls included): the binding cycle, i.e. the bind call and its wait for a

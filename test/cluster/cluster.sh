@@ -27,19 +27,36 @@
 #   QUOTIENT_EXTENDER_BIND=0   drop bindVerb: the scheduler binds, not Quotient
 #   QUOTIENT_SCHEDULER_ARGS    more kube-scheduler flags
 #   QUOTIENT_K8S_BIN           etcd and kube-* binaries (default $QUOTIENT_K8S_DIR/bin, and
-#                              that .cache/k8s: where build-k8s.sh puts them)
+#                              that .cache/k8s, or .cache/k8s-$QUOTIENT_K8S_VERSION when
+#                              set: where build-k8s.sh puts them)
 #   QUOTIENT_PYTHON            Python with the `kubernetes` package (default .cache/venv/bin/python)
 #   QUOTIENT_CLUSTER_TIMEOUT   seconds to wait for each component (default 60)
 #   QUOTIENT_AUDIT=1           kube-apiserver writes an audit log (logs/audit.log, JSON lines):
 #                              every write (create, update, patch, delete) at Metadata level,
 #                              with its user agent, verb, object and response code; no reads
+#   QUOTIENT_FEATURE_GATES     more --feature-gates of kube-apiserver, kube-controller-manager
+#                              and kube-scheduler (NAME=true,...; they override FEATURE_GATES)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 STATE=$(realpath -m "${QUOTIENT_CLUSTER_DIR:-$ROOT/.cache/cluster}")
-K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s}/bin}
+K8S_BIN=${QUOTIENT_K8S_BIN:-${QUOTIENT_K8S_DIR:-$ROOT/.cache/k8s${QUOTIENT_K8S_VERSION:+-$QUOTIENT_K8S_VERSION}}/bin}
 PY=${QUOTIENT_PYTHON:-$ROOT/.cache/venv/bin/python}
 TIMEOUT_S=${QUOTIENT_CLUSTER_TIMEOUT:-60}
+# Feature gates, the same for kube-apiserver, kube-controller-manager and kube-scheduler.
+# DRA itself (resource.k8s.io/v1, DynamicResourceAllocation) is GA and locked on in 1.36 and
+# 1.37, and test_dra.py needs nothing more. The beta gates whose fields Quotient's DRA
+# charging reads (docs/dra.md) are pinned on, because a gate turned off makes the API server
+# drop its fields without an error:
+#   DRAPartitionableDevices  beta, on by default since 1.36: sharedCounters, consumesCounters
+#                            (dra.deviceClasses mode `counter`, NVIDIA's DynamicMIG)
+#   DRAConsumableCapacity    beta, on by default since 1.36: allowMultipleAllocations,
+#                            capacity requests, consumedCapacity (mode `capacity`)
+# Not set: DRAExtendedResource (KEP-5004, DeviceClass extendedResourceName) is GA and locked
+# on in 1.37 (beta, on in 1.36); setting a locked gate only logs a warning, and will fail
+# once the gate is removed (1.40). DRAWorkloadResourceClaims (beta) stays off, as upstream.
+FEATURE_GATES=DRAPartitionableDevices=true,DRAConsumableCapacity=true
+FEATURE_GATES+=${QUOTIENT_FEATURE_GATES:+,$QUOTIENT_FEATURE_GATES}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager quotient kube-scheduler fake-kubelet)
 CRD=$ROOT/deploy/crds/elasticquotatree.yaml
 
@@ -301,14 +318,14 @@ save_commands() {
     --endpoint-reconciler-type=none \
     --enable-priority-and-fairness=false \
     --max-requests-inflight=0 --max-mutating-requests-inflight=0 \
-    --profiling=false "${audit_args[@]}"
+    --feature-gates="$FEATURE_GATES" --profiling=false "${audit_args[@]}"
 
   save_cmd kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig="$STATE/kubeconfig" \
     --controllers=deployment-controller,replicaset-controller,job-controller,garbage-collector-controller,namespace-controller,disruption-controller,resourceclaim-controller \
     --leader-elect=false --use-service-account-credentials=false \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$STATE/certs/kcm" \
-    --kube-api-qps=200 --kube-api-burst=400 --profiling=false
+    --kube-api-qps=200 --kube-api-burst=400 --feature-gates="$FEATURE_GATES" --profiling=false
 
   local scheduler_args=()
   # shellcheck disable=SC2206 # word splitting of the extra flags is intended
@@ -316,7 +333,7 @@ save_commands() {
   save_cmd kube-scheduler "$K8S_BIN/kube-scheduler" \
     --config="$STATE/kube-scheduler-config.yaml" \
     --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --cert-dir="$STATE/certs/scheduler" \
-    --profiling=false --v=2 "${scheduler_args[@]}"
+    --feature-gates="$FEATURE_GATES" --profiling=false --v=2 "${scheduler_args[@]}"
 
   save_quotient_cmd
 
@@ -491,5 +508,5 @@ case "${1:-help}" in
   add-nodes) shift; load_env; exec "$PY" "$HERE/nodes.py" --kubeconfig "$STATE/kubeconfig" add "$@" ;;
   apply) shift; load_env; exec "$PY" "$HERE/kube.py" --kubeconfig "$STATE/kubeconfig" apply "$@" ;;
   pods | nodes | events) load_env; exec "$PY" "$HERE/kube.py" --kubeconfig "$STATE/kubeconfig" "$@" ;;
-  *) sed -n '2,30p' "$0"; exit 2 ;;
+  *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;
 esac

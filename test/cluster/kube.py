@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A few kubectl verbs for the local test cluster, which ships no kubectl (any kubectl
-within one minor version of 1.36 works too: `eval "$(test/cluster/cluster.sh env)"`).
+within one minor version of 1.37 works too: `eval "$(test/cluster/cluster.sh env)"`).
 
     kube.py apply FILE...             server-side apply of every document (any kind; waits
                                       until a CRD is established before the next document)

@@ -49,7 +49,7 @@ def node_manifest(name, cpu, memory, pods=110, gpu=0, labels=None, extra_resourc
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                             "message": "fake node of the Quotient test cluster"}],
             "addresses": [{"type": "Hostname", "address": name}],
-            "nodeInfo": {"kubeletVersion": "v1.36.4-fake", "operatingSystem": "linux",
+            "nodeInfo": {"kubeletVersion": "v1.37.2-fake", "operatingSystem": "linux",
                          "architecture": "amd64", "containerRuntimeVersion": "fake://1",
                          "kernelVersion": "", "osImage": "fake", "machineID": "",
                          "systemUUID": "", "bootID": "", "kubeProxyVersion": ""},

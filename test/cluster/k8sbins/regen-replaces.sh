@@ -3,8 +3,8 @@
 # rewrites the replace block from that release's own go.mod (every staging module, replaced
 # by its published v0.<minor>.<patch> tag) and tidies go.mod and go.sum.
 #
-#   test/cluster/k8sbins/regen-replaces.sh v1.36.4           update go.mod and go.sum
-#   test/cluster/k8sbins/regen-replaces.sh v1.36.4 --print   only print the replace block
+#   test/cluster/k8sbins/regen-replaces.sh v1.37.2           update go.mod and go.sum
+#   test/cluster/k8sbins/regen-replaces.sh v1.37.2 --print   only print the replace block
 #
 # Then rebuild with test/cluster/build-k8s.sh (the stamp changes with go.mod).
 set -euo pipefail
