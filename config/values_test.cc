@@ -19,8 +19,8 @@ TEST(ValuesTest, DurationsUseGoSyntax) {
     ASSERT_TRUE(ParseDuration(c.text, &out, &error)) << c.text << ": " << error;
     EXPECT_EQ(out.count(), c.ms) << c.text;
   }
-  for (const char* bad : {"", "10", "s", "10x", "-1s", "1s2", "8761h", "11111111111111111111ms",
-                          "9999999999h1s"}) {
+  for (const char* bad :
+       {"", "10", "s", "10x", "-1s", "1s2", "8761h", "11111111111111111111ms", "9999999999h1s"}) {
     milliseconds out{};
     std::string error;
     EXPECT_FALSE(ParseDuration(bad, &out, &error)) << bad;
