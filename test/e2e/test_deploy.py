@@ -363,40 +363,25 @@ def http(url, body=None):
 LEADER_LABEL = "quotient.io/leader"
 
 
-class Replica:
+class Replica(QuotientProcess):
     """`quotient serve` as deploy/ runs it: the shipped quotient.yaml (two replicas, leader
     election, the leader label), the ServiceAccount's token, POD_NAME/POD_NAMESPACE as the
     downward API sets them."""
 
     def __init__(self, rbac_api, cluster, pod_name):
         self.pod_name = pod_name
-        self.port, self.ops_port = free_port(), free_port()
-        self.log_path = rbac_api.dir / f"quotient-{pod_name}.log"
-        self.log = open(self.log_path, "w")
-        env = dict(os.environ, POD_NAME=pod_name, POD_NAMESPACE="quotient-system")
-        self.proc = subprocess.Popen([
-            quotient_binary(cluster), "serve", "--config",
-            str(DEPLOY / "config" / "quotient.yaml"),
-            "--quota-file", str(DEPLOY / "config" / "quota.yaml"),
-            "--kubeconfig", str(rbac_api.quotient_kubeconfig),
-            "--listen", f"127.0.0.1:{self.port}", "--metrics-listen", f"127.0.0.1:{self.ops_port}"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-    def synced(self):
-        assert self.proc.poll() is None, f"Quotient exited; see {self.log_path}"
-        return http(f"http://127.0.0.1:{self.ops_port}/readyz")[1].startswith("ok: synced")
+        super().__init__(
+            cluster, rbac_api.dir, f"quotient-{pod_name}",
+            ["--config", str(DEPLOY / "config" / "quotient.yaml"),
+             "--quota-file", str(DEPLOY / "config" / "quota.yaml")],
+            env=dict(os.environ, POD_NAME=pod_name, POD_NAMESPACE="quotient-system"),
+            kubeconfig=rbac_api.quotient_kubeconfig)
 
     def post(self, verb, body):
         try:
-            return http(f"http://127.0.0.1:{self.port}/{verb}", body)
+            return http(f"{self.url}/{verb}", body)
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-        self.log.close()
 
 
 def test_two_replicas_with_only_their_service_account_route_to_the_leader(installed, rbac_api,
