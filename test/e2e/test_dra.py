@@ -8,6 +8,7 @@ resourceclaim controller of kube-controller-manager deallocates the claims of po
 gone."""
 
 import json
+import re
 import time
 
 from harness import Background, raw, wait_until
@@ -140,7 +141,9 @@ def run(kube, cluster, slices):
     def refusal():
         return [m for m in kube.failed_scheduling_events(NS, "pod-b") if "DRA" in m]
     message = wait_until(refusal, timeout=60, what="pod-b's FailedScheduling event")[0]
-    assert "nvidia.com/gpu" in message and "claim-b" in message, message
+    # The quota, the numbers, the claim and its device class (docs/dra.md).
+    assert re.search(r"quota dra: nvidia\.com/gpu used 1 .*> max 1 "
+                     rf"\(DRA: claim claim-b \(device class {re.escape(DRIVER)}", message), message
     assert node_of(kube, "pod-b") is None
     assert cluster.metric("quotient_decisions_total", verb="filter",
                           reason="quota_max_claim") > refused_before
