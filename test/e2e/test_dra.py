@@ -18,13 +18,17 @@ DRIVER = "gpu.nvidia.com"
 NS = "dra-team"
 GPUS_LABEL = "e2e.quotient.io/gpus"  # how many GPUs a test pod's claim asks
 
-QUOTA = f"""
+# The ElasticQuotaTree both tests load, up to the root's own fields.
+TREE_HEAD = """
 apiVersion: scheduling.sigs.k8s.io/v1beta1
 kind: ElasticQuotaTree
-metadata: {{name: elasticquotatree, namespace: kube-system}}
+metadata: {name: elasticquotatree, namespace: kube-system}
 spec:
   root:
     name: root
+"""
+
+QUOTA = TREE_HEAD + f"""\
     max: {{pods: 100, nvidia.com/gpu: 8}}
     children:
     - name: dra
@@ -156,13 +160,7 @@ def run(kube, cluster, slices):
 
 
 TEAM_A, TEAM_B = "dra-team-a", "dra-team-b"
-RECLAIM_QUOTA = f"""
-apiVersion: scheduling.sigs.k8s.io/v1beta1
-kind: ElasticQuotaTree
-metadata: {{name: elasticquotatree, namespace: kube-system}}
-spec:
-  root:
-    name: root
+RECLAIM_QUOTA = TREE_HEAD + f"""\
     min: {{nvidia.com/gpu: 4}}
     max: {{pods: 100, nvidia.com/gpu: 4}}
     children:
