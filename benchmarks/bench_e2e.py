@@ -393,15 +393,24 @@ def run_mode(cluster, args, base_cfg, namespaces, round_no, mode):
              "-o", f"{args.perf}.r{round_no}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cluster.sh("start", "kube-scheduler")
+    sched_perf = None
+    if args.perf_scheduler:
+        # kube-scheduler's on-CPU profile in both modes, from its start (Go keeps frame
+        # pointers): where its extra CPU per pod goes when it calls an extender.
+        sched_perf = subprocess.Popen(
+            ["perf", "record", "-q", "-F", "999", "-g", "-p", str(cluster.pid("kube-scheduler")),
+             "-o", f"{args.perf_scheduler}.{mode}.r{round_no}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     timeout_s = args.round_timeout
     try:
         wait_for(f"{args.pods} binds", lambda: len(sampler.bind_times) >= args.pods,
                  timeout_s, 0.2)
     except TimeoutError as e:
         log(f"round {round_no} {mode}: {e} ({len(sampler.bind_times)} bound)")
-    if perf:
-        perf.send_signal(signal.SIGINT)
-        perf.wait(timeout=60)
+    for recorder in (perf, sched_perf):
+        if recorder:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
     time.sleep(1)  # the scheduler's events and status writes of the last pods
     sampler.stop()
     sched = parse_metrics(cluster.scheduler_metrics(), SCHEDULER)
@@ -619,6 +628,8 @@ def main():
     p.add_argument("--json", help="write every round's numbers to this file")
     p.add_argument("--perf", metavar="FILE",
                    help="record Quotient's profile in quotient mode into FILE.rROUND (perf)")
+    p.add_argument("--perf-scheduler", metavar="FILE",
+                   help="record kube-scheduler's profile in both modes into FILE.MODE.rROUND")
     p.add_argument("--keep", action="store_true", help="leave the cluster running")
     args = p.parse_args()
 

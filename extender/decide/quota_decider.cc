@@ -117,6 +117,13 @@ bool QuotaDecider::ClaimsFitBesideHolds(const NodeEntry& node, const ExtenderArg
   return fit.fits || fit.request.empty();
 }
 
+bool QuotaDecider::RequestsFitResource(const PodInfo& pod) const {
+  for (const std::string& r : options_.fit_resources) {
+    if (pod.requests.Get(r) > 0) return true;
+  }
+  return false;
+}
+
 void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
                               FilterDecision* decision) const {
   static const std::vector<std::string> kNoSelector;
@@ -131,6 +138,12 @@ void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
         fmt::format("node pool: quota {} allows only nodes labelled {}", tree->name(leaf), terms);
   }
   FilterAnswer& answer = decision->answer;
+  if (!args.nodes.empty() && selector.empty() && !RequestsFitResource(args.pod) &&
+      !state_->HasHolds()) {
+    answer.passed.resize(args.nodes.size());
+    for (size_t i = 0; i < args.nodes.size(); ++i) answer.passed[i] = i;
+    return;
+  }
   size_t unknown = 0, outside_pool = 0, no_room = 0, held = 0;
   state_->ReadNodes([&](auto lookup) {
     for (size_t i = 0; i < args.nodes.size(); ++i) {

@@ -18,6 +18,11 @@
 //               and, for a pod with DRA claims, the devices their claims need (the
 //               claims' device fit, DraReclaimFit, with the holders served first). A pod that is
 //               reclaiming itself is told so ("reclaiming 1 pod from root.a.1 ...").
+//               A pod that none of these concern (its quota has no node pool, it requests
+//               no fit resource, no pod holds room anywhere) passes every candidate without
+//               a lookup, known to the cache or not: nothing per node can refuse it, and
+//               kube-scheduler checked the nodes themselves (the common CPU pod; the
+//               lookups were the filter's main cost under load, docs/benchmarks.md).
 //            4. If some node passed: reserve the quota until now + reservation TTL (a
 //               retry of the same pod extends it) and answer the passing nodes.
 // prioritize 0..10 per node: how full the node's fit resources are after placing the
@@ -97,6 +102,8 @@ class QuotaDecider : public Decider {
   bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision,
                   const PodInfo* pod = nullptr) const;
   void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
+  // Whether the pod requests one of options_.fit_resources.
+  bool RequestsFitResource(const PodInfo& pod) const;
   // Whether the pod's DRA claims fit `node` beside the devices held there for other
   // reclaiming pods (true without a claims check, claims or holds).
   // REQUIRES: ClusterState's shared lock held (CheckNodes' ReadNodes).

@@ -117,11 +117,44 @@ TEST_F(QuotaDeciderTest, NoNodeFittingMeansNoReservation) {
   EXPECT_FALSE(ledger_.Holds("u1"));
 }
 
-TEST_F(QuotaDeciderTest, UnknownNodesFailAsRetriable) {
-  auto args = Args(MakePod("u1", "a", 1), {"n9"});
+TEST_F(QuotaDeciderTest, UnknownNodesFailAsRetriableForAPodThatNeedsANodeCheck) {
+  auto args = Args(MakePod("u1", "a", 1, "", /*gpus=*/1), {"n9"});
   FilterDecision d = decider_.Filter(args);
   EXPECT_EQ(d.reason, DecisionReason::kUnknownNode);
-  EXPECT_EQ(d.answer.failed.size(), 1u);
+  ASSERT_EQ(d.answer.failed.size(), 1u);
+  EXPECT_EQ(d.answer.failed[0].second, "node not in Quotient's cache yet");
+}
+
+// No node pool, no fit resource, no hold: nothing per node can refuse the pod, so every
+// candidate passes without a lookup, a node the cache does not know yet included.
+TEST_F(QuotaDeciderTest, APodNoNodeCheckConcernsPassesEveryCandidate) {
+  auto args = Args(MakePod("u1", "a", 1), {"n1", "n9", "n2"});
+  FilterDecision d = decider_.Filter(args);
+  EXPECT_EQ(d.result, DecisionResult::kAccepted);
+  EXPECT_EQ(d.reason, DecisionReason::kQuotaAdmitted);
+  EXPECT_EQ(Passed(args, d), (std::vector<std::string>{"n1", "n9", "n2"}));
+  EXPECT_TRUE(d.answer.failed.empty());
+  EXPECT_TRUE(ledger_.Holds("u1"));
+}
+
+// A hold anywhere puts every pod back on the node walk (the held node may not take it),
+// until the hold is dropped.
+TEST_F(QuotaDeciderTest, AHoldAnywhereMakesEveryPodCheckTheNodes) {
+  state_.UpsertPod(MakePod("r1", "x", 14, "n1"));
+  state_.SetHold("n1", "reclaimer", Cpu(2));
+  EXPECT_TRUE(state_.HasHolds());
+  auto args = Args(MakePod("u1", "a", 1), {"n1", "n9"});
+  FilterDecision d = decider_.Filter(args);
+  EXPECT_TRUE(d.answer.passed.empty());
+  ASSERT_EQ(d.answer.failed.size(), 2u);
+  EXPECT_EQ(d.answer.failed[0].second,
+            "node room is held for a pod that is reclaiming its guaranteed quota");
+  EXPECT_EQ(d.answer.failed[1].second, "node not in Quotient's cache yet");
+
+  state_.DropHold("reclaimer");
+  EXPECT_FALSE(state_.HasHolds());
+  d = decider_.Filter(args);
+  EXPECT_EQ(Passed(args, d), (std::vector<std::string>{"n1", "n9"}));
 }
 
 TEST_F(QuotaDeciderTest, PrioritizePrefersTheFullerNodeForManagedResources) {

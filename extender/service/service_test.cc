@@ -47,8 +47,9 @@ class TempFile {
   std::string path_;
 };
 
-// A filter of one pod for a node the cluster does not have: a replica that decides answers
-// unknown_node, one that does not lead answers not_leader.
+// A filter of one CPU pod for a node the cluster does not have: a replica that decides
+// admits it (quota_admitted: no node check concerns the pod, so the node passes unlooked-at),
+// one that does not lead answers not_leader.
 ExtenderArgs GhostNodeArgs() {
   ExtenderArgs args;
   args.pod.name = "p";
@@ -140,8 +141,8 @@ TEST(ServiceTest, WithAnApiServerTheLiveChainSyncsAndDecides) {
 
   // Filter through the chain: a pod of a quota'd namespace on a node the cache does not know.
   FilterDecision decision = service->decider().Filter(GhostNodeArgs());
-  EXPECT_TRUE(decision.answer.passed.empty());
-  EXPECT_EQ(decision.reason, DecisionReason::kUnknownNode) << decision.message;
+  EXPECT_EQ(decision.answer.passed.size(), 1u);
+  EXPECT_EQ(decision.reason, DecisionReason::kQuotaAdmitted) << decision.message;
 
   std::promise<void> stopped;
   service->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
@@ -190,7 +191,7 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
   EXPECT_EQ(refused.reason, DecisionReason::kNotLeader);
   EXPECT_NE(refused.answer.error.find("held by a_1"), std::string::npos) << refused.answer.error;
   ASSERT_TRUE(WaitUntil([&] { return a->readiness().ready(); }));
-  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kUnknownNode);  // a decides
+  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kQuotaAdmitted);  // a decides
 
   std::promise<void> stopped;
   a->Stop(std::chrono::milliseconds(100), [&] { stopped.set_value(); });
@@ -199,7 +200,7 @@ TEST(ServiceTest, TwoReplicasElectOneLeaderAndTheOtherTakesOverWhenItStops) {
   ASSERT_TRUE(leases.lease().has_value());
   EXPECT_EQ(leases.lease()->holder, "");
   EXPECT_TRUE(WaitUntil([&] { return b->live()->fence()->MayWrite(); }));
-  EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kUnknownNode);
+  EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kQuotaAdmitted);
   std::promise<void> b_stopped;
   b->Stop(std::chrono::milliseconds(100), [&] { b_stopped.set_value(); });
   EXPECT_EQ(b_stopped.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
@@ -250,7 +251,7 @@ TEST(ServiceTest, TwoSidecarsLeadExactlyWhileTheirOwnSchedulerHoldsTheLease) {
   ASSERT_TRUE(WaitUntil([&] { return a->readiness().ready() && b->readiness().ready(); }));
   const ExtenderArgs args = GhostNodeArgs();
   ASSERT_TRUE(WaitUntil([&] { return a->live()->fence()->MayWrite(); }));
-  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kUnknownNode);
+  EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kQuotaAdmitted);
   FilterDecision refused = b->decider().Filter(args);
   EXPECT_EQ(refused.reason, DecisionReason::kNotLeader);
   EXPECT_NE(refused.answer.error.find("cp-1_4b2e does"), std::string::npos) << refused.answer.error;
@@ -260,7 +261,7 @@ TEST(ServiceTest, TwoSidecarsLeadExactlyWhileTheirOwnSchedulerHoldsTheLease) {
   holder = "cp-2_9c01";
   ASSERT_TRUE(WaitUntil([&] { return b->live()->fence()->MayWrite(); }));
   ASSERT_TRUE(WaitUntil([&] { return !a->live()->fence()->MayWrite(); }));
-  EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kUnknownNode);
+  EXPECT_EQ(b->decider().Filter(args).reason, DecisionReason::kQuotaAdmitted);
   EXPECT_EQ(a->decider().Filter(args).reason, DecisionReason::kNotLeader);
   EXPECT_EQ(leases.puts(), 0);  // followers never write the scheduler's Lease
   {

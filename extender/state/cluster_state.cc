@@ -293,11 +293,15 @@ void ClusterState::SetHold(std::string_view node, const std::string& uid,
     std::erase_if(entry.holds, [&](const NodeHold& h) { return h.uid == uid; });
   }
   NodeFor(std::string(node)).holds.push_back(NodeHold{uid, requests});
+  holders_.insert(uid);
+  holders_count_.store(holders_.size(), std::memory_order_release);
 }
 
 void ClusterState::DropHold(std::string_view uid) {
   std::unique_lock lock(mu_);
   generation_.fetch_add(1, std::memory_order_release);
+  holders_.erase(std::string(uid));
+  holders_count_.store(holders_.size(), std::memory_order_release);
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     std::erase_if(it->second.holds, [&](const NodeHold& h) { return h.uid == uid; });
     if (!it->second.known && it->second.pods == 0 && it->second.holds.empty()) {

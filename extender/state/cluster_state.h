@@ -175,6 +175,10 @@ class ClusterState {
   // subtract them (NodeEntry::FreeFor).
   void SetHold(std::string_view node, const std::string& uid, const quota::ResourceList& requests);
   void DropHold(std::string_view uid);
+  // Whether some reclaiming pod holds room (a SetHold not yet dropped; conservative: a hold
+  // on a node that was deleted counts until its DropHold). Lock-free: the filter's fast
+  // path reads it per request.
+  bool HasHolds() const { return holders_count_.load(std::memory_order_acquire) > 0; }
 
   // Bumped by every change of nodes, pods or holds: a reclaim plan that failed at one
   // generation fails again until it moves.
@@ -206,6 +210,10 @@ class ClusterState {
   NameMap<std::map<int32_t, int32_t>> preemptible_by_ns_;
   // Pods with no node that kube-scheduler marked Unschedulable. Guarded by mu_.
   std::unordered_set<std::string> unschedulable_;
+  // UIDs of the pods holding room through SetHold. Guarded by mu_; its size mirrored in
+  // holders_count_ (written under mu_, exclusive).
+  std::unordered_set<std::string> holders_;
+  std::atomic<size_t> holders_count_{0};
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_generation_ = 0;
   uint64_t node_generation_ = 0;
