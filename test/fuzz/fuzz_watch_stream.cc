@@ -46,14 +46,15 @@ void Pod(extender::PodInfo& pod) {
     FUZZ_CHECK(!error.empty(), "a refused GPU request says why");
     return;
   }
-  for (gpu::NodeGpus node : Nodes()) {
+  for (const gpu::NodeGpus& base : Nodes()) {
     gpu::GpuAssignment assignment;
     std::string why;
-    if (!extender::state::AssignmentFromPod(pod, request, node, &assignment, &why)) {
+    if (!extender::state::AssignmentFromPod(pod, request, base, &assignment, &why)) {
       FUZZ_CHECK(request.kind == gpu::GpuRequestKind::kNone || !why.empty(),
                  "an unplaced pod says why");
       continue;
     }
+    gpu::NodeGpus node = base;               // copied only to record the placement
     (void)node.Assign(pod.uid, assignment);  // may overlap: counted anyway
     node.Release(pod.uid);
   }
