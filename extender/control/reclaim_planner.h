@@ -70,7 +70,7 @@ class DeviceFitCheck {
   virtual bool DecidesResource(std::string_view resource) const = 0;
   // Whether pod `uid` fits `node` at device level once the pods `leaving` (UIDs) are gone,
   // beside the room held on it for the reclaiming pods `holders` (UIDs, not `uid`), which
-  // an implementation serves first if it models them (DRA claims do; GPU placements do not).
+  // an implementation serves first (DRA claims and GPU placements both do).
   virtual bool FitsAfter(std::string_view uid, std::string_view node,
                          const std::vector<std::string_view>& leaving,
                          const std::vector<std::string_view>& holders) const = 0;
