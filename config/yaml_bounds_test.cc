@@ -72,6 +72,46 @@ TEST(YamlBoundsTest, AListOfListsOfAliasesIsRefusedAtTheExpansionLimit) {
       << refused;
 }
 
+// The walk remembers what a collection expands to and counts it again for each alias of
+// it: the count is the expanded one, exactly. a: 3 nodes; c: 1 + 333 x 3 = 1,000; b with
+// n aliases of c: 1 + 1,000 n; with the root and the three keys, 1,008 + 1,000 n.
+TEST(YamlBoundsTest, AnAliasCountsAsEveryNodeItExpandsTo) {
+  auto doc = [](int aliases_of_c) {
+    std::string yaml = "a: &a [x, y]\nc: &c [*a";
+    for (int i = 1; i < 333; ++i) yaml += ", *a";
+    yaml += "]\nb: [*c";
+    for (int i = 1; i < aliases_of_c; ++i) yaml += ", *c";
+    return yaml + "]\n";
+  };
+  ConfigErrors errors;
+  EXPECT_TRUE(CheckYamlBounds(YAML::Load(doc(998)), 0, "t.yaml", &errors));  // 999,008 nodes
+  EXPECT_TRUE(errors.empty());
+  EXPECT_FALSE(CheckYamlBounds(YAML::Load(doc(999)), 0, "t.yaml", &errors));  // 1,000,008
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 2);  // c's: an alias is the node it names, defined there
+  EXPECT_NE(errors[0].message.find("more than 1000000 YAML nodes"), std::string::npos);
+}
+
+// Reached again through an alias, a deep collection is as deep where the alias is.
+TEST(YamlBoundsTest, AnAliasIsAsDeepAsWhatItNames) {
+  std::string deep = "d: &d ";
+  for (int i = 0; i < 60; ++i) deep += "[";
+  for (int i = 0; i < 60; ++i) deep += "]";
+  auto nest = [&](int levels) {
+    std::string yaml = deep + "\ne: ";
+    for (int i = 0; i < levels; ++i) yaml += "[";
+    yaml += "*d";
+    for (int i = 0; i < levels; ++i) yaml += "]";
+    return yaml + "\n";
+  };
+  ConfigErrors errors;
+  // d's 60 levels start at depth 1 (the root map is 0): the deepest at 60, then 64 below 4.
+  EXPECT_TRUE(CheckYamlBounds(YAML::Load(nest(4)), 0, "t.yaml", &errors));
+  EXPECT_FALSE(CheckYamlBounds(YAML::Load(nest(5)), 0, "t.yaml", &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("nested more than 64 levels deep"), std::string::npos);
+}
+
 TEST(YamlBoundsTest, ListsNestedPastTheLimitAndTooManyObjectsAreRefused) {
   std::string nested;
   for (int i = 0; i <= kMaxListNesting; ++i) nested += "{kind: List, items: [";

@@ -4,9 +4,12 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/depthguard.h>
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <map>
+#include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "config/values.h"
@@ -79,45 +82,94 @@ int FindUnreadContent(const DocumentText& doc) {
   return -1;
 }
 
-// CheckYamlBounds' walk over the expanded graph.
+// CheckYamlBounds' walk over the expanded graph. yaml-cpp loads an alias as the very node
+// it names, so a collection reached a second time is one the walk has seen: its expanded
+// extent (nodes, levels) is remembered by its position in the text and counted again
+// without walking it again, and one reached while still open is its own ancestor (a
+// cycle). The walk is linear in the document's distinct nodes however much the aliases
+// expand it. (A collection without a position, which a parsed document does not have, is
+// walked every time, as are the nodes under it; the depth bound stops its cycles.)
 class BoundsWalk {
  public:
   BoundsWalk(int document_line, std::string_view source, ConfigErrors* errors)
       : document_line_(document_line), source_(source), errors_(errors) {}
 
-  bool Visit(const YAML::Node& node, int depth) {
-    if (++visited_ > kMaxYamlNodes) {
-      return Fail(node, fmt::format("the document expands to more than {} YAML nodes through "
-                                    "aliases (the limit)",
-                                    kMaxYamlNodes));
+  // What a node expands to: its nodes (itself included) and its levels of collections
+  // (0 for a scalar, 1 for a collection of scalars).
+  struct Extent {
+    size_t nodes = 1;
+    int levels = 0;
+  };
+
+  // `node` at `depth` (the root's collections are at 0). Fills `out` when it returns true.
+  bool Visit(const YAML::Node& node, int depth, Extent* out) {
+    *out = Extent{};
+    if (!node.IsMap() && !node.IsSequence()) return Count(node, 1);
+    std::optional<size_t> key;  // its entry in seen_, when it has a position
+    if (const YAML::Mark mark = node.Mark(); !mark.is_null()) {
+      auto [it, inserted] = seen_.try_emplace(mark.pos, Seen{node, true, {}});
+      if (!inserted && it->second.node.is(node)) {
+        if (it->second.open) return Fail(node, "an alias makes this node contain itself (a cycle)");
+        *out = it->second.extent;  // an alias of a collection walked before
+        if (depth + out->levels - 1 > kMaxYamlDepth) return FailDepth(node);
+        return Count(node, out->nodes);
+      }
+      if (inserted) key = mark.pos;
     }
-    if (!node.IsMap() && !node.IsSequence()) return true;
     if (depth > kMaxYamlDepth) {
-      // A cycle expands without end, so it always ends here: only then are the ancestors
-      // searched for this very node (not at every step, which would cost depth x nodes).
-      for (const YAML::Node& ancestor : path_) {
+      for (const YAML::Node& ancestor : path_) {  // only nodes without a position get here
         if (ancestor.is(node)) {
           return Fail(node, "an alias makes this node contain itself (a cycle)");
         }
       }
-      return Fail(node, fmt::format("nested more than {} levels deep (the limit), aliases "
-                                    "expanded",
-                                    kMaxYamlDepth));
+      return FailDepth(node);
     }
+    if (!Count(node, 1)) return false;
     path_.push_back(node);
     bool ok = true;
+    auto add = [&](const YAML::Node& child) {
+      Extent extent;
+      ok = Visit(child, depth + 1, &extent);
+      out->nodes += extent.nodes;
+      out->levels = std::max(out->levels, extent.levels);
+    };
     if (node.IsMap()) {
       for (auto it = node.begin(); ok && it != node.end(); ++it) {
-        ok = Visit(it->first, depth + 1) && Visit(it->second, depth + 1);
+        add(it->first);
+        if (ok) add(it->second);
       }
     } else {
-      for (auto it = node.begin(); ok && it != node.end(); ++it) ok = Visit(*it, depth + 1);
+      for (auto it = node.begin(); ok && it != node.end(); ++it) add(*it);
     }
     path_.pop_back();
+    out->levels += 1;
+    if (ok && key.has_value()) {
+      Seen& entry = seen_.at(*key);
+      entry.open = false;
+      entry.extent = *out;
+    }
     return ok;
   }
 
  private:
+  struct Seen {
+    YAML::Node node;   // to tell it from another node at the same position, were there one
+    bool open = true;  // being walked: on the path from the root
+    Extent extent;     // once walked
+  };
+
+  // Adds `nodes` expanded nodes, failing at `at` past kMaxYamlNodes.
+  bool Count(const YAML::Node& at, size_t nodes) {
+    visited_ += nodes;
+    if (visited_ <= kMaxYamlNodes) return true;
+    return Fail(at, fmt::format("the document expands to more than {} YAML nodes through "
+                                "aliases (the limit)",
+                                kMaxYamlNodes));
+  }
+  bool FailDepth(const YAML::Node& at) {
+    return Fail(at, fmt::format("nested more than {} levels deep (the limit), aliases expanded",
+                                kMaxYamlDepth));
+  }
   bool Fail(const YAML::Node& at, std::string message) {
     errors_->push_back(
         {std::string(source_), YamlLine(at, document_line_), "", std::move(message)});
@@ -128,14 +180,16 @@ class BoundsWalk {
   std::string_view source_;
   ConfigErrors* errors_;
   size_t visited_ = 0;
-  std::vector<YAML::Node> path_;  // the collections from the root to the current one
+  std::vector<YAML::Node> path_;           // the collections from the root to the current one
+  std::unordered_map<size_t, Seen> seen_;  // collections by their position in the text
 };
 
 }  // namespace
 
 bool CheckYamlBounds(const YAML::Node& node, int document_line, std::string_view source,
                      ConfigErrors* errors) {
-  return BoundsWalk(document_line, source, errors).Visit(node, 0);
+  BoundsWalk::Extent extent;
+  return BoundsWalk(document_line, source, errors).Visit(node, 0, &extent);
 }
 
 std::string JoinPath(std::string_view parent, std::string_view key) {

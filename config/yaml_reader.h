@@ -58,9 +58,11 @@ inline constexpr size_t kMaxYamlNodes = 1'000'000;  // nodes, every alias expand
 // True if `node` (of a document starting on the 0-based line `document_line`) is no
 // deeper than kMaxYamlDepth, expands to at most kMaxYamlNodes nodes and contains no
 // collection that contains itself. Otherwise appends one error naming the line and the
-// limit and returns false. The walk stops at the first bound crossed: it costs at most
-// kMaxYamlNodes steps and kMaxYamlDepth frames of stack. (A cycle is told from a merely
-// deep document when the depth bound is reached: the node then repeats an ancestor.)
+// limit and returns false. The walk visits each collection of the text once (an alias
+// of one already walked counts its remembered extent again), so it costs steps linear in
+// the document's size however much its aliases expand, and at most kMaxYamlDepth frames of
+// stack; it stops at the first bound crossed. A cycle is found when a collection is
+// reached again while it is still being walked.
 bool CheckYamlBounds(const YAML::Node& node, int document_line, std::string_view source,
                      ConfigErrors* errors);
 
