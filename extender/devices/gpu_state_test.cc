@@ -4,26 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "extender/devices/gpu_test_util.h"
+
 namespace quotient::extender::state {
 namespace {
 
-NodeInfo SharedNode(const std::string& name) {
-  NodeInfo node;
-  node.name = name;
-  node.allocatable = {{"aliyun.com/gpu-mem", 16}, {"aliyun.com/gpu-count", 2}};
-  return node;
-}
-
-PodInfo SharePod(const std::string& name, const std::string& node, int gpu, int64_t units) {
-  PodInfo pod;
-  pod.name = name;
-  pod.ns = "a";
-  pod.uid = "uid-" + name;
-  pod.node_name = node;
-  pod.requests = {{"aliyun.com/gpu-mem", units}};
-  pod.annotations = {{"ALIYUN_COM_GPU_MEM_IDX", std::to_string(gpu)}};
-  return pod;
-}
+using testing::SharedNode;
+using testing::SharePod;
 
 class GpuStateTest : public ::testing::Test {
  protected:
