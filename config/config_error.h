@@ -16,8 +16,13 @@ struct ConfigError {
   std::string message;
 
   // "quotient.yaml:12: server.limits.maxBodyBytes: invalid quantity \"12Q\""
+  // Always one line of bounded length, whatever the file held: control characters in the
+  // source, path or message (a quoted value may span lines) are escaped (\n, \t, \xNN) and
+  // each part is clipped at kMaxErrorPartBytes with a note of how long it was.
   std::string ToString() const;
 };
+
+inline constexpr size_t kMaxErrorPartBytes = 1024;
 
 using ConfigErrors = std::vector<ConfigError>;
 

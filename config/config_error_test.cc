@@ -1,0 +1,61 @@
+// A ConfigError prints as one line of bounded length, whatever the file held.
+#include "config/config_error.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+namespace quotient::config {
+namespace {
+
+TEST(ConfigErrorTest, PrintsSourceLinePathAndMessage) {
+  const ConfigError e{"quotient.yaml", 12, "server.limits.maxBodyBytes",
+                      "invalid quantity \"12Q\""};
+  EXPECT_EQ(e.ToString(), "quotient.yaml:12: server.limits.maxBodyBytes: invalid quantity \"12Q\"");
+  EXPECT_EQ((ConfigError{"", 0, "", "no file"}).ToString(), "no file");
+}
+
+TEST(ConfigErrorTest, ControlCharactersInAQuotedValueAreEscaped) {
+  const ConfigError e{"q.yaml", 8, "spec.root.min.memory",
+                      std::string("invalid quantity \"256\n\n\r\tGi\x01\x7f\"")};
+  EXPECT_EQ(e.ToString(),
+            "q.yaml:8: spec.root.min.memory: invalid quantity \"256\\n\\n\\r\\tGi\\x01\\x7f\"");
+}
+
+TEST(ConfigErrorTest, UtfEightIsKept) {
+  EXPECT_EQ((ConfigError{"", 0, "", "unknown namespace \"équipe\""}).ToString(),
+            "unknown namespace \"équipe\"");
+}
+
+TEST(ConfigErrorTest, EachPartIsClippedAndSaysHowLongItWas) {
+  const std::string huge(5000, 'x');
+  const std::string text = ConfigError{huge, 1, huge, huge}.ToString();
+  EXPECT_LT(text.size(), 3 * kMaxErrorPartBytes + 200);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 0);
+  EXPECT_NE(text.find("... (5000 bytes in all)"), std::string::npos) << text;
+}
+
+TEST(ConfigErrorTest, ClippingNeverSplitsAUtfEightSequence) {
+  // 'é' is two bytes; an odd prefix puts the clip point inside one.
+  const std::string message = "x" + [] {
+    std::string s;
+    for (size_t i = 0; i < kMaxErrorPartBytes; ++i) s += "é";
+    return s;
+  }();
+  const std::string text = ConfigError{"", 0, "", message}.ToString();
+  const std::string kept = text.substr(0, text.find("..."));
+  EXPECT_EQ(kept.size() % 2, 1u);  // "x" and whole 'é's
+  EXPECT_EQ(kept.size(), kMaxErrorPartBytes - 1);
+}
+
+TEST(ConfigErrorTest, FormatErrorsIsOneLinePerErrorAndBounded) {
+  ConfigErrors errors(kMaxFormattedErrors + 5, ConfigError{"f", 1, "p", "a\nb"});
+  const std::string text = FormatErrors(errors);
+  EXPECT_EQ(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')),
+            kMaxFormattedErrors + 1);
+  EXPECT_NE(text.find("... and 5 more errors"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quotient::config
