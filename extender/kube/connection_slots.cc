@@ -36,17 +36,19 @@ asio::awaitable<bool> ConnectionSlots::Acquire(Operation& op) {
 
 void ConnectionSlots::Release() {
   std::lock_guard lock(mu_);
-  if (queue_.empty()) {
-    --in_use_;
-    return;
+  // The slot passes to the first waiter whose Operation is alive; in_use_ stays. A waiter
+  // whose Operation is gone (its coroutine destroyed unresumed, as when its io_context is
+  // torn down) would never give a slot back: it leaves the line without one.
+  while (!queue_.empty()) {
+    std::shared_ptr<Waiter> next = std::move(queue_.front());
+    queue_.pop_front();
+    if (std::shared_ptr<Operation> op = next->op.lock()) {
+      next->granted = true;
+      asio::post(op->executor(), [op] { op->wait_timer().cancel(); });
+      return;
+    }
   }
-  // The slot passes to the first waiter; in_use_ stays.
-  std::shared_ptr<Waiter> next = std::move(queue_.front());
-  queue_.pop_front();
-  next->granted = true;
-  if (std::shared_ptr<Operation> op = next->op.lock()) {
-    asio::post(op->executor(), [op] { op->wait_timer().cancel(); });
-  }
+  --in_use_;
 }
 
 size_t ConnectionSlots::in_use() const {

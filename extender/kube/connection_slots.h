@@ -40,7 +40,8 @@ class ConnectionSlots {
   // op.wait_timer() meanwhile.
   boost::asio::awaitable<bool> Acquire(Operation& op);
 
-  // Gives a slot back: to the first waiter if any.
+  // Gives a slot back: to the first waiter whose Operation still exists, if any (the
+  // others are dropped from the line).
   void Release();
 
   size_t limit() const { return limit_; }
