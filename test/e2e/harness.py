@@ -456,17 +456,20 @@ class Process:
 def start_scheduler(cluster, workdir, name, cfg, prefix=()):
     """A kube-scheduler with the KubeSchedulerConfiguration `cfg` (a dict; the cluster's
     kubeconfig is filled in), its own port and certificates in `workdir`, run under the command
-    `prefix` (hostname_argv)."""
+    `prefix` (hostname_argv). Its HTTPS port (healthz, metrics) is `.port`."""
     workdir = Path(workdir)
     cfg = {**cfg, "clientConnection": {**cfg.get("clientConnection", {}),
                                         "kubeconfig": cluster.kubeconfig}}
     (workdir / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
     (workdir / f"{name}-certs").mkdir(exist_ok=True)
     binary = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
-    return Process([*prefix, binary, f"--config={workdir / f'{name}.yaml'}",
-                    "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
-                    f"--cert-dir={workdir / f'{name}-certs'}", "--profiling=false"],
-                   workdir / f"{name}.log")
+    port = free_port()
+    process = Process([*prefix, binary, f"--config={workdir / f'{name}.yaml'}",
+                       "--bind-address=127.0.0.1", f"--secure-port={port}",
+                       f"--cert-dir={workdir / f'{name}-certs'}", "--profiling=false"],
+                      workdir / f"{name}.log")
+    process.port = port
+    return process
 
 
 class QuotientProcess(Process):

@@ -34,7 +34,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from harness import ROOT, QuotientProcess, free_port, wait_until
+from harness import ROOT, QuotientProcess, free_port, start_scheduler, wait_until
 
 DEPLOY = ROOT / "deploy"
 SA_USER = "system:serviceaccount:quotient-system:quotient"
@@ -490,13 +490,7 @@ def test_the_second_scheduler_schedules_its_pods_through_quotient(cluster, kube,
     src = DEPLOY / "second-scheduler" / "quotient-scheduler-config.yaml"
     cfg = render_scheduler_config(src, cluster.kubeconfig, cluster.quotient_url)
     assert cfg["profiles"] == [{"schedulerName": "quotient-scheduler"}]
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    scheduler_bin = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
-    log = open(tmp_path / "kube-scheduler.log", "w")
-    proc = subprocess.Popen([scheduler_bin, f"--config={tmp_path / 'config.yaml'}",
-                             "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
-                             f"--cert-dir={tmp_path}", "--profiling=false"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    scheduler = start_scheduler(cluster, tmp_path, "kube-scheduler", cfg)
     try:
         filters_before = cluster.metric("quotient_http_requests_total", route="filter",
                                         code="200")
@@ -510,7 +504,7 @@ def test_the_second_scheduler_schedules_its_pods_through_quotient(cluster, kube,
             _preload_content=False)
 
         def bound():
-            assert proc.poll() is None, f"kube-scheduler exited: {(tmp_path / 'kube-scheduler.log').read_text()[-2000:]}"
+            assert scheduler.alive(), f"kube-scheduler exited: {scheduler.log_tail()}"
             pod = json.loads(kube.core.read_namespaced_pod("opted-in", ns,
                                                            _preload_content=False).data)
             return pod["spec"].get("nodeName")
@@ -519,9 +513,7 @@ def test_the_second_scheduler_schedules_its_pods_through_quotient(cluster, kube,
         assert cluster.metric("quotient_http_requests_total", route="filter",
                               code="200") >= filters_before + 1
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        scheduler.stop()
 
 
 def test_the_tls_scheduler_configuration_is_valid_for_kube_scheduler(cluster, tmp_path):
@@ -540,30 +532,21 @@ def test_the_tls_scheduler_configuration_is_valid_for_kube_scheduler(cluster, tm
         for key, name in (("caFile", "ca.crt"), ("certFile", "client.crt"),
                           ("keyFile", "client.key")):
             ext["tlsConfig"][key] = str(tmp_path / name)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    scheduler_bin = (cluster.state_dir / "cmd" / "kube-scheduler").read_text().split("\n")[0]
-    port = free_port()
-    log = open(tmp_path / "kube-scheduler.log", "w")
-    proc = subprocess.Popen([scheduler_bin, f"--config={tmp_path / 'config.yaml'}",
-                             "--bind-address=127.0.0.1", f"--secure-port={port}",
-                             f"--cert-dir={tmp_path}", "--profiling=false"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    scheduler = start_scheduler(cluster, tmp_path, "kube-scheduler", cfg)
     try:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
 
         def healthy():
-            assert proc.poll() is None, \
-                f"kube-scheduler refused the TLS configuration: {(tmp_path / 'kube-scheduler.log').read_text()[-2000:]}"
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx,
+            assert scheduler.alive(), \
+                f"kube-scheduler refused the TLS configuration: {scheduler.log_tail()}"
+            with urllib.request.urlopen(f"https://127.0.0.1:{scheduler.port}/healthz", context=ctx,
                                         timeout=2) as r:
                 return r.status == 200
         wait_until(healthy, what="kube-scheduler with the TLS configuration to be healthy")
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        scheduler.stop()
 
 
 def test_the_sidecar_layout_follows_the_schedulers_lease_with_only_its_grants(installed, rbac_api,
