@@ -1,9 +1,10 @@
-// `quotient simulate` scenario files. Oracles: a refusal carries errors with messages; a
-// loaded scenario has nodes and steps within their bounds.
+// `quotient simulate` scenario files. Oracles: a refusal passes CheckRefusal (errors with
+// messages, one bounded line each); a loaded scenario has nodes and steps within bounds.
 #include <cstddef>
 #include <cstdint>
 
 #include "config/scenario.h"
+#include "test/fuzz/config_refusal_check.h"
 #include "test/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -20,7 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(scenario.steps.size() <= config::kMaxScenarioSteps, "step bound");
     return 0;
   }
-  FUZZ_CHECK(!errors.empty(), "a refused scenario says why");
-  for (const config::ConfigError& e : errors) FUZZ_CHECK(!e.message.empty(), "errors have text");
+  fuzz::CheckRefusal(errors);
   return 0;
 }
