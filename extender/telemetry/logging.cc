@@ -20,7 +20,14 @@ std::string Timestamp() {
                      fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count());
 }
 
-// Text-mode quoting: only what would break a key=value line is escaped.
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7F;
+}
+
+// Text-mode quoting: what would break a key=value line is escaped, and every control
+// character, so that a value taken from an object (a pod's annotation, a quota file) can
+// neither start a line of its own nor rewrite one on a terminal (\r, escape sequences).
 void AppendQuoted(std::string_view value, std::string* out) {
   out->push_back('"');
   for (char c : value) {
@@ -31,6 +38,10 @@ void AppendQuoted(std::string_view value, std::string* out) {
       out->append("\\n");
     } else if (c == '\t') {
       out->append("\\t");
+    } else if (c == '\r') {
+      out->append("\\r");
+    } else if (IsControl(c)) {
+      out->append(fmt::format("\\x{:02x}", static_cast<unsigned char>(c)));
     } else {
       out->push_back(c);
     }
@@ -41,7 +52,7 @@ void AppendQuoted(std::string_view value, std::string* out) {
 bool NeedsQuoting(std::string_view value) {
   if (value.empty()) return true;
   for (char c : value) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t') return true;
+    if (c == ' ' || c == '"' || c == '=' || IsControl(c)) return true;
   }
   return false;
 }

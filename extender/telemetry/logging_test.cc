@@ -13,6 +13,12 @@ TEST(LoggingTest, TextLinesQuoteValuesWithSpaces) {
             R"(warning request refused status=400 error="bad \"json\"" empty="")");
 }
 
+TEST(LoggingTest, TextLinesEscapeEveryControlCharacter) {
+  EXPECT_EQ(FormatLogLine(LogFormat::kText, spdlog::level::warn, "pod skipped",
+                          {{"error", "a\nb\rc\td\x1b[2Ke\x7f"}, {"cr", "x\ry"}}, false),
+            R"(warning pod skipped error="a\nb\rc\td\x1b[2Ke\x7f" cr="x\ry")");
+}
+
 TEST(LoggingTest, JsonLinesAreOneValidObjectWithEveryField) {
   std::string line = FormatLogLine(LogFormat::kJson, spdlog::level::info, "bind",
                                    {{"pod", "ns/p"}, {"error", "line1\nline2"}}, true);
