@@ -30,7 +30,11 @@ asio::awaitable<bool> ConnectionSlots::Acquire(Operation& op) {
   }
   std::lock_guard lock(mu_);
   if (waiter->granted) co_return true;
-  queue_.erase(std::find(queue_.begin(), queue_.end(), waiter));
+  // Still in line, unless Release() dropped it for its Operation being gone (a caller that
+  // let go of the Operation while this coroutine still ran).
+  if (auto it = std::find(queue_.begin(), queue_.end(), waiter); it != queue_.end()) {
+    queue_.erase(it);
+  }
   co_return false;
 }
 

@@ -95,5 +95,36 @@ TEST(ConnectionSlotsTest, AWaiterWhoseOperationIsGoneDoesNotKeepTheSlot) {
   EXPECT_EQ(next, true);
 }
 
+TEST(ConnectionSlotsTest, AWaiterDroppedForItsOperationLeavesQuietlyIfItResumes) {
+  asio::io_context ioc;
+  ConnectionSlots slots(1);
+  std::optional<bool> holder;
+  StartAcquire(slots, NewOperation(ioc), &holder);
+  Poll(ioc);
+  ASSERT_EQ(holder, true);
+
+  // This waiter's coroutine does not own its Operation: the caller lets go of it while
+  // the coroutine waits, the Operation's timer is cancelled on destruction and the
+  // coroutine will resume, after Release() has dropped it from the line.
+  auto op = NewOperation(ioc);
+  std::optional<bool> dropped;
+  asio::co_spawn(
+      op->executor(),
+      [&slots, raw = op.get(), &dropped]() -> asio::awaitable<void> {
+        dropped = co_await slots.Acquire(*raw);
+      },
+      asio::detached);
+  Poll(ioc);
+  ASSERT_EQ(slots.waiting(), 1u);
+  op.reset();
+
+  slots.Release();
+  EXPECT_EQ(slots.in_use(), 0u);
+  EXPECT_EQ(slots.waiting(), 0u);
+  Poll(ioc);
+  EXPECT_EQ(dropped, false);
+  EXPECT_EQ(slots.in_use(), 0u);
+}
+
 }  // namespace
 }  // namespace quotient::extender::kube
