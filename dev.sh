@@ -30,7 +30,8 @@
 #                     install clang, build the libFuzzer targets of test/fuzz with ASan/UBSan
 #                     into build-fuzz/ and run TARGET (default: each) for SECONDS (default 60)
 #                     each; corpora grow in build-fuzz/corpus/, crashes land in
-#                     build-fuzz/artifacts/ (docs/fuzzing.md)
+#                     build-fuzz/artifacts/ (docs/fuzzing.md); QUOTIENT_FUZZ_ARGS adds
+#                     libFuzzer flags, QUOTIENT_FUZZ_ASAN_OPTIONS ASan options
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)

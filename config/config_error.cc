@@ -2,35 +2,58 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string_view>
 
 namespace quotient::config {
 
 namespace {
 
-// Appends `text` with control characters escaped, clipped at kMaxErrorPartBytes of input
-// (never inside a UTF-8 sequence).
+// The bytes of one character starting at text[i]: a whole UTF-8 sequence (a lead byte and
+// as many continuation bytes as it announces), else one byte. Only a sequence is printed
+// raw, so a malformed one cannot carry a newline along.
+size_t CharLength(std::string_view text, size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  const size_t n = c >= 0xC0 && c <= 0xDF   ? 2
+                   : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF7 ? 4
+                                            : 1;
+  if (n == 1 || i + n > text.size()) return 1;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 1;
+  }
+  return n;
+}
+
+// Appends `text` as printed: backslashes and control characters escaped (\\, \n, \r, \t,
+// \xNN), and clipped once the printed part would pass kMaxErrorPartBytes, between two
+// characters (never inside a UTF-8 sequence), with the full length after it.
 void AppendOneLine(std::string_view text, std::string* out) {
-  size_t end = text.size();
-  if (end > kMaxErrorPartBytes) {
-    end = kMaxErrorPartBytes;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  }
-  for (size_t i = 0; i < end; ++i) {
+  size_t printed = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t n = CharLength(text, i);
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      *out += "\\n";
+    std::string piece;
+    if (n > 1 || (c >= 0x20 && c != 0x7F && c != '\\')) {
+      piece.assign(text.substr(i, n));
+    } else if (c == '\\') {
+      piece = "\\\\";
+    } else if (c == '\n') {
+      piece = "\\n";
     } else if (c == '\r') {
-      *out += "\\r";
+      piece = "\\r";
     } else if (c == '\t') {
-      *out += "\\t";
-    } else if (c < 0x20 || c == 0x7F) {
-      *out += fmt::format("\\x{:02x}", c);
+      piece = "\\t";
     } else {
-      *out += static_cast<char>(c);
+      piece = fmt::format("\\x{:02x}", c);
     }
+    if (printed + piece.size() > kMaxErrorPartBytes) break;
+    *out += piece;
+    printed += piece.size();
+    i += n;
   }
-  if (end < text.size()) *out += fmt::format("... ({} bytes in all)", text.size());
+  if (i < text.size()) *out += fmt::format("... ({} bytes in all)", text.size());
 }
 
 }  // namespace

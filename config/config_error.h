@@ -16,9 +16,10 @@ struct ConfigError {
   std::string message;
 
   // "quotient.yaml:12: server.limits.maxBodyBytes: invalid quantity \"12Q\""
-  // Always one line of bounded length, whatever the file held: control characters in the
-  // source, path or message (a quoted value may span lines) are escaped (\n, \t, \xNN) and
-  // each part is clipped at kMaxErrorPartBytes with a note of how long it was.
+  // Always one line of bounded length, whatever the file held: backslashes and control
+  // characters in the source, path or message (a quoted value may span lines) are escaped
+  // (\\, \n, \t, \xNN), and each part prints at most kMaxErrorPartBytes, then how long it
+  // was.
   std::string ToString() const;
 };
 

@@ -23,6 +23,29 @@ TEST(ConfigErrorTest, ControlCharactersInAQuotedValueAreEscaped) {
             "q.yaml:8: spec.root.min.memory: invalid quantity \"256\\n\\n\\r\\tGi\\x01\\x7f\"");
 }
 
+TEST(ConfigErrorTest, BackslashesAreEscapedSoThePrintedLineIsUnambiguous) {
+  EXPECT_EQ((ConfigError{"", 0, "", "path \"C:\\n\""}).ToString(), "path \"C:\\\\n\"");
+}
+
+TEST(ConfigErrorTest, EscapesCountTowardsTheBound) {
+  // 2,000 control bytes print as 8,000: the part is bounded by what is printed.
+  const std::string text = ConfigError{"", 0, "", std::string(2000, '\x01')}.ToString();
+  EXPECT_LE(text.find("..."), kMaxErrorPartBytes);
+  EXPECT_EQ(text.substr(0, 8), "\\x01\\x01");
+  EXPECT_NE(text.find("... (2000 bytes in all)"), std::string::npos) << text;
+}
+
+TEST(ConfigErrorTest, InvalidUtfEightStillPrintsUpToTheBound) {
+  const std::string text = ConfigError{"", 0, "", std::string(3000, '\x80')}.ToString();
+  EXPECT_EQ(text.find("..."), kMaxErrorPartBytes);
+}
+
+TEST(ConfigErrorTest, AMalformedUtfEightSequenceCannotCarryANewline) {
+  const std::string text = ConfigError{"", 0, "", std::string("a\xC3\nb\xF8\n")}.ToString();
+  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  EXPECT_EQ(text, "a\xC3\\nb\xF8\\n");
+}
+
 TEST(ConfigErrorTest, UtfEightIsKept) {
   EXPECT_EQ((ConfigError{"", 0, "", "unknown namespace \"équipe\""}).ToString(),
             "unknown namespace \"équipe\"");
@@ -45,8 +68,7 @@ TEST(ConfigErrorTest, ClippingNeverSplitsAUtfEightSequence) {
   }();
   const std::string text = ConfigError{"", 0, "", message}.ToString();
   const std::string kept = text.substr(0, text.find("..."));
-  EXPECT_EQ(kept.size() % 2, 1u);  // "x" and whole 'é's
-  EXPECT_EQ(kept.size(), kMaxErrorPartBytes - 1);
+  EXPECT_EQ(kept.size(), kMaxErrorPartBytes - 1);  // "x" and 511 whole 'é's
 }
 
 TEST(ConfigErrorTest, FormatErrorsIsOneLinePerErrorAndBounded) {

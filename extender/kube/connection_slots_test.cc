@@ -74,15 +74,13 @@ TEST(ConnectionSlotsTest, AWaiterWhoseOperationIsGoneDoesNotKeepTheSlot) {
   ASSERT_EQ(holder, true);
 
   {
-    // A waiter on an io_context torn down before it runs again: its Operation dies and its
-    // coroutine is destroyed without resuming, still in line.
+    // A waiter on an io_context torn down before it runs again: its coroutine is destroyed
+    // without resuming, still in line, and with it the last owner of its Operation.
     asio::io_context doomed;
     std::optional<bool> never;
-    auto op = NewOperation(doomed);
-    StartAcquire(slots, op, &never);
+    StartAcquire(slots, NewOperation(doomed), &never);
     Poll(doomed);
     ASSERT_EQ(slots.waiting(), 1u);
-    op.reset();
   }
 
   slots.Release();

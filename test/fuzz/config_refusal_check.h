@@ -17,7 +17,8 @@ inline void CheckRefusal(const config::ConfigErrors& errors) {
     FUZZ_CHECK(!e.message.empty(), "errors have text");
     const std::string line = e.ToString();
     FUZZ_CHECK(line.find('\n') == std::string::npos, "an error prints as one line");
-    FUZZ_CHECK(line.size() <= 3 * config::kMaxErrorPartBytes + 128, "an error line is bounded");
+    FUZZ_CHECK(line.size() <= 3 * (config::kMaxErrorPartBytes + 64) + 64,
+               "an error line is bounded");
   }
   const std::string text = config::FormatErrors(errors);
   FUZZ_CHECK(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) <=
