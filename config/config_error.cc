@@ -26,16 +26,22 @@ size_t CharLength(std::string_view text, size_t i) {
 }
 
 // Appends `text` as printed: backslashes and control characters escaped (\\, \n, \r, \t,
-// \xNN), and clipped once the printed part would pass kMaxErrorPartBytes, between two
-// characters (never inside a UTF-8 sequence), with the full length after it.
+// \xNN; the UTF-8 forms of C1 controls and of U+2028/U+2029 as \uXXXX), and clipped once the
+// printed part would pass kMaxErrorPartBytes, between two characters (never inside a UTF-8
+// sequence), with the full length after it.
 void AppendOneLine(std::string_view text, std::string* out) {
   size_t printed = 0;
   size_t i = 0;
   while (i < text.size()) {
     const size_t n = CharLength(text, i);
     const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
     std::string piece;
-    if (n > 1 || (c >= 0x20 && c != 0x7F && c != '\\')) {
+    if (n == 2 && c == 0xC2 && next(1) <= 0x9F) {
+      piece = fmt::format("\\u00{:02x}", next(1));  // a C1 control (NEL, CSI...)
+    } else if (n == 3 && c == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) {
+      piece = next(2) == 0xA8 ? "\\u2028" : "\\u2029";  // line and paragraph separators
+    } else if (n > 1 || (c >= 0x20 && c != 0x7F && c != '\\')) {
       piece.assign(text.substr(i, n));
     } else if (c == '\\') {
       piece = "\\\\";

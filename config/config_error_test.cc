@@ -51,6 +51,13 @@ TEST(ConfigErrorTest, UtfEightIsKept) {
             "unknown namespace \"équipe\"");
 }
 
+TEST(ConfigErrorTest, UtfEightLineBreaksAndC1ControlsAreEscaped) {
+  // NEL (U+0085) ends a line for some readers, CSI (U+009B) starts a terminal escape, and
+  // U+2028/U+2029 separate lines: printed as escapes; the characters beside them are kept.
+  EXPECT_EQ((ConfigError{"", 0, "", "a\u0085b\u009B2Jc\u2028d\u2029e\u00A0f"}).ToString(),
+            "a\\u0085b\\u009b2Jc\\u2028d\\u2029e\u00A0f");
+}
+
 TEST(ConfigErrorTest, EachPartIsClippedAndSaysHowLongItWas) {
   const std::string huge(5000, 'x');
   const std::string text = ConfigError{huge, 1, huge, huge}.ToString();

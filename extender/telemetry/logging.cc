@@ -25,12 +25,26 @@ bool IsControl(char c) {
   return u < 0x20 || u == 0x7F;
 }
 
+// The length of the UTF-8 sequence at value[i] if it encodes a C1 control (U+0080..U+009F:
+// NEL ends a line for some readers, CSI starts an escape sequence on some terminals) or a
+// line or paragraph separator (U+2028, U+2029), else 0.
+size_t BreakingSequenceAt(std::string_view value, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(value[i + k]); };
+  if (i + 1 < value.size() && at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F) return 2;
+  if (i + 2 < value.size() && at(0) == 0xE2 && at(1) == 0x80 && (at(2) == 0xA8 || at(2) == 0xA9)) {
+    return 3;
+  }
+  return 0;
+}
+
 // Text-mode quoting: what would break a key=value line is escaped, and every control
 // character, so that a value taken from an object (a pod's annotation, a quota file) can
-// neither start a line of its own nor rewrite one on a terminal (\r, escape sequences).
+// neither start a line of its own nor rewrite one on a terminal (\r, escape sequences,
+// their UTF-8 forms \u0085, \u009b, \u2028).
 void AppendQuoted(std::string_view value, std::string* out) {
   out->push_back('"');
-  for (char c : value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
     if (c == '"' || c == '\\') {
       out->push_back('\\');
       out->push_back(c);
@@ -42,6 +56,12 @@ void AppendQuoted(std::string_view value, std::string* out) {
       out->append("\\r");
     } else if (IsControl(c)) {
       out->append(fmt::format("\\x{:02x}", static_cast<unsigned char>(c)));
+    } else if (const size_t n = BreakingSequenceAt(value, i); n == 2) {
+      out->append(fmt::format("\\u00{:02x}", static_cast<unsigned char>(value[i + 1])));
+      i += 1;
+    } else if (n == 3) {
+      out->append(static_cast<unsigned char>(value[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
+      i += 2;
     } else {
       out->push_back(c);
     }
@@ -51,8 +71,11 @@ void AppendQuoted(std::string_view value, std::string* out) {
 
 bool NeedsQuoting(std::string_view value) {
   if (value.empty()) return true;
-  for (char c : value) {
-    if (c == ' ' || c == '"' || c == '=' || IsControl(c)) return true;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == ' ' || c == '"' || c == '=' || IsControl(c) || BreakingSequenceAt(value, i) > 0) {
+      return true;
+    }
   }
   return false;
 }

@@ -19,6 +19,15 @@ TEST(LoggingTest, TextLinesEscapeEveryControlCharacter) {
             R"(warning pod skipped error="a\nb\rc\td\x1b[2Ke\x7f" cr="x\ry")");
 }
 
+TEST(LoggingTest, TextLinesEscapeUtfEightLineBreaksAndC1Controls) {
+  // NEL (U+0085), CSI (U+009B) and U+2028/U+2029 quote the value and print as escapes;
+  // other UTF-8 (a no-break space, U+00A0) is kept as it is and alone needs no quotes.
+  EXPECT_EQ(
+      FormatLogLine(LogFormat::kText, spdlog::level::warn, "pod skipped",
+                    {{"name", "a\u0085b\u009B2Jc\u2028d\u2029e"}, {"nbsp", "x\u00A0y"}}, false),
+      "warning pod skipped name=\"a\\u0085b\\u009b2Jc\\u2028d\\u2029e\" nbsp=x\u00A0y");
+}
+
 TEST(LoggingTest, JsonLinesAreOneValidObjectWithEveryField) {
   std::string line = FormatLogLine(LogFormat::kJson, spdlog::level::info, "bind",
                                    {{"pod", "ns/p"}, {"error", "line1\nline2"}}, true);
