@@ -148,18 +148,19 @@ fuzz_build() {
 
 # fuzz_run TARGET SECONDS: one libFuzzer run over the target's growing corpus and seeds.
 fuzz_run() {
-  local target=$1 seconds=$2 seeds=() dir
+  local target=$1 seconds=$2 seeds=() extra=() dir
   mkdir -p "$FUZZ_DIR/corpus/$target" "$FUZZ_DIR/artifacts/$target"
   while read -r dir; do [ -d "$dir" ] && seeds+=("$dir"); done <"$FUZZ_DIR/fuzz-seeds/$target.txt"
   echo "dev.sh: fuzzing $target for ${seconds}s"
-  # QUOTIENT_FUZZ_ARGS: extra libFuzzer flags, after the defaults so they win (a long
-  # campaign's -runs, -max_len, -entropic); QUOTIENT_FUZZ_ASAN_OPTIONS: extra ASan options.
-  # shellcheck disable=SC2086
+  # QUOTIENT_FUZZ_ARGS: extra libFuzzer flags, split at blanks (never globbed), after the
+  # defaults so they win (a long campaign's -runs, -max_len, -entropic);
+  # QUOTIENT_FUZZ_ASAN_OPTIONS: extra ASan options.
+  read -r -a extra <<<"${QUOTIENT_FUZZ_ARGS:-}"
   ASAN_OPTIONS="detect_leaks=1${QUOTIENT_FUZZ_ASAN_OPTIONS:+:$QUOTIENT_FUZZ_ASAN_OPTIONS}" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$FUZZ_DIR/test/fuzz/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/artifacts/$target/" \
-    ${QUOTIENT_FUZZ_ARGS:-} "$FUZZ_DIR/corpus/$target" "${seeds[@]}"
+    "${extra[@]}" "$FUZZ_DIR/corpus/$target" "${seeds[@]}"
 }
 
 case "${1:-help}" in
