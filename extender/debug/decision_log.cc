@@ -87,6 +87,7 @@ void DecisionLog::RecordFilter(const ExtenderArgs& args, const FilterDecision& d
   }
   r->uid = args.pod.uid;
   r->requests = args.pod.requests;
+  r->claims = args.pod.claim_note;
   r->filtered = true;
   r->filter_at = at;
   r->result = decision.result;

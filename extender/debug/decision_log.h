@@ -38,6 +38,9 @@ struct DecisionRecord {
   std::string name;
   std::string uid;
   quota::ResourceList requests;  // effective requests as decided (pods: 1 included)
+  // The pod's DRA claims as the filter saw them (PodInfo::claim_note): what each is charged,
+  // what no mapping prices, or why the charge is unknown; empty without claims.
+  std::string claims;
 
   // The last filter.
   bool filtered = false;

@@ -193,7 +193,9 @@ std::string ExplainJson(const ExplainReport& r) {
     o += ':';
     AppendJsonString(quota::FormatResourceAmount(e.name, e.amount), &o);
   }
-  o += "}},\"summary\":";
+  o += "},\"claims\":";
+  AppendJsonString(d.claims, &o);
+  o += "},\"summary\":";
   AppendJsonString(r.summary, &o);
   o += fmt::format(
       ",\"quota\":{{\"enforced\":{},\"unquoted\":{},\"unquotedAllowed\":{},"
@@ -281,6 +283,7 @@ std::string ExplainText(const ExplainReport& r) {
   const DecisionRecord& d = r.record;
   std::string o = fmt::format("Pod {}/{}\n  {}\n", r.ns, r.pod, r.summary);
   if (r.known && !d.requests.empty()) o += fmt::format("\nRequests: {}\n", d.requests.ToString());
+  if (r.known && !d.claims.empty()) o += fmt::format("ResourceClaims: {}\n", d.claims);
   if (!r.quota_enforced) {
     o += "\nQuota: no quota tree is loaded.\n";
   } else if (r.unquoted) {

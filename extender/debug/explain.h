@@ -4,7 +4,9 @@
 //     min and max of each level and whether the pod's request fits there now;
 //   * the last filter verdict Quotient gave for it (DecisionLog), with the candidate
 //     nodes' reasons aggregated ("3 nodes: node fit: nvidia.com/gpu requested 1, free 0");
-//   * the last bind, and any reclaim under way that concerns it (ReclaimStatusSource).
+//   * the last bind, and any reclaim under way that concerns it (ReclaimStatusSource);
+//   * its DRA claims as the last filter saw them: each claim's charge, devices of classes
+//     no mapping prices (charged nothing), or why the charge is unknown.
 // Only what Quotient decided is known here: nodes the scheduler's own filters removed
 // never reach the extender (their reasons are in the pod's FailedScheduling event).
 //

@@ -155,6 +155,31 @@ TEST(ExplainTest, NodeRefusalsAreSummarisedWithTheMostFrequentReason) {
   EXPECT_NE(ExplainText(r).find("  1 node: node not in Quotient's cache yet"), std::string::npos);
 }
 
+TEST(ExplainTest, ThePodsClaimsAreShownAsTheFilterSawThem) {
+  auto ledger = Scenario1Ledger(0);
+  DecisionLog log(100, [] { return kNow; });
+  ExtenderArgs args = PodArgs("namespace1", "train", "u1", 1, 1);
+  args.pod.claim_note =
+      "claim train-gpus (device class gpu.nvidia.com: nvidia.com/gpu=2); claim fpga request "
+      "f: 1 device of class fpga.example.com, which dra.deviceClasses does not map, charged "
+      "nothing";
+  FilterDecision admitted;
+  admitted.reason = DecisionReason::kQuotaAdmitted;
+  admitted.answer.passed = {0};
+  log.RecordFilter(args, admitted);
+  ExplainReport r = BuildExplain(ledger.get(), true, log, nullptr, "namespace1", "train", kNow);
+  EXPECT_NE(ExplainText(r).find("ResourceClaims: " + args.pod.claim_note + "\n"), std::string::npos)
+      << ExplainText(r);
+  auto j = nlohmann::json::parse(ExplainJson(r));
+  EXPECT_EQ(j["pod"]["claims"], args.pod.claim_note);
+
+  // A pod without claims says nothing of them.
+  log.RecordFilter(PodArgs("namespace1", "web", "u2", 1, 1), admitted);
+  ExplainReport plain = BuildExplain(ledger.get(), true, log, nullptr, "namespace1", "web", kNow);
+  EXPECT_EQ(ExplainText(plain).find("ResourceClaims"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(ExplainJson(plain))["pod"]["claims"], "");
+}
+
 TEST(ExplainTest, AReclaimUnderWayIsToldInTheSummaryAndTheText) {
   auto ledger = Scenario1Ledger(4);
   DecisionLog log(100, [] { return kNow; });

@@ -114,11 +114,20 @@ void DraState::ChargePod(PodInfo* pod) const {
                                     quota::FormatClaimRefusal(charge));
       return;
     }
-    if (shared || charge.charge.empty()) continue;
-    pod->claim_charge.AddAll(charge.charge);
-    note += fmt::format("{}claim {} (device class {}: {}{})", note.empty() ? "" : "; ", claim_name,
-                        MappedClasses(config_, claim), charge.charge.ToString(),
-                        charge.estimated ? ", estimated before allocation" : "");
+    if (!shared && !charge.charge.empty()) {
+      pod->claim_charge.AddAll(charge.charge);
+      note += fmt::format("{}claim {} (device class {}: {}{})", note.empty() ? "" : "; ",
+                          claim_name, MappedClasses(config_, claim), charge.charge.ToString(),
+                          charge.estimated ? ", estimated before allocation" : "");
+    }
+    // Free, but not in silence: the pod's note says which devices no mapping prices.
+    for (const quota::UnmappedDevices& u : charge.unmapped) {
+      note += fmt::format(
+          "{}claim {} request {}: {} device{} of class {}, which "
+          "dra.deviceClasses does not map, charged nothing",
+          note.empty() ? "" : "; ", claim_name, u.request, u.devices, u.devices == 1 ? "" : "s",
+          u.device_class);
+    }
   }
   pod->claim_note = std::move(note);
 }

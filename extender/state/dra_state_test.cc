@@ -227,6 +227,10 @@ TEST_F(DraChargeTest, AnUnmappedClassIsChargedNothingAndCountedOncePerClaim) {
   PodInfo pod = Enriched(Pod("train", "p1", "", R"({"name": "f", "resourceClaimName": "fpga"})"));
   EXPECT_EQ(pod.claim_problem, ClaimProblem::kNone);
   EXPECT_TRUE(pod.claim_charge.empty());
+  // The pod's note (filter messages, explain) says what is free and why.
+  EXPECT_THAT(pod.claim_note,
+              HasSubstr("claim fpga request gpu: 1 device of class fpga.example.com, which "
+                        "dra.deviceClasses does not map, charged nothing"));
   EXPECT_THAT(
       registry_.Render(),
       HasSubstr(R"(quotient_dra_unmapped_claims_total{device_class="fpga.example.com"} 1)"));
