@@ -259,5 +259,5 @@ case "${1:-help}" in
     export QUOTIENT_BIN=${QUOTIENT_BIN:-$BUILD_DIR/extender/quotient}
     exec "$VENV/bin/python" "$ROOT/test/e2e/soak.py" "$@"
     ;;
-  *) sed -n '2,30p' "$0"; exit 2 ;;
+  *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;  # the comment block above
 esac
