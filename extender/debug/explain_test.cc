@@ -160,9 +160,8 @@ TEST(ExplainTest, ThePodsClaimsAreShownAsTheFilterSawThem) {
   DecisionLog log(100, [] { return kNow; });
   ExtenderArgs args = PodArgs("namespace1", "train", "u1", 1, 1);
   args.pod.claim_note =
-      "claim train-gpus (device class gpu.nvidia.com: nvidia.com/gpu=2); claim fpga request "
-      "f: 1 device of class fpga.example.com, which dra.deviceClasses does not map, charged "
-      "nothing";
+      "claim train-gpus (device class gpu.nvidia.com: nvidia.com/gpu=2); claim fpga: class "
+      "fpga.example.com is not in dra.deviceClasses, its devices charged nothing";
   FilterDecision admitted;
   admitted.reason = DecisionReason::kQuotaAdmitted;
   admitted.answer.passed = {0};

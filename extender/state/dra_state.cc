@@ -38,6 +38,41 @@ std::string MappedClasses(const quota::DeviceChargeConfig& config, const Resourc
   return fmt::format("{}", fmt::join(classes, ", "));
 }
 
+// "a", "a, b", "a, b, c and 4 more": at most `most` names of a set.
+std::string FewOf(const std::set<std::string>& names, size_t most) {
+  std::string out;
+  size_t n = 0;
+  for (const std::string& name : names) {
+    if (n == most) return fmt::format("{} and {} more", out, names.size() - most);
+    out += fmt::format("{}{}", n++ == 0 ? "" : ", ", name);
+  }
+  return out;
+}
+
+// A pod's claim note, bounded: it is quoted in filter refusals for every candidate node
+// and kept in the decision log, so however many claims a pod names (256) the note stays
+// within DraState::kMaxClaimNoteBytes; the first part is always kept (names are bounded
+// by the API), then parts while they fit, then how many were left out.
+class ClaimNote {
+ public:
+  void Add(std::string part) {
+    if (left_out_ == 0 &&
+        (text_.empty() || text_.size() + 2 + part.size() <= DraState::kMaxClaimNoteBytes)) {
+      text_ += fmt::format("{}{}", text_.empty() ? "" : "; ", part);
+    } else {
+      ++left_out_;
+    }
+  }
+  std::string Take() {
+    if (left_out_ > 0) text_ += fmt::format("; and {} more", left_out_);
+    return std::move(text_);
+  }
+
+ private:
+  std::string text_;
+  size_t left_out_ = 0;
+};
+
 bool IsPodConsumer(const ClaimConsumer& c) {
   return c.api_group.empty() && c.resource == "pods";
 }
@@ -89,7 +124,7 @@ void DraState::ChargePod(PodInfo* pod) const {
   pod->claim_note.clear();
   if (pod->resource_claims.empty()) return;
   std::shared_lock lock(mu_);
-  std::string note;
+  ClaimNote note;
   for (const auto& [pod_claim, claim_name] : ResolveClaims(*pod)) {
     if (claim_name.empty()) {
       pod->claim_problem = ClaimProblem::kPending;
@@ -116,20 +151,22 @@ void DraState::ChargePod(PodInfo* pod) const {
     }
     if (!shared && !charge.charge.empty()) {
       pod->claim_charge.AddAll(charge.charge);
-      note += fmt::format("{}claim {} (device class {}: {}{})", note.empty() ? "" : "; ",
-                          claim_name, MappedClasses(config_, claim), charge.charge.ToString(),
-                          charge.estimated ? ", estimated before allocation" : "");
+      note.Add(fmt::format("claim {} (device class {}: {}{})", claim_name,
+                           MappedClasses(config_, claim), charge.charge.ToString(),
+                           charge.estimated ? ", estimated before allocation" : ""));
     }
-    // Free, but not in silence: the pod's note says which devices no mapping prices.
-    for (const quota::UnmappedDevices& u : charge.unmapped) {
-      note += fmt::format(
-          "{}claim {} request {}: {} device{} of class {}, which "
-          "dra.deviceClasses does not map, charged nothing",
-          note.empty() ? "" : "; ", claim_name, u.request, u.devices, u.devices == 1 ? "" : "s",
-          u.device_class);
+    // Free, but not in silence: the note names the classes no mapping prices.
+    std::set<std::string> unmapped;
+    for (const quota::UnmappedDevices& u : charge.unmapped) unmapped.insert(u.device_class);
+    if (!unmapped.empty()) {
+      const bool one = unmapped.size() == 1;
+      note.Add(
+          fmt::format("claim {}: {} {} {} not in dra.deviceClasses, {} devices charged nothing",
+                      claim_name, one ? "class" : "classes", FewOf(unmapped, 3), one ? "is" : "are",
+                      one ? "its" : "their"));
     }
   }
-  pod->claim_note = std::move(note);
+  pod->claim_note = note.Take();
 }
 
 std::vector<std::string> DraState::PodsOf(const std::string& key) const {

@@ -69,6 +69,8 @@ class ClusterState;
 class DraState {
  public:
   static constexpr size_t kMaxReportedClasses = 32;
+  // PodInfo::claim_note's bound: past it, the claims left out are counted, not named.
+  static constexpr size_t kMaxClaimNoteBytes = 1024;
 
   // `registry` may be null (no metrics).
   DraState(quota::DeviceChargeConfig config, metrics::Registry* registry);
@@ -78,7 +80,9 @@ class DraState {
   const quota::DeviceChargeConfig& config() const { return config_; }
 
   // The charge of `pod`'s claims into pod->claim_charge, pod->claim_problem and
-  // pod->claim_note (see the file comment). Reads the objects under the shared lock.
+  // pod->claim_note (see the file comment; the note names each charged claim and the
+  // unmapped classes a claim asks for, within kMaxClaimNoteBytes). Reads the objects under
+  // the shared lock.
   void ChargePod(PodInfo* pod) const;
 
   // Watches. Each returns the UIDs of the indexed pods whose charge may have changed.

@@ -229,11 +229,30 @@ TEST_F(DraChargeTest, AnUnmappedClassIsChargedNothingAndCountedOncePerClaim) {
   EXPECT_TRUE(pod.claim_charge.empty());
   // The pod's note (filter messages, explain) says what is free and why.
   EXPECT_THAT(pod.claim_note,
-              HasSubstr("claim fpga request gpu: 1 device of class fpga.example.com, which "
-                        "dra.deviceClasses does not map, charged nothing"));
+              HasSubstr("claim fpga: class fpga.example.com is not in dra.deviceClasses, its "
+                        "devices charged nothing"));
   EXPECT_THAT(
       registry_.Render(),
       HasSubstr(R"(quotient_dra_unmapped_claims_total{device_class="fpga.example.com"} 1)"));
+}
+
+TEST_F(DraChargeTest, TheClaimNoteStaysBoundedHoweverManyClaimsAPodNames) {
+  // 200 claims with long names (the API allows 256 per pod): every one is charged, the
+  // note names the first few and counts the rest.
+  std::string entries;
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = fmt::format("claim-{:03d}-{}", i, std::string(200, 'x'));
+    AddClaim(
+        Claim(name, fmt::format("c{}", i), 1, i % 2 == 0 ? "gpu.nvidia.com" : "fpga.example.com"));
+    entries += fmt::format(R"({}{{"name": "r{}", "resourceClaimName": "{}"}})", i == 0 ? "" : ",",
+                           i, name);
+  }
+  PodInfo pod = Enriched(Pod("train", "p1", "", entries));
+  EXPECT_EQ(pod.claim_problem, ClaimProblem::kNone);
+  EXPECT_EQ(pod.claim_charge.Get(kGpu), 100) << "the bound is on the note, not the charge";
+  EXPECT_LE(pod.claim_note.size(), DraState::kMaxClaimNoteBytes + 32) << pod.claim_note;
+  EXPECT_THAT(pod.claim_note, HasSubstr("claim claim-000-x"));
+  EXPECT_THAT(pod.claim_note, ::testing::EndsWith(" more"));
 }
 
 TEST_F(DraChargeTest, ADeletedClaimTakesItsChargeAway) {
