@@ -25,37 +25,60 @@ size_t CharLength(std::string_view text, size_t i) {
   return n;
 }
 
+// True for a byte printed as itself on its own: printable ASCII but the backslash.
+bool PrintsAsItself(char c) {
+  return c >= 0x20 && c < 0x7F && c != '\\';
+}
+
+// How the character of `n` bytes at text[i] prints: itself (a whole UTF-8 sequence), or an
+// escape written into `buf` (at least 7 bytes).
+std::string_view Printed(std::string_view text, size_t i, size_t n, char* buf) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const auto escape = [&](std::string_view prefix, unsigned char byte) {
+    std::copy(prefix.begin(), prefix.end(), buf);
+    buf[prefix.size()] = kHex[byte >> 4];
+    buf[prefix.size() + 1] = kHex[byte & 0xF];
+    return std::string_view(buf, prefix.size() + 2);
+  };
+  if (n == 2 && at(0) == 0xC2 && at(1) <= 0x9F) return escape("\\u00", at(1));  // C1: NEL, CSI
+  if (n == 3 && at(0) == 0xE2 && at(1) == 0x80 && (at(2) == 0xA8 || at(2) == 0xA9)) {
+    return at(2) == 0xA8 ? "\\u2028" : "\\u2029";  // line and paragraph separators
+  }
+  if (n > 1 || at(0) >= 0x80) return text.substr(i, n);
+  switch (at(0)) {
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return escape("\\x", at(0));  // other controls, DEL
+  }
+}
+
 // Appends `text` as printed: backslashes and control characters escaped (\\, \n, \r, \t,
 // \xNN; the UTF-8 forms of C1 controls and of U+2028/U+2029 as \uXXXX), and clipped once the
 // printed part would pass kMaxErrorPartBytes, between two characters (never inside a UTF-8
-// sequence), with the full length after it.
+// sequence), with the full length after it. Runs of plain ASCII are copied at once: the
+// fuzz oracles print every error of every refusal.
 void AppendOneLine(std::string_view text, std::string* out) {
   size_t printed = 0;
   size_t i = 0;
+  char buf[8];
   while (i < text.size()) {
-    const size_t n = CharLength(text, i);
-    const auto c = static_cast<unsigned char>(text[i]);
-    const auto next = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-    std::string piece;
-    if (n == 2 && c == 0xC2 && next(1) <= 0x9F) {
-      piece = fmt::format("\\u00{:02x}", next(1));  // a C1 control (NEL, CSI...)
-    } else if (n == 3 && c == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) {
-      piece = next(2) == 0xA8 ? "\\u2028" : "\\u2029";  // line and paragraph separators
-    } else if (n > 1 || (c >= 0x20 && c != 0x7F && c != '\\')) {
-      piece.assign(text.substr(i, n));
-    } else if (c == '\\') {
-      piece = "\\\\";
-    } else if (c == '\n') {
-      piece = "\\n";
-    } else if (c == '\r') {
-      piece = "\\r";
-    } else if (c == '\t') {
-      piece = "\\t";
-    } else {
-      piece = fmt::format("\\x{:02x}", c);
+    size_t end = i;
+    while (end < text.size() && PrintsAsItself(text[end])) ++end;
+    if (end > i) {
+      const size_t n = std::min(end - i, kMaxErrorPartBytes - printed);
+      out->append(text.substr(i, n));
+      printed += n;
+      i += n;
+      if (i < end) break;  // clipped inside the run
+      continue;
     }
+    const size_t n = CharLength(text, i);
+    const std::string_view piece = Printed(text, i, n, buf);
     if (printed + piece.size() > kMaxErrorPartBytes) break;
-    *out += piece;
+    out->append(piece);
     printed += piece.size();
     i += n;
   }
