@@ -31,7 +31,11 @@
 #                     into build-fuzz/ and run TARGET (default: each) for SECONDS (default 60)
 #                     each; corpora grow in build-fuzz/corpus/, crashes land in
 #                     build-fuzz/artifacts/ (docs/fuzzing.md); QUOTIENT_FUZZ_ARGS adds
-#                     libFuzzer flags, QUOTIENT_FUZZ_ASAN_OPTIONS ASan options
+#                     libFuzzer flags, QUOTIENT_FUZZ_ASAN_OPTIONS ASan options; an empty
+#                     corpus starts from test/fuzz/campaign/TARGET.tar.gz when there is one
+#   ./dev.sh fuzz-save TARGET...
+#                     minimize build-fuzz/corpus/TARGET into test/fuzz/campaign/TARGET.tar.gz
+#                     (the next campaign, on any machine, goes on from it)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -146,10 +150,17 @@ fuzz_build() {
   cmake --build "$FUZZ_DIR" -j "$JOBS" --target $(fuzz_targets)
 }
 
+# The last campaign's corpus of each target, minimized (./dev.sh fuzz-save): a fresh
+# machine's first run starts from it instead of from the seeds alone.
+CAMPAIGN_DIR=$ROOT/test/fuzz/campaign
+
 # fuzz_run TARGET SECONDS: one libFuzzer run over the target's growing corpus and seeds.
 fuzz_run() {
   local target=$1 seconds=$2 seeds=() extra=() dir
   mkdir -p "$FUZZ_DIR/corpus/$target" "$FUZZ_DIR/artifacts/$target"
+  if [ -f "$CAMPAIGN_DIR/$target.tar.gz" ] && [ -z "$(ls -A "$FUZZ_DIR/corpus/$target")" ]; then
+    tar -xzf "$CAMPAIGN_DIR/$target.tar.gz" -C "$FUZZ_DIR/corpus/$target"
+  fi
   while read -r dir; do [ -d "$dir" ] && seeds+=("$dir"); done <"$FUZZ_DIR/fuzz-seeds/$target.txt"
   echo "dev.sh: fuzzing $target for ${seconds}s"
   # QUOTIENT_FUZZ_ARGS: extra libFuzzer flags, split at blanks (never globbed), after the
@@ -161,6 +172,22 @@ fuzz_run() {
     "$FUZZ_DIR/test/fuzz/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/artifacts/$target/" \
     "${extra[@]}" "$FUZZ_DIR/corpus/$target" "${seeds[@]}"
+}
+
+# fuzz_save TARGET: minimizes the target's corpus (libFuzzer -merge=1: the inputs that add
+# coverage) into $CAMPAIGN_DIR/TARGET.tar.gz (tar and gzip without dates or owners).
+fuzz_save() {
+  local target=$1 merged
+  merged=$(mktemp -d)
+  ASAN_OPTIONS=detect_leaks=0 "$FUZZ_DIR/test/fuzz/$target" -merge=1 -timeout=10 \
+    -rss_limit_mb=2048 -max_len=65536 "$merged" "$FUZZ_DIR/corpus/$target" >"$merged.log" 2>&1 ||
+    { cat "$merged.log"; exit 1; }
+  mkdir -p "$CAMPAIGN_DIR"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$merged" -cf - . |
+    gzip -n -9 >"$CAMPAIGN_DIR/$target.tar.gz"
+  echo "dev.sh: $CAMPAIGN_DIR/$target.tar.gz: $(ls "$merged" | wc -l) inputs of" \
+    "$(ls "$FUZZ_DIR/corpus/$target" | wc -l)"
+  rm -rf "$merged" "$merged.log"
 }
 
 case "${1:-help}" in
@@ -224,6 +251,12 @@ case "${1:-help}" in
     else
       for target in $(fuzz_targets); do fuzz_run "$target" "$seconds"; done
     fi
+    ;;
+  fuzz-save)
+    [ -n "${2:-}" ] || { echo "dev.sh: fuzz-save TARGET..." >&2; exit 2; }
+    shift
+    fuzz_build
+    for target in "$@"; do fuzz_save "$target"; done
     ;;
   bench)
     build
