@@ -65,8 +65,10 @@ void AppendOneLine(std::string_view text, std::string* out) {
   size_t i = 0;
   char buf[8];
   while (i < text.size()) {
+    // The run, scanned no further than the bound lets it print (and one byte past, to know).
+    const size_t stop = std::min(text.size(), i + (kMaxErrorPartBytes - printed) + 1);
     size_t end = i;
-    while (end < text.size() && PrintsAsItself(text[end])) ++end;
+    while (end < stop && PrintsAsItself(text[end])) ++end;
     if (end > i) {
       const size_t n = std::min(end - i, kMaxErrorPartBytes - printed);
       out->append(text.substr(i, n));

@@ -35,6 +35,17 @@ TEST(ConfigErrorTest, EscapesCountTowardsTheBound) {
   EXPECT_NE(text.find("... (2000 bytes in all)"), std::string::npos) << text;
 }
 
+TEST(ConfigErrorTest, PlainTextIsClippedExactlyAtTheBound) {
+  const std::string text = ConfigError{"", 0, "", std::string(5000, 'x')}.ToString();
+  EXPECT_EQ(text, std::string(kMaxErrorPartBytes, 'x') + "... (5000 bytes in all)");
+  const std::string fits(kMaxErrorPartBytes, 'y');
+  EXPECT_EQ((ConfigError{"", 0, "", fits}).ToString(), fits);
+  // A run that ends where an escape would pass the bound: the run is kept, the escape not.
+  const std::string mixed = std::string(kMaxErrorPartBytes - 1, 'z') + "\n";
+  EXPECT_EQ((ConfigError{"", 0, "", mixed}).ToString(),
+            std::string(kMaxErrorPartBytes - 1, 'z') + "... (1024 bytes in all)");
+}
+
 TEST(ConfigErrorTest, InvalidUtfEightStillPrintsUpToTheBound) {
   const std::string text = ConfigError{"", 0, "", std::string(3000, '\x80')}.ToString();
   EXPECT_EQ(text.find("..."), kMaxErrorPartBytes);
