@@ -1,6 +1,7 @@
 // The ElasticQuotaTree file (YAML or JSON, several documents, Lists). Oracles: a loaded
-// tree compiles; a refusal passes CheckRefusal (at least one error, each with a message and
-// printed as one bounded line; the formatted errors stay within kMaxFormattedErrors lines).
+// tree compiles; a refusal passes CheckRefusal (at least one error, each with a message;
+// the printed errors are one bounded line each, controls escaped, kMaxFormattedErrors at most
+// and a line that counts the rest).
 #include <cstddef>
 #include <cstdint>
 
