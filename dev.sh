@@ -34,8 +34,9 @@
 #                     libFuzzer flags, QUOTIENT_FUZZ_ASAN_OPTIONS ASan options; an empty
 #                     corpus starts from test/fuzz/campaign/TARGET.tar.gz when there is one
 #   ./dev.sh fuzz-save TARGET...
-#                     minimize build-fuzz/corpus/TARGET into test/fuzz/campaign/TARGET.tar.gz
-#                     (the next campaign, on any machine, goes on from it)
+#                     build the fuzz targets, minimize build-fuzz/corpus/TARGET with the saved
+#                     test/fuzz/campaign/TARGET.tar.gz into that file (to commit: the next
+#                     campaign, on any machine, goes on from it)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -174,20 +175,34 @@ fuzz_run() {
     "${extra[@]}" "$FUZZ_DIR/corpus/$target" "${seeds[@]}"
 }
 
-# fuzz_save TARGET: minimizes the target's corpus (libFuzzer -merge=1: the inputs that add
-# coverage) into $CAMPAIGN_DIR/TARGET.tar.gz (tar and gzip without dates or owners).
+# fuzz_save TARGET: minimizes the target's corpus together with the saved campaign (libFuzzer
+# -merge=1: the inputs that add coverage) into $CAMPAIGN_DIR/TARGET.tar.gz (tar and gzip
+# without dates or owners). An input that crashes or trips a sanitizer or an oracle stops it:
+# that is a finding, not something to save or to drop in silence.
 fuzz_save() {
-  local target=$1 merged
-  merged=$(mktemp -d)
-  ASAN_OPTIONS=detect_leaks=0 "$FUZZ_DIR/test/fuzz/$target" -merge=1 -timeout=10 \
-    -rss_limit_mb=2048 -max_len=65536 "$merged" "$FUZZ_DIR/corpus/$target" >"$merged.log" 2>&1 ||
-    { cat "$merged.log"; exit 1; }
-  mkdir -p "$CAMPAIGN_DIR"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$merged" -cf - . |
-    gzip -n -9 >"$CAMPAIGN_DIR/$target.tar.gz"
-  echo "dev.sh: $CAMPAIGN_DIR/$target.tar.gz: $(ls "$merged" | wc -l) inputs of" \
-    "$(ls "$FUZZ_DIR/corpus/$target" | wc -l)"
-  rm -rf "$merged" "$merged.log"
+  local target=$1 work
+  work=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work'; trap - RETURN" RETURN
+  mkdir -p "$work/merged" "$work/saved" "$CAMPAIGN_DIR"
+  chmod 755 "$work/merged"  # the mode the unpacked corpus directory gets
+  if [ -f "$CAMPAIGN_DIR/$target.tar.gz" ]; then
+    tar -xzf "$CAMPAIGN_DIR/$target.tar.gz" -C "$work/saved"
+  fi
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$FUZZ_DIR/test/fuzz/$target" -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "$work/merged" "$FUZZ_DIR/corpus/$target" "$work/saved" >"$work/log" 2>&1 ||
+    { cat "$work/log"; return 1; }
+  if grep -qE "ERROR: (AddressSanitizer|libFuzzer)|runtime error:|fuzz oracle failed" "$work/log"; then
+    cat "$work/log"
+    echo "dev.sh: $target: an input of the corpus fails (above); nothing saved" >&2
+    return 1
+  fi
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work/merged" -cf - . |
+    gzip -n -9 >"$work/$target.tar.gz"
+  mv "$work/$target.tar.gz" "$CAMPAIGN_DIR/$target.tar.gz"
+  echo "dev.sh: $CAMPAIGN_DIR/$target.tar.gz: $(ls "$work/merged" | wc -l) inputs" \
+    "(of $(ls "$FUZZ_DIR/corpus/$target" | wc -l) in the corpus, $(ls "$work/saved" | wc -l) saved before)"
 }
 
 case "${1:-help}" in
