@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "text/utf8.h"
+
 namespace quotient::extender {
 namespace {
 
@@ -20,28 +22,6 @@ constexpr std::array<bool, 128> MakeSafeTable() {
   return safe;
 }
 constexpr std::array<bool, 128> kSafe = MakeSafeTable();
-
-// Length of a valid UTF-8 sequence at s[i] (2..4), or 0 when invalid.
-size_t Utf8Length(std::string_view s, size_t i, uint32_t* rune) {
-  auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  uint8_t c0 = b(0);
-  auto cont = [&](size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
-  if (c0 >= 0xC2 && c0 <= 0xDF && cont(1)) {
-    *rune = ((c0 & 0x1Fu) << 6) | (b(1) & 0x3Fu);
-    return 2;
-  }
-  if (c0 >= 0xE0 && c0 <= 0xEF && cont(1) && cont(2)) {
-    *rune = ((c0 & 0x0Fu) << 12) | ((b(1) & 0x3Fu) << 6) | (b(2) & 0x3Fu);
-    if (*rune < 0x800 || (*rune >= 0xD800 && *rune <= 0xDFFF)) return 0;
-    return 3;
-  }
-  if (c0 >= 0xF0 && c0 <= 0xF4 && cont(1) && cont(2) && cont(3)) {
-    *rune = ((c0 & 0x07u) << 18) | ((b(1) & 0x3Fu) << 12) | ((b(2) & 0x3Fu) << 6) | (b(3) & 0x3Fu);
-    if (*rune < 0x10000 || *rune > 0x10FFFF) return 0;
-    return 4;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -72,7 +52,7 @@ void AppendJsonString(std::string_view text, std::string* out) {
       continue;
     }
     uint32_t rune = 0;
-    size_t len = Utf8Length(text, i, &rune);
+    size_t len = text::Utf8SequenceLength(text, i, &rune);
     if (len == 0) {
       out->append(text.substr(start, i - start));
       out->append("\\ufffd");
