@@ -18,7 +18,8 @@ struct ConfigError {
   // "quotient.yaml:12: server.limits.maxBodyBytes: invalid quantity \"12Q\""
   // Always one line of bounded length, whatever the file held: backslashes and control
   // characters in the source, path or message (a quoted value may span lines) are escaped
-  // (\\, \n, \r, \t, \xNN; the UTF-8 forms of C1 controls and U+2028/U+2029 as \uXXXX),
+  // (\\, \n, \r, \t, \xNN; the UTF-8 forms of C1 controls and U+2028/U+2029 as \uXXXX; bytes
+  // that are not UTF-8, text/utf8.h, as \xNN, so the line is valid UTF-8),
   // and each part prints at most kMaxErrorPartBytes, then how long it was.
   std::string ToString() const;
 };

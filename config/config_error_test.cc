@@ -54,7 +54,20 @@ TEST(ConfigErrorTest, InvalidUtfEightStillPrintsUpToTheBound) {
 TEST(ConfigErrorTest, AMalformedUtfEightSequenceCannotCarryANewline) {
   const std::string text = ConfigError{"", 0, "", std::string("a\xC3\nb\xF8\n")}.ToString();
   EXPECT_EQ(text.find('\n'), std::string::npos) << text;
-  EXPECT_EQ(text, "a\xC3\\nb\xF8\\n");
+  EXPECT_EQ(text, "a\\xc3\\nb\\xf8\\n");
+}
+
+TEST(ConfigErrorTest, BytesThatAreNotUtfEightPrintAsEscapes) {
+  // An overlong newline (C0 8A), an overlong NEL (E0 82 85), a surrogate (ED A0 80), a
+  // stray continuation byte: what a lenient reader could turn into a line break is escaped,
+  // so the printed line is valid UTF-8.
+  EXPECT_EQ((ConfigError{"", 0, "",
+                         "a\xC0\x8A"
+                         "b\xE0\x82\x85"
+                         "c\xED\xA0\x80"
+                         "d\x80"})
+                .ToString(),
+            "a\\xc0\\x8ab\\xe0\\x82\\x85c\\xed\\xa0\\x80d\\x80");
 }
 
 TEST(ConfigErrorTest, UtfEightIsKept) {

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "extender/json/json_write.h"
+#include "text/utf8.h"
 
 namespace quotient::extender {
 namespace {
@@ -25,26 +26,17 @@ bool IsControl(char c) {
   return u < 0x20 || u == 0x7F;
 }
 
-// The length of the UTF-8 sequence at value[i] if it encodes a C1 control (U+0080..U+009F:
-// NEL ends a line for some readers, CSI starts an escape sequence on some terminals) or a
-// line or paragraph separator (U+2028, U+2029), else 0.
-size_t BreakingSequenceAt(std::string_view value, size_t i) {
-  const auto at = [&](size_t k) { return static_cast<unsigned char>(value[i + k]); };
-  if (i + 1 < value.size() && at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F) return 2;
-  if (i + 2 < value.size() && at(0) == 0xE2 && at(1) == 0x80 && (at(2) == 0xA8 || at(2) == 0xA9)) {
-    return 3;
-  }
-  return 0;
-}
-
 // Text-mode quoting: what would break a key=value line is escaped, and every control
 // character, so that a value taken from an object (a pod's annotation, a quota file) can
-// neither start a line of its own nor rewrite one on a terminal (\r, escape sequences,
-// their UTF-8 forms \u0085, \u009b, \u2028).
+// neither start a line of its own nor rewrite one on a terminal: \r, escape sequences, their
+// UTF-8 forms (\u0085, \u009b, \u2028) and bytes that are not UTF-8 (\xNN: an overlong
+// newline is not one), so that the line is valid UTF-8 for whatever reads the log.
 void AppendQuoted(std::string_view value, std::string* out) {
   out->push_back('"');
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
+    const auto u = static_cast<unsigned char>(c);
+    uint32_t rune = 0;
     if (c == '"' || c == '\\') {
       out->push_back('\\');
       out->push_back(c);
@@ -55,26 +47,34 @@ void AppendQuoted(std::string_view value, std::string* out) {
     } else if (c == '\r') {
       out->append("\\r");
     } else if (IsControl(c)) {
-      out->append(fmt::format("\\x{:02x}", static_cast<unsigned char>(c)));
-    } else if (const size_t n = BreakingSequenceAt(value, i); n == 2) {
-      out->append(fmt::format("\\u00{:02x}", static_cast<unsigned char>(value[i + 1])));
-      i += 1;
-    } else if (n == 3) {
-      out->append(static_cast<unsigned char>(value[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
-      i += 2;
-    } else {
+      out->append(fmt::format("\\x{:02x}", u));
+    } else if (u < 0x80) {
       out->push_back(c);
+    } else if (const size_t n = text::Utf8SequenceLength(value, i, &rune); n == 0) {
+      out->append(fmt::format("\\x{:02x}", u));
+    } else {
+      if (text::BreaksALine(rune)) {
+        out->append(fmt::format("\\u{:04x}", rune));
+      } else {
+        out->append(value.substr(i, n));
+      }
+      i += n - 1;
     }
   }
   out->push_back('"');
 }
 
+// Whether a value must be quoted: empty, or holding what AppendQuoted escapes.
 bool NeedsQuoting(std::string_view value) {
   if (value.empty()) return true;
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
-    if (c == ' ' || c == '"' || c == '=' || IsControl(c) || BreakingSequenceAt(value, i) > 0) {
-      return true;
+    if (c == ' ' || c == '"' || c == '=' || IsControl(c)) return true;
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      uint32_t rune = 0;
+      const size_t n = text::Utf8SequenceLength(value, i, &rune);
+      if (n == 0 || text::BreaksALine(rune)) return true;
+      i += n - 1;
     }
   }
   return false;

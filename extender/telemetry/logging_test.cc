@@ -28,6 +28,17 @@ TEST(LoggingTest, TextLinesEscapeUtfEightLineBreaksAndC1Controls) {
       "warning pod skipped name=\"a\\u0085b\\u009b2Jc\\u2028d\\u2029e\" nbsp=x\u00A0y");
 }
 
+TEST(LoggingTest, TextLinesEscapeBytesThatAreNotUtfEight) {
+  // An overlong newline and a cut-off sequence: quoted and escaped, the line stays UTF-8.
+  EXPECT_EQ(FormatLogLine(LogFormat::kText, spdlog::level::warn, "pod skipped",
+                          {{"name",
+                            "a\xC0\x8A"
+                            "b\xE2\x82"},
+                           {"ok", "\u00E9t\u00E9"}},
+                          false),
+            "warning pod skipped name=\"a\\xc0\\x8ab\\xe2\\x82\" ok=\u00E9t\u00E9");
+}
+
 TEST(LoggingTest, JsonLinesAreOneValidObjectWithEveryField) {
   std::string line = FormatLogLine(LogFormat::kJson, spdlog::level::info, "bind",
                                    {{"pod", "ns/p"}, {"error", "line1\nline2"}}, true);

@@ -1,7 +1,8 @@
 // The oracle every configuration target applies to a refusal: it says why, every error has
 // text, and what is printed of them (FormatErrors, the only printer of config errors) is one
-// line per error shown, each of bounded length with every control character escaped, at
-// most kMaxFormattedErrors of them and a count of the rest (config/config_error.h).
+// line per error shown, each of bounded length, valid UTF-8 with every control character
+// escaped, at most kMaxFormattedErrors of them and a count of the rest
+// (config/config_error.h).
 //
 // It checks the printed text once, not each error apart: a refusal may hold thousands of
 // errors, and printing them all twice was a third of a config target's time.
@@ -13,6 +14,7 @@
 
 #include "config/config_error.h"
 #include "test/fuzz/fuzz_check.h"
+#include "text/utf8.h"
 
 // The oracle's own loops are not coverage: under libFuzzer they would only add noise to
 // the feedback and instrumented compares to every byte of every error. Not inlined, so
@@ -25,19 +27,17 @@
 
 namespace quotient::fuzz {
 
-// True if `line` holds no control character: no byte below 0x20 nor 0x7F, and none of the
-// UTF-8 forms of a C1 control (U+0080..U+009F) or of U+2028/U+2029.
-QUOTIENT_FUZZ_NOT_COVERED inline bool HoldsNoControlCharacter(std::string_view line) {
-  const auto at = [&](size_t i) { return static_cast<unsigned char>(line[i]); };
+// True if `line` is valid UTF-8 (text/utf8.h: no overlong form, surrogate or stray byte)
+// holding no control character: no byte below 0x20 nor 0x7F, no C1 control, no U+2028/2029.
+QUOTIENT_FUZZ_NOT_COVERED inline bool IsOnePrintableLine(std::string_view line) {
   for (size_t i = 0; i < line.size(); ++i) {
-    if (at(i) < 0x20 || at(i) == 0x7F) return false;
-    if (i + 1 < line.size() && at(i) == 0xC2 && at(i + 1) >= 0x80 && at(i + 1) <= 0x9F) {
-      return false;
-    }
-    if (i + 2 < line.size() && at(i) == 0xE2 && at(i + 1) == 0x80 &&
-        (at(i + 2) == 0xA8 || at(i + 2) == 0xA9)) {
-      return false;
-    }
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (c < 0x20 || c == 0x7F) return false;
+    if (c < 0x80) continue;
+    uint32_t rune = 0;
+    const size_t n = text::Utf8SequenceLength(line, i, &rune);
+    if (n == 0 || text::BreaksALine(rune)) return false;
+    i += n - 1;
   }
   return true;
 }
@@ -51,7 +51,7 @@ QUOTIENT_FUZZ_NOT_COVERED inline void CheckRefusal(const config::ConfigErrors& e
     const size_t end = text.find('\n', start);
     FUZZ_CHECK(end != std::string::npos, "the printed errors end with a newline");
     const std::string_view line(text.data() + start, end - start);
-    FUZZ_CHECK(HoldsNoControlCharacter(line), "an error prints as one line, controls escaped");
+    FUZZ_CHECK(IsOnePrintableLine(line), "an error prints as one line of UTF-8, controls escaped");
     FUZZ_CHECK(line.size() <= 3 * (config::kMaxErrorPartBytes + 64) + 64,
                "an error line is bounded");
     start = end + 1;
