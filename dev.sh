@@ -47,8 +47,8 @@ ASAN_DIR=${QUOTIENT_ASAN_DIR:-$ROOT/build-asan}
 # The unit tests run again under ASan + UBSan by ./dev.sh test: the parsers, the domain
 # cores and the cluster state (the tests over real sockets and the slow ones are left to
 # the Release run, to keep CI time small), and the fuzz targets' replays.
-ASAN_TESTS=(quota_test gpu_test config_test gpu_config_test wire_test kube_test state_test
-            devices_test decide_test fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay
+ASAN_TESTS=(text_test quota_test gpu_test config_test gpu_config_test wire_test kube_test state_test
+            devices_test decide_test telemetry_test fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay
             fuzz_server_config_replay fuzz_gpu_catalog_replay fuzz_gpu_placement_replay)
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}  # relative paths: clones share the cache
