@@ -44,7 +44,8 @@ std::string FewOf(const std::set<std::string>& names, size_t most) {
   size_t n = 0;
   for (const std::string& name : names) {
     if (n == most) return fmt::format("{} and {} more", out, names.size() - most);
-    out += fmt::format("{}{}", n++ == 0 ? "" : ", ", name);
+    if (n++ > 0) out += ", ";
+    out += name;
   }
   return out;
 }
@@ -58,7 +59,8 @@ class ClaimNote {
   void Add(std::string part) {
     if (left_out_ == 0 &&
         (text_.empty() || text_.size() + 2 + part.size() <= DraState::kMaxClaimNoteBytes)) {
-      text_ += fmt::format("{}{}", text_.empty() ? "" : "; ", part);
+      if (!text_.empty()) text_ += "; ";
+      text_ += part;
     } else {
       ++left_out_;
     }
