@@ -199,6 +199,56 @@ TEST(YamlBoundsTest, AScenarioAfterACommentAndAMarkerKeepsTheFilesLines) {
   EXPECT_EQ(errors[0].line, 3);
 }
 
+// The settings file (and the GPU catalog, gpu_catalog_yaml_test) is one document, read like
+// every other file: split at markers, so a leading "," is refused rather than read as an
+// empty file of defaults, and a second document is refused rather than silently dropped.
+TEST(YamlBoundsTest, SettingsStartingWithACommaAreRefusedNotReadAsDefaults) {
+  for (const char* text : {",\n", ", server: {threads: 2}\n", "# c\n---\n,\n"}) {
+    SCOPED_TRACE(text);
+    Settings settings;
+    ConfigErrors errors;
+    EXPECT_FALSE(LoadSettings(text, "quotient.yaml", &settings, &errors));
+    ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+    EXPECT_NE(errors[0].message.find("invalid YAML"), std::string::npos) << errors[0].message;
+  }
+}
+
+TEST(YamlBoundsTest, ASecondSettingsDocumentIsRefusedWithItsLine) {
+  Settings settings;
+  ConfigErrors errors;
+  EXPECT_FALSE(LoadSettings("server: {threads: 2}\n---\nserver: {threads: 3}\n", "quotient.yaml",
+                            &settings, &errors));
+  ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  EXPECT_EQ(FormatErrors(errors),
+            "quotient.yaml:2: a second YAML document (the first starts at line 1): this file is "
+            "one mapping; merge the two and remove the \"---\"\n");
+}
+
+TEST(YamlBoundsTest, SettingsAfterACommentAndMarkersKeepTheFilesLines) {
+  Settings settings;
+  ConfigErrors errors;
+  EXPECT_TRUE(LoadSettings("# only a comment\n---\n---\nserver: {threads: 3}\n...\n", "q.yaml",
+                           &settings, &errors))
+      << FormatErrors(errors);
+  EXPECT_EQ(settings.server.threads, 3);
+  errors.clear();
+  EXPECT_FALSE(
+      LoadSettings("# a comment\n---\nserver:\n  threads: many\n", "q.yaml", &settings, &errors));
+  ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  EXPECT_EQ(errors[0].path, "server.threads");
+  EXPECT_EQ(errors[0].line, 4);
+}
+
+TEST(YamlBoundsTest, EmptyOrCommentOnlySettingsAreTheDefaults) {
+  for (const char* text : {"", "# nothing\n", "---\n", "---\n...\n---\n# c\n"}) {
+    SCOPED_TRACE(text);
+    Settings settings;
+    ConfigErrors errors;
+    EXPECT_TRUE(LoadSettings(text, "q.yaml", &settings, &errors)) << FormatErrors(errors);
+    EXPECT_EQ(settings.server.threads, Settings{}.server.threads);
+  }
+}
+
 TEST(YamlBoundsTest, AWideFlatDocumentWithinTheBoundsPasses) {
   std::string yaml = "items:\n";
   for (int i = 0; i < 10'000; ++i) yaml += fmt::format("- {{a: {}, b: [1, 2]}}\n", i);

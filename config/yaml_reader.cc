@@ -256,21 +256,34 @@ bool ParseYamlDocuments(std::string_view text, std::string_view source,
 }
 
 bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
-  try {
-    YAML::Node node = YAML::Load(std::string(text));
-    if (!CheckYamlBounds(node, 0, source_, errors_)) return false;
-    *root = std::move(node);
-    return true;
-  } catch (const YAML::Exception& e) {
-    errors_->push_back({source_, e.mark.is_null() ? 0 : e.mark.line + 1, "",
-                        fmt::format("invalid YAML: {}", e.msg)});
-    return false;
+  std::vector<YamlDocument> documents;
+  if (!ParseYamlDocuments(text, source_, &documents, errors_)) return false;
+  const YamlDocument* content = nullptr;
+  for (const YamlDocument& doc : documents) {
+    if (doc.node.IsNull()) continue;  // an empty document, or only comments and markers
+    if (content != nullptr) {
+      errors_->push_back(
+          {source_, doc.first_line + 1, "",
+           fmt::format("a second YAML document (the first starts at line {}): this file is one "
+                       "mapping; merge the two and remove the \"---\"",
+                       content->first_line + 1)});
+      return false;
+    }
+    content = &doc;
   }
+  if (content == nullptr) {
+    *root = YAML::Node();
+    document_line_ = 0;
+    return true;
+  }
+  *root = content->node;
+  document_line_ = content->first_line;
+  return true;
 }
 
 void YamlReader::Error(const YAML::Node& at, std::string_view path, std::string message) {
   int line = 0;
-  if (at.IsDefined() && !at.Mark().is_null()) line = at.Mark().line + 1;
+  if (at.IsDefined() && !at.Mark().is_null()) line = document_line_ + at.Mark().line + 1;
   errors_->push_back({source_, line, std::string(path), std::move(message)});
 }
 

@@ -89,8 +89,10 @@ class YamlReader {
   YamlReader(std::string source, ConfigErrors* errors)
       : source_(std::move(source)), errors_(errors) {}
 
-  // Parses `text` as one document, checked by CheckYamlBounds; on a syntax error or a
-  // bound crossed records it (with its line) and returns false.
+  // Parses `text` as one document (ParseYamlDocuments: split at markers, each part checked
+  // by CheckYamlBounds); empty documents around it are ignored, and no content at all gives
+  // a null root. On a syntax error, a bound crossed or a second document with content,
+  // records it (with its line in `text`) and returns false. Never throws.
   bool Parse(std::string_view text, YAML::Node* root);
 
   void Error(const YAML::Node& at, std::string_view path, std::string message);
@@ -121,6 +123,7 @@ class YamlReader {
  private:
   std::string source_;
   ConfigErrors* errors_;
+  int document_line_ = 0;  // the 0-based line of `text` the parsed document starts on
 };
 
 }  // namespace quotient::config
