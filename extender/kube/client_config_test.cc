@@ -213,7 +213,19 @@ INSTANTIATE_TEST_SUITE_P(
                   Kubeconfig("    server: https://a\n",
                              "    client-certificate-data: " + std::string(kCertData) + "\n"),
                   "", "client-certificate and client-key must be given together"},
-        ErrorCase{"YAML that does not parse", "clusters: [\n", "", "line"}),
+        ErrorCase{"YAML that does not parse", "clusters: [\n", "", "line"},
+        // Hostile shapes: the reader looks up named fields and never walks the tree, so
+        // aliases, cycles and deep nesting cost nothing beyond yaml-cpp's own parse.
+        ErrorCase{"a file starting with a comma", ", current-context: x\n", "",
+                  "not a kubeconfig (expected a mapping)"},
+        ErrorCase{"a contexts list that contains itself",
+                  "current-context: x\ncontexts: &l [*l, {name: y, context: *l}]\n", "",
+                  "context \"x\" not found"},
+        ErrorCase{"a context name that is a mapping",
+                  "current-context: x\ncontexts:\n- name: {a: b}\n", "", "line 3"},
+        ErrorCase{"nesting deeper than the parser allows",
+                  "current-context: x\ncontexts: " + std::string(5000, '[') + "\n", "",
+                  "line"}),
     testing::SentenceName());
 
 TEST(LoadKubeconfigTest, AMissingFileIsAnError) {
