@@ -43,6 +43,11 @@ PROC_INTERVAL_S = 2
 # the leader elector's one; bench-e2e saw at most 18 in a burst of 1,000 binds. At the end,
 # with the churn stopped: the pool's idle connections plus the watches.
 FD_BOUND = 256
+# Quotient's resident memory holds the cluster state (a few hundred pods and a dozen nodes
+# here: 14.5-17.7 MiB in the 12-minute run of docs/benchmarks.md), its buffers and the
+# allocator's arenas, one per I/O thread; 256 MiB is what a leak of a few KiB per pod event
+# crosses within the run and a burst does not.
+RSS_MIB_BOUND = 256
 API_CONN_BOUND = 32
 API_CONN_AT_REST_BOUND = 24
 
@@ -230,9 +235,13 @@ class Soak:
 
     def _check_bounds(self):
         fds, conns = self.sampler.stats("fds"), self.sampler.stats("api_conns")
+        rss = self.sampler.stats("rss_mib")
         if self.sampler.samples == 0:
             self.checker.violation("Quotient's process was never sampled")
             return
+        if rss["max"] is not None and rss["max"] > RSS_MIB_BOUND:
+            self.checker.violation(f"Quotient's RSS reached {rss['max']:.1f} MiB "
+                                   f"(> {RSS_MIB_BOUND} MiB)")
         if fds["max"] > FD_BOUND:
             self.checker.violation(f"Quotient held {fds['max']} file descriptors (> {FD_BOUND})")
         if conns["max"] > API_CONN_BOUND:

@@ -6,8 +6,9 @@ every violation with the time and the soak's phase:
     the tree in force: a raised max counts from the moment the edit is written; a lowered one
     once usage has been seen under it (Quotient evicts nothing when a max is lowered), at
     least SETTLE_S after the edit took effect;
-  * view: at a quiet moment after each restart, resync and reload, Quotient's /debug/quota
-    `used` equals the API's usage, read before and after Quotient's answer (check_view);
+  * view: at a quiet moment after each restart (Quotient or the API server) and reload
+    (soak_faults), Quotient's /debug/quota `used` equals the API's usage, read before and
+    after Quotient's answer (check_view);
   * the end state and reclaim victims (end_state, evictions), called once at the end.
 
 Also samples Quotient's process (procstat.Sampler). Thread-safe: one background thread
