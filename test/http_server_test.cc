@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -204,6 +205,37 @@ TEST_F(HttpServerRoutingTest, MetricsExposeTheRequestCounterWhichCountsRequests)
   ASSERT_EQ(client.Post("/filter", ReadGolden("filter_names_request.json")).status, 200u);
   // Same connection: the server counts a request before it reads the next one.
   EXPECT_EQ(ScrapeMetric(client, series), 1.0);
+}
+
+// ---------------------------------------------------------------------------------------
+// A decider that fails inside Quotient (issue 18: an exception once closed the connection
+// without an answer and left quotient_http_requests_in_flight counting the request).
+
+class ThrowingDecider : public extender::PassThroughDecider {
+ public:
+  extender::FilterDecision Filter(const extender::ExtenderArgs&) override {
+    throw std::length_error("vector::reserve");
+  }
+};
+
+TEST(HttpServerFailureTest, AFilterThatThrowsIsAnswered500AndLeavesNothingInFlight) {
+  ThrowingDecider decider;
+  TestServerConfig config;
+  config.decider = &decider;
+  TestServer server(config);
+  ASSERT_TRUE(server.ok()) << server.error();
+  HttpClient client(server.port());
+  for (int i = 0; i < 3; ++i) {  // one keep-alive connection: it stays usable after each
+    HttpResult r = client.Post("/filter", ReadGolden("filter_names_request.json"));
+    ASSERT_EQ(r.status, 500u) << r.error;
+    EXPECT_NE(r.body.find(R"("Reason":"internal_error")"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(client.Get("/healthz").status, 200u);
+  const std::string in_flight = "quotient_http_requests_in_flight";
+  // The gauge drops when each request's frame ends, just after its answer is written.
+  EXPECT_TRUE(WaitFor([&] { return server.Metric(in_flight) == 0.0; }, kMetricWait))
+      << "in flight: " << server.Metric(in_flight).value_or(-1);
+  EXPECT_EQ(server.Metric("quotient_http_requests_total{route=\"filter\",code=\"500\"}"), 3.0);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -122,6 +122,38 @@ TEST(CheckCommandTest, ASettingsFileWithDraMappingsIsChecked) {
   EXPECT_NE(r.err.find(bad + ":3: dra.deviceClasses[0].driver:"), std::string::npos) << r.err;
 }
 
+// Issue 18's hostile files, as checked in for the fuzz targets' replays: `quotient check`
+// refuses each with exit 1 and one bounded line per problem, naming the file and the limit.
+struct HostileFile {
+  const char* path;  // under test/fuzz/regressions/
+  bool settings;     // checked with --config
+  const char* says;
+};
+
+TEST(CheckCommandTest, HostileFilesAreRefusedWithOneLineNamingTheLimit) {
+  const HostileFile kFiles[] = {
+      {"fuzz_quota_yaml/issue18-list-cycle.yaml", false, "(a cycle)"},
+      {"fuzz_quota_yaml/issue18-root-cycle.yaml", false, "(a cycle)"},
+      {"fuzz_quota_yaml/issue18-deep-alias-chain.yaml", false, "levels deep (the limit)"},
+      {"fuzz_quota_yaml/issue18-exponential-list.yaml", false, "through aliases (the limit)"},
+      {"fuzz_server_config/issue18-cycle.yaml", true, "(a cycle)"},
+      {"fuzz_server_config/duration-1e19ms-overflows-int64.yaml", true, "at most 8760h"},
+  };
+  for (const HostileFile& f : kFiles) {
+    SCOPED_TRACE(f.path);
+    const std::string path = std::string(QUOTIENT_REGRESSIONS_DIR) + "/" + f.path;
+    CheckResult r = f.settings ? Check({"--config", path}) : Check({path});
+    EXPECT_EQ(r.code, 1) << r.out << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find(f.says), std::string::npos) << r.err;
+    std::istringstream lines(r.err);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_EQ(line.rfind(path + ":", 0), 0u) << line;
+      EXPECT_LE(line.size(), path.size() + 1024) << line;
+    }
+  }
+}
+
 TEST(CheckCommandTest, HelpIsPrintedToOutAndExits0) {
   for (const char* flag : {"--help", "-h"}) {
     CheckResult r = Check({flag});

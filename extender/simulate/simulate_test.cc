@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "extender/simulate/simulate_command.h"
@@ -197,6 +198,30 @@ steps:
   EXPECT_THAT(r.err, HasSubstr(path + ":3: nodes[0].capacity.cpu: invalid quantity \"four\""));
   EXPECT_THAT(r.err, HasSubstr(path + ":4: quotaFile: cannot read the quota file"));
   EXPECT_THAT(r.err, HasSubstr(path + ":6: steps[0].create.replica: unknown field"));
+}
+
+// Issue 18's hostile scenarios, as checked in for fuzz_scenario's replay: each is refused
+// (exit 2) with a header and one line per problem naming the file, and simulate returns.
+TEST(SimulateTest, HostileScenariosAreRefusedAndSimulateReturns) {
+  const std::pair<const char*, const char*> kFiles[] = {
+      {"issue18-leading-comma.yaml", "invalid YAML"},
+      {"issue18-comma-after-marker.yaml", "invalid YAML"},
+      {"issue18-exponential-list.yaml", "through aliases (the limit)"},
+  };
+  for (const auto& [name, says] : kFiles) {
+    SCOPED_TRACE(name);
+    const std::string path = std::string(QUOTIENT_REGRESSIONS_DIR) + "/fuzz_scenario/" + name;
+    Result r = Simulate({path});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_THAT(r.err, HasSubstr(says));
+    EXPECT_TRUE(r.err.starts_with("quotient simulate: invalid scenario:\n")) << r.err;
+    std::istringstream lines(r.err.substr(r.err.find('\n') + 1));
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_EQ(line.rfind(path + ":", 0), 0u) << line;
+      EXPECT_LE(line.size(), path.size() + 1024) << line;
+    }
+  }
 }
 
 TEST(SimulateTest, UsageErrorsExitTwoAndHelpExitsZero) {

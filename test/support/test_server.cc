@@ -25,7 +25,8 @@ extender::HttpServerOptions DefaultHttpOptions() {
 }
 
 TestServer::TestServer(TestServerConfig config)
-    : router_(config.url_prefix, &decider_, &metrics_, &registry_, &readiness_),
+    : router_(config.url_prefix, config.decider != nullptr ? config.decider : &decider_, &metrics_,
+              &registry_, &readiness_),
       server_(ioc_, std::move(config.http), &router_, &metrics_) {
   ok_ = server_.Start(&error_);
   if (!ok_) return;

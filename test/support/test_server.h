@@ -1,6 +1,6 @@
 // An in-process Quotient server for integration tests, wired like extender/service/serve.cc:
-// io_context + metrics::Registry + ServerMetrics + Readiness + PassThroughDecider +
-// Router + HttpServer, with the io_context run by two threads.
+// io_context + metrics::Registry + ServerMetrics + Readiness + PassThroughDecider (or the
+// config's decider) + Router + HttpServer, with the io_context run by two threads.
 //
 // Listeners bind 127.0.0.1 port 0 by default; port(i) gives the bound port of listener i.
 // The destructor shuts the server down (unless a test already did) and joins the threads.
@@ -37,6 +37,8 @@ struct TestServerConfig {
   extender::HttpServerOptions http = DefaultHttpOptions();
   std::string url_prefix;
   bool mark_ready = true;  // serve.cc marks the server ready once it is listening
+  // The decider the router calls; null: a PassThroughDecider. Must outlive the server.
+  extender::Decider* decider = nullptr;
 };
 
 class TestServer {
