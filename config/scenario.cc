@@ -28,19 +28,23 @@ namespace {
 // A map entry: its key, value, field path and the key's line (what an operator looks at).
 using Field = YamlField;
 
-int Line(const YAML::Node& node) {
-  return YamlLine(node, 0);
-}
-
 std::string Indexed(std::string_view path, size_t i) {
   return fmt::format("{}[{}]", path, i);
 }
 
-// Reads one scenario document, collecting every problem.
+// Reads one scenario document, collecting every problem. `text` is the whole file and the
+// document starts at its byte `offset`, on its 0-based line `document_line` (yaml-cpp's
+// marks count from the document's start): errors name the file's lines, and an inline
+// quota is re-read from the file's bytes.
 class ScenarioReader {
  public:
-  ScenarioReader(std::string_view text, std::string_view source, ConfigErrors* errors)
-      : text_(text), source_(source), errors_(errors) {}
+  ScenarioReader(std::string_view text, std::string_view source, ConfigErrors* errors,
+                 int document_line, size_t offset)
+      : text_(text),
+        source_(source),
+        errors_(errors),
+        document_line_(document_line),
+        offset_(offset) {}
 
   void Read(const YAML::Node& doc, Scenario* out) {
     if (!doc.IsMap()) {
@@ -92,7 +96,7 @@ class ScenarioReader {
       return false;
     }
     ForEachYamlEntry(
-        map, path, /*document_line=*/0, "field", known,
+        map, path, document_line_, "field", known,
         [this](int line, const std::string& p, std::string message) {
           Error(line, p, std::move(message));
         },
@@ -319,10 +323,10 @@ class ScenarioReader {
     }
     // The value's text: from its first character to the next top-level key after it, with
     // everything before it blanked (newlines kept) so that lines and columns stay the file's.
-    size_t begin = static_cast<size_t>(std::max(0, f.value.Mark().pos));
+    size_t begin = offset_ + static_cast<size_t>(std::max(0, f.value.Mark().pos));
     size_t end = text_.size();
     for (const auto& item : doc) {
-      size_t pos = static_cast<size_t>(std::max(0, item.first.Mark().pos));
+      size_t pos = offset_ + static_cast<size_t>(std::max(0, item.first.Mark().pos));
       if (pos > begin && pos < end) end = pos;
     }
     ConfigErrors quota_errors;
@@ -466,9 +470,13 @@ class ScenarioReader {
     return e;
   }
 
+  int Line(const YAML::Node& node) const { return YamlLine(node, document_line_); }
+
   std::string_view text_;
   std::string source_;
   ConfigErrors* errors_;
+  const int document_line_;
+  const size_t offset_;
   std::vector<std::string> declared_classes_;  // deviceClasses' names, read first
 };
 
@@ -492,15 +500,10 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
            docs.empty() ? "the file is empty" : "a scenario file holds exactly one YAML document"});
       return false;
     }
-    // The reader takes lines and byte positions (an inline quota is re-read from the text)
-    // as the file's: the document is loaded again with what comes before it blanked, newlines
-    // kept. What follows it holds no other document.
-    std::string blanked(text);
-    for (size_t i = 0; i < docs[0]->offset; ++i) blanked[i] = blanked[i] == '\n' ? '\n' : ' ';
-    YAML::Node doc = YAML::Load(blanked);
     Scenario loaded;
     loaded.source = std::string(source);
-    ScenarioReader(blanked, source, errors).Read(doc, &loaded);
+    ScenarioReader(text, source, errors, docs[0]->first_line, docs[0]->offset)
+        .Read(docs[0]->node, &loaded);
     if (errors->size() == before) *scenario = std::move(loaded);
   } catch (const std::exception& e) {
     // yaml-cpp throws on misuse of a node; the reader checks types first, so this is a last
