@@ -31,8 +31,8 @@ TEST(GpuCatalogYamlTest, AnOverrideChangesOnlyTheFieldsItGives) {
 // One document, read as every file is (split at markers): a leading "," is refused rather
 // than read as an empty catalog, and a second document is refused rather than dropped.
 TEST(GpuCatalogYamlTest, ALeadingCommaOrASecondDocumentIsRefused) {
-  for (const char* text : {",\n", "# c\n---\n, models: []\n",
-                           "models: []\n---\nmodels:\n- key: A100-40GB\n"}) {
+  for (const char* text :
+       {",\n", "# c\n---\n, models: []\n", "models: []\n---\nmodels:\n- key: A100-40GB\n"}) {
     SCOPED_TRACE(text);
     gpu::MigCatalog catalog;
     ConfigErrors errors;
@@ -47,8 +47,8 @@ TEST(GpuCatalogYamlTest, ALeadingCommaOrASecondDocumentIsRefused) {
 TEST(GpuCatalogYamlTest, ACatalogAfterACommentAndAMarkerKeepsTheFilesLines) {
   gpu::MigCatalog catalog;
   ConfigErrors errors;
-  EXPECT_FALSE(Load("# the lab's GPUs\n---\nmodels:\n- key: A100-40GB\n  colour: green\n",
-                    &catalog, &errors));
+  EXPECT_FALSE(Load("# the lab's GPUs\n---\nmodels:\n- key: A100-40GB\n  colour: green\n", &catalog,
+                    &errors));
   ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
   EXPECT_EQ(errors[0].line, 5) << FormatErrors(errors);
 }

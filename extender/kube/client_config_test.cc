@@ -224,8 +224,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"a context name that is a mapping",
                   "current-context: x\ncontexts:\n- name: {a: b}\n", "", "line 3"},
         ErrorCase{"nesting deeper than the parser allows",
-                  "current-context: x\ncontexts: " + std::string(5000, '[') + "\n", "",
-                  "line"}),
+                  "current-context: x\ncontexts: " + std::string(5000, '[') + "\n", "", "line"}),
     testing::SentenceName());
 
 TEST(LoadKubeconfigTest, AMissingFileIsAnError) {
