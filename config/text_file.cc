@@ -8,11 +8,11 @@
 namespace quotient::config {
 
 bool ReadTextFile(const std::string& path, uint64_t max_bytes, std::string* text,
-                  ConfigErrors* errors) {
+                  ConfigErrors* errors, std::string_view limit_setting) {
   auto too_large = [&] {
-    errors->push_back({path, 0, "",
-                       fmt::format("the file holds more than {} bytes, the limit ({})", max_bytes,
-                                   kMaxFileBytesSetting)});
+    std::string message = fmt::format("the file holds more than {} bytes, the limit", max_bytes);
+    if (!limit_setting.empty()) message += fmt::format(" ({})", limit_setting);
+    errors->push_back({path, 0, "", std::move(message)});
     return false;
   };
   std::error_code ec;

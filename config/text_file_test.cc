@@ -73,14 +73,18 @@ TEST_F(TextFileTest, EveryFileLoaderAppliesTheCap) {
   quota::QuotaNodeSpec root;
   EXPECT_FALSE(LoadQuotaTreeFile(big, &root, &errors));
   EXPECT_TRUE(refused(errors));
+  EXPECT_TRUE(errors[0].message.ends_with("(server.limits.maxFileBytes)"));
+  // A scenario's cap and the settings file's are fixed: no setting is named.
   errors.clear();
   Scenario scenario;
   EXPECT_FALSE(LoadScenarioFile(big, &scenario, &errors));
   EXPECT_TRUE(refused(errors));
+  EXPECT_EQ(errors[0].message, "the file holds more than 4194304 bytes, the limit");
   errors.clear();
   Settings settings;
   EXPECT_FALSE(LoadSettingsFile(big, &settings, &errors));
   EXPECT_TRUE(refused(errors));
+  EXPECT_EQ(errors[0].message, "the file holds more than 4194304 bytes, the limit");
   errors.clear();
   gpu::MigCatalog catalog;
   EXPECT_FALSE(LoadGpuCatalogFile(big, gpu::BuiltinMigCatalog(), &catalog, &errors));
