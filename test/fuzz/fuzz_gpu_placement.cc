@@ -4,33 +4,20 @@
 //   n <label>=<value>     a   <annotation>=<value>     c <resource>=<quantity>  (node)
 //   r <resource>=<quantity>   l <label>=<value>   p <annotation>=<value>        (pod)
 // Oracles: a refused request says why; a fit never overlaps what the node holds (Assign
-// accepts it), places as many instances as asked, and a refusal has a text; releasing every
-// placement gives the node's use back.
+// accepts it), places every GPU, memory share or MIG instance asked, and a refusal has a
+// text; releasing every placement gives the node's use back, in every field.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gpu/gpu_request.h"
 #include "gpu/inventory.h"
 #include "gpu/node_gpus.h"
 #include "gpu/placement.h"
 #include "test/fuzz/fuzz_check.h"
-
-namespace {
-
-bool SameUse(const std::vector<quotient::gpu::GpuUse>& a,
-             const std::vector<quotient::gpu::GpuUse>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].mask != b[i].mask || a[i].instances != b[i].instances ||
-        a[i].share_used != b[i].share_used || a[i].whole != b[i].whole) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
+#include "test/fuzz/gpu_use_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace quotient;
@@ -83,15 +70,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     FUZZ_CHECK(fit.score >= 0 && fit.score <= 10, "scores are 0..10");
-    if (fit.assignment.dynamic_mig()) {
-      FUZZ_CHECK(static_cast<int64_t>(fit.assignment.instances.size()) == request.count,
-                 "every instance asked is placed");
+    const gpu::GpuAssignment& a = fit.assignment;
+    switch (request.kind) {
+      case gpu::GpuRequestKind::kWhole:
+        FUZZ_CHECK(a.kind == gpu::GpuRequestKind::kWhole && std::popcount(a.gpus) == request.count,
+                   "every whole GPU asked is placed");
+        break;
+      case gpu::GpuRequestKind::kMemory:
+        FUZZ_CHECK(a.share_units == request.share_units && std::popcount(a.gpus) == 1,
+                   "the memory share asked is placed on one GPU");
+        break;
+      case gpu::GpuRequestKind::kMig:
+        FUZZ_CHECK(a.dynamic_mig() ? static_cast<int64_t>(a.instances.size()) == request.count
+                                   : a.count == request.count,
+                   "every instance asked is placed");
+        break;
+      default: break;
     }
     if (request.kind == gpu::GpuRequestKind::kNone) break;
     FUZZ_CHECK(node.Assign("pod-" + std::to_string(round), fit.assignment),
                "a fit never overlaps what the node holds");
   }
   node.ReleaseAll({"pod-0", "pod-1", "pod-2", "pod-3"});
-  FUZZ_CHECK(SameUse(node.use(), empty), "releasing every placement gives the use back");
+  FUZZ_CHECK(quotient::fuzz::SameUse(node.use(), empty),
+             "releasing every placement gives the use back");
   return 0;
 }

@@ -3,7 +3,8 @@
 // event head, the Pod decoder, the pod's GPU request and its GPU annotations
 // (quotient.io/mig-placement, gpushare's index) on a dynamic-MIG A100 node and a gpushare
 // node. Oracles: lines hold no newline and never exceed the input; a refusal at any step
-// carries a message; a placement read from a pod is one the node can record.
+// carries a message; a placement read from a pod that the node can record (no overlap)
+// is given back whole when released.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,6 +17,7 @@
 #include "gpu/gpu_request.h"
 #include "gpu/node_gpus.h"
 #include "test/fuzz/fuzz_check.h"
+#include "test/fuzz/gpu_use_check.h"
 
 namespace {
 
@@ -54,9 +56,15 @@ void Pod(extender::PodInfo& pod) {
                  "an unplaced pod says why");
       continue;
     }
-    gpu::NodeGpus node = base;               // copied only to record the placement
-    (void)node.Assign(pod.uid, assignment);  // may overlap: counted anyway
+    gpu::NodeGpus node = base;  // copied only to record the placement
+    // A pod's annotations may name slices another pod holds: Assign counts it anyway and
+    // says so. A placement that fits is given back whole by its release.
+    const bool fits = node.Assign(pod.uid, assignment);
     node.Release(pod.uid);
+    if (fits) {
+      FUZZ_CHECK(fuzz::SameUse(node.use(), base.use()),
+                 "a placement recorded and released gives the node's use back");
+    }
   }
 }
 
