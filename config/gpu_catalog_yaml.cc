@@ -193,9 +193,10 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source, const gpu::M
 }
 
 bool LoadGpuCatalogFile(const std::string& path, const gpu::MigCatalog& base,
-                        gpu::MigCatalog* catalog, ConfigErrors* errors, uint64_t max_bytes) {
+                        gpu::MigCatalog* catalog, ConfigErrors* errors, uint64_t max_bytes,
+                        std::string_view limit_setting) {
   std::string text;
-  if (!ReadTextFile(path, max_bytes, &text, errors)) return false;
+  if (!ReadTextFile(path, max_bytes, &text, errors, limit_setting)) return false;
   return LoadGpuCatalog(text, path, base, catalog, errors);
 }
 

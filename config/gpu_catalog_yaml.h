@@ -51,9 +51,10 @@ bool LoadGpuCatalog(std::string_view text, std::string_view source, const gpu::M
                     gpu::MigCatalog* catalog, ConfigErrors* errors);
 
 // LoadGpuCatalog over the file at `path`; an unreadable file, or one larger than
-// `max_bytes`, is one error (config/text_file.h).
+// `max_bytes`, is one error naming `limit_setting` if not empty (config/text_file.h).
 bool LoadGpuCatalogFile(const std::string& path, const gpu::MigCatalog& base,
                         gpu::MigCatalog* catalog, ConfigErrors* errors,
-                        uint64_t max_bytes = kDefaultMaxFileBytes);
+                        uint64_t max_bytes = kDefaultMaxFileBytes,
+                        std::string_view limit_setting = {});
 
 }  // namespace quotient::config

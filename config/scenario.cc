@@ -515,9 +515,7 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
 
 bool LoadScenarioFile(const std::string& path, Scenario* scenario, ConfigErrors* errors) {
   std::string text;
-  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors, /*limit_setting=*/{})) {
-    return false;
-  }
+  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors)) return false;
   return LoadScenario(text, path, scenario, errors);
 }
 

@@ -248,9 +248,7 @@ bool LoadSettings(std::string_view yaml_text, std::string_view source, Settings*
 
 bool LoadSettingsFile(const std::string& path, Settings* out, ConfigErrors* errors) {
   std::string text;
-  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors, /*limit_setting=*/{})) {
-    return false;
-  }
+  if (!ReadTextFile(path, kDefaultMaxFileBytes, &text, errors)) return false;
   return LoadSettings(text, path, out, errors);
 }
 

@@ -21,12 +21,13 @@ inline constexpr std::string_view kMaxFileBytesSetting = "server.limits.maxFileB
 // Reads the file at `path` into *text. Returns false, with one error whose source is
 // `path`, when it cannot be opened, is a directory or holds more than `max_bytes` bytes
 // (then no more than max_bytes + 1 bytes are read, whatever the file claims to hold). The
-// error names `limit_setting`, the setting that changes the cap, unless it is empty (a
-// file whose cap is fixed, such as the settings file itself or a scenario):
+// error names `limit_setting`, the setting that changed the cap, when there is one (the
+// quota file and GPU catalog of `quotient serve` pass kMaxFileBytesSetting; the settings
+// file itself, scenarios and the files of `quotient check` have the fixed default):
 //   q.yaml: the file holds more than 4194304 bytes, the limit (server.limits.maxFileBytes)
 //   s.yaml: the file holds more than 4194304 bytes, the limit
 // REQUIRES: text and errors non-null.
 bool ReadTextFile(const std::string& path, uint64_t max_bytes, std::string* text,
-                  ConfigErrors* errors, std::string_view limit_setting = kMaxFileBytesSetting);
+                  ConfigErrors* errors, std::string_view limit_setting = {});
 
 }  // namespace quotient::config

@@ -47,7 +47,7 @@ TEST_F(TextFileTest, AFileOverTheCapIsOneErrorNamingTheLimitAndTheSetting) {
   const std::string path = Write("a.yaml", "abcde");
   std::string text = "unchanged";
   ConfigErrors errors;
-  EXPECT_FALSE(ReadTextFile(path, 4, &text, &errors));
+  EXPECT_FALSE(ReadTextFile(path, 4, &text, &errors, kMaxFileBytesSetting));
   EXPECT_EQ(text, "unchanged");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].ToString(),
@@ -73,8 +73,8 @@ TEST_F(TextFileTest, EveryFileLoaderAppliesTheCap) {
   quota::QuotaNodeSpec root;
   EXPECT_FALSE(LoadQuotaTreeFile(big, &root, &errors));
   EXPECT_TRUE(refused(errors));
-  EXPECT_TRUE(errors[0].message.ends_with("(server.limits.maxFileBytes)"));
-  // A scenario's cap and the settings file's are fixed: no setting is named.
+  // The default cap (quotient check, scenarios, the settings file) names no setting.
+  EXPECT_EQ(errors[0].message, "the file holds more than 4194304 bytes, the limit");
   errors.clear();
   Scenario scenario;
   EXPECT_FALSE(LoadScenarioFile(big, &scenario, &errors));
@@ -89,10 +89,15 @@ TEST_F(TextFileTest, EveryFileLoaderAppliesTheCap) {
   gpu::MigCatalog catalog;
   EXPECT_FALSE(LoadGpuCatalogFile(big, gpu::BuiltinMigCatalog(), &catalog, &errors));
   EXPECT_TRUE(refused(errors));
-  // A caller's own cap (server.limits.maxFileBytes) applies instead of the default.
+  // A caller's own cap applies instead of the default; quotient serve's names its setting.
   errors.clear();
   const std::string small = Write("q.yaml", "kind: Namespace\n");
   EXPECT_FALSE(LoadQuotaTreeFile(small, &root, &errors, 8));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, "the file holds more than 8 bytes, the limit");
+  errors.clear();
+  EXPECT_FALSE(LoadGpuCatalogFile(small, gpu::BuiltinMigCatalog(), &catalog, &errors, 8,
+                                  kMaxFileBytesSetting));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].message,
             "the file holds more than 8 bytes, the limit (server.limits.maxFileBytes)");

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "config/gpu_catalog_yaml.h"
+#include "config/text_file.h"
 #include "config/values.h"
 #include "extender/decide/gpu_decider.h"
 #include "extender/decide/leader_gate_decider.h"
@@ -149,7 +150,8 @@ bool Service::BuildGpu(const config::Settings& settings) {
   if (!g.catalog_file.empty()) {
     config::ConfigErrors errors;
     if (!config::LoadGpuCatalogFile(g.catalog_file, gpu::BuiltinMigCatalog(), &gpu_catalog_,
-                                    &errors, settings.server.limits.max_file_bytes)) {
+                                    &errors, settings.server.limits.max_file_bytes,
+                                    config::kMaxFileBytesSetting)) {
       Log(spdlog::level::critical, "invalid GPU catalog file",
           {{"file", g.catalog_file}, {"detail", config::FormatErrors(errors)}});
       return false;

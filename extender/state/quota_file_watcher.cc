@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "config/quota_yaml.h"
+#include "config/text_file.h"
 #include "extender/telemetry/logging.h"
 
 namespace quotient::extender {
@@ -20,7 +21,7 @@ double UnixNow() {
 
 bool ReadQuotaFile(const std::string& path, uint64_t max_bytes, std::string* out,
                    config::ConfigErrors* errors) {
-  return config::ReadTextFile(path, max_bytes, out, errors);
+  return config::ReadTextFile(path, max_bytes, out, errors, config::kMaxFileBytesSetting);
 }
 
 bool CompileQuotaText(std::string_view text, const std::string& source,

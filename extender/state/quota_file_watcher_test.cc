@@ -123,6 +123,16 @@ TEST_F(QuotaFileWatcherTest, OversizedCyclicAndExplodingFilesAreRejectedAndCount
   EXPECT_EQ(MaxCpu(), 25000);
 }
 
+TEST_F(QuotaFileWatcherTest, AFilePastTheCapIsRefusedNamingTheSettingThatSetsIt) {
+  Write(Tree("30"));
+  std::string text;
+  config::ConfigErrors errors;
+  EXPECT_FALSE(ReadQuotaFile(path_, 8, &text, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message,
+            "the file holds more than 8 bytes, the limit (server.limits.maxFileBytes)");
+}
+
 TEST_F(QuotaFileWatcherTest, AMissingFileIsRejectedAndItsReturnReloads) {
   std::remove(path_.c_str());
   EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
