@@ -31,16 +31,26 @@ TEST(GpuCatalogYamlTest, AnOverrideChangesOnlyTheFieldsItGives) {
 // One document, read as every file is (split at markers): a leading "," is refused rather
 // than read as an empty catalog, and a second document is refused rather than dropped.
 TEST(GpuCatalogYamlTest, ALeadingCommaOrASecondDocumentIsRefused) {
-  for (const char* text :
-       {",\n", "# c\n---\n, models: []\n", "models: []\n---\nmodels:\n- key: A100-40GB\n"}) {
-    SCOPED_TRACE(text);
+  struct Case {
+    const char* text;
+    int line;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{",\n", 1, "invalid YAML: unexpected character at the start of a document"},
+           Case{"# c\n---\n, models: []\n", 3,
+                "invalid YAML: unexpected character at the start of a document"},
+           Case{"models: []\n---\nmodels:\n- key: A100-40GB\n", 3,
+                "a second YAML document (the first starts at line 1): this file is one mapping; "
+                "merge the two"},
+       }) {
+    SCOPED_TRACE(c.text);
     gpu::MigCatalog catalog;
     ConfigErrors errors;
-    EXPECT_FALSE(Load(text, &catalog, &errors));
+    EXPECT_FALSE(Load(c.text, &catalog, &errors));
     ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
-    EXPECT_TRUE(errors[0].message.starts_with("invalid YAML") ||
-                errors[0].message.starts_with("a second YAML document"))
-        << errors[0].message;
+    EXPECT_EQ(errors[0].line, c.line);
+    EXPECT_EQ(errors[0].message, c.message);
   }
 }
 

@@ -220,8 +220,15 @@ TEST(YamlBoundsTest, ASecondSettingsDocumentIsRefusedWithItsLine) {
                             &settings, &errors));
   ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
   EXPECT_EQ(FormatErrors(errors),
-            "quotient.yaml:2: a second YAML document (the first starts at line 1): this file is "
-            "one mapping; merge the two and remove the \"---\"\n");
+            "quotient.yaml:3: a second YAML document (the first starts at line 1): this file is "
+            "one mapping; merge the two\n");
+  errors.clear();
+  EXPECT_FALSE(LoadSettings("# c\n---\nserver: {threads: 2}\n...\n\nserver: {threads: 3}\n",
+                            "quotient.yaml", &settings, &errors));
+  ASSERT_EQ(errors.size(), 1u) << FormatErrors(errors);
+  EXPECT_EQ(errors[0].line, 6) << FormatErrors(errors);
+  EXPECT_NE(errors[0].message.find("(the first starts at line 3)"), std::string::npos)
+      << errors[0].message;
 }
 
 TEST(YamlBoundsTest, SettingsAfterACommentAndMarkersKeepTheFilesLines) {

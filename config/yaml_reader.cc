@@ -263,10 +263,10 @@ bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
     if (doc.node.IsNull()) continue;  // an empty document, or only comments and markers
     if (content != nullptr) {
       errors_->push_back(
-          {source_, doc.first_line + 1, "",
+          {source_, YamlLine(doc.node, doc.first_line), "",
            fmt::format("a second YAML document (the first starts at line {}): this file is one "
-                       "mapping; merge the two and remove the \"---\"",
-                       content->first_line + 1)});
+                       "mapping; merge the two",
+                       YamlLine(content->node, content->first_line))});
       return false;
     }
     content = &doc;
@@ -276,7 +276,7 @@ bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
     document_line_ = 0;
     return true;
   }
-  *root = content->node;
+  root->reset(content->node);
   document_line_ = content->first_line;
   return true;
 }
