@@ -4,7 +4,7 @@
 // (quotient.io/mig-placement, gpushare's index) on a dynamic-MIG A100 node and a gpushare
 // node. Oracles: lines hold no newline and never exceed the input; a refusal at any step
 // carries a message; a placement read from a pod that the node can record (no overlap)
-// is given back whole when released.
+// adds to the node's use what a recount from its assignments gives (gpu_use_check.h).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,14 +57,13 @@ void Pod(extender::PodInfo& pod) {
       continue;
     }
     gpu::NodeGpus node = base;  // copied only to record the placement
-    // A pod's annotations may name slices another pod holds: Assign counts it anyway and
-    // says so. A placement that fits is given back whole by its release.
-    const bool fits = node.Assign(pod.uid, assignment);
-    node.Release(pod.uid);
-    if (fits) {
-      FUZZ_CHECK(fuzz::SameUse(node.use(), base.use()),
-                 "a placement recorded and released gives the node's use back");
+    // A pod's annotations may name slices the node's own instances hold: Assign counts it
+    // anyway and says so. What a placement that fits adds is what a recount gives.
+    if (node.Assign(pod.uid, assignment)) {
+      FUZZ_CHECK(fuzz::UseMatchesRecomputed(node),
+                 "the use a placement read from a pod adds is what a recount gives");
     }
+    node.Release(pod.uid);
   }
 }
 

@@ -1,6 +1,8 @@
-// Shared by the GPU fuzz targets: whether two nodes' per-GPU use is the same in every field
-// (who holds whole GPUs, memory shares and sharers, MIG slices, media engines, instances
-// per profile), to check that recording and releasing placements gives the use back.
+// Shared by the GPU fuzz targets. NodeGpus keeps its per-GPU use two ways: Assign adds an
+// assignment to it in place, Release and SetInventory recompute it from the inventory and
+// every assignment. UseMatchesRecomputed checks that the two agree in every field (whole
+// GPUs, memory shares and sharers, MIG slices, media engines, instances per profile),
+// i.e. that what Assign counted is what a later recount gives.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +22,14 @@ inline bool SameUse(const std::vector<gpu::GpuUse>& a, const std::vector<gpu::Gp
     }
   }
   return true;
+}
+
+// REQUIRES: every Assign of `node` returned true (an overlapping one is counted anyway, in
+// an order a recount need not follow).
+inline bool UseMatchesRecomputed(const gpu::NodeGpus& node) {
+  gpu::NodeGpus recounted = node;
+  recounted.SetInventory(node.inventory());
+  return SameUse(node.use(), recounted.use());
 }
 
 }  // namespace quotient::fuzz
