@@ -119,6 +119,17 @@ TEST(ScenarioTest, DraDeviceClassesNodeDevicesAndClaimsLoad) {
   EXPECT_EQ(nodes.scenario.nodes[0].device_count, 4);
 }
 
+// A byte-order mark (as some editors write) must not shift the inline quota's text: the
+// value "100" once came out as "1".
+TEST(ScenarioTest, AnInlineQuotaAfterAByteOrderMarkKeepsItsValues) {
+  const Loaded l = Load(
+      "\xEF\xBB\xBFnodes: [{name: n}]\nquota:\n  apiVersion: scheduling.sigs.k8s.io/v1beta1\n"
+      "  kind: ElasticQuotaTree\n  spec:\n    root:\n      name: root\n      min:\n"
+      "        cpu: 100\nsteps: [{expect: {running: {}}}]\n");
+  ASSERT_TRUE(l.ok) << FormatErrors(l.errors);
+  EXPECT_EQ(l.scenario.quota.min.Get("cpu"), 100'000);
+}
+
 TEST(ScenarioTest, QuotaFileIsResolvedAgainstTheScenariosDirectory) {
   const std::string source = std::string(QUOTIENT_EXAMPLES_DIR) + "/not-a-file.yaml";
   Loaded l = Load(
@@ -184,6 +195,11 @@ const std::vector<ErrorCase> kCases = {
      "  kind: ElasticQuotaTree\n  spec:\n    root:\n      name: root\n      min: {cpu: 12Q}\n"
      "steps: [{expect: {running: {}}}]\n",
      "quota.spec.root.min.cpu", 8, "invalid quantity \"12Q\""},
+    {"AnInlineQuotaAfterACommentAndAMarkerCarriesTheFilesLine",
+     "# a comment\n---\nnodes: [{name: n}]\nquota:\n  apiVersion: scheduling.sigs.k8s.io/v1beta1\n"
+     "  kind: ElasticQuotaTree\n  spec:\n    root:\n      name: root\n      min: {cpu: 12Q}\n"
+     "steps: [{expect: {running: {}}}]\n",
+     "quota.spec.root.min.cpu", 10, "invalid quantity \"12Q\""},
     {"AnInlineQuotaDuplicateNamesTheScenariosLines",
      "nodes: [{name: n}]\nquota:\n  apiVersion: scheduling.sigs.k8s.io/v1beta1\n"
      "  kind: ElasticQuotaTree\n  spec:\n    root:\n      name: root\n      name: again\n"
