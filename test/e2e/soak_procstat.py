@@ -87,15 +87,18 @@ class Sampler:
         return True
 
     def stats(self, metric):
-        """min, max, slope per minute (after WARMUP_S of each incarnation), last value."""
+        """min, max, slope per minute (after WARMUP_S of each incarnation), last value, and
+        each incarnation's peak in start order (a slow leak shows as peaks that grow)."""
         values = [v for run in self.runs.values() for _, v in run[metric]]
         if not values:
-            return {"min": None, "max": None, "slope_per_min": None, "last": None}
+            return {"min": None, "max": None, "slope_per_min": None, "last": None,
+                    "run_peaks": []}
         warm = [[(t, v) for t, v in run[metric] if t - run["start"] >= WARMUP_S]
                 for run in self.runs.values()]
-        last_run = max(self.runs.values(), key=lambda r: r["start"])
+        runs = sorted(self.runs.values(), key=lambda r: r["start"])
         return {"min": min(values), "max": max(values), "slope_per_min": slope_per_minute(warm),
-                "last": last_run[metric][-1][1] if last_run[metric] else None}
+                "last": runs[-1][metric][-1][1] if runs[-1][metric] else None,
+                "run_peaks": [max(v for _, v in run[metric]) for run in runs if run[metric]]}
 
     def longest_run_minutes(self):
         spans = [run["rss_mib"][-1][0] - run["start"] for run in self.runs.values()

@@ -16,7 +16,7 @@ import pytest
 import soak_model as model
 from soak import Soak, format_summary, short_schedule
 from soak_checker import Checker
-from soak_procstat import slope_per_minute
+from soak_procstat import Sampler, slope_per_minute
 
 
 @pytest.fixture
@@ -90,6 +90,18 @@ def test_the_resource_slope_is_taken_within_each_run_of_the_process():
     # RSS grows 1 MiB a minute in each run; each restart starts lower again.
     runs = [[(t * 60.0, 10 + t) for t in range(5)], [(t * 60.0, 3 + t) for t in range(5, 10)]]
     assert slope_per_minute(runs) == pytest.approx(1.0)
+
+
+def test_each_runs_peak_is_reported_in_start_order():
+    sampler = Sampler(api_port=0)
+    sampler.runs = {
+        7: {"start": 130.0, "rss_mib": [(130.0, 12.0), (200.0, 16.0)], "fds": [], "api_conns": []},
+        3: {"start": 0.0, "rss_mib": [(0.0, 11.0), (100.0, 17.5), (120.0, 15.0)], "fds": [],
+            "api_conns": []},
+    }
+    stats = sampler.stats("rss_mib")
+    assert stats["run_peaks"] == [17.5, 16.0]
+    assert stats["max"] == 17.5 and stats["last"] == 16.0
 
 
 def test_kubernetes_quantities_parse_exactly():
