@@ -44,12 +44,16 @@ BUILD_DIR=${QUOTIENT_BUILD_DIR:-$ROOT/build}
 TSAN_DIR=${QUOTIENT_TSAN_DIR:-$ROOT/build-tsan}
 FUZZ_DIR=${QUOTIENT_FUZZ_DIR:-$ROOT/build-fuzz}
 ASAN_DIR=${QUOTIENT_ASAN_DIR:-$ROOT/build-asan}
-# The unit tests run again under ASan + UBSan by ./dev.sh test: the parsers, the domain
-# cores and the cluster state (the tests over real sockets and the slow ones are left to
-# the Release run, to keep CI time small), and the fuzz targets' replays.
-ASAN_TESTS=(text_test quota_test gpu_test config_test gpu_config_test wire_test kube_test state_test
-            devices_test decide_test telemetry_test fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay
-            fuzz_server_config_replay fuzz_gpu_catalog_replay fuzz_gpu_placement_replay)
+# The unit tests run again under ASan + UBSan by ./dev.sh test: the parsers (pod, node and
+# DRA objects, the wire, YAML) and the JSON writer, the domain cores and the cluster state
+# (the tests over real sockets and the slow ones are left to the Release run, to keep CI
+# time small), and every fuzz target's replay of its checked-in inputs (gcc's sanitizers;
+# the fuzz step after them runs the same targets under clang's).
+ASAN_TESTS=(text_test json_test objects_test quota_test gpu_test config_test gpu_config_test wire_test
+            kube_test state_test devices_test decide_test telemetry_test
+            fuzz_quantity_replay fuzz_quota_yaml_replay fuzz_scenario_replay fuzz_server_config_replay
+            fuzz_gpu_catalog_replay fuzz_gpu_placement_replay fuzz_wire_replay fuzz_list_page_replay
+            fuzz_watch_stream_replay fuzz_dra_replay)
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}  # relative paths: clones share the cache
 
