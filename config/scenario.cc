@@ -492,10 +492,7 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
     // One document at a time (YAML::LoadAll never returns on a text starting with ",").
     std::vector<YamlDocument> found;
     if (!ParseYamlDocuments(text, source, &found, errors)) return false;
-    std::vector<const YamlDocument*> docs;
-    for (const YamlDocument& doc : found) {
-      if (doc.node.IsDefined() && !doc.node.IsNull()) docs.push_back(&doc);
-    }
+    const std::vector<const YamlDocument*> docs = ContentDocuments(found);
     if (docs.size() != 1) {
       errors->push_back(
           {std::string(source), docs.size() > 1 ? YamlLine(docs[1]->node, docs[1]->first_line) : 0,

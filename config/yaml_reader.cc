@@ -255,36 +255,39 @@ bool ParseYamlDocuments(std::string_view text, std::string_view source,
   return false;
 }
 
+std::vector<const YamlDocument*> ContentDocuments(const std::vector<YamlDocument>& documents) {
+  std::vector<const YamlDocument*> content;
+  for (const YamlDocument& doc : documents) {
+    if (doc.node.IsDefined() && !doc.node.IsNull()) content.push_back(&doc);
+  }
+  return content;
+}
+
 bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
   std::vector<YamlDocument> documents;
   if (!ParseYamlDocuments(text, source_, &documents, errors_)) return false;
-  const YamlDocument* content = nullptr;
-  for (const YamlDocument& doc : documents) {
-    if (doc.node.IsNull()) continue;  // an empty document, or only comments and markers
-    if (content != nullptr) {
-      errors_->push_back(
-          {source_, YamlLine(doc.node, doc.first_line), "",
-           fmt::format("a second YAML document (the first starts at line {}): this file is one "
-                       "mapping; merge the two",
-                       YamlLine(content->node, content->first_line))});
-      return false;
-    }
-    content = &doc;
+  const std::vector<const YamlDocument*> content = ContentDocuments(documents);
+  if (content.size() > 1) {
+    errors_->push_back(
+        {source_, YamlLine(content[1]->node, content[1]->first_line), "",
+         fmt::format("a second YAML document (the first starts at line {}): this file is one "
+                     "mapping; merge the two",
+                     YamlLine(content[0]->node, content[0]->first_line))});
+    return false;
   }
-  if (content == nullptr) {
+  if (content.empty()) {
     *root = YAML::Node();
     document_line_ = 0;
     return true;
   }
-  root->reset(content->node);
-  document_line_ = content->first_line;
+  root->reset(content[0]->node);
+  document_line_ = content[0]->first_line;
   return true;
 }
 
 void YamlReader::Error(const YAML::Node& at, std::string_view path, std::string message) {
-  int line = 0;
-  if (at.IsDefined() && !at.Mark().is_null()) line = document_line_ + at.Mark().line + 1;
-  errors_->push_back({source_, line, std::string(path), std::move(message)});
+  errors_->push_back(
+      {source_, YamlLine(at, document_line_), std::string(path), std::move(message)});
 }
 
 bool YamlReader::Map(const YAML::Node& node, std::string_view path,

@@ -84,6 +84,11 @@ struct YamlDocument {
 bool ParseYamlDocuments(std::string_view text, std::string_view source,
                         std::vector<YamlDocument>* documents, ConfigErrors* errors);
 
+// The documents that hold content, in order: null ones (empty, or only comments and
+// markers) are left out. For the files that are one document (settings, GPU catalog,
+// scenario). The pointers point into `documents`.
+std::vector<const YamlDocument*> ContentDocuments(const std::vector<YamlDocument>& documents);
+
 class YamlReader {
  public:
   YamlReader(std::string source, ConfigErrors* errors)
