@@ -1,5 +1,7 @@
 #include "gpu/node_gpus.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <limits>
@@ -28,6 +30,7 @@ NodeGpus::NodeGpus(NodeGpuInventory inventory) : inventory_(std::move(inventory)
 }
 
 void NodeGpus::SetInventory(NodeGpuInventory inventory) {
+  use_.reserve(inventory.gpus.size());  // the one allocation Recompute could need
   inventory_ = std::move(inventory);
   Recompute();
 }
@@ -47,14 +50,24 @@ int64_t NodeGpus::StaticMigTotal(std::string_view profile) const {
 }
 
 bool NodeGpus::Assign(std::string_view owner, const GpuAssignment& assignment) {
+  // Everything that allocates comes first (the counter of a static profile, the copy or
+  // the map node); what follows does not allocate: the strong guarantee.
+  PruneStaticUsed();
+  if (assignment.kind == GpuRequestKind::kMig && !assignment.dynamic_mig() &&
+      assignment.count > 0 && FindStaticUsed(assignment.static_profile) == nullptr) {
+    static_used_.emplace_back(assignment.static_profile, 0);
+  }
   auto it = assignments_.find(owner);
   if (it != assignments_.end()) {
-    it->second = assignment;
+    GpuAssignment copy = assignment;
+    // Moving takes the copy's heap storage, or copies its one inline MIG slot into room the
+    // target always has: no allocation.
+    it->second = std::move(copy);
     Recompute();
     return true;
   }
-  assignments_.emplace(std::string(owner), assignment);
-  return Apply(assignment);
+  it = assignments_.emplace(std::string(owner), assignment).first;
+  return Apply(it->second);
 }
 
 bool NodeGpus::Release(std::string_view owner) {
@@ -77,6 +90,17 @@ size_t NodeGpus::ReleaseAll(const std::vector<std::string_view>& owners) {
   return released;
 }
 
+std::pair<std::string, int64_t>* NodeGpus::FindStaticUsed(std::string_view profile) {
+  for (auto& entry : static_used_) {
+    if (SameProfile(entry.first, profile)) return &entry;
+  }
+  return nullptr;
+}
+
+void NodeGpus::PruneStaticUsed() {
+  std::erase_if(static_used_, [](const auto& entry) { return entry.second == 0; });
+}
+
 void GpuUse::AddInstance(const MigProfile& profile, size_t p, int start) {
   mask = static_cast<uint8_t>(mask | (((1u << profile.memory_slices) - 1) << start));
   ++count[p];
@@ -85,8 +109,11 @@ void GpuUse::AddInstance(const MigProfile& profile, size_t p, int start) {
 }
 
 void NodeGpus::Recompute() {
+  // Allocates nothing: use_ keeps its size (SetInventory reserved it) and every static
+  // profile an assignment holds already has its counter (Assign made it), so Release
+  // cannot fail. Counters that drop to zero stay until the next Assign prunes them.
   use_.assign(inventory_.gpus.size(), GpuUse{});
-  static_used_.clear();
+  for (auto& entry : static_used_) entry.second = 0;
   const GpuModel* model = inventory_.model;
   for (size_t i = 0; i < inventory_.gpus.size(); ++i) {
     for (const MigInstance& instance : inventory_.gpus[i].existing) {
@@ -131,14 +158,13 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
     }
     case GpuRequestKind::kMig: {
       if (!a.dynamic_mig()) {
-        for (auto& [name, used] : static_used_) {
-          if (SameProfile(name, a.static_profile)) {
-            used += a.count;
-            return used <= StaticMigTotal(a.static_profile);
-          }
+        if (a.count <= 0) return true;  // holds no device
+        auto* entry = FindStaticUsed(a.static_profile);
+        if (entry == nullptr) {  // Assign makes the counter first; kept for safety
+          entry = &static_used_.emplace_back(a.static_profile, 0);
         }
-        static_used_.emplace_back(a.static_profile, a.count);
-        return a.count <= StaticMigTotal(a.static_profile);
+        entry->second += a.count;
+        return entry->second <= StaticMigTotal(a.static_profile);
       }
       // Instance by instance on the use left by the earlier ones: instances of one pod
       // must not overlap each other either.
@@ -169,6 +195,33 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
     case GpuRequestKind::kFraction: break;
   }
   return ok;
+}
+
+std::string NodeGpus::DebugString() const {
+  std::string out = fmt::format("gpus={} model={} static={}\n", inventory_.gpus.size(),
+                                inventory_.model_name, inventory_.static_mig.size());
+  for (const auto& [owner, a] : assignments_) {
+    out += fmt::format("assigned {} kind={} gpus={} share={} static={}x{} mig=", owner,
+                       static_cast<int>(a.kind), a.gpus, a.share_units, a.static_profile, a.count);
+    for (const MigSlot& slot : a.instances) {
+      out += fmt::format("{}:{}:{},", slot.gpu, slot.profile, slot.start);
+    }
+    out += "\n";
+  }
+  for (const GpuUse& use : use_) {
+    out += fmt::format("use whole={} share={} sharers={} mask={} media={} instances={} count=",
+                       use.whole, use.share_used, use.sharers, use.mask, use.media, use.instances);
+    for (uint8_t c : use.count) out += fmt::format("{},", c);
+    out += "\n";
+  }
+  // Counters at zero are bookkeeping (pruned by the next Assign), not state.
+  std::vector<std::pair<std::string, int64_t>> held;
+  for (const auto& [profile, used] : static_used_) {
+    if (used != 0) held.emplace_back(profile, used);
+  }
+  std::sort(held.begin(), held.end());
+  for (const auto& [profile, used] : held) out += fmt::format("static {}={}\n", profile, used);
+  return out;
 }
 
 }  // namespace quotient::gpu

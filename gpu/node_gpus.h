@@ -6,6 +6,10 @@
 // in any order recomputes the per-GPU use from the remaining assignments, so instances
 // freed out of order leave exactly the holes they leave on the real GPU.
 //
+// Exception safety: Release and ReleaseAll allocate nothing and cannot fail; Assign and
+// SetInventory give the strong guarantee (a throw, only std::bad_alloc, changes nothing).
+// GpuState builds its own strong guarantee on these.
+//
 // Thread safety: thread-compatible (callers guard a NodeGpus with their own lock).
 #pragma once
 
@@ -97,13 +101,21 @@ class NodeGpus {
   // Replaces the inventory (node update), keeping the assignments.
   void SetInventory(NodeGpuInventory inventory);
 
+  // Tests: the inventory's size, the assignments, the use and the static devices held, in
+  // one canonical text (equal states print equal text).
+  std::string DebugString() const;
+
  private:
   bool Apply(const GpuAssignment& assignment);
-  void Recompute();
+  void Recompute();  // allocates nothing (see node_gpus.cc)
+  std::pair<std::string, int64_t>* FindStaticUsed(std::string_view profile);
+  void PruneStaticUsed();  // drops counters at zero
 
   NodeGpuInventory inventory_;
   std::vector<GpuUse> use_;  // by GPU index
   std::map<std::string, GpuAssignment, std::less<>> assignments_;
+  // Static MIG devices held, per profile: a counter for every profile an assignment holds
+  // (and some at zero, pruned by Assign).
   std::vector<std::pair<std::string, int64_t>> static_used_;
 };
 
