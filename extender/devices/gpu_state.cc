@@ -1,9 +1,66 @@
 #include "extender/devices/gpu_state.h"
 
+#include <tuple>
+#include <type_traits>
+
 #include "extender/devices/gpu_annotations.h"
 #include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
+namespace {
+
+std::string OverlapWarning(const PodInfo& pod, std::string_view node) {
+  return "pod " + pod.ns + "/" + pod.name + " overlaps devices on node " + std::string(node) +
+         " (counted anyway)";
+}
+
+}  // namespace
+
+// The commit half of every update moves these into place: it must not be able to fail.
+static_assert(std::is_nothrow_move_assignable_v<PodInfo>);
+static_assert(std::is_nothrow_move_assignable_v<gpu::GpuRequest>);
+static_assert(std::is_nothrow_move_assignable_v<std::string>);
+
+// One pod's place in by_node_, made ahead: the entry for its node name and the set node
+// that holds its UID. Index splices the set node in without allocating. An entry that is
+// still empty when the slot dies (the update failed, or did not index the pod) is erased.
+class GpuState::IndexSlot {
+ public:
+  IndexSlot() = default;
+  IndexSlot(GpuState* state, std::string_view name, std::set<std::string_view>::node_type node)
+      : state_(state), name_(name), node_(std::move(node)) {}
+  IndexSlot(IndexSlot&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)),
+        name_(other.name_),
+        node_(std::move(other.node_)) {}
+  IndexSlot& operator=(IndexSlot&&) = delete;
+  ~IndexSlot() {
+    if (state_ != nullptr) state_->PruneIndex(name_);
+  }
+
+  // Inserts the UID into the entry's counted or waiting set; cannot fail.
+  void Fill(bool counted) {
+    if (state_ == nullptr) return;
+    auto it = state_->by_node_.find(name_);
+    (counted ? it->second.counted : it->second.waiting).insert(std::move(node_));
+  }
+
+ private:
+  GpuState* state_ = nullptr;  // nullptr: the pod goes in no entry
+  std::string_view name_;      // a view of the by_node_ key
+  std::set<std::string_view>::node_type node_;
+};
+
+template <typename MakeText>
+void GpuState::Warn(MakeText&& make_text) noexcept {
+  try {
+    std::string text = make_text();
+    Log(spdlog::level::warn, "gpu state", {{"detail", text}});
+    if (warnings_.size() >= 64) warnings_.erase(warnings_.begin());
+    warnings_.push_back(std::move(text));
+  } catch (...) {  // out of memory: the warning is lost, the state is not
+  }
+}
 
 GpuState::GpuState(const gpu::MigCatalog* catalog, gpu::InventoryOptions options)
     : catalog_(catalog), options_(std::move(options)) {}
@@ -33,16 +90,9 @@ void GpuState::ObservePodList(bool begin) {
   }
   pod_listing_ = false;
   for (auto it = pods_.begin(); it != pods_.end();) {
-    if (it->second.seen != pod_list_) {
-      if (!it->second.node.empty()) {
-        auto node = nodes_.find(it->second.node);
-        if (node != nodes_.end()) node->second.Release(it->first);
-      }
-      Unindex(it->first, it->second);
-      it = pods_.erase(it);
-    } else {
-      ++it;
-    }
+    auto next = std::next(it);
+    if (it->second.seen != pod_list_) Forget(it);
+    it = next;
   }
 }
 
@@ -55,9 +105,10 @@ void GpuState::ObserveNodeList(bool begin) {
   }
   node_listing_ = false;
   for (auto it = nodes_.begin(); it != nodes_.end();) {
-    if (node_seen_[it->first] != node_list_) {
+    auto seen = node_seen_.find(it->first);
+    if (seen == node_seen_.end() || seen->second != node_list_) {
       UncountNode(it->first);
-      node_seen_.erase(it->first);
+      if (seen != node_seen_.end()) node_seen_.erase(seen);
       it = nodes_.erase(it);
     } else {
       ++it;
@@ -65,41 +116,59 @@ void GpuState::ObserveNodeList(bool begin) {
   }
 }
 
-void GpuState::Index(const std::string& uid, const PodGpu& pod) {
-  if (!pod.node.empty()) {
-    by_node_[pod.node].counted.insert(uid);
-  } else if (!pod.pod.node_name.empty()) {
-    by_node_[pod.pod.node_name].waiting.insert(uid);
-  }
+GpuState::IndexSlot GpuState::PrepareIndex(const std::string& uid, std::string_view name) {
+  if (name.empty()) return IndexSlot();
+  std::set<std::string_view> holder{std::string_view(uid)};
+  auto node = holder.extract(holder.begin());
+  auto entry = by_node_.find(name);
+  if (entry == by_node_.end()) entry = by_node_.try_emplace(std::string(name)).first;
+  return IndexSlot(this, entry->first, std::move(node));
 }
 
-void GpuState::Unindex(const std::string& uid, const PodGpu& pod) {
+void GpuState::Index(IndexSlot* slot, bool counted) {
+  slot->Fill(counted);
+}
+
+std::string_view GpuState::Unindex(const std::string& uid, const PodGpu& pod) {
   const std::string& name = pod.node.empty() ? pod.pod.node_name : pod.node;
+  if (name.empty()) return {};
+  auto it = by_node_.find(name);
+  if (it == by_node_.end()) return {};
+  (pod.node.empty() ? it->second.waiting : it->second.counted).erase(uid);
+  return it->first;
+}
+
+void GpuState::PruneIndex(std::string_view name) {
   if (name.empty()) return;
   auto it = by_node_.find(name);
-  if (it == by_node_.end()) return;
-  (pod.node.empty() ? it->second.waiting : it->second.counted).erase(uid);
-  if (it->second.counted.empty() && it->second.waiting.empty()) by_node_.erase(it);
+  if (it != by_node_.end() && it->second.counted.empty() && it->second.waiting.empty()) {
+    by_node_.erase(it);
+  }
 }
 
 void GpuState::UncountNode(std::string_view name) {
   auto it = by_node_.find(name);
   if (it == by_node_.end()) return;
-  // Index() below may insert into (and rehash) by_node_: take the set out first.
-  const std::set<std::string_view> counted = std::move(it->second.counted);
-  it->second.counted.clear();
-  if (it->second.waiting.empty()) by_node_.erase(it);
-  for (std::string_view uid : counted) {
-    auto pod = pods_.find(uid);
+  NodePods& pods = it->second;
+  // A pod counted on a node is bound to it (pod.node_name == node) or was reserved at bind
+  // while the watch still showed it unbound (pod.node_name empty): the first kind waits
+  // for the node's return, the second leaves the index. Moving set nodes allocates nothing.
+  while (!pods.counted.empty()) {
+    auto uid = pods.counted.extract(pods.counted.begin());
+    auto pod = pods_.find(uid.value());
     pod->second.node.clear();
-    Index(pod->first, pod->second);
+    if (pod->second.pod.node_name == it->first) pods.waiting.insert(std::move(uid));
   }
+  if (pods.waiting.empty()) by_node_.erase(it);
 }
 
-void GpuState::Warn(std::string text) {
-  Log(spdlog::level::warn, "gpu state", {{"detail", text}});
-  if (warnings_.size() >= 64) warnings_.erase(warnings_.begin());
-  warnings_.push_back(std::move(text));
+void GpuState::Forget(ClusterState::NameMap<PodGpu>::iterator it) {
+  if (!it->second.node.empty()) {
+    auto node = nodes_.find(it->second.node);
+    if (node != nodes_.end()) node->second.Release(it->first);
+  }
+  PruneIndex(Unindex(it->first, it->second));
+  pods_.erase(it);
 }
 
 std::vector<std::string> GpuState::warnings() const {
@@ -112,51 +181,76 @@ void GpuState::UpsertNode(const NodeInfo& node) {
   gpu::NodeGpuInventory inventory = gpu::BuildNodeInventory(
       node.labels, node.annotations, node.allocatable, *catalog_, options_, &warnings);
   std::unique_lock lock(mu_);
-  for (std::string& w : warnings) Warn("node " + node.name + ": " + std::move(w));
-  node_seen_[node.name] = node_list_;
-  auto [it, added] = nodes_.try_emplace(node.name);
-  it->second.SetInventory(std::move(inventory));
-  if (!added) return;
-  auto waiting = by_node_.find(node.name);
-  if (waiting == by_node_.end()) return;
-  const std::set<std::string_view> uids = waiting->second.waiting;  // Place re-indexes
-  for (std::string_view uid : uids) {
-    auto pod = pods_.find(uid);
-    Unindex(pod->first, pod->second);
-    Place(pod->first, &pod->second);
-    Index(pod->first, pod->second);
+  for (std::string& w : warnings) Warn([&] { return "node " + node.name + ": " + w; });
+  // Allocation first: the bookkeeping entry, the node, the list of pods waiting for it.
+  auto [seen, seen_added] = node_seen_.try_emplace(node.name, 0);
+  ClusterState::NameMap<gpu::NodeGpus>::iterator it;
+  bool added = false;
+  std::vector<std::string_view> waiting;
+  try {
+    std::tie(it, added) = nodes_.try_emplace(node.name);
+    if (added) {
+      auto pods = by_node_.find(node.name);
+      if (pods != by_node_.end()) {
+        waiting.assign(pods->second.waiting.begin(), pods->second.waiting.end());
+      }
+    }
+    it->second.SetInventory(std::move(inventory));  // strong
+  } catch (...) {
+    if (added) nodes_.erase(it);
+    if (seen_added) node_seen_.erase(seen);
+    throw;
+  }
+  seen->second = node_list_;
+  // Each waiting pod is placed whole or stays waiting (PlaceWaiting).
+  for (std::string_view uid : waiting) PlaceWaiting(uid, it->first, &it->second);
+}
+
+void GpuState::PlaceWaiting(std::string_view uid, const std::string& node_name,
+                            gpu::NodeGpus* node) {
+  auto pod = pods_.find(uid);
+  PodGpu& entry = pod->second;
+  try {
+    gpu::GpuAssignment assignment;
+    std::string warning;
+    if (!ComputePlacement(entry.pod, entry.request, *node, &assignment, &warning)) {
+      Warn([&] { return std::move(warning); });
+      return;
+    }
+    std::string counted_on = node_name;
+    IndexSlot slot = PrepareIndex(pod->first, node_name);
+    const bool clean = node->Assign(uid, assignment);  // strong; the last step that can fail
+    const std::string_view old = Unindex(pod->first, entry);
+    entry.node = std::move(counted_on);
+    Index(&slot, /*counted=*/true);
+    PruneIndex(old);
+    if (!clean) Warn([&] { return OverlapWarning(entry.pod, node_name); });
+  } catch (const std::exception& e) {
+    Warn([&] {
+      return "pod " + entry.pod.ns + "/" + entry.pod.name + ": devices not counted: " + e.what();
+    });
   }
 }
 
 void GpuState::DeleteNode(std::string_view name) {
   std::unique_lock lock(mu_);
-  nodes_.erase(std::string(name));
-  node_seen_.erase(std::string(name));
   UncountNode(name);  // placed again if the node comes back
+  if (auto it = nodes_.find(name); it != nodes_.end()) nodes_.erase(it);
+  if (auto it = node_seen_.find(name); it != node_seen_.end()) node_seen_.erase(it);
 }
 
-void GpuState::Place(const std::string& uid, PodGpu* pod) {
-  auto node = nodes_.find(pod->pod.node_name);
-  if (node == nodes_.end()) return;
-  gpu::GpuAssignment assignment;
+bool GpuState::ComputePlacement(const PodInfo& pod, const gpu::GpuRequest& request,
+                                const gpu::NodeGpus& node, gpu::GpuAssignment* out,
+                                std::string* warning) const {
   std::string why;
   bool known = false;
-  // The indexes are between Unindex and Index here: nothing may escape, or they would be
-  // left inconsistent. A placement that cannot be computed leaves the pod uncounted.
   try {
-    known = AssignmentFromPod(pod->pod, pod->request, node->second, &assignment, &why);
+    known = AssignmentFromPod(pod, request, node, out, &why);
   } catch (const std::exception& e) {
     why = std::string("internal error: ") + e.what();
   }
-  if (!known) {
-    Warn("pod " + pod->pod.ns + "/" + pod->pod.name + ": devices not counted: " + why);
-    return;
-  }
-  if (!node->second.Assign(uid, assignment)) {
-    Warn("pod " + pod->pod.ns + "/" + pod->pod.name + " overlaps devices on node " + node->first +
-         " (counted anyway)");
-  }
-  pod->node = node->first;
+  if (!known) *warning = "pod " + pod.ns + "/" + pod.name + ": devices not counted: " + why;
+  return known;
 }
 
 void GpuState::UpsertPod(const PodInfo& pod) {
@@ -175,44 +269,63 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   }
   const bool finished = pod.phase == "Succeeded" || pod.phase == "Failed";
   std::unique_lock lock(mu_);
+  if (finished) {
+    if (auto it = pods_.find(pod.uid); it != pods_.end()) Forget(it);
+    return;
+  }
   auto [it, added] = pods_.try_emplace(pod.uid);
   const std::string& uid = it->first;
   PodGpu& entry = it->second;
-  entry.seen = pod_list_;
-  if (finished) {
-    if (!entry.node.empty()) {
-      auto node = nodes_.find(entry.node);
-      if (node != nodes_.end()) node->second.Release(pod.uid);
-    }
-    Unindex(uid, entry);
-    pods_.erase(it);
-    return;
-  }
-  entry.request = request;
   if (!entry.node.empty() && entry.node == pod.node_name) {
     // Already counted (assumed at bind or seen before); annotations written at bind are
     // the same placement.
+    entry.request = std::move(request);
+    entry.seen = pod_list_;
     return;
   }
-  Unindex(uid, entry);
   // Counted on another node than the API now says (a bind assumed elsewhere): the API's
   // word wins. A pod the watch still shows unbound keeps a placement reserved at bind.
-  if (!entry.node.empty() && !pod.node_name.empty()) Uncount(uid, &entry);
-  entry.pod = pod;
-  if (!pod.node_name.empty()) Place(uid, &entry);
-  Index(uid, entry);
+  const bool keep = !entry.node.empty() && pod.node_name.empty();
+  std::string not_counted;  // why the devices of a bound pod are not counted
+  bool overlaps = false;
+  try {
+    // Allocation first: the copies, the placement, the index entry.
+    PodInfo info = pod;
+    gpu::GpuAssignment assignment;
+    gpu::NodeGpus* target = nullptr;
+    std::string counted_on;
+    if (!keep && !pod.node_name.empty()) {
+      if (auto node = nodes_.find(pod.node_name); node != nodes_.end()) {
+        if (ComputePlacement(info, request, node->second, &assignment, &not_counted)) {
+          target = &node->second;
+          counted_on = node->first;
+        }
+      }
+    }
+    const bool counted = keep || target != nullptr;
+    IndexSlot slot = PrepareIndex(uid, keep ? entry.node : pod.node_name);
+    // The one step that can fail and change something is strong, and comes first.
+    overlaps = target != nullptr && !target->Assign(uid, assignment);
+    const std::string_view old = Unindex(uid, entry);
+    if (!keep && !entry.node.empty()) Uncount(uid, &entry);
+    entry.pod = std::move(info);
+    entry.request = std::move(request);
+    if (target != nullptr) entry.node = std::move(counted_on);
+    entry.seen = pod_list_;
+    Index(&slot, counted);
+    PruneIndex(old);
+  } catch (...) {
+    if (added) pods_.erase(it);
+    throw;
+  }
+  if (!not_counted.empty()) Warn([&] { return std::move(not_counted); });
+  if (overlaps) Warn([&] { return OverlapWarning(pod, pod.node_name); });
 }
 
 void GpuState::DeletePod(std::string_view uid) {
   std::unique_lock lock(mu_);
   auto it = pods_.find(uid);
-  if (it == pods_.end()) return;
-  if (!it->second.node.empty()) {
-    auto node = nodes_.find(it->second.node);
-    if (node != nodes_.end()) node->second.Release(uid);
-  }
-  Unindex(it->first, it->second);
-  pods_.erase(it);
+  if (it != pods_.end()) Forget(it);
 }
 
 void GpuState::Uncount(std::string_view uid, PodGpu* entry) {
@@ -224,71 +337,101 @@ void GpuState::Uncount(std::string_view uid, PodGpu* entry) {
 void GpuState::Assume(std::string_view uid, std::string_view node,
                       const gpu::GpuAssignment& assignment) {
   std::unique_lock lock(mu_);
-  auto n = nodes_.find(std::string(node));
+  auto n = nodes_.find(node);
   if (n == nodes_.end()) return;
-  auto it = pods_.try_emplace(std::string(uid)).first;
+  auto [it, added] = pods_.try_emplace(std::string(uid));
   PodGpu& entry = it->second;
-  entry.seen = pod_list_;  // survives a relist that started before the bind
-  Unindex(it->first, entry);
-  if (entry.node != n->first) Uncount(uid, &entry);
-  n->second.Assign(uid, assignment);
-  entry.node = n->first;
-  entry.pod.node_name = n->first;
-  Index(it->first, entry);
+  try {
+    std::string counted_on = n->first;
+    std::string bound_to = n->first;
+    IndexSlot slot = PrepareIndex(it->first, n->first);
+    n->second.Assign(uid, assignment);  // strong; replaces a placement held there
+    const std::string_view old = Unindex(it->first, entry);
+    if (entry.node != n->first) Uncount(uid, &entry);
+    entry.seen = pod_list_;  // survives a relist that started before the bind
+    entry.node = std::move(counted_on);
+    entry.pod.node_name = std::move(bound_to);
+    Index(&slot, /*counted=*/true);
+    PruneIndex(old);
+  } catch (...) {
+    if (added) pods_.erase(it);
+    throw;
+  }
 }
 
 bool GpuState::Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
                        const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
                        StringPairs* annotations, std::string* why) {
   std::unique_lock lock(mu_);
-  auto n = nodes_.find(std::string(node));
+  auto n = nodes_.find(node);
   if (n == nodes_.end()) {
     *why = "gpu: node " + std::string(node) + " is not in Quotient's GPU cache";
     return false;
   }
   auto [it, added] = pods_.try_emplace(std::string(uid));
   PodGpu& entry = it->second;
-  Unindex(it->first, entry);
-  // A retried bind places afresh, on this node or another: its earlier placement goes.
-  if (!entry.node.empty()) Uncount(uid, &entry);
-  n->second.Release(uid);
-  const gpu::GpuFit fit = gpu::FitGpuRequest(n->second, request, options);
-  if (!fit.fits()) {
-    if (added) {
-      pods_.erase(it);
-    } else {
-      Index(it->first, entry);
+  try {
+    // A retried bind places afresh, on this node or another: the fit is computed without
+    // its earlier placement here (on a copy: retries are rare), and the earlier one goes.
+    std::optional<gpu::NodeGpus> without;
+    if (n->second.assignments().contains(uid)) {
+      without.emplace(n->second);
+      without->Release(uid);
     }
-    *why = gpu::FormatGpuFit(fit, request, n->second, node);
-    return false;
+    const gpu::GpuFit fit = gpu::FitGpuRequest(without ? *without : n->second, request, options);
+    if (!fit.fits()) {
+      *why = gpu::FormatGpuFit(fit, request, without ? *without : n->second, node);
+      IndexSlot slot = PrepareIndex(it->first, added ? std::string_view() : entry.pod.node_name);
+      const std::string_view old = Unindex(it->first, entry);
+      if (!entry.node.empty()) Uncount(uid, &entry);
+      n->second.Release(uid);
+      if (added) {
+        pods_.erase(it);
+      } else {
+        Index(&slot, /*counted=*/false);
+      }
+      PruneIndex(old);
+      return false;
+    }
+    // Allocation first: the outputs, the copies, the index entry.
+    *out = fit.assignment;
+    *annotations = BindAnnotations(fit.assignment, n->second, now_ns);
+    gpu::GpuRequest request_copy = request;
+    std::string counted_on = n->first;
+    std::string bound_to = n->first;
+    IndexSlot slot = PrepareIndex(it->first, n->first);
+    n->second.Assign(uid, fit.assignment);  // strong; replaces a placement held there
+    const std::string_view old = Unindex(it->first, entry);
+    if (entry.node != n->first) Uncount(uid, &entry);
+    entry.request = std::move(request_copy);
+    entry.seen = pod_list_;
+    entry.node = std::move(counted_on);
+    entry.pod.node_name = std::move(bound_to);
+    Index(&slot, /*counted=*/true);
+    PruneIndex(old);
+    return true;
+  } catch (...) {
+    if (added) pods_.erase(it);
+    throw;
   }
-  n->second.Assign(uid, fit.assignment);
-  *out = fit.assignment;
-  *annotations = BindAnnotations(fit.assignment, n->second, now_ns);
-  entry.request = request;
-  entry.seen = pod_list_;
-  entry.node = n->first;
-  entry.pod.node_name = n->first;
-  Index(it->first, entry);
-  return true;
 }
 
 void GpuState::Unreserve(std::string_view uid) {
   std::unique_lock lock(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end() || it->second.node.empty()) return;
-  auto n = nodes_.find(it->second.node);
-  if (n != nodes_.end()) n->second.Release(uid);
-  Unindex(it->first, it->second);
-  it->second.node.clear();
+  const std::string_view old = Unindex(it->first, it->second);
+  Uncount(uid, &it->second);
   it->second.pod.node_name.clear();
+  PruneIndex(old);
 }
 
 void GpuState::NoteRequest(std::string_view uid, const gpu::GpuRequest& request) {
+  gpu::GpuRequest copy = request;
   std::unique_lock lock(mu_);
   auto [it, added] = pods_.try_emplace(std::string(uid));
   if (!added) return;  // the watch's view wins
-  it->second.request = request;
+  it->second.request = std::move(copy);
   it->second.seen = pod_list_;
 }
 

@@ -14,6 +14,13 @@
 // keeps node arrivals and removals from scanning every pod, so an initial sync is linear
 // in nodes + pods whatever order the lists arrive in. A relist's end is O(P + nodes).
 //
+// Exception safety: every update gives the strong guarantee (a throw, only std::bad_alloc,
+// leaves the state as it was). Each does all of its allocation first (copies, the index
+// entry, the NodeGpus assignment, which is itself strong) and then changes the state with
+// moves, erasures and NodeGpus::Release, which cannot fail. UpsertNode is strong for the
+// node; a waiting pod it cannot place stays waiting, with a warning (as when its
+// annotations are unreadable).
+//
 // Thread safety: thread-safe; one reader-writer lock. Read() runs its function under the
 // shared lock: it must not call back into this object.
 #pragma once
@@ -99,6 +106,12 @@ class GpuState : public DecodedObjectObserver {
   // last (at most 64); each is also logged at warn level ("gpu state", detail=...).
   std::vector<std::string> warnings() const;
 
+  // Tests: the whole state in one canonical text (pods, nodes' assignments and use, the
+  // node index), and whether the node index matches the pods ("" when it does, else what
+  // differs).
+  std::string DebugString() const;
+  std::string CheckIndex() const;
+
  private:
   struct PodGpu {
     gpu::GpuRequest request;
@@ -114,17 +127,37 @@ class GpuState : public DecodedObjectObserver {
     std::set<std::string_view> waiting;
   };
   // Every change of a PodGpu's `node` or `pod.node_name`, and its erasure, is bracketed by
-  // Unindex (before) and Index (after). `uid` must be the entry's key in pods_.
+  // Unindex (before) and Index (after); the index entry is made ahead by PrepareIndex, the
+  // one step of the three that allocates. A pod is indexed under IndexName: `node` when
+  // counted, else `pod.node_name`. `uid` must be the entry's key in pods_.
   // REQUIRES: mu_ held exclusively (for all of the below).
-  void Index(const std::string& uid, const PodGpu& pod);
-  void Unindex(const std::string& uid, const PodGpu& pod);
-  void Place(const std::string& uid, PodGpu* pod);
+  class IndexSlot;
+  IndexSlot PrepareIndex(const std::string& uid, std::string_view name);
+  void Index(IndexSlot* slot, bool counted);  // cannot fail
+  // Removes the pod from its index set and returns the entry's name (a view of the
+  // by_node_ key, "" when it had none) for PruneIndex once the update is done.
+  // Cannot fail.
+  std::string_view Unindex(const std::string& uid, const PodGpu& pod);
+  void PruneIndex(std::string_view name);  // erases the entry if it is empty; cannot fail
   // Releases the devices counted for `uid` on entry->node and clears it (between Unindex
-  // and Index).
+  // and Index); cannot fail.
   void Uncount(std::string_view uid, PodGpu* entry);
-  // Un-counts the pods counted on `name` (the node is gone; placed again if it returns).
+  // Un-counts the pods counted on `name` (the node is gone; placed again if it returns);
+  // cannot fail.
   void UncountNode(std::string_view name);
-  void Warn(std::string text);
+  // Forgets the pod: releases its devices, unindexes and erases it; cannot fail.
+  void Forget(ClusterState::NameMap<PodGpu>::iterator it);
+  // Places the waiting pod `uid` on its node `node` (UpsertNode); strong.
+  void PlaceWaiting(std::string_view uid, const std::string& node_name, gpu::NodeGpus* node);
+  // The assignment `pod`'s annotations record on `node` (gpu_annotations.h); false with
+  // *warning when there is none or it cannot be computed.
+  bool ComputePlacement(const PodInfo& pod, const gpu::GpuRequest& request,
+                        const gpu::NodeGpus& node, gpu::GpuAssignment* out,
+                        std::string* warning) const;
+  // Records (and logs) the warning make_text() returns. Cannot fail: a warning that cannot
+  // be built or recorded (out of memory) is dropped, so it may follow a committed change.
+  template <typename MakeText>
+  void Warn(MakeText&& make_text) noexcept;
 
   const gpu::MigCatalog* const catalog_;
   const gpu::InventoryOptions options_;
@@ -138,7 +171,7 @@ class GpuState : public DecodedObjectObserver {
   uint64_t node_list_ = 0;
   bool pod_listing_ = false;
   bool node_listing_ = false;
-  std::unordered_map<std::string, uint64_t> node_seen_;
+  ClusterState::NameMap<uint64_t> node_seen_;
 };
 
 }  // namespace quotient::extender::state
