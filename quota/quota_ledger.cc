@@ -55,11 +55,20 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   std::lock_guard lock(shard.mu);
   if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
-  Entry entry;
-  AdmitDecision decision = Admit(usage, pod, /*reserve=*/true, &entry);
+  // The entry is made before the charge and erased on refusal: a failed allocation leaves
+  // nothing charged (Admit allocates before it charges, and charging cannot fail).
+  auto it = shard.pods.try_emplace(pod.uid).first;
+  AdmitDecision decision;
+  try {
+    decision = Admit(usage, pod, /*reserve=*/true, &it->second);
+  } catch (...) {
+    shard.pods.erase(it);
+    throw;
+  }
   if (decision.admitted()) {
-    entry.expiry = expiry;
-    shard.pods.emplace(pod.uid, std::move(entry));
+    it->second.expiry = expiry;
+  } else {
+    shard.pods.erase(it);
   }
   return decision;
 }
@@ -81,8 +90,8 @@ AdmitDecision QuotaLedger::ReserveReclaimed(const PodDemand& pod, TimePoint expi
   entry.leaf = decision.leaf;
   entry.amounts = usage.tree().ToSparse(pod.requests);
   entry.expiry = expiry;
-  usage.ForceCharge(entry.leaf, entry.amounts);
-  shard.pods.emplace(pod.uid, std::move(entry));
+  auto it = shard.pods.try_emplace(pod.uid, std::move(entry)).first;  // before the charge
+  usage.ForceCharge(it->second.leaf, it->second.amounts);
   return decision;
 }
 
@@ -106,11 +115,9 @@ void QuotaLedger::Bind(const PodDemand& pod) {
     entry.ns = pod.ns;
     entry.requests = pod.requests;
     entry.leaf = usage.tree().LeafForNamespace(pod.ns);
-    if (entry.leaf != kNoQuota) {
-      entry.amounts = usage.tree().ToSparse(pod.requests);
-      usage.ForceCharge(entry.leaf, entry.amounts);
-    }
-    it = shard.pods.emplace(pod.uid, std::move(entry)).first;
+    if (entry.leaf != kNoQuota) entry.amounts = usage.tree().ToSparse(pod.requests);
+    it = shard.pods.try_emplace(pod.uid, std::move(entry)).first;  // before the charge
+    if (it->second.leaf != kNoQuota) usage.ForceCharge(it->second.leaf, it->second.amounts);
   }
   Entry& entry = it->second;
   if (!entry.bound) {
@@ -119,10 +126,39 @@ void QuotaLedger::Bind(const PodDemand& pod) {
   }
 }
 
+void QuotaLedger::Recharge(const PodDemand& pod) {
+  Shard& shard = ShardFor(pod.uid);
+  std::lock_guard lock(shard.mu);
+  QuotaUsage& usage = *current_.load(std::memory_order_acquire);
+  // A new entry is charged below, once it is complete.
+  auto [it, added] = shard.pods.try_emplace(pod.uid);
+  Entry next;  // allocation first: the old entry is untouched until it is replaced
+  try {
+    next.ns = pod.ns;
+    next.requests = pod.requests;
+    next.leaf = usage.tree().LeafForNamespace(pod.ns);
+    if (next.leaf != kNoQuota) next.amounts = usage.tree().ToSparse(pod.requests);
+  } catch (...) {
+    if (added) shard.pods.erase(it);
+    throw;
+  }
+  next.bound = true;
+  Entry& entry = it->second;
+  if (entry.leaf != kNoQuota) {
+    if (entry.bound) usage.AddUsed(entry.leaf, entry.amounts, -1);
+    usage.Uncharge(entry.leaf, entry.amounts);
+  }
+  entry = std::move(next);
+  if (entry.leaf != kNoQuota) {
+    usage.ForceCharge(entry.leaf, entry.amounts);
+    usage.AddUsed(entry.leaf, entry.amounts, +1);
+  }
+}
+
 bool QuotaLedger::Release(std::string_view uid) {
   Shard& shard = ShardFor(uid);
   std::lock_guard lock(shard.mu);
-  auto it = shard.pods.find(std::string(uid));
+  auto it = shard.pods.find(uid);
   if (it == shard.pods.end()) return false;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   const Entry& entry = it->second;
@@ -137,7 +173,7 @@ bool QuotaLedger::Release(std::string_view uid) {
 bool QuotaLedger::CancelReservation(std::string_view uid) {
   Shard& shard = ShardFor(uid);
   std::lock_guard lock(shard.mu);
-  auto it = shard.pods.find(std::string(uid));
+  auto it = shard.pods.find(uid);
   if (it == shard.pods.end() || it->second.bound) return false;
   const Entry& entry = it->second;
   if (entry.leaf != kNoQuota) {
@@ -150,7 +186,7 @@ bool QuotaLedger::CancelReservation(std::string_view uid) {
 bool QuotaLedger::Lookup(std::string_view uid, PodDemand* out) const {
   Shard& shard = ShardFor(uid);
   std::lock_guard lock(shard.mu);
-  auto it = shard.pods.find(std::string(uid));
+  auto it = shard.pods.find(uid);
   if (it == shard.pods.end()) return false;
   out->uid = std::string(uid);
   out->ns = it->second.ns;
@@ -179,16 +215,29 @@ size_t QuotaLedger::ExpireReservations(TimePoint now) {
 
 void QuotaLedger::Reload(std::shared_ptr<const QuotaTree> tree, TimePoint now) {
   std::lock_guard reload_lock(reload_mu_);
+  // Strong guarantee: everything that allocates (the new usage, every entry's leaf and
+  // amounts in the new tree, room in retired_) comes before the first change; what
+  // follows (charging, moving the amounts in, publishing) cannot fail.
   auto fresh = std::make_unique<QuotaUsage>(std::move(tree));
   const QuotaTree& t = fresh->tree();
+  retired_.reserve(retired_.size() + 1);
   std::array<std::unique_lock<std::mutex>, kShards> locks;
   for (size_t i = 0; i < kShards; ++i) locks[i] = std::unique_lock(shards_[i].mu);
-  for (Shard& shard : shards_) {
-    for (auto& [uid, entry] : shard.pods) {
-      entry.leaf = t.LeafForNamespace(entry.ns);
-      entry.amounts.clear();
+  std::array<std::vector<std::pair<QuotaId, SparseAmounts>>, kShards> next;
+  for (size_t i = 0; i < kShards; ++i) {
+    next[i].reserve(shards_[i].pods.size());
+    for (const auto& [uid, entry] : shards_[i].pods) {
+      const QuotaId leaf = t.LeafForNamespace(entry.ns);
+      next[i].emplace_back(leaf, leaf == kNoQuota ? SparseAmounts{} : t.ToSparse(entry.requests));
+    }
+  }
+  for (size_t i = 0; i < kShards; ++i) {
+    size_t k = 0;
+    for (auto& [uid, entry] : shards_[i].pods) {
+      auto& [leaf, amounts] = next[i][k++];
+      entry.leaf = leaf;
+      entry.amounts = std::move(amounts);
       if (entry.leaf == kNoQuota) continue;
-      entry.amounts = t.ToSparse(entry.requests);
       fresh->ForceCharge(entry.leaf, entry.amounts);
       if (entry.bound) fresh->AddUsed(entry.leaf, entry.amounts, +1);
     }
@@ -196,7 +245,8 @@ void QuotaLedger::Reload(std::shared_ptr<const QuotaTree> tree, TimePoint now) {
   current_.store(fresh.get(), std::memory_order_release);
   for (auto& lock : locks) lock.unlock();
 
-  retired_.emplace_back(now, std::move(owned_current_));
+  // Readers that loaded the old usage may still hold it: it stays alive kRetireGrace.
+  retired_.emplace_back(now, std::move(owned_current_));  // room reserved above
   owned_current_ = std::move(fresh);
   std::erase_if(retired_, [&](const auto& r) { return now - r.first >= kRetireGrace; });
 }
@@ -204,7 +254,7 @@ void QuotaLedger::Reload(std::shared_ptr<const QuotaTree> tree, TimePoint now) {
 bool QuotaLedger::Holds(std::string_view uid) const {
   Shard& shard = ShardFor(uid);
   std::lock_guard lock(shard.mu);
-  return shard.pods.contains(std::string(uid));
+  return shard.pods.contains(uid);
 }
 
 size_t QuotaLedger::reserved_count() const {

@@ -16,6 +16,10 @@
 //    QuotaUsage they get stays valid for at least kRetireGrace after the reload that
 //    replaced it (retired snapshots are freed by later reloads), far longer than any
 //    decision takes.
+//
+// Exception safety: every method gives the strong guarantee (only std::bad_alloc can be
+// thrown, and a throw changes nothing). Release, CancelReservation, ExpireReservations and
+// the Bind of a pod already in the table allocate nothing, so they cannot fail.
 // Time is passed in by callers (TimePoint), never read here.
 #pragma once
 
@@ -105,6 +109,10 @@ class QuotaLedger {
   // The pod is bound (or found running): its reservation becomes usage, or, if it held
   // none, it is charged without a max check (it runs whether quota likes it or not).
   void Bind(const PodDemand& pod);
+  // The bound pod's demand changed (its requests or its DRA claims): its charge becomes
+  // `pod.requests`, without a max check, and it is bound (Bind's charge for a pod the
+  // table does not hold). One step: no reader sees the pod released in between.
+  void Recharge(const PodDemand& pod);
   // The pod is gone (deleted, terminated, reservation abandoned). False if unknown.
   bool Release(std::string_view uid);
   // Drops the pod's reservation if it is not bound yet (e.g. the API refused its
@@ -132,9 +140,14 @@ class QuotaLedger {
     bool bound = false;
     TimePoint expiry;
   };
+  // Lookups by string_view: Release, CancelReservation and Lookup allocate nothing.
+  struct UidHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view uid) const { return std::hash<std::string_view>{}(uid); }
+  };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Entry> pods;  // guarded by mu
+    std::unordered_map<std::string, Entry, UidHash, std::equal_to<>> pods;  // guarded by mu
   };
   Shard& ShardFor(std::string_view uid) const;
   // REQUIRES: shard.mu held.
