@@ -1,6 +1,9 @@
 #include "extender/state/cluster_state.h"
 
+#include <algorithm>
 #include <mutex>
+#include <optional>
+#include <type_traits>
 
 #include "extender/objects/preemptible.h"
 #include "extender/objects/timestamp.h"
@@ -37,17 +40,58 @@ int64_t NodeEntry::FreeFor(std::string_view resource, std::string_view except_ui
 ClusterState::ClusterState(quota::QuotaLedger* ledger, std::function<Clock::time_point()> now)
     : ledger_(ledger), now_(std::move(now)) {}
 
-NodeEntry& ClusterState::NodeFor(const std::string& name) {
-  auto [it, inserted] = nodes_.try_emplace(name);
-  if (inserted) it->second.info.name = name;
-  return it->second;
+// The commit half of every update moves these into place: it must not be able to fail.
+static_assert(std::is_nothrow_move_assignable_v<PodRecord>);
+static_assert(std::is_nothrow_move_assignable_v<quota::ResourceList>);
+static_assert(std::is_nothrow_move_assignable_v<NodeInfo>);
+
+class ClusterState::PreparedHold {
+ public:
+  explicit PreparedHold(ClusterState* state) : state_(state) {}
+  PreparedHold(const PreparedHold&) = delete;
+  PreparedHold& operator=(const PreparedHold&) = delete;
+  ~PreparedHold() {
+    if (committed_) return;
+    if (!preemptible_ns_.empty()) state_->DropEmptyPreemptible(preemptible_ns_, priority_);
+    if (created_node_) state_->DropIfGhost(node_name_);
+  }
+
+ private:
+  friend class ClusterState;
+  ClusterState* const state_;
+  NodeEntry* node_ = nullptr;
+  std::string_view node_name_;  // the nodes_ key
+  bool created_node_ = false;
+  quota::ResourceList requested_;    // the node's sum once the hold is committed
+  std::string_view preemptible_ns_;  // the preemptible_by_ns_ key, "" if not preemptible
+  int32_t priority_ = 0;
+  int32_t* preemptible_count_ = nullptr;
+  bool committed_ = false;
+};
+
+std::pair<NodeEntry*, bool> ClusterState::NodeFor(std::string_view name) {
+  if (auto it = nodes_.find(name); it != nodes_.end()) return {&it->second, false};
+  NodeEntry entry;
+  entry.info.name = std::string(name);
+  auto it = nodes_.try_emplace(std::string(name), std::move(entry)).first;
+  return {&it->second, true};
 }
 
-void ClusterState::CountPreemptible(const PodRecord& record, int delta) {
+void ClusterState::UncountPreemptible(const PodRecord& record) {
   if (!record.preemptible) return;
-  auto& by_priority = preemptible_by_ns_[record.ns];
-  if ((by_priority[record.priority] += delta) <= 0) by_priority.erase(record.priority);
-  if (by_priority.empty()) preemptible_by_ns_.erase(record.ns);
+  auto by_ns = preemptible_by_ns_.find(record.ns);
+  if (by_ns == preemptible_by_ns_.end()) return;
+  auto count = by_ns->second.find(record.priority);
+  if (count != by_ns->second.end()) --count->second;
+  DropEmptyPreemptible(record.ns, record.priority);
+}
+
+void ClusterState::DropEmptyPreemptible(std::string_view ns, int32_t priority) {
+  auto by_ns = preemptible_by_ns_.find(ns);
+  if (by_ns == preemptible_by_ns_.end()) return;
+  auto count = by_ns->second.find(priority);
+  if (count != by_ns->second.end() && count->second <= 0) by_ns->second.erase(count);
+  if (by_ns->second.empty()) preemptible_by_ns_.erase(by_ns);
 }
 
 bool ClusterState::HasPreemptiblePodBelow(const std::vector<std::string>& namespaces,
@@ -55,40 +99,74 @@ bool ClusterState::HasPreemptiblePodBelow(const std::vector<std::string>& namesp
   std::shared_lock lock(mu_);
   for (const std::string& ns : namespaces) {
     auto it = preemptible_by_ns_.find(ns);
-    if (it != preemptible_by_ns_.end() && it->second.begin()->first < priority) return true;
+    if (it != preemptible_by_ns_.end() && !it->second.empty() &&
+        it->second.begin()->first < priority) {
+      return true;
+    }
   }
   return false;
 }
 
-void ClusterState::IndexWaiting(const std::string& uid, const PodRecord& record) {
-  if (record.unschedulable && record.node.empty() && !record.terminal) {
-    unschedulable_.insert(uid);
-  } else {
-    unschedulable_.erase(uid);
+bool ClusterState::IsWaiting(const PodRecord& record) {
+  return record.unschedulable && record.node.empty() && !record.terminal;
+}
+
+void ClusterState::PrepareHold(PreparedHold* out, const PodRecord& record,
+                               const PodEntry* releasing) {
+  auto [node, created] = NodeFor(record.node);
+  out->node_ = node;
+  out->node_name_ = nodes_.find(record.node)->first;
+  out->created_node_ = created;
+  out->requested_ = node->requested;
+  if (releasing != nullptr && releasing->second.node == record.node) {
+    Subtract(&out->requested_, releasing->second.requests);
+  }
+  out->requested_.AddAll(record.requests);
+  if (node->held_by.size() == node->held_by.capacity()) {
+    node->held_by.reserve(std::max<size_t>(4, 2 * node->held_by.capacity()));
+  }
+  if (record.preemptible) {
+    auto by_ns = preemptible_by_ns_.find(record.ns);
+    if (by_ns == preemptible_by_ns_.end()) by_ns = preemptible_by_ns_.try_emplace(record.ns).first;
+    out->preemptible_ns_ = by_ns->first;
+    out->priority_ = record.priority;
+    out->preemptible_count_ = &by_ns->second.try_emplace(record.priority, 0).first->second;
   }
 }
 
-void ClusterState::Hold(const PodEntry& entry) {
-  const auto& [uid, record] = entry;
-  NodeEntry& node = NodeFor(record.node);
-  node.requested.AddAll(record.requests);
+void ClusterState::CommitHold(PreparedHold* hold, const PodEntry& entry) {
+  NodeEntry& node = *hold->node_;
+  node.requested = std::move(hold->requested_);
   ++node.pods;
-  node.held_by.push_back(&entry);
-  CountPreemptible(record, +1);
-  if (ledger_ != nullptr) ledger_->Bind(quota::PodDemand{uid, record.ns, record.quota_requests()});
+  node.held_by.push_back(&entry);  // room made by PrepareHold
+  if (hold->preemptible_count_ != nullptr) ++*hold->preemptible_count_;
+  hold->committed_ = true;
+}
+
+std::string_view ClusterState::UnholdNode(const PodEntry& entry) {
+  const auto& [uid, record] = entry;
+  UncountPreemptible(record);
+  auto it = nodes_.find(record.node);
+  if (it == nodes_.end()) return {};
+  // The names are in the sum (the hold added them; a sum never loses a name): in place.
+  Subtract(&it->second.requested, record.requests);
+  --it->second.pods;
+  std::erase(it->second.held_by, &entry);
+  return it->first;
 }
 
 void ClusterState::Unhold(const PodEntry& entry) {
-  const auto& [uid, record] = entry;
-  auto it = nodes_.find(record.node);
-  if (it != nodes_.end()) {
-    Subtract(&it->second.requested, record.requests);
-    --it->second.pods;
-    std::erase(it->second.held_by, &entry);
-    if (!it->second.known && it->second.pods == 0 && it->second.holds.empty()) nodes_.erase(it);
+  const std::string_view node = UnholdNode(entry);
+  if (ledger_ != nullptr) ledger_->Release(entry.first);
+  DropIfGhost(node);
+}
+
+void ClusterState::DropIfGhost(std::string_view name) {
+  if (name.empty()) return;
+  auto it = nodes_.find(name);
+  if (it != nodes_.end() && !it->second.known && it->second.pods == 0 && it->second.holds.empty()) {
+    nodes_.erase(it);
   }
-  CountPreemptible(record, -1);
-  if (ledger_ != nullptr) ledger_->Release(uid);
 }
 
 void ClusterState::BeginPodList() {
@@ -99,8 +177,6 @@ void ClusterState::BeginPodList() {
 
 void ClusterState::UpsertPod(const PodInfo& pod) {
   QUOTIENT_DCHECK(!pod.uid.empty());
-  std::unique_lock lock(mu_);
-  generation_.fetch_add(1, std::memory_order_release);
   PodRecord fresh;
   fresh.ns = pod.ns;
   fresh.name = pod.name;
@@ -117,38 +193,79 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
   fresh.terminating = pod.terminating;
   fresh.creation_timestamp = pod.creation_timestamp;
   fresh.creation_seconds = ParseTimestampSeconds(pod.creation_timestamp);
-  fresh.seen = pod_generation_;
 
+  std::unique_lock lock(mu_);
+  fresh.seen = pod_generation_;
   auto [it, inserted] = pods_.try_emplace(pod.uid);
   PodRecord& record = it->second;
-  fresh.first_seen = inserted ? ++pods_seen_ : record.first_seen;
-  const bool held = !inserted && record.holds_node();
-  if (held && fresh.node.empty() && !fresh.terminal) {
-    // spec.nodeName never goes back to empty: this is an event older than the binding
-    // Quotient already assumed. Keep the binding until the watch confirms it.
-    fresh.node = record.node;
-    fresh.assumed = record.assumed;
-    fresh.assumed_at = record.assumed_at;
-  }
-  if (held && fresh.holds_node() && record.node == fresh.node &&
-      record.requests == fresh.requests && record.claim_charge == fresh.claim_charge) {
-    // The common update (status change, or the watch confirming our binding): the
-    // charge stands; only the attributes change.
-    if (record.preemptible != fresh.preemptible) {
-      CountPreemptible(record, -1);
-      CountPreemptible(fresh, +1);
+  try {
+    fresh.first_seen = inserted ? pods_seen_ + 1 : record.first_seen;
+    const bool held = !inserted && record.holds_node();
+    if (held && fresh.node.empty() && !fresh.terminal) {
+      // spec.nodeName never goes back to empty: this is an event older than the binding
+      // Quotient already assumed. Keep the binding until the watch confirms it.
+      fresh.node = record.node;
+      fresh.assumed = record.assumed;
+      fresh.assumed_at = record.assumed_at;
     }
+    if (held && fresh.holds_node() && record.node == fresh.node &&
+        record.requests == fresh.requests && record.claim_charge == fresh.claim_charge) {
+      // The common update (status change, or the watch confirming our binding): the
+      // charge stands; only the attributes change.
+      int32_t* count = nullptr;
+      if (record.preemptible != fresh.preemptible && fresh.preemptible) {
+        auto by_ns = preemptible_by_ns_.find(fresh.ns);
+        if (by_ns == preemptible_by_ns_.end()) {
+          by_ns = preemptible_by_ns_.try_emplace(fresh.ns).first;
+        }
+        try {
+          count = &by_ns->second.try_emplace(fresh.priority, 0).first->second;
+        } catch (...) {
+          DropEmptyPreemptible(fresh.ns, fresh.priority);
+          throw;
+        }
+      }
+      if (record.preemptible != fresh.preemptible) UncountPreemptible(record);
+      if (count != nullptr) ++*count;
+      record = std::move(fresh);
+      unschedulable_.erase(it->first);  // it holds a node
+      generation_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    // Allocation first: the hold, the waiting index, the ledger's demand.
+    const bool holds = fresh.holds_node();
+    std::optional<PreparedHold> hold;
+    if (holds) PrepareHold(&hold.emplace(this), fresh, held ? &*it : nullptr);
+    const bool waiting = IsWaiting(fresh);
+    const bool indexed = waiting && unschedulable_.insert(it->first).second;
+    try {
+      // The one step that can fail and change something: the ledger's (strong).
+      if (ledger_ != nullptr) {
+        if (holds) {
+          const quota::PodDemand demand{it->first, fresh.ns, fresh.quota_requests()};
+          if (held) {
+            ledger_->Recharge(demand);  // a new node or new requests
+          } else {
+            ledger_->Bind(demand);
+          }
+        } else if (held || fresh.terminal) {
+          ledger_->Release(it->first);  // a finished pod frees its quota, reservation included
+        }
+      }
+    } catch (...) {
+      if (indexed) unschedulable_.erase(it->first);
+      throw;
+    }
+    const std::string_view old_node = held ? UnholdNode(*it) : std::string_view();
     record = std::move(fresh);
-    IndexWaiting(it->first, record);
-    return;
-  }
-  if (held) Unhold(*it);
-  record = std::move(fresh);
-  IndexWaiting(it->first, record);
-  if (record.holds_node()) {
-    Hold(*it);
-  } else if (record.terminal && ledger_ != nullptr) {
-    ledger_->Release(pod.uid);  // a finished pod frees its quota, reservation included
+    if (!waiting) unschedulable_.erase(it->first);
+    if (holds) CommitHold(&*hold, *it);
+    DropIfGhost(old_node);
+    if (inserted) ++pods_seen_;
+    generation_.fetch_add(1, std::memory_order_release);
+  } catch (...) {
+    if (inserted) pods_.erase(it);
+    throw;
   }
 }
 
@@ -196,8 +313,8 @@ void ClusterState::BeginNodeList() {
 
 bool ClusterState::UpsertNode(NodeInfo node) {
   std::unique_lock lock(mu_);
+  NodeEntry& entry = *NodeFor(node.name).first;  // strong; nothing below can fail
   generation_.fetch_add(1, std::memory_order_release);
-  NodeEntry& entry = NodeFor(node.name);
   const NodeInfo& had = entry.info;
   const bool changed = !entry.known || had.allocatable != node.allocatable ||
                        had.labels != node.labels || had.annotations != node.annotations ||
@@ -246,61 +363,96 @@ void ClusterState::AssumeBound(const quota::PodDemand& pod, std::string_view nam
   auto [it, inserted] = pods_.try_emplace(pod.uid);
   PodRecord& record = it->second;
   if (!inserted && record.holds_node()) return;  // the watch was faster
-  generation_.fetch_add(1, std::memory_order_release);
-  if (inserted) record.first_seen = ++pods_seen_;
-  record.ns = pod.ns;
-  record.name = std::string(name);
-  record.node = std::string(node);
-  if (!inserted && !record.requests.empty()) {
-    // The watch knows the pod's own requests (its node's charge); the rest of what its
-    // reservation holds is the charge of its DRA claims, a quota charge only.
-    quota::ResourceList claims;
-    for (const auto& entry : pod.requests) {
-      const int64_t beyond = entry.amount - record.requests.Get(entry.name);
-      if (beyond > 0) claims.Set(entry.name, beyond);
+  try {
+    // Allocation first: the record as it will be, its hold, the ledger's demand.
+    PodRecord next = record;
+    if (inserted) next.first_seen = pods_seen_ + 1;
+    next.ns = pod.ns;
+    next.name = std::string(name);
+    next.node = std::string(node);
+    if (!inserted && !record.requests.empty()) {
+      // The watch knows the pod's own requests (its node's charge); the rest of what its
+      // reservation holds is the charge of its DRA claims, a quota charge only.
+      quota::ResourceList claims;
+      for (const auto& entry : pod.requests) {
+        const int64_t beyond = entry.amount - record.requests.Get(entry.name);
+        if (beyond > 0) claims.Set(entry.name, beyond);
+      }
+      next.claim_charge = std::move(claims);
+    } else {
+      next.requests = pod.requests;
     }
-    record.claim_charge = std::move(claims);
-  } else {
-    record.requests = pod.requests;
+    next.terminal = false;
+    next.assumed = true;
+    next.assumed_at = now_();
+    PreparedHold hold(this);
+    PrepareHold(&hold, next, nullptr);
+    // The one step that can fail and change something: the ledger's (strong).
+    if (ledger_ != nullptr) {
+      ledger_->Bind(quota::PodDemand{it->first, next.ns, next.quota_requests()});
+    }
+    record = std::move(next);
+    unschedulable_.erase(it->first);
+    CommitHold(&hold, *it);
+    if (inserted) ++pods_seen_;
+    generation_.fetch_add(1, std::memory_order_release);
+  } catch (...) {
+    if (inserted) pods_.erase(it);
+    throw;
   }
-  record.terminal = false;
-  record.assumed = true;
-  record.assumed_at = now_();
-  unschedulable_.erase(it->first);
-  Hold(*it);
 }
 
 void ClusterState::SetClaimCharge(std::string_view uid, const quota::ResourceList& charge) {
   std::unique_lock lock(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end() || it->second.claim_charge == charge) return;
-  generation_.fetch_add(1, std::memory_order_release);
-  if (!it->second.holds_node()) {
-    it->second.claim_charge = charge;
-    return;
+  PodRecord& record = it->second;
+  quota::ResourceList next = charge;
+  if (record.holds_node() && ledger_ != nullptr) {
+    // The ledger charges a bound pod as a whole: requests and claims, in one step
+    // (strong). A claim charge is the quota's only: the node's sum does not change.
+    quota::ResourceList total = record.requests;
+    total.AddAll(next);
+    ledger_->Recharge(quota::PodDemand{it->first, record.ns, std::move(total)});
   }
-  // Release and charge again: the ledger charges a bound pod as a whole.
-  Unhold(*it);
-  it->second.claim_charge = charge;
-  Hold(*it);
+  record.claim_charge = std::move(next);
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void ClusterState::SetHold(std::string_view node, const std::string& uid,
                            const quota::ResourceList& requests) {
   std::unique_lock lock(mu_);
-  generation_.fetch_add(1, std::memory_order_release);
+  // Allocation first: the hold, the holder's entry, the node and room in its holds.
+  NodeHold hold{uid, requests};
+  const bool added = holders_.insert(uid).second;
+  NodeEntry* target = nullptr;
+  try {
+    auto [entry, created] = NodeFor(node);
+    target = entry;
+    try {
+      if (target->holds.size() == target->holds.capacity()) {
+        target->holds.reserve(std::max<size_t>(2, 2 * target->holds.capacity()));
+      }
+    } catch (...) {
+      if (created) DropIfGhost(node);
+      throw;
+    }
+  } catch (...) {
+    if (added) holders_.erase(uid);
+    throw;
+  }
   for (auto& [name, entry] : nodes_) {
     std::erase_if(entry.holds, [&](const NodeHold& h) { return h.uid == uid; });
   }
-  NodeFor(std::string(node)).holds.push_back(NodeHold{uid, requests});
-  holders_.insert(uid);
+  target->holds.push_back(std::move(hold));  // room made above
   holders_count_.store(holders_.size(), std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void ClusterState::DropHold(std::string_view uid) {
   std::unique_lock lock(mu_);
   generation_.fetch_add(1, std::memory_order_release);
-  holders_.erase(std::string(uid));
+  if (auto it = holders_.find(uid); it != holders_.end()) holders_.erase(it);
   holders_count_.store(holders_.size(), std::memory_order_release);
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     std::erase_if(it->second.holds, [&](const NodeHold& h) { return h.uid == uid; });

@@ -12,6 +12,13 @@
 // it twice. A relist (BeginList/EndList) drops records the list no longer contains,
 // except pods assumed after the list started (the list may predate their binding).
 //
+// Exception safety: every update gives the strong guarantee (a throw, only std::bad_alloc,
+// leaves the state and the ledger as they were). Each makes everything it allocates first
+// (the new record, the node entry, the node's summed requests, room in its pod list, the
+// preemptible count), then makes its one ledger call (strong, quota_ledger.h), then
+// commits with moves and in-place updates that cannot fail. DeletePod, EndPodList,
+// DeleteNode, EndNodeList and DropHold's removals allocate nothing.
+//
 // Thread safety: thread-safe. One reader-writer lock guards nodes and pods: watch
 // events and bindings take it exclusively for a few map operations; decisions read
 // under the shared lock (ReadNodes). Ledger calls are made under the exclusive lock so
@@ -191,14 +198,34 @@ class ClusterState {
   // A copy of one pod's record; false if unknown.
   bool FindPod(std::string_view uid, PodRecord* out) const;
   ClusterCounts counts() const;
+  // Tests: the whole state in one canonical text (nodes, pods, holds and the indexes).
+  std::string DebugString() const;
 
  private:
-  // `entry` must be in pods_. REQUIRES: mu_ held.
+  // A hold made ahead (PrepareHold): everything it allocates; CommitHold cannot fail.
+  // Dropped uncommitted, it undoes its preparation (a node entry it created, a
+  // preemptible count left at zero).
+  class PreparedHold;
+  // REQUIRES: mu_ held exclusively (for all of the below).
+  // Prepares `record`'s hold on record.node; `releasing` is the pod's current entry when
+  // its hold on the same node is released in the same update (its requests leave the sum).
+  void PrepareHold(PreparedHold* out, const PodRecord& record, const PodEntry* releasing);
+  void CommitHold(PreparedHold* hold, const PodEntry& entry);  // cannot fail
+  // Takes `entry` off its node (sum, count, pod list, preemptible count); returns the
+  // node's name (a view of the nodes_ key, "" if none) for DropIfGhost. Cannot fail.
+  std::string_view UnholdNode(const PodEntry& entry);
+  // UnholdNode, the ledger's Release and DropIfGhost. Cannot fail.
   void Unhold(const PodEntry& entry);
-  void Hold(const PodEntry& entry);
-  NodeEntry& NodeFor(const std::string& name);                         // REQUIRES: mu_ held
-  void CountPreemptible(const PodRecord& record, int delta);           // REQUIRES: mu_ held
-  void IndexWaiting(const std::string& uid, const PodRecord& record);  // REQUIRES: mu_ held
+  // Erases the node if it is unknown and holds nothing (no pods, no holds). Cannot fail.
+  void DropIfGhost(std::string_view name);
+  // The node entry of `name`, made if absent (second: made now). Strong.
+  std::pair<NodeEntry*, bool> NodeFor(std::string_view name);
+  // -1 on a preemptible pod's count (cannot fail; +1 goes through PrepareHold).
+  void UncountPreemptible(const PodRecord& record);
+  // Erases the count of (ns, priority) if it is zero, and the namespace's map if empty.
+  void DropEmptyPreemptible(std::string_view ns, int32_t priority);
+  // Whether the pod belongs in unschedulable_ (a reclaim candidate).
+  static bool IsWaiting(const PodRecord& record);
 
   quota::QuotaLedger* const ledger_;
   const std::function<Clock::time_point()> now_;
@@ -211,8 +238,8 @@ class ClusterState {
   // Pods with no node that kube-scheduler marked Unschedulable. Guarded by mu_.
   std::unordered_set<std::string> unschedulable_;
   // UIDs of the pods holding room through SetHold. Guarded by mu_; its size mirrored in
-  // holders_count_ (written under mu_, exclusive).
-  std::unordered_set<std::string> holders_;
+  // holders_count_ (written under mu_, exclusive). Found by string_view.
+  std::unordered_set<std::string, NameHash, std::equal_to<>> holders_;
   std::atomic<size_t> holders_count_{0};
   // Relist bookkeeping, guarded by mu_.
   uint64_t pod_generation_ = 0;
