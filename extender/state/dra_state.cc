@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
+#include <vector>
 
 #include "extender/telemetry/logging.h"
 
@@ -211,22 +213,22 @@ void DraState::ReportUnmapped(const ResourceClaimInfo& claim) {
 std::vector<std::string> DraState::UpsertClaim(ResourceClaimInfo claim) {
   ReportUnmapped(claim);
   const std::string key = Key(claim.ns, claim.name);
-  {
-    std::unique_lock lock(mu_);
-    Claim& entry = claims_[key];
-    entry.info = std::move(claim);
-    entry.seen = claim_generation_;
-  }
-  return PodsOf(key);
+  // The pods to recharge are known before the claim changes (strong guarantee; the index
+  // cannot change meanwhile: apply_mu_).
+  std::vector<std::string> pods = PodsOf(key);
+  std::unique_lock lock(mu_);
+  Claim& entry = claims_[key];
+  entry.info = std::move(claim);
+  entry.seen = claim_generation_;
+  return pods;
 }
 
 std::vector<std::string> DraState::DeleteClaim(std::string_view ns, std::string_view name) {
   const std::string key = Key(ns, name);
-  {
-    std::unique_lock lock(mu_);
-    claims_.erase(key);
-  }
-  return PodsOf(key);
+  std::vector<std::string> pods = PodsOf(key);  // before the claim goes (strong guarantee)
+  std::unique_lock lock(mu_);
+  if (auto it = claims_.find(key); it != claims_.end()) claims_.erase(it);
+  return pods;
 }
 
 void DraState::BeginClaimList() {
@@ -237,40 +239,64 @@ void DraState::BeginClaimList() {
 std::vector<std::string> DraState::EndClaimList() {
   std::vector<std::string> affected;
   std::unique_lock lock(mu_);
-  for (auto it = claims_.begin(); it != claims_.end();) {
-    if (it->second.seen == claim_generation_) {
-      ++it;
-      continue;
-    }
-    for (std::string& uid : PodsOf(it->first)) affected.push_back(std::move(uid));
-    it = claims_.erase(it);
+  // The pods to recharge first, then the erasures (which cannot fail): strong guarantee.
+  for (const auto& [key, claim] : claims_) {
+    if (claim.seen == claim_generation_) continue;
+    for (std::string& uid : PodsOf(key)) affected.push_back(std::move(uid));
   }
+  std::erase_if(claims_, [&](const auto& entry) { return entry.second.seen != claim_generation_; });
   return affected;
 }
 
 void DraState::RebuildDevices() {
-  devices_.clear();
+  // Built aside and swapped in: a failure leaves the devices and ceilings as they were.
+  std::unordered_map<std::string, quota::PublishedDevice> devices;
   std::vector<quota::PublishedDevice> all;
   for (const auto& [name, slice] : slices_) {
     for (const quota::PublishedDevice& d : slice.info.devices) {
-      devices_.emplace(fmt::format("{}/{}/{}", d.driver, d.pool, d.name), d);
+      devices.emplace(fmt::format("{}/{}/{}", d.driver, d.pool, d.name), d);
       all.push_back(d);
     }
   }
-  ceilings_ = quota::DeviceCeilings::Build(config_, all);
+  quota::DeviceCeilings ceilings = quota::DeviceCeilings::Build(config_, all);
+  devices_.swap(devices);
+  ceilings_ = std::move(ceilings);
 }
 
 void DraState::UpsertSlice(ResourceSliceInfo slice) {
   std::unique_lock lock(mu_);
-  Slice& entry = slices_[slice.name];
-  entry.info = std::move(slice);
-  entry.seen = slice_generation_;
-  RebuildDevices();
+  auto [it, added] = slices_.try_emplace(slice.name);
+  // The slice goes in, the devices are rebuilt from it; if that fails, the slice as it was
+  // goes back (moves only): strong guarantee.
+  ResourceSliceInfo had = std::move(it->second.info);
+  const uint64_t had_seen = it->second.seen;
+  it->second.info = std::move(slice);
+  it->second.seen = slice_generation_;
+  try {
+    RebuildDevices();
+  } catch (...) {
+    if (added) {
+      slices_.erase(it);
+    } else {
+      it->second.info = std::move(had);
+      it->second.seen = had_seen;
+    }
+    throw;
+  }
 }
 
 void DraState::DeleteSlice(std::string_view name) {
   std::unique_lock lock(mu_);
-  if (slices_.erase(std::string(name)) > 0) RebuildDevices();
+  auto it = slices_.find(std::string(name));
+  if (it == slices_.end()) return;
+  // Taken out (kept) while the devices are rebuilt without it; put back if that fails.
+  auto taken = slices_.extract(it);
+  try {
+    RebuildDevices();
+  } catch (...) {
+    slices_.insert(std::move(taken));  // the size it had: no rehash, no allocation
+    throw;
+  }
 }
 
 void DraState::BeginSliceList() {
@@ -280,34 +306,74 @@ void DraState::BeginSliceList() {
 
 void DraState::EndSliceList() {
   std::unique_lock lock(mu_);
-  std::erase_if(slices_, [&](const auto& entry) { return entry.second.seen != slice_generation_; });
-  RebuildDevices();
+  std::vector<decltype(slices_)::node_type> gone;
+  gone.reserve(slices_.size());
+  for (auto it = slices_.begin(); it != slices_.end();) {
+    auto next = std::next(it);
+    if (it->second.seen != slice_generation_) gone.push_back(slices_.extract(it));
+    it = next;
+  }
+  try {
+    RebuildDevices();
+  } catch (...) {
+    for (auto& taken : gone) slices_.insert(std::move(taken));  // no rehash: see DeleteSlice
+    throw;
+  }
 }
 
 void DraState::IndexPod(bool deleted, const PodInfo& pod) {
+  // Strong guarantee: the keys the pod leaves and joins, its kept copy, its entry in each
+  // joined key and in pods_ are made first (each undone if a later one fails); then the
+  // old keys are left and the copy moved in, which cannot fail.
+  const bool indexed = !deleted && !pod.resource_claims.empty();
+  std::set<std::string> leave;
+  std::set<std::string> join;
+  PodInfo kept;
   std::unique_lock lock(mu_);  // readers of the index hold it shared (ReadDevices)
   auto old = pods_.find(pod.uid);
   if (old != pods_.end()) {
     for (const auto& [pod_claim, claim_name] : ResolveClaims(old->second.pod)) {
-      if (claim_name.empty()) continue;
-      auto it = pods_by_claim_.find(Key(pod.ns, claim_name));
-      if (it == pods_by_claim_.end()) continue;
-      it->second.erase(pod.uid);
-      if (it->second.empty()) pods_by_claim_.erase(it);
+      if (!claim_name.empty()) leave.insert(Key(pod.ns, claim_name));
     }
-    pods_.erase(old);
   }
-  if (deleted || pod.resource_claims.empty()) return;
-  PodInfo kept;
-  kept.uid = pod.uid;
-  kept.ns = pod.ns;
-  kept.name = pod.name;
-  kept.resource_claims = pod.resource_claims;
-  kept.resource_claim_statuses = pod.resource_claim_statuses;
-  for (const auto& [pod_claim, claim_name] : ResolveClaims(kept)) {
-    if (!claim_name.empty()) pods_by_claim_[Key(pod.ns, claim_name)].insert(pod.uid);
+  if (indexed) {
+    kept.uid = pod.uid;
+    kept.ns = pod.ns;
+    kept.name = pod.name;
+    kept.resource_claims = pod.resource_claims;
+    kept.resource_claim_statuses = pod.resource_claim_statuses;
+    for (const auto& [pod_claim, claim_name] : ResolveClaims(kept)) {
+      if (!claim_name.empty()) join.insert(Key(pod.ns, claim_name));
+    }
   }
-  pods_.emplace(pod.uid, IndexedPodEntry{std::move(kept), pod_generation_});
+  std::vector<std::set<std::string>*> joined;  // sets the UID was added to here
+  joined.reserve(join.size());
+  try {
+    for (const std::string& key : join) {
+      std::set<std::string>& uids = pods_by_claim_[key];
+      if (uids.insert(pod.uid).second) joined.push_back(&uids);
+    }
+    if (indexed && old == pods_.end()) old = pods_.try_emplace(pod.uid).first;
+  } catch (...) {
+    for (std::set<std::string>* uids : joined) uids->erase(pod.uid);
+    for (const std::string& key : join) {
+      auto it = pods_by_claim_.find(key);
+      if (it != pods_by_claim_.end() && it->second.empty()) pods_by_claim_.erase(it);
+    }
+    throw;
+  }
+  for (const std::string& key : leave) {
+    if (join.contains(key)) continue;
+    auto it = pods_by_claim_.find(key);
+    if (it == pods_by_claim_.end()) continue;
+    it->second.erase(pod.uid);
+    if (it->second.empty()) pods_by_claim_.erase(it);
+  }
+  if (!indexed) {
+    if (old != pods_.end()) pods_.erase(old);
+    return;
+  }
+  old->second = IndexedPodEntry{std::move(kept), pod_generation_};
 }
 
 void DraState::EndPodList() {

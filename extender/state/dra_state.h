@@ -39,6 +39,11 @@
 // Device-level reads (ReadDevices, for reclaim's DraReclaimFit): a View of the claims, the
 // slices and the pod index under the shared lock.
 //
+// Exception safety: every watch update gives the strong guarantee (a throw, only
+// std::bad_alloc, leaves the objects, devices and pod index as they were): each
+// allocates first (the pods to recharge, the index entries, the rebuilt devices) and
+// then commits with moves, swaps and erasures.
+//
 // Thread safety: thread-safe. mu_ (shared) guards the objects; ChargePod and ReadDevices
 // read under it. The pod index is written under apply_mu_ and mu_ (exclusive), so it may be
 // read under either. Lock order: ClusterState's lock before mu_ (reclaim planning and
@@ -145,6 +150,8 @@ class DraState {
 
   size_t claim_count() const;
   size_t slice_count() const;
+  // Tests: the objects, the devices and the pod index in one canonical text.
+  std::string DebugString() const;
 
  private:
   struct Claim {
