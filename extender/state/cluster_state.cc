@@ -77,16 +77,17 @@ std::pair<NodeEntry*, bool> ClusterState::NodeFor(std::string_view name) {
   return {&it->second, true};
 }
 
-void ClusterState::UncountPreemptible(const PodRecord& record) {
-  if (!record.preemptible) return;
+ClusterState::PreemptibleSlot ClusterState::UncountPreemptible(const PodRecord& record) {
+  if (!record.preemptible) return {};
   auto by_ns = preemptible_by_ns_.find(record.ns);
-  if (by_ns == preemptible_by_ns_.end()) return;
+  if (by_ns == preemptible_by_ns_.end()) return {};
   auto count = by_ns->second.find(record.priority);
   if (count != by_ns->second.end()) --count->second;
-  DropEmptyPreemptible(record.ns, record.priority);
+  return {by_ns->first, record.priority};
 }
 
 void ClusterState::DropEmptyPreemptible(std::string_view ns, int32_t priority) {
+  if (ns.empty()) return;
   auto by_ns = preemptible_by_ns_.find(ns);
   if (by_ns == preemptible_by_ns_.end()) return;
   auto count = by_ns->second.find(priority);
@@ -143,9 +144,9 @@ void ClusterState::CommitHold(PreparedHold* hold, const PodEntry& entry) {
   hold->committed_ = true;
 }
 
-std::string_view ClusterState::UnholdNode(const PodEntry& entry) {
+std::string_view ClusterState::UnholdNode(const PodEntry& entry, PreemptibleSlot* uncounted) {
   const auto& [uid, record] = entry;
-  UncountPreemptible(record);
+  *uncounted = UncountPreemptible(record);
   auto it = nodes_.find(record.node);
   if (it == nodes_.end()) return {};
   // The names are in the sum (the hold added them; a sum never loses a name): in place.
@@ -156,8 +157,10 @@ std::string_view ClusterState::UnholdNode(const PodEntry& entry) {
 }
 
 void ClusterState::Unhold(const PodEntry& entry) {
-  const std::string_view node = UnholdNode(entry);
+  PreemptibleSlot uncounted;
+  const std::string_view node = UnholdNode(entry, &uncounted);
   if (ledger_ != nullptr) ledger_->Release(entry.first);
+  DropEmptyPreemptible(uncounted.ns, uncounted.priority);
   DropIfGhost(node);
 }
 
@@ -225,8 +228,10 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
           throw;
         }
       }
-      if (record.preemptible != fresh.preemptible) UncountPreemptible(record);
+      PreemptibleSlot uncounted;
+      if (record.preemptible != fresh.preemptible) uncounted = UncountPreemptible(record);
       if (count != nullptr) ++*count;
+      DropEmptyPreemptible(uncounted.ns, uncounted.priority);
       record = std::move(fresh);
       unschedulable_.erase(it->first);  // it holds a node
       generation_.fetch_add(1, std::memory_order_release);
@@ -256,10 +261,14 @@ void ClusterState::UpsertPod(const PodInfo& pod) {
       if (indexed) unschedulable_.erase(it->first);
       throw;
     }
-    const std::string_view old_node = held ? UnholdNode(*it) : std::string_view();
+    // A count or a node the pod leaves is dropped only once the new hold is in: the new
+    // hold may count in the same slot, on the same node (PrepareHold points at them).
+    PreemptibleSlot uncounted;
+    const std::string_view old_node = held ? UnholdNode(*it, &uncounted) : std::string_view();
     record = std::move(fresh);
     if (!waiting) unschedulable_.erase(it->first);
     if (holds) CommitHold(&*hold, *it);
+    DropEmptyPreemptible(uncounted.ns, uncounted.priority);
     DropIfGhost(old_node);
     if (inserted) ++pods_seen_;
     generation_.fetch_add(1, std::memory_order_release);

@@ -198,8 +198,13 @@ class ClusterState {
   // A copy of one pod's record; false if unknown.
   bool FindPod(std::string_view uid, PodRecord* out) const;
   ClusterCounts counts() const;
-  // Tests: the whole state in one canonical text (nodes, pods, holds and the indexes).
+  // Tests: the whole state in one canonical text (nodes, pods, holds and the indexes), and
+  // whether what is derived from the pods matches them ("" when it does, else what
+  // differs): each node's summed requests, pod count and pod list, the preemptible counts,
+  // the Unschedulable index, and the ledger holding every pod that holds a node for its
+  // quota requests.
   std::string DebugString() const;
+  std::string CheckInvariants() const;
 
  private:
   // A hold made ahead (PrepareHold): everything it allocates; CommitHold cannot fail.
@@ -211,18 +216,28 @@ class ClusterState {
   // its hold on the same node is released in the same update (its requests leave the sum).
   void PrepareHold(PreparedHold* out, const PodRecord& record, const PodEntry* releasing);
   void CommitHold(PreparedHold* hold, const PodEntry& entry);  // cannot fail
+  // A count of preemptible_by_ns_: a view of its namespace key (valid until the count is
+  // dropped) and the priority; ns "" for none.
+  struct PreemptibleSlot {
+    std::string_view ns;
+    int32_t priority = 0;
+  };
   // Takes `entry` off its node (sum, count, pod list, preemptible count); returns the
-  // node's name (a view of the nodes_ key, "" if none) for DropIfGhost. Cannot fail.
-  std::string_view UnholdNode(const PodEntry& entry);
+  // node's name (a view of the nodes_ key, "" if none) for DropIfGhost, and the count it
+  // lowered in *uncounted for DropEmptyPreemptible: both are dropped by the caller once
+  // the update is in (a new hold may count in the same place). Cannot fail.
+  std::string_view UnholdNode(const PodEntry& entry, PreemptibleSlot* uncounted);
   // UnholdNode, the ledger's Release and DropIfGhost. Cannot fail.
   void Unhold(const PodEntry& entry);
   // Erases the node if it is unknown and holds nothing (no pods, no holds). Cannot fail.
   void DropIfGhost(std::string_view name);
   // The node entry of `name`, made if absent (second: made now). Strong.
   std::pair<NodeEntry*, bool> NodeFor(std::string_view name);
-  // -1 on a preemptible pod's count (cannot fail; +1 goes through PrepareHold).
-  void UncountPreemptible(const PodRecord& record);
-  // Erases the count of (ns, priority) if it is zero, and the namespace's map if empty.
+  // -1 on a preemptible pod's count, returning it (cannot fail; +1 goes through
+  // PrepareHold).
+  PreemptibleSlot UncountPreemptible(const PodRecord& record);
+  // Erases the count of (ns, priority) if it is zero, and the namespace's map if empty
+  // (nothing for ns ""). Cannot fail.
   void DropEmptyPreemptible(std::string_view ns, int32_t priority);
   // Whether the pod belongs in unschedulable_ (a reclaim candidate).
   static bool IsWaiting(const PodRecord& record);

@@ -87,7 +87,10 @@ size_t ExpectStrong(const std::function<void(World&)>& update,
     auto w = std::make_unique<World>();
     Cluster(*w);
     const std::string before = w->Snapshot();
-    if (RunWithNthAllocationFailing(n, [&] { update(*w); })) {
+    ASSERT_EQ(w->state.CheckInvariants(), "");
+    const bool threw = RunWithNthAllocationFailing(n, [&] { update(*w); });
+    EXPECT_EQ(w->state.CheckInvariants(), "") << "allocation " << n;
+    if (threw) {
       EXPECT_EQ(w->Snapshot(), before) << "allocation " << n << " failed";
       for (const char* name : kNames) w->state.DeletePod(Uid(name));
       World empty;

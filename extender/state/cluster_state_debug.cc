@@ -59,4 +59,51 @@ std::string ClusterState::DebugString() const {
   return out;
 }
 
+std::string ClusterState::CheckInvariants() const {
+  std::shared_lock lock(mu_);
+  std::string problems;
+  std::map<std::string, quota::ResourceList> requested;
+  std::map<std::string, std::set<std::string_view>> held_by;
+  std::map<std::pair<std::string, int32_t>, int32_t> preemptible;
+  std::set<std::string> waiting;
+  for (const auto& [uid, record] : pods_) {
+    if (IsWaiting(record)) waiting.insert(uid);
+    if (!record.holds_node()) continue;
+    requested[record.node].AddAll(record.requests);
+    held_by[record.node].insert(uid);
+    if (record.preemptible) ++preemptible[{record.ns, record.priority}];
+    quota::PodDemand held;
+    if (ledger_ != nullptr &&
+        (!ledger_->Lookup(uid, &held) || held.requests != record.quota_requests())) {
+      problems += "pod " + uid + " holds a node without its ledger charge; ";
+    }
+  }
+  for (const auto& [name, node] : nodes_) {
+    std::set<std::string_view> pods;
+    for (const PodEntry* pod : node.held_by) pods.insert(pod->first);
+    const quota::ResourceList& want = requested[name];
+    bool sums_match = true;
+    for (const auto& entry : node.requested) sums_match &= entry.amount == want.Get(entry.name);
+    for (const auto& entry : want) sums_match &= entry.amount == node.requested.Get(entry.name);
+    if (!sums_match) problems += "node " + name + " sums other requests than its pods'; ";
+    if (pods != held_by[name] || node.pods != static_cast<int32_t>(node.held_by.size()) ||
+        node.held_by.size() != pods.size()) {
+      problems += "node " + name + " lists other pods than hold it; ";
+    }
+  }
+  for (const auto& [name, pods] : held_by) {
+    if (!nodes_.contains(name)) problems += "pods hold node " + name + ", which is unknown; ";
+  }
+  std::map<std::pair<std::string, int32_t>, int32_t> counted;
+  for (const auto& [ns, counts] : preemptible_by_ns_) {
+    if (counts.empty()) problems += "an empty preemptible map for " + ns + "; ";
+    for (const auto& [priority, count] : counts) counted[{ns, priority}] = count;
+  }
+  if (counted != preemptible) problems += "the preemptible counts differ from the pods; ";
+  if (std::set<std::string>(unschedulable_.begin(), unschedulable_.end()) != waiting) {
+    problems += "the Unschedulable index differs from the pods; ";
+  }
+  return problems;
+}
+
 }  // namespace quotient::extender::state

@@ -40,6 +40,25 @@ TEST_F(ClusterStateTest, ABoundPodChargesItsNodeAndQuota) {
   EXPECT_EQ(state_.counts().bound_pods, 1u);
 }
 
+TEST_F(ClusterStateTest, APreemptiblePodMovedOrResizedStaysCountedAsPreemptible) {
+  // The pod is alone in its (namespace, priority) count: releasing its old hold must not
+  // drop the count its new hold goes into.
+  state_.UpsertNode(MakeNode("n1", 16));
+  state_.UpsertNode(MakeNode("n2", 16));
+  state_.UpsertPod(MakePod("u1", "namespace1", 5, "n1"));
+  state_.UpsertPod(MakePod("u1", "namespace1", 5, "n2"));  // the API's word: moved
+  EXPECT_TRUE(state_.HasPreemptiblePodBelow({"namespace1"}, 1));
+  state_.UpsertPod(MakePod("u1", "namespace1", 6, "n2"));  // resized in place
+  EXPECT_TRUE(state_.HasPreemptiblePodBelow({"namespace1"}, 1));
+  EXPECT_EQ(NodeCpu("n1"), 0);
+  EXPECT_EQ(NodeCpu("n2"), 6);
+  EXPECT_EQ(UsedCpu("root.a.1"), 6);
+  EXPECT_EQ(state_.CheckInvariants(), "");
+  state_.DeletePod("u1");
+  EXPECT_FALSE(state_.HasPreemptiblePodBelow({"namespace1"}, 1));
+  EXPECT_EQ(state_.CheckInvariants(), "");
+}
+
 TEST_F(ClusterStateTest, APendingPodChargesNothing) {
   state_.UpsertNode(MakeNode("n1", 16));
   state_.UpsertPod(MakePod("u1", "namespace1", 5));
