@@ -6,6 +6,8 @@
 #include <bit>
 #include <limits>
 
+#include "quota/dcheck.h"
+
 namespace quotient::gpu {
 namespace {
 
@@ -160,9 +162,9 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
       if (!a.dynamic_mig()) {
         if (a.count <= 0) return true;  // holds no device
         auto* entry = FindStaticUsed(a.static_profile);
-        if (entry == nullptr) {  // Assign makes the counter first; kept for safety
-          entry = &static_used_.emplace_back(a.static_profile, 0);
-        }
+        // Assign makes the counter first, so Recompute (and Release) allocate nothing.
+        QUOTIENT_DCHECK(entry != nullptr);
+        if (entry == nullptr) entry = &static_used_.emplace_back(a.static_profile, 0);
         entry->second += a.count;
         return entry->second <= StaticMigTotal(a.static_profile);
       }

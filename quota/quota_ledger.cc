@@ -55,21 +55,18 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   std::lock_guard lock(shard.mu);
   if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
-  // The entry is made before the charge and erased on refusal: a failed allocation leaves
-  // nothing charged (Admit allocates before it charges, and charging cannot fail).
-  auto it = shard.pods.try_emplace(pod.uid).first;
-  AdmitDecision decision;
+  Entry entry;
+  AdmitDecision decision = Admit(usage, pod, /*reserve=*/true, &entry);  // allocates, then charges
+  if (!decision.admitted()) return decision;  // a refusal charged nothing
+  entry.expiry = expiry;
+  decltype(shard.pods)::iterator it;
   try {
-    decision = Admit(usage, pod, /*reserve=*/true, &it->second);
-  } catch (...) {
-    shard.pods.erase(it);
+    it = shard.pods.try_emplace(pod.uid).first;
+  } catch (...) {  // no table entry for the charge: take it back (strong guarantee)
+    if (entry.leaf != kNoQuota) usage.Uncharge(entry.leaf, entry.amounts);
     throw;
   }
-  if (decision.admitted()) {
-    it->second.expiry = expiry;
-  } else {
-    shard.pods.erase(it);
-  }
+  it->second = std::move(entry);
   return decision;
 }
 
@@ -143,16 +140,18 @@ void QuotaLedger::Recharge(const PodDemand& pod) {
     throw;
   }
   next.bound = true;
+  // The new charge goes in before the old one comes out: a concurrent TryCharge (another
+  // shard) sees at worst both for an instant and refuses, never the room in between.
+  if (next.leaf != kNoQuota) {
+    usage.ForceCharge(next.leaf, next.amounts);
+    usage.AddUsed(next.leaf, next.amounts, +1);
+  }
   Entry& entry = it->second;
   if (entry.leaf != kNoQuota) {
     if (entry.bound) usage.AddUsed(entry.leaf, entry.amounts, -1);
     usage.Uncharge(entry.leaf, entry.amounts);
   }
   entry = std::move(next);
-  if (entry.leaf != kNoQuota) {
-    usage.ForceCharge(entry.leaf, entry.amounts);
-    usage.AddUsed(entry.leaf, entry.amounts, +1);
-  }
 }
 
 bool QuotaLedger::Release(std::string_view uid) {

@@ -111,7 +111,9 @@ class QuotaLedger {
   void Bind(const PodDemand& pod);
   // The bound pod's demand changed (its requests or its DRA claims): its charge becomes
   // `pod.requests`, without a max check, and it is bound (Bind's charge for a pod the
-  // table does not hold). One step: no reader sees the pod released in between.
+  // table does not hold). The new charge is added before the old one is taken off, so a
+  // concurrent admission never sees the pod's room free in between (at worst both, for an
+  // instant: a conservative refusal).
   void Recharge(const PodDemand& pod);
   // The pod is gone (deleted, terminated, reservation abandoned). False if unknown.
   bool Release(std::string_view uid);

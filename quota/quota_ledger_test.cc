@@ -34,6 +34,24 @@ TEST_F(QuotaLedgerTest, ReservationsAreIdempotentPerUid) {
   EXPECT_EQ(ledger_.reserved_count(), 1u);
 }
 
+TEST_F(QuotaLedgerTest, RechargeReplacesAPodsChargeAndBindsIt) {
+  ledger_.Bind(Pod("u1", "namespace1", 5));
+  ledger_.Recharge(Pod("u1", "namespace1", 7));  // resized: the charge follows
+  EXPECT_EQ(Cpu("root.a.1"), 7);
+  EXPECT_EQ(Cpu("root.a.1", /*used=*/true), 7);
+  ASSERT_TRUE(ledger_.Reserve(Pod("u2", "namespace1", 2), now_ + seconds(30)).admitted());
+  ledger_.Recharge(Pod("u2", "namespace1", 3));  // a reservation becomes a bound charge
+  EXPECT_EQ(Cpu("root.a.1"), 10);
+  EXPECT_EQ(Cpu("root.a.1", /*used=*/true), 10);
+  ledger_.Recharge(Pod("u3", "namespace2", 4));  // unknown: charged like Bind
+  EXPECT_EQ(Cpu("root.a.2", /*used=*/true), 4);
+  EXPECT_EQ(ledger_.bound_count(), 3u);
+  EXPECT_EQ(ledger_.reserved_count(), 0u);
+  for (const char* uid : {"u1", "u2", "u3"}) EXPECT_TRUE(ledger_.Release(uid));
+  EXPECT_EQ(Cpu("root"), 0);
+  EXPECT_EQ(Cpu("root", /*used=*/true), 0);
+}
+
 TEST_F(QuotaLedgerTest, FifthPodOfNamespace1IsRefusedByItsLeafMax) {
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(ledger_.Reserve(Pod("u" + std::to_string(i), "namespace1", 5), now_).admitted());
