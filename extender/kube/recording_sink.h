@@ -8,6 +8,7 @@
 
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -61,6 +62,10 @@ class RecordingSink : public ObjectSink {
     }
     std::lock_guard lock(mu_);
     if (name == throw_on_) throw std::length_error("cannot hold " + name);
+    if (name == out_of_memory_on_ && out_of_memory_times_ > 0) {
+      --out_of_memory_times_;
+      throw std::bad_alloc();
+    }
     listed_.insert(name);
     if (type == EventType::kDeleted) {
       objects_.erase(name);
@@ -89,6 +94,12 @@ class RecordingSink : public ObjectSink {
     std::lock_guard lock(mu_);
     throw_on_ = std::move(name);
   }
+  // Apply() throws std::bad_alloc for the object of this name, the next `times` times.
+  void OutOfMemoryOn(std::string name, int times) {
+    std::lock_guard lock(mu_);
+    out_of_memory_on_ = std::move(name);
+    out_of_memory_times_ = times;
+  }
   int begins() const {
     std::lock_guard lock(mu_);
     return begins_;
@@ -105,6 +116,8 @@ class RecordingSink : public ObjectSink {
   int begins_ = 0;
   int ends_ = 0;
   std::string throw_on_;
+  std::string out_of_memory_on_;
+  int out_of_memory_times_ = 0;
 };
 
 }  // namespace quotient::extender::kube::testing

@@ -39,10 +39,14 @@ std::string_view SkipReasonName(SkipReason reason) {
 }
 
 bool Reflector::Impl::Apply(EventType type, json::od::value& object, std::string* error,
-                            SkipReason* reason) {
+                            SkipReason* reason, bool* out_of_memory) {
   try {
     if (sink->Apply(type, object, error)) return true;
     *reason = SkipReason::kRefused;
+  } catch (const std::bad_alloc& e) {
+    *error = fmt::format("applying the object failed: {} (relisting)", e.what());
+    *reason = SkipReason::kApplyFailed;
+    *out_of_memory = true;
   } catch (const std::exception& e) {
     *error = fmt::format("applying the object failed: {}", e.what());
     *reason = SkipReason::kApplyFailed;
@@ -173,10 +177,11 @@ asio::awaitable<Next> Reflector::Impl::ListAll() {
   bool paginate = true;
   int expired = 0;
   size_t objects = 0;
+  bool out_of_memory = false;
   const std::function<void(json::od::value&)> on_item = [&](json::od::value& item) {
     std::string error;
     SkipReason reason = SkipReason::kRefused;
-    if (Apply(EventType::kAdded, item, &error, &reason)) {
+    if (Apply(EventType::kAdded, item, &error, &reason, &out_of_memory)) {
       ++objects;
     } else {
       Skipped("list item", error, reason);
@@ -203,6 +208,7 @@ asio::awaitable<Next> Reflector::Impl::ListAll() {
       continue_token.clear();
       begun = false;
       objects = 0;
+      out_of_memory = false;
       paginate = ++expired < 2;
       continue;
     }
@@ -225,6 +231,15 @@ asio::awaitable<Next> Reflector::Impl::ListAll() {
     if (!meta.continue_token.empty()) {
       continue_token = std::move(meta.continue_token);
       continue;
+    }
+    if (out_of_memory) {
+      // An object of this list was not applied: ending it would drop that object as gone
+      // (a live pod's charge with it). The list is abandoned and tried again.
+      Log(spdlog::level::warn, "kube: out of memory applying a listed object, relisting",
+          {{"reflector", options.name}});
+      std::lock_guard lock(mu);
+      ++status.relists_out_of_memory;
+      co_return Next::kRelistAfterBackoff;
     }
     sink->EndList();
     resource_version = meta.resource_version;

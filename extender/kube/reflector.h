@@ -88,6 +88,11 @@ struct ReflectorStatus {
   std::string resource_version;
   uint64_t lists = 0;         // complete lists (1 + relists)
   uint64_t relists_gone = 0;  // relists forced by 410 Gone / expired resourceVersion
+  // Relists after the sink ran out of memory applying an object (std::bad_alloc): the
+  // sinks keep their state as it was (all or nothing), so the object is stale until a
+  // list delivers it again. A list with such an object is not ended (nothing it did not
+  // contain is dropped) and is retried after a backoff; a watch event ends the watch.
+  uint64_t relists_out_of_memory = 0;
   uint64_t watch_restarts = 0;
   uint64_t events = 0;           // watch events applied (excluding bookmarks)
   uint64_t skipped_objects = 0;  // all reasons

@@ -26,9 +26,10 @@ enum class Next { kWatch, kRewatch, kRewatchAfterBackoff, kRelist, kRelistAfterB
 
 // What the events of one watch did (filled on the watch's strand, read after it ends).
 struct WatchProgress {
-  size_t lines = 0;   // events and bookmarks
-  bool gone = false;  // an ERROR event said 410 Gone / Expired
-  std::string error;  // another ERROR event's message
+  size_t lines = 0;            // events and bookmarks
+  bool out_of_memory = false;  // applying an event threw std::bad_alloc: relist
+  bool gone = false;           // an ERROR event said 410 Gone / Expired
+  std::string error;           // another ERROR event's message
 };
 
 // The start of an answer body, for logs and status.
@@ -85,8 +86,10 @@ struct Reflector::Impl : std::enable_shared_from_this<Reflector::Impl> {
 
   void Skipped(std::string_view what, std::string_view error, SkipReason reason);
   // Applies one object through the sink; false with *error and *reason when it was skipped.
-  // A sink that throws fails that object only.
-  bool Apply(EventType type, json::od::value& object, std::string* error, SkipReason* reason);
+  // A sink that throws fails that object only; one that ran out of memory (std::bad_alloc)
+  // also sets *out_of_memory (the caller relists).
+  bool Apply(EventType type, json::od::value& object, std::string* error, SkipReason* reason,
+             bool* out_of_memory);
   void Failed(std::string error);
   void ResetBackoff() { backoff = options.initial_backoff; }
   std::string ListTarget(const std::string& continue_token, bool paginate) const;

@@ -279,6 +279,44 @@ TEST_F(ReflectorTest, AnObjectTheSinkThrowsOnIsSkippedAndTheWatchGoesOn) {
   EXPECT_EQ(Watches().size(), 1u);
 }
 
+TEST_F(ReflectorTest, AWatchEventThatRunsOutOfMemoryEndsTheWatchAndRelists) {
+  // The sinks leave their state as it was (all or nothing): a list delivers it again.
+  sink_.OutOfMemoryOn("h", 1);
+  OnWatch([&](FakeExchange& ex, int index) {
+    if (index == 0) {
+      Stream(ex, Event("ADDED", Obj("h", 130)) + Event("ADDED", Obj("i", 140)));
+    } else {
+      Stream(ex, "");
+    }
+    Hang(ex);
+  });
+  Start();
+  ASSERT_TRUE(Eventually([&] { return status().lists == 2 && Watches().size() == 2; }));
+  const ReflectorStatus s = status();
+  EXPECT_EQ(s.relists_out_of_memory, 1u);
+  EXPECT_EQ(s.skipped_by_reason[static_cast<size_t>(SkipReason::kApplyFailed)], 1u);
+  EXPECT_EQ(sink_.objects().count("h"), 0u);  // left as it was (absent); no list has it
+  EXPECT_FALSE(sink_.Has("i", "140"));        // after the failed event: the watch had ended
+  EXPECT_EQ(s.loop_restarts, 0u);
+}
+
+TEST_F(ReflectorTest, AListedObjectThatRunsOutOfMemoryLeavesTheListUnendedAndRelists) {
+  // Ending that list would drop "c" as gone; it is tried again instead.
+  sink_.OutOfMemoryOn("c", 1);
+  OnWatch([&](FakeExchange& ex, int) {
+    Stream(ex, "");
+    Hang(ex);
+  });
+  Start();
+  ASSERT_TRUE(Eventually([&] { return status().lists == 1 && Watches().size() == 1; }));
+  const ReflectorStatus s = status();
+  EXPECT_EQ(s.relists_out_of_memory, 1u);
+  EXPECT_EQ(sink_.begins(), 2);
+  EXPECT_EQ(sink_.ends(), 1);
+  EXPECT_EQ(Lists().size(), 2u);
+  EXPECT_TRUE(sink_.Has("c", "10"));
+}
+
 TEST(SkipReasonTest, EveryReasonIsNamedUpToTheCount) {
   for (int i = 0; i < kSkipReasonCount; ++i) {
     EXPECT_NE(SkipReasonName(static_cast<SkipReason>(i)), "unknown") << i;

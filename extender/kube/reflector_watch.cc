@@ -59,6 +59,15 @@ asio::awaitable<Next> Reflector::Impl::WatchOnce(Clock::time_point resync_at) {
 Next Reflector::Impl::WatchEnded(const WatchResult& result, const WatchProgress& progress,
                                  bool resync_due, Clock::duration lasted) {
   if (stopping()) return Next::kStop;
+  if (progress.out_of_memory) {
+    // The sinks left their state as it was for that event (all or nothing); a list
+    // delivers the object again. After a backoff: memory may be short for a while.
+    Log(spdlog::level::warn, "kube: out of memory applying a watch event, relisting",
+        {{"reflector", options.name}});
+    std::lock_guard lock(mu);
+    ++status.relists_out_of_memory;
+    return Next::kRelistAfterBackoff;
+  }
   const bool healthy = progress.lines > 0 || lasted >= kHealthyWatch;
   if (healthy) ResetBackoff();
   if (progress.gone || (result.end == WatchEnd::kHttpError && result.status == 410)) {
@@ -118,14 +127,14 @@ bool Reflector::Impl::HandleEvent(RequestBody& line, WatchProgress* progress) {
       std::string sink_error;
       bool sink_called = false;
       SkipReason reason = SkipReason::kBadEvent;
-      const bool applied =
-          head.has_object && DecodeEventObject(
-                                 doc,
-                                 [&](json::od::value& object) {
-                                   sink_called = true;
-                                   return Apply(type, object, &sink_error, &reason);
-                                 },
-                                 &error);
+      const bool applied = head.has_object && DecodeEventObject(
+                                                  doc,
+                                                  [&](json::od::value& object) {
+                                                    sink_called = true;
+                                                    return Apply(type, object, &sink_error, &reason,
+                                                                 &progress->out_of_memory);
+                                                  },
+                                                  &error);
       if (!applied) {
         Skipped(fmt::format("{} event", head.type_name),
                 !sink_error.empty() ? sink_error
@@ -141,7 +150,7 @@ bool Reflector::Impl::HandleEvent(RequestBody& line, WatchProgress* progress) {
       status.connected = true;
       status.last_error.clear();
       status.resource_version = resource_version;
-      return true;
+      return !progress->out_of_memory;  // the object is stale: end the watch and relist
     }
     case WatchEventType::kBookmark: {
       ++progress->lines;

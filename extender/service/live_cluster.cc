@@ -153,6 +153,10 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
   counter("quotient_watch_relists_gone_total",
           "Relists forced by 410 Gone (the resourceVersion expired).",
           [](const kube::ReflectorStatus& s) { return s.relists_gone; });
+  counter("quotient_watch_relists_out_of_memory_total",
+          "Relists after applying an object ran out of memory (the object was left as it "
+          "was; the list delivers it again).",
+          [](const kube::ReflectorStatus& s) { return s.relists_out_of_memory; });
   counter("quotient_watch_restarts_total", "Watch requests re-opened.",
           [](const kube::ReflectorStatus& s) { return s.watch_restarts; });
   counter("quotient_watch_events_total", "Watch events applied (bookmarks excluded).",

@@ -180,6 +180,14 @@ TEST(DraStateAllocFailureTest, PodIndexUpdatesAreAllOrNothing) {
   EXPECT_GT(ExpectStrong([&](DraState& d) { d.IndexPod(false, p1_moved); },
                          [](DraState& d) { EXPECT_EQ(d.DeleteClaim("team-a", "c2").size(), 2u); }),
             0u);
+  // Keeps c1 while it joins c2: the key it keeps is neither left nor joined twice.
+  const PodInfo p1_more = Pod("p1", {"c1", "c2"});
+  EXPECT_GT(ExpectStrong([&](DraState& d) { d.IndexPod(false, p1_more); },
+                         [](DraState& d) {
+                           EXPECT_EQ(d.DeleteClaim("team-a", "c1").size(), 1u);
+                           EXPECT_EQ(d.DeleteClaim("team-a", "c2").size(), 2u);
+                         }),
+            0u);
   const PodInfo p2 = Pod("p2", {"c2"});
   EXPECT_GT(ExpectStrong([&](DraState& d) { d.IndexPod(true, p2); },
                          [](DraState& d) {
