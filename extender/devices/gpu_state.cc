@@ -189,11 +189,9 @@ void GpuState::UpsertNode(const NodeInfo& node) {
   std::vector<std::string_view> waiting;
   try {
     std::tie(it, added) = nodes_.try_emplace(node.name);
-    if (added) {
-      auto pods = by_node_.find(node.name);
-      if (pods != by_node_.end()) {
-        waiting.assign(pods->second.waiting.begin(), pods->second.waiting.end());
-      }
+    auto pods = by_node_.find(node.name);
+    if (pods != by_node_.end() && (added || pods->second.retry)) {
+      waiting.assign(pods->second.waiting.begin(), pods->second.waiting.end());
     }
     it->second.SetInventory(std::move(inventory));  // strong
   } catch (...) {
@@ -202,6 +200,7 @@ void GpuState::UpsertNode(const NodeInfo& node) {
     throw;
   }
   seen->second = node_list_;
+  if (auto pods = by_node_.find(node.name); pods != by_node_.end()) pods->second.retry = false;
   // Each waiting pod is placed whole or stays waiting (PlaceWaiting).
   for (std::string_view uid : waiting) PlaceWaiting(uid, it->first, &it->second);
 }
@@ -226,6 +225,9 @@ void GpuState::PlaceWaiting(std::string_view uid, const std::string& node_name,
     PruneIndex(old);
     if (!clean) Warn([&] { return OverlapWarning(entry.pod, node_name); });
   } catch (const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+      if (auto pods = by_node_.find(node_name); pods != by_node_.end()) pods->second.retry = true;
+    }
     Warn([&] {
       return "pod " + entry.pod.ns + "/" + entry.pod.name + ": devices not counted: " + e.what();
     });

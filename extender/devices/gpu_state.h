@@ -19,7 +19,8 @@
 // entry, the NodeGpus assignment, which is itself strong) and then changes the state with
 // moves, erasures and NodeGpus::Release, which cannot fail. UpsertNode is strong for the
 // node; a waiting pod it cannot place stays waiting, with a warning (as when its
-// annotations are unreadable).
+// annotations are unreadable), and if memory ran short it is tried again at the node's next
+// update or re-list.
 //
 // Thread safety: thread-safe; one reader-writer lock. Read() runs its function under the
 // shared lock: it must not call back into this object.
@@ -125,6 +126,9 @@ class GpuState : public DecodedObjectObserver {
   struct NodePods {
     std::set<std::string_view> counted;
     std::set<std::string_view> waiting;
+    // A waiting pod could not be placed for lack of memory: the node's next update (or
+    // re-list) tries its waiting pods again, not only its first arrival.
+    bool retry = false;
   };
   // Every change of a PodGpu's `node` or `pod.node_name`, and its erasure, is bracketed by
   // Unindex (before) and Index (after); the index entry is made ahead by PrepareIndex, the

@@ -165,6 +165,16 @@ TEST(GpuStateAllocFailureTest, NodeUpdatesAreAllOrNothingAndWaitingPodsArePlaced
                 [](GpuState& state) { EXPECT_EQ(Assignments(state, "n1"), 3u); },
                 /*absorbs=*/true),
             0u);
+  // A pod left waiting for lack of memory is placed at the node's next update.
+  const size_t absorbed = ForEachAllocationFailure([&](size_t n) {
+    GpuState state(&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{});
+    pods_first(state);
+    RunWithNthAllocationFailing(n, [&] { state.UpsertNode(SharedNode("n1")); });
+    state.UpsertNode(SharedNode("n1"));
+    EXPECT_EQ(Assignments(state, "n1"), 3u) << "allocation " << n << " failed";
+    EXPECT_EQ(state.CheckIndex(), "");
+  });
+  EXPECT_GT(absorbed, 0u);
   // A known node relabelled: its inventory is rebuilt, its pods stay counted.
   NodeInfo relabelled = SharedNode("n1");
   relabelled.labels = {{"gpu-type", "T4"}};
