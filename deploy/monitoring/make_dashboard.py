@@ -145,6 +145,7 @@ panel("timeseries", "Seconds since the last watch event", [t('quotient_watch_las
       desc="Bookmarks arrive about every minute on a healthy watch.")
 panel("timeseries", "Relists, restarts, failures", [
     t('sum by (resource) (increase(quotient_watch_relists_gone_total[10m]))', "410 relists {{resource}}"),
+    t('sum by (resource) (increase(quotient_watch_relists_out_of_memory_total[10m]))', "out-of-memory relists {{resource}}"),
     t('sum by (resource) (increase(quotient_watch_failures_total[10m]))', "failures {{resource}}"),
     t('sum by (resource) (increase(quotient_watch_skipped_objects_total[10m]))', "skipped {{resource}}")], w=8)
 panel("stat", "Last quota reload succeeded", [t('quotient_config_last_reload_successful', "{{source}}", instant=True)], w=8, h=4)
