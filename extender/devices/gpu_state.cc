@@ -27,27 +27,31 @@ static_assert(std::is_nothrow_move_assignable_v<std::string>);
 class GpuState::IndexSlot {
  public:
   IndexSlot() = default;
-  IndexSlot(GpuState* state, std::string_view name, std::set<std::string_view>::node_type node)
-      : state_(state), name_(name), node_(std::move(node)) {}
+  IndexSlot(GpuState* state, std::string_view name, NodePods* pods,
+            std::set<std::string_view>::node_type node)
+      : state_(state), name_(name), pods_(pods), node_(std::move(node)) {}
   IndexSlot(IndexSlot&& other) noexcept
       : state_(std::exchange(other.state_, nullptr)),
         name_(other.name_),
+        pods_(other.pods_),
         node_(std::move(other.node_)) {}
   IndexSlot& operator=(IndexSlot&&) = delete;
   ~IndexSlot() {
-    if (state_ != nullptr) state_->PruneIndex(name_);
+    if (state_ != nullptr && pods_->counted.empty() && pods_->waiting.empty()) {
+      state_->PruneIndex(name_);
+    }
   }
 
   // Inserts the UID into the entry's counted or waiting set; cannot fail.
   void Fill(bool counted) {
     if (state_ == nullptr) return;
-    auto it = state_->by_node_.find(name_);
-    (counted ? it->second.counted : it->second.waiting).insert(std::move(node_));
+    (counted ? pods_->counted : pods_->waiting).insert(std::move(node_));
   }
 
  private:
   GpuState* state_ = nullptr;  // nullptr: the pod goes in no entry
   std::string_view name_;      // a view of the by_node_ key
+  NodePods* pods_ = nullptr;   // that entry (a hash map node: stable until it is erased)
   std::set<std::string_view>::node_type node_;
 };
 
@@ -122,7 +126,7 @@ GpuState::IndexSlot GpuState::PrepareIndex(const std::string& uid, std::string_v
   auto node = holder.extract(holder.begin());
   auto entry = by_node_.find(name);
   if (entry == by_node_.end()) entry = by_node_.try_emplace(std::string(name)).first;
-  return IndexSlot(this, entry->first, std::move(node));
+  return IndexSlot(this, entry->first, &entry->second, std::move(node));
 }
 
 void GpuState::Index(IndexSlot* slot, bool counted) {
