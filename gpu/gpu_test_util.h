@@ -70,4 +70,16 @@ inline GpuRequest Fraction(const std::string& fraction) {
   return Request({}, {{"required-resources", fraction}});
 }
 
+// A dynamic MIG assignment of `profile` instances at (gpu, start) on an A100-40GB.
+inline GpuAssignment Instances(const char* profile, std::vector<std::pair<int, int>> where) {
+  const int p = BuiltinMigCatalog().Find("A100-40GB")->FindProfile(profile);
+  GpuAssignment a;
+  a.kind = GpuRequestKind::kMig;
+  for (auto [gpu, start] : where) {
+    a.instances.push_back(MigSlot{gpu, p, start});
+    a.gpus |= uint64_t{1} << gpu;
+  }
+  return a;
+}
+
 }  // namespace quotient::gpu::testing

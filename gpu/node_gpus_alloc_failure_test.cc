@@ -17,17 +17,9 @@ using testing::DynamicMigNode;
 using testing::Inventory;
 using testing::Resources;
 
-// A dynamic MIG assignment of 1g.5gb instances at (gpu, start) on an A100-40GB: more than
-// one instance puts them on the heap.
+// 1g.5gb instances at (gpu, start) on an A100-40GB: more than one puts them on the heap.
 GpuAssignment Instances(std::vector<std::pair<int, int>> where) {
-  const int p = BuiltinMigCatalog().Find("A100-40GB")->FindProfile("1g.5gb");
-  GpuAssignment a;
-  a.kind = GpuRequestKind::kMig;
-  for (auto [gpu, start] : where) {
-    a.instances.push_back(MigSlot{gpu, p, start});
-    a.gpus |= uint64_t{1} << gpu;
-  }
-  return a;
+  return testing::Instances("1g.5gb", std::move(where));
 }
 
 GpuAssignment Static(const std::string& profile, int64_t count) {

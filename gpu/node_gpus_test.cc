@@ -9,18 +9,7 @@ namespace quotient::gpu {
 namespace {
 
 using testing::DynamicMigNode;
-
-// A dynamic MIG assignment of `profile` instances at (gpu, start) on an A100-40GB.
-GpuAssignment Instances(const char* profile, std::vector<std::pair<int, int>> where) {
-  const int p = BuiltinMigCatalog().Find("A100-40GB")->FindProfile(profile);
-  GpuAssignment a;
-  a.kind = GpuRequestKind::kMig;
-  for (auto [gpu, start] : where) {
-    a.instances.push_back(MigSlot{gpu, p, start});
-    a.gpus |= uint64_t{1} << gpu;
-  }
-  return a;
-}
+using testing::Instances;
 
 struct AssignCase {
   const char* name;
