@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "quota/ledger_counters_test_util.h"
 #include "quota/quota_ledger.h"
 #include "quota/quota_test_util.h"
 #include "test/support/alloc_failure.h"
@@ -31,25 +32,15 @@ const char* kNames[] = {"a1", "a2", "b1", "r1", "x1", "victim"};
 
 // Everything a reader of the ledger can see.
 std::string Snapshot(const QuotaLedger& ledger, bool with_tree = true) {
-  const QuotaUsage& usage = ledger.usage();
-  const QuotaTree& tree = usage.tree();
   std::string out;
-  if (with_tree) out = "tree " + std::to_string(reinterpret_cast<uintptr_t>(&tree)) + "\n";
-  for (size_t q = 0; q < tree.size(); ++q) {
-    for (size_t r = 0; r < tree.resource_count(); ++r) {
-      const auto id = static_cast<QuotaId>(q);
-      const auto res = static_cast<int32_t>(r);
-      out += tree.name(id) + "/" + std::to_string(r) +
-             " charged=" + std::to_string(usage.Charged(id, res)) +
-             " used=" + std::to_string(usage.Used(id, res)) + "\n";
-    }
+  if (with_tree) {
+    out = "tree " + std::to_string(reinterpret_cast<uintptr_t>(&ledger.usage().tree())) + "\n";
   }
+  out += testing::LedgerCounters(ledger);
   for (const char* name : kNames) {
     PodDemand pod;
     if (ledger.Lookup(Uid(name), &pod)) out += std::string(name) + " in " + pod.ns + "\n";
   }
-  out += "reserved=" + std::to_string(ledger.reserved_count()) +
-         " bound=" + std::to_string(ledger.bound_count()) + "\n";
   return out;
 }
 

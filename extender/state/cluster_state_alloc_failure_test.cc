@@ -10,6 +10,7 @@
 
 #include "extender/state/cluster_state.h"
 #include "extender/state/state_test_util.h"
+#include "quota/ledger_counters_test_util.h"
 #include "quota/quota_test_util.h"
 #include "test/support/alloc_failure.h"
 
@@ -33,29 +34,14 @@ PodInfo Pod(const std::string& name, std::string ns, int64_t cores, std::string 
   return pod;
 }
 
-std::string Ledger(const quota::QuotaLedger& ledger) {
-  const quota::QuotaUsage& usage = ledger.usage();
-  const quota::QuotaTree& tree = usage.tree();
-  std::string out;
-  for (size_t q = 0; q < tree.size(); ++q) {
-    for (size_t r = 0; r < tree.resource_count(); ++r) {
-      const auto id = static_cast<quota::QuotaId>(q);
-      const auto res = static_cast<int32_t>(r);
-      out += tree.name(id) + "/" + std::to_string(r) +
-             " charged=" + std::to_string(usage.Charged(id, res)) +
-             " used=" + std::to_string(usage.Used(id, res)) + "\n";
-    }
-  }
-  return out + "reserved=" + std::to_string(ledger.reserved_count()) +
-         " bound=" + std::to_string(ledger.bound_count()) + "\n";
-}
-
 struct World {
   ClusterState::Clock::time_point now{std::chrono::seconds(100)};
   quota::QuotaLedger ledger{quota::testing::Scenario1Tree().Build(), {}};
   ClusterState state{&ledger, [this] { return now; }};
 
-  std::string Snapshot() const { return state.DebugString() + Ledger(ledger); }
+  std::string Snapshot() const {
+    return state.DebugString() + quota::testing::LedgerCounters(ledger);
+  }
 };
 
 // Nodes n1, n2; a1 bound on n1 and b1 on n2 (b1 not preemptible), a2 pending (reserved
@@ -94,7 +80,9 @@ size_t ExpectStrong(const std::function<void(World&)>& update,
       EXPECT_EQ(w->Snapshot(), before) << "allocation " << n << " failed";
       for (const char* name : kNames) w->state.DeletePod(Uid(name));
       World empty;
-      EXPECT_EQ(Ledger(w->ledger), Ledger(empty.ledger)) << "allocation " << n << " failed";
+      EXPECT_EQ(quota::testing::LedgerCounters(w->ledger),
+                quota::testing::LedgerCounters(empty.ledger))
+          << "allocation " << n << " failed";
     } else {
       EXPECT_FALSE(AllocationFailureInjected()) << "allocation " << n << " failed unseen";
       done(*w);
