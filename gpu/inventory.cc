@@ -234,6 +234,7 @@ NodeGpuInventory BuildNodeInventory(const StringPairs& labels, const StringPairs
   }
   const int64_t counted = LabelInt(labels, "nvidia.com/gpu.count");
   const int64_t whole = allocatable.Get(quota::kResourceNvidiaGpu);
+  inv.device_plugin_gpus = whole;
   const int64_t share_total = allocatable.Get(kResourceGpuMem);
   const std::string* partitioning = Find(labels, options.dynamic_mig_label);
   const bool dynamic = partitioning != nullptr && *partitioning == options.dynamic_mig_value &&

@@ -87,6 +87,10 @@ struct NodeGpuInventory {
   std::string model_canonical;      // CanonicalModelName(model_name), for matching
   int64_t memory_mib = 0;           // per GPU
   int64_t share_unit_mib = 1024;
+  // nvidia.com/gpu in the node's allocatable: the GPUs its device plugin offers (healthy).
+  // 0 when it has no device plugin for whole GPUs (a DRA node: gpu/placement.h,
+  // WholeGpusLeftToDeviceClasses).
+  int64_t device_plugin_gpus = 0;
   std::vector<GpuDevice> gpus;  // by index
   // Static MIG devices (mixed strategy), node level: profile name -> allocatable count.
   std::vector<std::pair<std::string, int64_t>> static_mig;

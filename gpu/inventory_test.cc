@@ -36,6 +36,16 @@ TEST(InventoryTest, AMixedStrategyNodeHasWholeGpusAndStaticMigDevices) {
   EXPECT_EQ(inv.static_mig, mig);
 }
 
+TEST(InventoryTest, TheDevicePluginsWholeGpusAreItsAllocatable) {
+  EXPECT_EQ(Inventory({{"nvidia.com/gpu.count", "8"}}, Resources({{"nvidia.com/gpu", 6}}))
+                .device_plugin_gpus,
+            6);
+  // GFD labels and no device plugin (a DRA node): counted GPUs, none the plugin offers.
+  const NodeGpuInventory dra = Inventory({{"nvidia.com/gpu.count", "8"}}, Resources({}));
+  EXPECT_EQ(dra.device_plugin_gpus, 0);
+  EXPECT_EQ(dra.gpus.size(), 8u);
+}
+
 TEST(InventoryTest, AGpushareNodeSplitsItsMemoryEvenly) {
   const NodeGpuInventory inv =
       Inventory({}, Resources({{"aliyun.com/gpu-mem", 33}, {"aliyun.com/gpu-count", 2}}));

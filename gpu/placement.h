@@ -90,6 +90,17 @@ struct GpuFit {
 // A request of kind kNone with no model fits every node with score 0.
 GpuFit FitGpuRequest(const NodeGpus& node, const GpuRequest& request, const FitOptions& options);
 
+// True for a whole-GPU request on a node whose device plugin offers no whole GPU
+// (NodeGpuInventory::device_plugin_gpus == 0). Such a request is not the device plugin's
+// to serve there: Kubernetes serves it through a device class that names the extended
+// resource (DRA, KEP-5004: the scheduler allocates a device of a ResourceSlice and writes a
+// claim for the pod) or not at all, and which device it takes is not modelled here.
+// FitGpuRequest does not apply this rule (it answers for the device plugin's GPUs); the
+// live decider does (extender/decide/gpu_decider.h).
+inline bool WholeGpusLeftToDeviceClasses(const NodeGpus& node, const GpuRequest& request) {
+  return request.kind == GpuRequestKind::kWhole && node.inventory().device_plugin_gpus <= 0;
+}
+
 // "gpu: no GPU on node n1 has 8Gi of GPU memory free (largest 4Gi)". Empty when it fits.
 // An empty `node_name` reads "the node" ("gpu: no GPU on the node has ..."): the per-node
 // text of a webhook answer, which kube-scheduler counts by text ("0/5000 nodes are

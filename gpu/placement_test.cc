@@ -38,6 +38,17 @@ GpuAssignment WholeSet(uint64_t gpus) {
   return a;
 }
 
+TEST(PlacementTest, WholeGpusAreLeftToDeviceClassesOnlyWhereNoDevicePluginOffersThem) {
+  const NodeGpus dra(testing::Inventory({{"nvidia.com/gpu.count", "8"}}, Resources({})));
+  EXPECT_TRUE(WholeGpusLeftToDeviceClasses(dra, Whole(1)));
+  EXPECT_FALSE(WholeGpusLeftToDeviceClasses(dra, Memory(1)));  // only whole GPUs
+  const NodeGpus plugin = ExclusiveNode(2);
+  EXPECT_FALSE(WholeGpusLeftToDeviceClasses(plugin, Whole(1)));
+  EXPECT_FALSE(WholeGpusLeftToDeviceClasses(plugin, Whole(3)));  // too many: the plugin's no
+  // FitGpuRequest answers for the device plugin's GPUs alone.
+  EXPECT_FALSE(FitGpuRequest(dra, Whole(1), FitOptions{}).fits());
+}
+
 TEST(PlacementTest, TwoGpusWith4GiFreeEachCannotTake8Gi) {
   NodeGpus node = SharedNode(2, 8);
   node.Assign("a", Share(0, 4));

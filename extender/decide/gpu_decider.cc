@@ -25,6 +25,14 @@ bool GpuDecider::Parse(const PodInfo& pod, gpu::GpuRequest* request, std::string
                               error);
 }
 
+bool GpuDecider::LeftToDeviceClasses(std::string_view node_name,
+                                     const gpu::GpuRequest& request) const {
+  return state_->Read([&](auto lookup) {
+    const gpu::NodeGpus* node = lookup(node_name);
+    return node != nullptr && gpu::WholeGpusLeftToDeviceClasses(*node, request);
+  });
+}
+
 constexpr std::string_view kNotInGpuCache = "gpu: the node is not in Quotient's GPU cache yet";
 
 FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
@@ -58,7 +66,11 @@ FilterDecision GpuDecider::Filter(const ExtenderArgs& args) {
         continue;
       }
       const gpu::GpuFit fit = gpu::FitGpuRequest(*node, request, options_);
-      if (fit.fits()) {
+      // Whole GPUs on a node without a device plugin for them: kube-scheduler passed it
+      // because a DRA device class serves them (KEP-5004); its DynamicResources plugin
+      // chose the device. Only the model asked is Quotient's to check.
+      if (fit.fits() || (gpu::WholeGpusLeftToDeviceClasses(*node, request) &&
+                         fit.code != gpu::FitCode::kWrongModel)) {
         device.passed.push_back(i);
         continue;
       }
@@ -129,6 +141,7 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
   std::vector<std::string_view> leaving;
   std::vector<std::string> dropped;
   std::erase_if(d.nodes, [&](const NodeVictims& node) {
+    if (LeftToDeviceClasses(node.node, request)) return false;  // not device-plugin GPUs
     leaving.assign(node.victim_uids.begin(), node.victim_uids.end());
     if (devices.RequestFitsAfter(request, node.node, leaving)) return false;
     dropped.emplace_back(node.node);
@@ -147,7 +160,10 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
 
 boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   gpu::GpuRequest request;
-  const bool placed_here = state_->FindRequest(args.pod_uid, &request) && request.any();
+  // Whole GPUs on a node without a device plugin for them are a DRA claim's (KEP-5004),
+  // written by kube-scheduler before this bind: nothing to place or count here.
+  const bool placed_here = state_->FindRequest(args.pod_uid, &request) && request.any() &&
+                           !LeftToDeviceClasses(args.node, request);
   StringPairs annotations;
   if (placed_here) {
     gpu::GpuAssignment assignment;

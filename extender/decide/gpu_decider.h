@@ -7,13 +7,20 @@
 //    answer is mapped back to the input's indexes. So a pod that fits no node at device
 //    level reaches the inner decider not at all and reserves no quota. A malformed GPU
 //    request fails every node, unresolvable. Pods without GPUs go to the inner decider
-//    untouched.
-//  * prioritize: for pods with GPUs, the mean of the inner score and the placement score.
+//    untouched. Whole GPUs asked on a node whose device plugin offers none
+//    (gpu::WholeGpusLeftToDeviceClasses) pass unless the pod asks for another model:
+//    kube-scheduler sends only the nodes its own filters passed, and NodeResourcesFit
+//    passes such a node only when a DRA DeviceClass names nvidia.com/gpu
+//    (spec.extendedResourceName, KEP-5004), whose device its DynamicResources plugin
+//    allocates. The quota still charges the container's request.
+//  * prioritize: for pods with GPUs, the mean of the inner score and the placement score
+//    (the inner score alone on a node where they do not fit or DRA serves them).
 //  * bind: for a pod with GPUs, the placement is chosen again on the target node; for
 //    memory shares and dynamic MIG it is written to the pod (gpu_annotations.h; a JSON
 //    merge patch) before the inner bind is delegated; on success the placement counts at
 //    once (GpuState::Assume). Whole GPUs and static MIG devices write nothing (their device
-//    plugins choose the device).
+//    plugins choose the device); whole GPUs a DRA claim holds are neither placed nor
+//    counted. Preempt keeps such nodes (their devices are not modelled).
 //
 // Thread safety: thread-safe when the inner decider is; the state is GpuState's.
 #pragma once
@@ -21,6 +28,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "extender/control/pod_patcher.h"
 #include "extender/devices/gpu_state.h"
@@ -43,6 +51,8 @@ class GpuDecider : public Decider {
 
  private:
   bool Parse(const PodInfo& pod, gpu::GpuRequest* request, std::string* error) const;
+  // gpu::WholeGpusLeftToDeviceClasses on the node of that name (false if not seen).
+  bool LeftToDeviceClasses(std::string_view node_name, const gpu::GpuRequest& request) const;
 
   const std::unique_ptr<Decider> inner_;
   GpuState* const state_;

@@ -304,6 +304,55 @@ TEST_F(GpuDeciderTest, WholeGpusBindWithoutAnnotations) {
       "gpu: the node has 0 idle GPUs, the pod asks for 1");
 }
 
+// KEP-5004: a node with GPU feature discovery labels and no nvidia.com/gpu in its
+// allocatable has no device plugin for whole GPUs; kube-scheduler passes it for a pod
+// asking nvidia.com/gpu only when a DRA DeviceClass names that resource, and its
+// DynamicResources plugin chooses the device (a claim written before the bind).
+TEST_F(GpuDeciderTest, WholeGpusOnANodeWithoutADevicePluginAreLeftToDra) {
+  state_.UpsertNode(Node(
+      "dra-1", {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"}, {"nvidia.com/gpu.count", "8"}},
+      {{"cpu", 64000}}));
+  ExtenderArgs args = Args(Pod("claim", {{"nvidia.com/gpu", 2}}));
+  args.nodes = {{"t4-1", ""}, {"dra-1", ""}};
+  const FilterDecision d = decider_->Filter(args);
+  EXPECT_THAT(d.answer.passed, ElementsAre(0, 1));
+  EXPECT_THAT(inner_->seen, ElementsAre("t4-1", "dra-1"));
+  // The inner score alone there: no placement is scored.
+  EXPECT_EQ(decider_->Prioritize(args).scores.at(1), 4);
+
+  // The model asked is still checked.
+  args.pod = Pod("v100", {{"nvidia.com/gpu", 1}}, {{"quotient.io/gpu-model", "V100"}});
+  EXPECT_THAT(decider_->Filter(args).answer.failed_unresolvable,
+              ElementsAre(Pair(0, "gpu: the node has T4 GPUs, the pod asks for V100"),
+                          Pair(1, "gpu: the node has A100-40GB GPUs, the pod asks for V100")));
+
+  // Bound without a placement: nothing written, nothing counted, nothing kept waiting.
+  PodInfo pod = Pod("claim", {{"nvidia.com/gpu", 2}});
+  ASSERT_EQ(Bind(pod, "dra-1").error, "");
+  EXPECT_TRUE(patcher_.patches.empty());
+  EXPECT_THAT(inner_->bound, ElementsAre("a/claim@dra-1"));
+  pod.node_name = "dra-1";
+  state_.UpsertPod(pod);  // the watch sees it bound
+  EXPECT_EQ(state_.DebugString().find("pod uid-claim"), std::string::npos) << state_.DebugString();
+  EXPECT_EQ(state_.CheckIndex(), "");
+  EXPECT_TRUE(state_.warnings().empty());
+  metrics::Registry registry;
+  RegisterGpuMetrics(&registry, &state_);
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("quotient_gpu_node_gpus_allocated{node=\"dra-1\"} 0"), std::string::npos)
+      << text;
+
+  // The same pod bound before its node arrived is dropped when the node does.
+  PodInfo early = Pod("early", {{"nvidia.com/gpu", 1}});
+  early.node_name = "dra-2";
+  state_.UpsertPod(early);
+  EXPECT_NE(state_.DebugString().find("pod uid-early"), std::string::npos);
+  state_.UpsertNode(Node("dra-2", {{"nvidia.com/gpu.count", "4"}}, {{"cpu", 64000}}));
+  EXPECT_EQ(state_.DebugString().find("pod uid-early"), std::string::npos) << state_.DebugString();
+  EXPECT_EQ(state_.CheckIndex(), "");
+  EXPECT_TRUE(state_.warnings().empty());
+}
+
 TEST_F(GpuDeciderTest, DeviceStateIsRebuiltFromThePodsAnnotations) {
   // After a restart: bound pods arrive with the annotations written at bind.
   PodInfo placed = Pod("placed", {}, {{"required-resources", "0.5"}});

@@ -213,6 +213,10 @@ void GpuState::PlaceWaiting(std::string_view uid, const std::string& node_name,
                             gpu::NodeGpus* node) {
   auto pod = pods_.find(uid);
   PodGpu& entry = pod->second;
+  if (gpu::WholeGpusLeftToDeviceClasses(*node, entry.request)) {
+    Forget(pod);  // a DRA claim holds its GPUs (UpsertPod)
+    return;
+  }
   try {
     gpu::GpuAssignment assignment;
     std::string warning;
@@ -275,7 +279,7 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   }
   const bool finished = pod.phase == "Succeeded" || pod.phase == "Failed";
   std::unique_lock lock(mu_);
-  if (finished) {
+  if (finished || LeftToDeviceClasses(pod.node_name, request)) {
     if (auto it = pods_.find(pod.uid); it != pods_.end()) Forget(it);
     return;
   }
@@ -326,6 +330,13 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   }
   if (!not_counted.empty()) Warn([&] { return std::move(not_counted); });
   if (overlaps) Warn([&] { return OverlapWarning(pod, pod.node_name); });
+}
+
+bool GpuState::LeftToDeviceClasses(std::string_view node_name,
+                                   const gpu::GpuRequest& request) const {
+  if (node_name.empty()) return false;
+  auto node = nodes_.find(node_name);
+  return node != nodes_.end() && gpu::WholeGpusLeftToDeviceClasses(node->second, request);
 }
 
 void GpuState::DeletePod(std::string_view uid) {
