@@ -97,15 +97,18 @@ def with_dra_quotient(kube, cluster, tmp_path, quota_text, body):
         wait_for_synced(cluster)
 
 
-def publish_gpus(kube, prefix, count):
-    """A fake node and the DeviceClass and ResourceSlice of its `count` GPUs; returns the
-    node's and the slice's names."""
+def publish_gpus(kube, prefix, count, extended_resource=None):
+    """A fake node (no nvidia.com/gpu in its allocatable: no device plugin) and the
+    DeviceClass and ResourceSlice of its `count` GPUs; returns the node's and the slice's
+    names. `extended_resource`: the class's spec.extendedResourceName (KEP-5004)."""
     api = resource_api(kube)
     (node,) = kube.create_nodes(1, cpu=16, memory="64Gi", prefix=prefix)
+    spec = {"selectors": [{"cel": {"expression": f'device.driver == "{DRIVER}"'}}]}
+    if extended_resource:
+        spec["extendedResourceName"] = extended_resource
     raw(api.create_cluster_custom_object, "resource.k8s.io", "v1", "deviceclasses", {
         "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass",
-        "metadata": {"name": DRIVER},
-        "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{DRIVER}"'}}]},
+        "metadata": {"name": DRIVER}, "spec": spec,
     })
     raw(api.create_cluster_custom_object, "resource.k8s.io", "v1", "resourceslices", {
         "apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice",
@@ -157,6 +160,66 @@ def run(kube, cluster, slices):
                                     _preload_content=False)
     assert wait_until(lambda: node_of(kube, "pod-b"), timeout=90,
                       what="pod-b to be bound once pod-a is gone") == node
+
+
+EXT_NS = "dra-ext"
+EXT_QUOTA = TREE_HEAD + f"""\
+    max: {{pods: 100, nvidia.com/gpu: 8}}
+    children:
+    - name: ext
+      namespaces: [{EXT_NS}]
+      max: {{pods: 10, nvidia.com/gpu: 1}}
+"""
+
+
+def create_gpu_pod(kube, name, ns, gpus=1):
+    """A pod asking `gpus` nvidia.com/gpu in its container, as for a device plugin."""
+    kube.core.create_namespaced_pod(ns, {
+        "metadata": {"name": name},
+        "spec": {"containers": [{
+            "name": "cuda", "image": "registry.k8s.io/pause:3.10",
+            "resources": {"requests": {"cpu": "100m", "nvidia.com/gpu": str(gpus)},
+                          "limits": {"nvidia.com/gpu": str(gpus)}}}]},
+    }, _preload_content=False)
+
+
+def test_a_pod_asking_nvidia_gpu_on_a_dra_node_is_bound_and_charged(kube, cluster, tmp_path):
+    """KEP-5004: a DeviceClass names nvidia.com/gpu, the node has no device plugin (no
+    nvidia.com/gpu in its allocatable), and a pod asks `nvidia.com/gpu: 1` in its container.
+    kube-scheduler's DynamicResources plugin allocates a device of the slice through a claim
+    it writes for the pod; Quotient lets the node through, binds the pod without a device
+    placement of its own, and charges the container's request: the second pod past the
+    quota's max is refused by the quota, not by the GPU check."""
+    with_dra_quotient(kube, cluster, tmp_path, EXT_QUOTA,
+                      lambda slices: run_extended(kube, cluster, slices))
+
+
+def run_extended(kube, cluster, slices):
+    node, slice_name = publish_gpus(kube, "dra-ext-node-", 4, extended_resource="nvidia.com/gpu")
+    slices.append(slice_name)
+    kube.create_namespace(EXT_NS)
+
+    create_gpu_pod(kube, "pod-a", EXT_NS)
+    assert wait_until(lambda: node_of(kube, "pod-a", EXT_NS), timeout=60,
+                      what="pod-a to be bound") == node
+    pod = raw(kube.core.read_namespaced_pod, "pod-a", EXT_NS)
+    claim_name = pod["status"]["extendedResourceClaimStatus"]["resourceClaimName"]
+    claim = raw(resource_api(kube).get_namespaced_custom_object, "resource.k8s.io", "v1",
+                EXT_NS, "resourceclaims", claim_name)
+    assert claim["status"]["allocation"]["devices"]["results"][0]["driver"] == DRIVER
+    # Quotient wrote no placement of its own on the pod.
+    assert not any(k.startswith("quotient.io/")
+                   for k in pod["metadata"].get("annotations", {})), pod["metadata"]
+
+    # Three more GPUs on the node, none left in the quota: the quota refuses.
+    create_gpu_pod(kube, "pod-b", EXT_NS)
+
+    def refusal():
+        return [m for m in kube.failed_scheduling_events(EXT_NS, "pod-b") if "quota" in m]
+    message = wait_until(refusal, timeout=60, what="pod-b's FailedScheduling event")[0]
+    assert re.search(r"quota ext: nvidia\.com/gpu used 1 .*> max 1", message), message
+    assert "gpu: the node" not in message, message
+    assert node_of(kube, "pod-b", EXT_NS) is None
 
 
 TEAM_A, TEAM_B = "dra-team-a", "dra-team-b"
