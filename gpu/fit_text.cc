@@ -42,10 +42,12 @@ std::string FormatGpuFit(const GpuFit& fit, const GpuRequest& request, const Nod
   switch (fit.code) {
     case FitCode::kFits: return "";
     case FitCode::kWrongModel:
-      return inv.has_gpus() ? fmt::format("gpu: {} has {} GPUs, the pod asks for {}",
-                                          Node(node_name), model, request.model)
-                            : fmt::format("gpu: {} has no GPUs, the pod asks for {}",
-                                          Node(node_name), request.model);
+      // A node whose labels name a model has GPUs of it, placed here or not (a DRA node).
+      return inv.has_gpus() || !inv.model_name.empty()
+                 ? fmt::format("gpu: {} has {} GPUs, the pod asks for {}", Node(node_name), model,
+                               request.model)
+                 : fmt::format("gpu: {} has no GPUs, the pod asks for {}", Node(node_name),
+                               request.model);
     case FitCode::kNoGpus: return fmt::format("gpu: {} has no GPUs", Node(node_name));
     case FitCode::kWholeGpus:
       return fmt::format("gpu: {} has {} idle GPU{}, the pod asks for {}", Node(node_name),

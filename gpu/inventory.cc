@@ -268,8 +268,9 @@ NodeGpuInventory BuildNodeInventory(const StringPairs& labels, const StringPairs
     add(whole, GpuMode::kExclusive);
     if (!inv.static_mig.empty()) {
       add(std::max<int64_t>(counted - whole, 0), GpuMode::kMig);
-    } else if (counted > whole) {
-      // The device plugin withdraws unhealthy devices from allocatable.
+    } else if (counted > whole && allocatable.Has(quota::kResourceNvidiaGpu)) {
+      // The device plugin withdraws unhealthy devices from allocatable. Without a device
+      // plugin (no nvidia.com/gpu at all: a DRA node) the GPUs are not Quotient's to place.
       add(counted - whole, GpuMode::kUnhealthy);
     }
   }

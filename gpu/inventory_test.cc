@@ -40,10 +40,16 @@ TEST(InventoryTest, TheDevicePluginsWholeGpusAreItsAllocatable) {
   EXPECT_EQ(Inventory({{"nvidia.com/gpu.count", "8"}}, Resources({{"nvidia.com/gpu", 6}}))
                 .device_plugin_gpus,
             6);
-  // GFD labels and no device plugin (a DRA node): counted GPUs, none the plugin offers.
+  // GFD labels and no device plugin at all (a DRA node): no GPU is Quotient's to place,
+  // and none is unhealthy.
   const NodeGpuInventory dra = Inventory({{"nvidia.com/gpu.count", "8"}}, Resources({}));
   EXPECT_EQ(dra.device_plugin_gpus, 0);
-  EXPECT_EQ(dra.gpus.size(), 8u);
+  EXPECT_TRUE(dra.gpus.empty());
+  // A device plugin that offers none of them (every GPU withdrawn, or re-registering after
+  // a kubelet restart): they are unhealthy.
+  const NodeGpuInventory withdrawn =
+      Inventory({{"nvidia.com/gpu.count", "8"}}, Resources({{"nvidia.com/gpu", 0}}));
+  EXPECT_EQ(withdrawn.CountMode(GpuMode::kUnhealthy), 8);
 }
 
 TEST(InventoryTest, AGpushareNodeSplitsItsMemoryEvenly) {

@@ -326,31 +326,41 @@ TEST_F(GpuDeciderTest, WholeGpusOnANodeWithoutADevicePluginAreLeftToDra) {
               ElementsAre(Pair(0, "gpu: the node has T4 GPUs, the pod asks for V100"),
                           Pair(1, "gpu: the node has A100-40GB GPUs, the pod asks for V100")));
 
-  // Bound without a placement: nothing written, nothing counted, nothing kept waiting.
+  // Bound without a placement: nothing written, nothing counted. The watch then sees it
+  // bound with the claim kube-scheduler wrote in PreBind, and GpuState does not keep it.
   PodInfo pod = Pod("claim", {{"nvidia.com/gpu", 2}});
   ASSERT_EQ(Bind(pod, "dra-1").error, "");
   EXPECT_TRUE(patcher_.patches.empty());
   EXPECT_THAT(inner_->bound, ElementsAre("a/claim@dra-1"));
   pod.node_name = "dra-1";
-  state_.UpsertPod(pod);  // the watch sees it bound
+  pod.extended_resource_claim = "claim-extended-resources-4xk2p";
+  state_.UpsertPod(pod);
   EXPECT_EQ(state_.DebugString().find("pod uid-claim"), std::string::npos) << state_.DebugString();
   EXPECT_EQ(state_.CheckIndex(), "");
   EXPECT_TRUE(state_.warnings().empty());
+  // Its labelled GPUs are not the device plugin's: not counted as unhealthy either.
   metrics::Registry registry;
   RegisterGpuMetrics(&registry, &state_);
   const std::string text = registry.Render();
-  EXPECT_NE(text.find("quotient_gpu_node_gpus_allocated{node=\"dra-1\"} 0"), std::string::npos)
+  EXPECT_NE(text.find("quotient_gpu_cluster_nodes{state=\"unhealthy\"} 0"), std::string::npos)
       << text;
+}
 
-  // The same pod bound before its node arrived is dropped when the node does.
-  PodInfo early = Pod("early", {{"nvidia.com/gpu", 1}});
-  early.node_name = "dra-2";
-  state_.UpsertPod(early);
-  EXPECT_NE(state_.DebugString().find("pod uid-early"), std::string::npos);
-  state_.UpsertNode(Node("dra-2", {{"nvidia.com/gpu.count", "4"}}, {{"cpu", 64000}}));
-  EXPECT_EQ(state_.DebugString().find("pod uid-early"), std::string::npos) << state_.DebugString();
+// The rule for a bound pod is its claim, not its node's allocatable now: a device plugin
+// that re-registers after a kubelet restart reports 0 GPUs for a while, and the pods it
+// serves stay counted (else their GPUs would look idle to the next bind).
+TEST_F(GpuDeciderTest, APodOfADevicePluginStaysCountedWhileItsNodeReportsNoGpus) {
+  PodInfo pod = Pod("whole", {{"nvidia.com/gpu", 2}});
+  ASSERT_EQ(Bind(pod, "t4-1").error, "");
+  state_.UpsertNode(Node("t4-1", {{"gpu-type", "T4"}}, {{"nvidia.com/gpu", 0}}));
+  pod.node_name = "t4-1";
+  state_.UpsertPod(pod);
+  state_.UpsertNode(Node("t4-1", {{"gpu-type", "T4"}}, {{"nvidia.com/gpu", 2}}));
+  EXPECT_NE(state_.DebugString().find("pod uid-whole"), std::string::npos);
+  EXPECT_EQ(
+      decider_->Filter(Args(Pod("more", {{"nvidia.com/gpu", 1}}))).answer.failed.back().second,
+      "gpu: the node has 0 idle GPUs, the pod asks for 1");
   EXPECT_EQ(state_.CheckIndex(), "");
-  EXPECT_TRUE(state_.warnings().empty());
 }
 
 TEST_F(GpuDeciderTest, DeviceStateIsRebuiltFromThePodsAnnotations) {

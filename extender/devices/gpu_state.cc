@@ -7,6 +7,18 @@
 #include "extender/telemetry/logging.h"
 
 namespace quotient::extender::state {
+
+namespace {
+
+// KEP-5004: kube-scheduler wrote a claim for the pod's extended resources in PreBind, so a
+// DRA device serves its whole GPUs, not the device plugin: nothing to count here. Decided
+// from the pod, not from the node's allocatable now: a device plugin re-registering after
+// a kubelet restart reports 0 GPUs for a while, and the pods it serves stay counted.
+bool WholeGpusHeldByClaim(const PodInfo& pod, const gpu::GpuRequest& request) {
+  return request.kind == gpu::GpuRequestKind::kWhole && !pod.extended_resource_claim.empty();
+}
+
+}  // namespace
 namespace {
 
 std::string OverlapWarning(const PodInfo& pod, std::string_view node) {
@@ -213,10 +225,6 @@ void GpuState::PlaceWaiting(std::string_view uid, const std::string& node_name,
                             gpu::NodeGpus* node) {
   auto pod = pods_.find(uid);
   PodGpu& entry = pod->second;
-  if (gpu::WholeGpusLeftToDeviceClasses(*node, entry.request)) {
-    Forget(pod);  // a DRA claim holds its GPUs (UpsertPod)
-    return;
-  }
   try {
     gpu::GpuAssignment assignment;
     std::string warning;
@@ -279,7 +287,7 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   }
   const bool finished = pod.phase == "Succeeded" || pod.phase == "Failed";
   std::unique_lock lock(mu_);
-  if (finished || LeftToDeviceClasses(pod.node_name, request)) {
+  if (finished || WholeGpusHeldByClaim(pod, request)) {
     if (auto it = pods_.find(pod.uid); it != pods_.end()) Forget(it);
     return;
   }
@@ -330,13 +338,6 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   }
   if (!not_counted.empty()) Warn([&] { return std::move(not_counted); });
   if (overlaps) Warn([&] { return OverlapWarning(pod, pod.node_name); });
-}
-
-bool GpuState::LeftToDeviceClasses(std::string_view node_name,
-                                   const gpu::GpuRequest& request) const {
-  if (node_name.empty()) return false;
-  auto node = nodes_.find(node_name);
-  return node != nodes_.end() && gpu::WholeGpusLeftToDeviceClasses(node->second, request);
 }
 
 void GpuState::DeletePod(std::string_view uid) {

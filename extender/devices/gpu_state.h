@@ -5,9 +5,9 @@
 //
 // Fed by the pod and node watches (UpsertPod/UpsertNode/Delete*) and by binds (Assume).
 // A pod bound to a node that has not arrived yet is placed when the node does (pods
-// waiting for one node are placed in UID order). A pod asking whole GPUs on a node whose
-// device plugin offers none is not kept: a DRA claim holds its GPUs (KEP-5004,
-// gpu::WholeGpusLeftToDeviceClasses), and the claim's devices are not modelled here.
+// waiting for one node are placed in UID order). A pod whose whole GPUs a DRA claim holds
+// (KEP-5004: kube-scheduler wrote status.extendedResourceClaimStatus) is not kept: the
+// claim's devices are not modelled here.
 //
 // Cost (P pods with GPUs, k of them on or waiting for the node in question): UpsertPod
 // parses the request and costs O(log k) plus its placement; UpsertNode builds the
@@ -151,10 +151,6 @@ class GpuState : public DecodedObjectObserver {
   // Un-counts the pods counted on `name` (the node is gone; placed again if it returns);
   // cannot fail.
   void UncountNode(std::string_view name);
-  // A pod bound to `node_name` asking whole GPUs its device plugin does not offer: a DRA
-  // claim holds them (KEP-5004, gpu::WholeGpusLeftToDeviceClasses), so the pod is not
-  // counted here nor kept waiting. REQUIRES: mu_ held.
-  bool LeftToDeviceClasses(std::string_view node_name, const gpu::GpuRequest& request) const;
   // Forgets the pod: releases its devices, unindexes and erases it; cannot fail.
   void Forget(ClusterState::NameMap<PodGpu>::iterator it);
   // Places the waiting pod `uid` on its node `node` (UpsertNode); strong.
