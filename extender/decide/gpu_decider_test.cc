@@ -38,7 +38,12 @@ class FakeInner : public Decider {
   PrioritizeDecision Prioritize(const ExtenderArgs& args) override {
     return {std::vector<int64_t>(args.nodes.size(), 4), DecisionReason::kScored};
   }
-  PreemptDecision Preempt(const PreemptionArgs&) override { return {}; }
+  // Echoes the proposed victims (as the quota preemptor does when the quota allows).
+  PreemptDecision Preempt(const PreemptionArgs& args) override {
+    PreemptDecision d;
+    d.nodes = args.nodes;
+    return d;
+  }
   boost::asio::awaitable<BindDecision> Bind(BindingArgs args) override {
     bound.push_back(args.pod_namespace + "/" + args.pod_name + "@" + args.node);
     co_return BindDecision{};
@@ -320,6 +325,16 @@ TEST_F(GpuDeciderTest, WholeGpusOnANodeWithoutADevicePluginAreLeftToDra) {
   // The inner score alone there: no placement is scored.
   EXPECT_EQ(decider_->Prioritize(args).scores.at(1), 4);
 
+  // Preempt keeps the DRA node (which devices its victims free is the DRA plugin's); the
+  // device-plugin node full of the pod's GPUs after the victims leave is dropped.
+  PreemptionArgs preempt;
+  preempt.pod = args.pod;
+  preempt.nodes = {{"t4-1", {"uid-nobody"}, 0}, {"dra-1", {"uid-nobody"}, 0}};
+  ASSERT_EQ(Bind(Pod("holder", {{"nvidia.com/gpu", 2}}), "t4-1").error, "");
+  const PreemptDecision p = decider_->Preempt(preempt);
+  ASSERT_EQ(p.nodes.size(), 1u);
+  EXPECT_EQ(p.nodes[0].node, "dra-1");
+
   // The model asked is still checked.
   args.pod = Pod("v100", {{"nvidia.com/gpu", 1}}, {{"quotient.io/gpu-model", "V100"}});
   EXPECT_THAT(decider_->Filter(args).answer.failed_unresolvable,
@@ -331,7 +346,7 @@ TEST_F(GpuDeciderTest, WholeGpusOnANodeWithoutADevicePluginAreLeftToDra) {
   PodInfo pod = Pod("claim", {{"nvidia.com/gpu", 2}});
   ASSERT_EQ(Bind(pod, "dra-1").error, "");
   EXPECT_TRUE(patcher_.patches.empty());
-  EXPECT_THAT(inner_->bound, ElementsAre("a/claim@dra-1"));
+  EXPECT_THAT(inner_->bound, ElementsAre("a/holder@t4-1", "a/claim@dra-1"));
   pod.node_name = "dra-1";
   pod.extended_resource_claim = "claim-extended-resources-4xk2p";
   state_.UpsertPod(pod);
