@@ -145,6 +145,13 @@ bool OpenArray(od::value& value, const Path* path, od::array* out, bool* is_null
   return true;
 }
 
+bool ReadString(od::value& value, const Path* path, std::string* out, DecodeError* error) {
+  std::string_view text;
+  if (!ReadString(value, path, &text, error)) return false;
+  out->assign(text);
+  return true;
+}
+
 bool ReadStringMap(od::value& value, const Path* path, StringPairs* out, DecodeError* error) {
   out->clear();
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {

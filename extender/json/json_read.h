@@ -54,6 +54,8 @@ bool ExpectEnd(od::document& doc, DecodeError* error);
 // yields the zero value and *is_null = true where offered.
 bool ReadType(od::value& value, const Path* path, od::json_type* type, DecodeError* error);
 bool ReadString(od::value& value, const Path* path, std::string_view* out, DecodeError* error);
+// The same, copied into *out (a field the caller keeps beyond the parsed document).
+bool ReadString(od::value& value, const Path* path, std::string* out, DecodeError* error);
 bool ReadInt64(od::value& value, const Path* path, int64_t* out, DecodeError* error);
 bool ReadStringMap(od::value& value, const Path* path, StringPairs* out, DecodeError* error);
 // A map of resource name -> Quantity (string, or number as Go's Quantity accepts).

@@ -15,10 +15,7 @@ bool DecodeLease(const RequestBody& body, LeaseRecord* out, std::string* error) 
   *out = LeaseRecord{};
   bool is_lease = false;
   auto read_string = [&](json::od::value& v, const json::Path* p, std::string* field) {
-    std::string_view text;
-    if (!json::ReadString(v, p, &text, &derr)) return false;
-    *field = std::string(text);
-    return true;
+    return json::ReadString(v, p, field, &derr);
   };
   bool ok = json::Iterate(body, &doc, &derr);
   if (ok) {

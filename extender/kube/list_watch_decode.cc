@@ -31,13 +31,9 @@ bool ReadMetadata(od::value& value, const json::Path* path, std::string* resourc
   return json::ForEachField(
       value, path, derr, [&](std::string_view key, od::value& field, const json::Path* p) {
         if (json::KeyIs(key, "resourceVersion")) {
-          std::string_view text;
-          if (!json::ReadString(field, p, &text, derr)) return false;
-          *resource_version = std::string(text);
+          if (!json::ReadString(field, p, resource_version, derr)) return false;
         } else if (continue_token != nullptr && json::KeyIs(key, "continue")) {
-          std::string_view text;
-          if (!json::ReadString(field, p, &text, derr)) return false;
-          *continue_token = std::string(text);
+          if (!json::ReadString(field, p, continue_token, derr)) return false;
         }
         return true;
       });

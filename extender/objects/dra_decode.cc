@@ -11,13 +11,6 @@ using json::ForEachField;
 using json::KeyIs;
 using json::Path;
 
-bool StringField(od::value& value, const Path* path, std::string* out, DecodeError* error) {
-  std::string_view text;
-  if (!json::ReadString(value, path, &text, error)) return false;
-  out->assign(text);
-  return true;
-}
-
 bool BoolField(od::value& value, const Path* path, bool* out, DecodeError* error) {
   od::json_type type{};
   if (!json::ReadType(value, path, &type, error)) return false;
@@ -113,9 +106,9 @@ bool ReadValueMap(od::value& value, const Path* path, int64_t limit, quota::Reso
 bool DecodeMetadata(od::value& value, const Path* path, std::string* name, std::string* ns,
                     std::string* uid, StringPairs* annotations, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "name")) return StringField(v, p, name, error);
-    if (ns != nullptr && KeyIs(key, "namespace")) return StringField(v, p, ns, error);
-    if (uid != nullptr && KeyIs(key, "uid")) return StringField(v, p, uid, error);
+    if (KeyIs(key, "name")) return json::ReadString(v, p, name, error);
+    if (ns != nullptr && KeyIs(key, "namespace")) return json::ReadString(v, p, ns, error);
+    if (uid != nullptr && KeyIs(key, "uid")) return json::ReadString(v, p, uid, error);
     if (annotations != nullptr && KeyIs(key, "annotations")) {
       return json::ReadStringMap(v, p, annotations, error);
     }
@@ -133,8 +126,8 @@ bool DecodeSubRequest(od::value& value, const Path* path, quota::DeviceSubReques
                       DecodeError* error) {
   bool ok =
       ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-        if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
-        if (KeyIs(key, "deviceClassName")) return StringField(v, p, &out->device_class, error);
+        if (KeyIs(key, "name")) return json::ReadString(v, p, &out->name, error);
+        if (KeyIs(key, "deviceClassName")) return json::ReadString(v, p, &out->device_class, error);
         if (KeyIs(key, "allocationMode")) {
           std::string_view mode;
           if (!json::ReadString(v, p, &mode, error)) return false;
@@ -179,7 +172,7 @@ bool DecodeRequest(od::value& value, const Path* path, quota::DeviceRequest* out
                    DecodeError* error) {
   bool ok =
       ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-        if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
+        if (KeyIs(key, "name")) return json::ReadString(v, p, &out->name, error);
         if (KeyIs(key, "exactly")) {
           od::json_type type{};
           if (!json::ReadType(v, p, &type, error)) return false;
@@ -230,10 +223,10 @@ bool DecodeClaimSpec(od::value& value, const Path* path, ResourceClaimInfo* out,
 bool DecodeResult(od::value& value, const Path* path, quota::AllocatedDevice* out,
                   DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "request")) return StringField(v, p, &out->request, error);
-    if (KeyIs(key, "driver")) return StringField(v, p, &out->driver, error);
-    if (KeyIs(key, "pool")) return StringField(v, p, &out->pool, error);
-    if (KeyIs(key, "device")) return StringField(v, p, &out->device, error);
+    if (KeyIs(key, "request")) return json::ReadString(v, p, &out->request, error);
+    if (KeyIs(key, "driver")) return json::ReadString(v, p, &out->driver, error);
+    if (KeyIs(key, "pool")) return json::ReadString(v, p, &out->pool, error);
+    if (KeyIs(key, "device")) return json::ReadString(v, p, &out->device, error);
     if (KeyIs(key, "adminAccess")) return BoolField(v, p, &out->admin_access, error);
     if (KeyIs(key, "consumedCapacity")) {
       return ReadAmounts(v, p, kMaxCapacitiesPerDevice, &out->consumed_capacity, error);
@@ -244,10 +237,10 @@ bool DecodeResult(od::value& value, const Path* path, quota::AllocatedDevice* ou
 
 bool DecodeConsumer(od::value& value, const Path* path, ClaimConsumer* out, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "apiGroup")) return StringField(v, p, &out->api_group, error);
-    if (KeyIs(key, "resource")) return StringField(v, p, &out->resource, error);
-    if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
-    if (KeyIs(key, "uid")) return StringField(v, p, &out->uid, error);
+    if (KeyIs(key, "apiGroup")) return json::ReadString(v, p, &out->api_group, error);
+    if (KeyIs(key, "resource")) return json::ReadString(v, p, &out->resource, error);
+    if (KeyIs(key, "name")) return json::ReadString(v, p, &out->name, error);
+    if (KeyIs(key, "uid")) return json::ReadString(v, p, &out->uid, error);
     return true;
   });
 }
@@ -282,7 +275,7 @@ bool DecodeClaimStatus(od::value& value, const Path* path, ResourceClaimInfo* ou
 bool DecodeCounterConsumption(od::value& value, const Path* path, quota::CounterConsumption* out,
                               DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "counterSet")) return StringField(v, p, &out->counter_set, error);
+    if (KeyIs(key, "counterSet")) return json::ReadString(v, p, &out->counter_set, error);
     if (KeyIs(key, "counters"))
       return ReadValueMap(v, p, kMaxCountersPerSet, &out->counters, error);
     return true;
@@ -293,7 +286,7 @@ bool DecodeDevice(od::value& value, const Path* path, quota::PublishedDevice* ou
                   DecodeError* error) {
   bool ok =
       ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-        if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
+        if (KeyIs(key, "name")) return json::ReadString(v, p, &out->name, error);
         if (KeyIs(key, "capacity")) {
           return ReadValueMap(v, p, kMaxCapacitiesPerDevice, &out->capacity, error);
         }
@@ -313,7 +306,7 @@ bool DecodeDevice(od::value& value, const Path* path, quota::PublishedDevice* ou
 
 bool DecodeCounterSet(od::value& value, const Path* path, CounterSetInfo* out, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
+    if (KeyIs(key, "name")) return json::ReadString(v, p, &out->name, error);
     if (KeyIs(key, "counters"))
       return ReadValueMap(v, p, kMaxCountersPerSet, &out->counters, error);
     return true;
@@ -323,12 +316,12 @@ bool DecodeCounterSet(od::value& value, const Path* path, CounterSetInfo* out, D
 bool DecodeSliceSpec(od::value& value, const Path* path, ResourceSliceInfo* out,
                      DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "driver")) return StringField(v, p, &out->driver, error);
-    if (KeyIs(key, "nodeName")) return StringField(v, p, &out->node_name, error);
+    if (KeyIs(key, "driver")) return json::ReadString(v, p, &out->driver, error);
+    if (KeyIs(key, "nodeName")) return json::ReadString(v, p, &out->node_name, error);
     if (KeyIs(key, "allNodes")) return BoolField(v, p, &out->all_nodes, error);
     if (KeyIs(key, "pool")) {
       return ForEachField(v, p, error, [&](std::string_view k, od::value& vv, const Path* pp) {
-        if (KeyIs(k, "name")) return StringField(vv, pp, &out->pool, error);
+        if (KeyIs(k, "name")) return json::ReadString(vv, pp, &out->pool, error);
         if (KeyIs(k, "generation")) return json::ReadInt64(vv, pp, &out->pool_generation, error);
         if (KeyIs(k, "resourceSliceCount")) {
           return json::ReadInt64(vv, pp, &out->pool_slice_count, error);
@@ -378,7 +371,7 @@ bool DecodeDeviceClassObject(od::value& value, const Path* path, DeviceClassInfo
         if (KeyIs(key, "spec")) {
           return ForEachField(v, p, error, [&](std::string_view k, od::value& vv, const Path* pp) {
             if (KeyIs(k, "extendedResourceName")) {
-              return StringField(vv, pp, &out->extended_resource_name, error);
+              return json::ReadString(vv, pp, &out->extended_resource_name, error);
             }
             return true;
           });

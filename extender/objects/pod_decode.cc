@@ -13,13 +13,6 @@ using json::ForEachField;
 using json::KeyIs;
 using json::Path;
 
-bool StringField(od::value& value, const Path* path, std::string* out, DecodeError* error) {
-  std::string_view text;
-  if (!json::ReadString(value, path, &text, error)) return false;
-  out->assign(text);
-  return true;
-}
-
 bool DecodeResources(od::value& value, const Path* path, quota::ResourceList* requests,
                      quota::ResourceList* limits, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
@@ -66,10 +59,10 @@ bool ForEachClaimEntry(od::value& value, const Path* path, DecodeError* error,
 bool DecodeClaimRef(od::value& value, const Path* path, PodClaimRef* out, DecodeError* error) {
   bool ok =
       ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-        if (KeyIs(key, "name")) return StringField(v, p, &out->name, error);
-        if (KeyIs(key, "resourceClaimName")) return StringField(v, p, &out->claim_name, error);
+        if (KeyIs(key, "name")) return json::ReadString(v, p, &out->name, error);
+        if (KeyIs(key, "resourceClaimName")) return json::ReadString(v, p, &out->claim_name, error);
         if (KeyIs(key, "resourceClaimTemplateName")) {
-          return StringField(v, p, &out->template_name, error);
+          return json::ReadString(v, p, &out->template_name, error);
         }
         return true;
       });
@@ -83,8 +76,8 @@ bool DecodeClaimStatus(od::value& value, const Path* path, StringPairs* out, Dec
   std::string name, claim;
   bool ok =
       ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-        if (KeyIs(key, "name")) return StringField(v, p, &name, error);
-        if (KeyIs(key, "resourceClaimName")) return StringField(v, p, &claim, error);
+        if (KeyIs(key, "name")) return json::ReadString(v, p, &name, error);
+        if (KeyIs(key, "resourceClaimName")) return json::ReadString(v, p, &claim, error);
         return true;
       });
   if (!ok) return false;
@@ -95,15 +88,16 @@ bool DecodeClaimStatus(od::value& value, const Path* path, StringPairs* out, Dec
 
 bool DecodeMetadata(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "name")) return StringField(v, p, &pod->name, error);
-    if (KeyIs(key, "namespace")) return StringField(v, p, &pod->ns, error);
-    if (KeyIs(key, "uid")) return StringField(v, p, &pod->uid, error);
+    if (KeyIs(key, "name")) return json::ReadString(v, p, &pod->name, error);
+    if (KeyIs(key, "namespace")) return json::ReadString(v, p, &pod->ns, error);
+    if (KeyIs(key, "uid")) return json::ReadString(v, p, &pod->uid, error);
     if (KeyIs(key, "labels")) return json::ReadStringMap(v, p, &pod->labels, error);
     if (KeyIs(key, "annotations")) return json::ReadStringMap(v, p, &pod->annotations, error);
-    if (KeyIs(key, "creationTimestamp")) return StringField(v, p, &pod->creation_timestamp, error);
+    if (KeyIs(key, "creationTimestamp"))
+      return json::ReadString(v, p, &pod->creation_timestamp, error);
     if (KeyIs(key, "deletionTimestamp")) {
       std::string stamp;
-      if (!StringField(v, p, &stamp, error)) return false;
+      if (!json::ReadString(v, p, &stamp, error)) return false;
       pod->terminating = !stamp.empty();
     }
     return true;
@@ -122,13 +116,13 @@ bool DecodeSpec(od::value& value, const Path* path, PodInfo* pod, PodResourceSpe
       return DecodeResources(v, p, &resources->pod_level_requests, &resources->pod_level_limits,
                              error);
     }
-    if (KeyIs(key, "nodeName")) return StringField(v, p, &pod->node_name, error);
+    if (KeyIs(key, "nodeName")) return json::ReadString(v, p, &pod->node_name, error);
     if (KeyIs(key, "resourceClaims")) {
       return ForEachClaimEntry(v, p, error, [&](od::value& element, const Path* ep) {
         return DecodeClaimRef(element, ep, &pod->resource_claims.emplace_back(), error);
       });
     }
-    if (KeyIs(key, "schedulerName")) return StringField(v, p, &pod->scheduler_name, error);
+    if (KeyIs(key, "schedulerName")) return json::ReadString(v, p, &pod->scheduler_name, error);
     if (KeyIs(key, "priority")) {
       int64_t priority = 0;
       if (!json::ReadInt64(v, p, &priority, error)) return false;
@@ -153,9 +147,9 @@ bool DecodeCondition(od::value& value, const Path* path, PodInfo* pod, DecodeErr
   std::string type, status, reason;
   bool ok =
       ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-        if (KeyIs(key, "type")) return StringField(v, p, &type, error);
-        if (KeyIs(key, "status")) return StringField(v, p, &status, error);
-        if (KeyIs(key, "reason")) return StringField(v, p, &reason, error);
+        if (KeyIs(key, "type")) return json::ReadString(v, p, &type, error);
+        if (KeyIs(key, "status")) return json::ReadString(v, p, &status, error);
+        if (KeyIs(key, "reason")) return json::ReadString(v, p, &reason, error);
         return true;
       });
   if (ok && type == "PodScheduled") {
@@ -166,9 +160,9 @@ bool DecodeCondition(od::value& value, const Path* path, PodInfo* pod, DecodeErr
 
 bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError* error) {
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
-    if (KeyIs(key, "phase")) return StringField(v, p, &pod->phase, error);
+    if (KeyIs(key, "phase")) return json::ReadString(v, p, &pod->phase, error);
     if (KeyIs(key, "nominatedNodeName")) {
-      if (!StringField(v, p, &pod->nominated_node, error)) return false;
+      if (!json::ReadString(v, p, &pod->nominated_node, error)) return false;
       pod->nominated = !pod->nominated_node.empty();
       return true;
     }
@@ -185,7 +179,7 @@ bool DecodeStatus(od::value& value, const Path* path, PodInfo* pod, DecodeError*
     if (KeyIs(key, "extendedResourceClaimStatus")) {
       return ForEachField(v, p, error, [&](std::string_view k, od::value& vv, const Path* pp) {
         if (KeyIs(k, "resourceClaimName")) {
-          return StringField(vv, pp, &pod->extended_resource_claim, error);
+          return json::ReadString(vv, pp, &pod->extended_resource_claim, error);
         }
         return true;
       });

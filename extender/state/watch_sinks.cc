@@ -25,10 +25,7 @@ bool ReadName(json::od::value& object, std::string* name, std::string* error) {
         return json::ForEachField(
             v, p, &decode, [&](std::string_view k, json::od::value& m, const json::Path* mp) {
               if (!json::KeyIs(k, "name")) return true;
-              std::string_view text;
-              if (!json::ReadString(m, mp, &text, &decode)) return false;
-              name->assign(text);
-              return true;
+              return json::ReadString(m, mp, name, &decode);
             });
       });
   if (!ok) *error = decode.message;

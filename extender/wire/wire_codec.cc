@@ -219,10 +219,7 @@ bool DecodeBindingArgs(const RequestBody& body, BindingArgs* out, DecodeError* e
                               : KeyIs(key, "Node")         ? &out->node
                                                            : nullptr;
         if (target == nullptr) return true;
-        std::string_view text;
-        if (!json::ReadString(value, path, &text, error)) return false;
-        target->assign(text);
-        return true;
+        return json::ReadString(value, path, target, error);
       });
   if (!ok) return false;
   for (auto [value, name] :
