@@ -64,7 +64,7 @@ struct Fixture {
   }
   quota::QuotaLedger ledger{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state{&ledger};
-  QuotaDecider decider{&ledger, &state, nullptr, [] { return true; },
+  QuotaDecider decider{&ledger, &state, nullptr, [] { return std::string(); },
                        QuotaDeciderOptions{std::chrono::seconds(30), {"nvidia.com/gpu"}}};
   std::vector<std::string> names;
   ExtenderArgs args;

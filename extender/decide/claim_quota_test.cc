@@ -52,7 +52,7 @@ class ClaimQuotaTest : public ::testing::Test {
   quota::QuotaLedger ledger_{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state_{&ledger_};
   FakeBinder binder_;
-  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; },
+  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return std::string(); },
                         QuotaDeciderOptions{std::chrono::seconds(30), {std::string(kGpu)}}};
 };
 
@@ -165,7 +165,7 @@ class ClaimHoldTest : public ClaimQuotaTest {
   DraState dra_{Mapping(), nullptr};
   DraReclaimFit claims_{&dra_};
   QuotaDecider held_decider_{
-      &ledger_, &state_, &binder_, [] { return true; },
+      &ledger_, &state_, &binder_, [] { return std::string(); },
       QuotaDeciderOptions{std::chrono::seconds(30), {}, nullptr, nullptr, &claims_}};
 };
 

@@ -111,7 +111,8 @@ class GpuMilliQuotaTest : public ::testing::Test {
   quota::QuotaLedger ledger_{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state_{&ledger_};
   testing::FakeBinder binder_;
-  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; }, QuotaDeciderOptions{}};
+  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return std::string(); },
+                        QuotaDeciderOptions{}};
   const GpuEquivalentEnricher enricher_{&gpu::BuiltinMigCatalog(), {}};
 };
 

@@ -51,13 +51,13 @@ bool FitsBesideHolds(const NodeEntry& node, const PodInfo& pod) {
 }  // namespace
 
 QuotaDecider::QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-                           std::function<bool()> synced, QuotaDeciderOptions options,
+                           std::function<std::string()> not_synced, QuotaDeciderOptions options,
                            QuotaMetrics* metrics, std::function<Clock::time_point()> now)
     : ledger_(ledger),
       state_(state),
       binder_(binder),
       metrics_(metrics),
-      synced_(std::move(synced)),
+      not_synced_(std::move(not_synced)),
       options_(std::move(options)),
       now_(std::move(now)) {}
 
@@ -205,10 +205,10 @@ void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
 
 FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   FilterDecision decision;
-  if (!synced_()) {
+  if (std::string why = not_synced_(); !why.empty()) {
     decision.result = DecisionResult::kError;
     decision.reason = DecisionReason::kNotSynced;
-    decision.message = "Quotient has not finished its first sync with the API server";
+    decision.message = "Quotient is not ready: " + why;
     decision.answer.error = decision.message;
     return decision;
   }
@@ -314,7 +314,7 @@ PrioritizeDecision QuotaDecider::Prioritize(const ExtenderArgs& args) {
 }
 
 PreemptDecision QuotaDecider::Preempt(const PreemptionArgs& args) {
-  if (!synced_()) {
+  if (!not_synced_().empty()) {
     // Every victim would be unknown and dropped: refuse the round instead, the
     // scheduler tries again on the pod's next attempt.
     PreemptDecision decision;

@@ -1,7 +1,7 @@
 // The live decider: quota admission over the QuotaLedger, node checks over the
 // ClusterState, and binding through the API server.
 //
-// filter     1. Not synced yet -> Error (the scheduler retries the pod later). A pod
+// filter     1. Not synced yet -> Error naming why (the scheduler retries the pod later). A pod
 //               whose DRA claims cannot be charged (docs/dra.md: a claim not there yet,
 //               or its charge refused) fails every node, unresolvable, naming the claim.
 //            2. Quota check of the pod's requests on its namespace's path: a refusal
@@ -78,10 +78,11 @@ class QuotaDecider : public Decider {
  public:
   using Clock = std::chrono::steady_clock;
   // `ledger` may be null (no quota tree configured: node checks only). `binder` may be
-  // null (bind refused). `synced` says whether the watch caches are complete.
+  // null (bind refused). `not_synced` says why decisions cannot be made yet (the watch
+  // caches are not complete, or the quota tree is not there yet), empty once they can.
   // `metrics` (may be null) counts admissions (quotient_quota_admissions_total).
   QuotaDecider(quota::QuotaLedger* ledger, ClusterState* state, PodBinder* binder,
-               std::function<bool()> synced, QuotaDeciderOptions options,
+               std::function<std::string()> not_synced, QuotaDeciderOptions options,
                QuotaMetrics* metrics = nullptr,
                std::function<Clock::time_point()> now = Clock::now);
 
@@ -123,7 +124,7 @@ class QuotaDecider : public Decider {
   ClusterState* const state_;
   PodBinder* const binder_;
   QuotaMetrics* const metrics_;
-  const std::function<bool()> synced_;
+  const std::function<std::string()> not_synced_;
   const QuotaDeciderOptions options_;
   const std::function<Clock::time_point()> now_;
   const QuotaPreemptor preemptor_{ledger_, state_, options_.devices};

@@ -50,7 +50,8 @@ class QuotaDeciderTest : public ::testing::Test {
   quota::QuotaLedger ledger_{quota::testing::TreeBuilder().Build(), {}};
   ClusterState state_{&ledger_};
   FakeBinder binder_;
-  QuotaDecider decider_{&ledger_, &state_, &binder_, [this] { return synced_; },
+  QuotaDecider decider_{&ledger_, &state_, &binder_,
+                        [this] { return synced_ ? std::string() : std::string("not synced"); },
                         QuotaDeciderOptions{std::chrono::seconds(30), {"nvidia.com/gpu"}}};
 };
 
@@ -59,7 +60,7 @@ TEST_F(QuotaDeciderTest, BeforeTheFirstSyncFilterAnswersAnError) {
   FilterDecision d = decider_.Filter(Args(MakePod("u1", "a", 1)));
   EXPECT_EQ(d.result, DecisionResult::kError);
   EXPECT_EQ(d.reason, DecisionReason::kNotSynced);
-  EXPECT_THAT(d.answer.error, HasSubstr("first sync"));
+  EXPECT_EQ(d.answer.error, "Quotient is not ready: not synced");
 }
 
 TEST_F(QuotaDeciderTest, AnAdmittedPodReservesItsQuota) {

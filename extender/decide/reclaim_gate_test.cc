@@ -93,7 +93,7 @@ class ReclaimGateTest : public ::testing::Test {
                        [] { return true; },
                        ReclaimerOptions{},
                        [this] { return now_; }};
-  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return true; },
+  QuotaDecider decider_{&ledger_, &state_, &binder_, [] { return std::string(); },
                         QuotaDeciderOptions{std::chrono::seconds(30), {"nvidia.com/gpu"}}};
 };
 

@@ -82,7 +82,7 @@ TEST(ReclaimerStressTest, PassesEvictionsFiltersAndWatchEventsTogether) {
   Reclaimer reclaimer(
       ioc, &ledger, &state, &evictor, &registry, nullptr, [] { return true; }, ReclaimerOptions{});
   QuotaDecider decider(
-      &ledger, &state, nullptr, [] { return true; },
+      &ledger, &state, nullptr, [] { return std::string(); },
       QuotaDeciderOptions{std::chrono::seconds(30), {"cpu"}});
   decider.AttachReclaimer(&reclaimer);
 

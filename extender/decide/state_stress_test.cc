@@ -32,7 +32,7 @@ TEST(StateStressTest, ConcurrentFiltersBindsAndWatchEventsNeverExceedAMax) {
     state.UpsertNode(node);
   }
   QuotaDecider decider(
-      &ledger, &state, nullptr, [] { return true; },
+      &ledger, &state, nullptr, [] { return std::string(); },
       QuotaDeciderOptions{std::chrono::seconds(30), {}});
   const std::shared_ptr<const quota::QuotaTree> tree = ledger.tree();
   const int32_t cpu = tree->ResourceIndex("cpu");

@@ -234,7 +234,19 @@ bool LiveCluster::synced() const {
   for (const auto& r : reflectors_) {
     if (!r->status().synced) return false;
   }
-  return true;
+  return tree_sink_ == nullptr || tree_sink_->MissingTree().empty();
+}
+
+std::string LiveCluster::NotSyncedReason() const {
+  for (const auto& r : reflectors_) {
+    if (!r->status().synced) return "it has not finished its first sync with the API server";
+  }
+  if (tree_sink_ != nullptr) {
+    if (std::string why = tree_sink_->MissingTree(); !why.empty()) {
+      return "no usable ElasticQuotaTree: " + why;
+    }
+  }
+  return "";
 }
 
 LiveHealth LiveCluster::health() const {
@@ -254,8 +266,12 @@ LiveHealth LiveCluster::health() const {
     }
   }
   ClusterCounts c = state_.counts();
+  std::string missing_tree = tree_sink_ != nullptr ? tree_sink_->MissingTree() : "";
   if (!h.synced) {
     h.summary = fmt::format("syncing with the API server ({})", problems);
+  } else if (!missing_tree.empty()) {
+    h.synced = false;
+    h.summary = fmt::format("waiting for a usable ElasticQuotaTree: {}", missing_tree);
   } else if (!h.connected) {
     h.summary = fmt::format(
         "degraded: API server unreachable, deciding from the last known state of {} pods and {} "

@@ -66,7 +66,7 @@ struct LiveClusterOptions {
 };
 
 struct LiveHealth {
-  bool synced = false;     // every watch has completed its first list
+  bool synced = false;     // LiveCluster::synced()
   bool connected = false;  // every watch is currently healthy
   std::string summary;     // "synced: 1204 pods, 50 nodes" / "API unreachable for 12s: ..."
 };
@@ -85,7 +85,13 @@ class LiveCluster {
   // call's `done` runs.
   void Stop(std::function<void()> done = {});
 
+  // Every watch has completed its first list and, with the ElasticQuotaTree source, a
+  // tree is in the ledger (watch_sinks.h: without one no namespace has a quota).
   bool synced() const;
+  // Empty when synced(); else why not, for an error a scheduler or an operator reads
+  // ("it has not finished its first sync with the API server", "no usable
+  // ElasticQuotaTree: ...").
+  std::string NotSyncedReason() const;
   LiveHealth health() const;
   ClusterState& state() { return state_; }
   PodBinder* binder() { return &binder_; }

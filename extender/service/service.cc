@@ -304,8 +304,8 @@ void Service::BuildDeciders(const config::Settings& settings, asio::io_context& 
   options.claims = dra_reclaim_fit_.get();
   state::LiveCluster* cluster = live_.get();
   auto quota_decider = std::make_unique<state::QuotaDecider>(
-      ledger_.get(), &live_->state(), live_->binder(), [cluster] { return cluster->synced(); },
-      options, quota_metrics_.get());
+      ledger_.get(), &live_->state(), live_->binder(),
+      [cluster] { return cluster->NotSyncedReason(); }, options, quota_metrics_.get());
   if (ledger_ && settings.reclaim.enabled) {
     state::ReclaimerOptions reclaim;
     reclaim.deadline = settings.reclaim.deadline;

@@ -151,6 +151,11 @@ void QuotaTreeSink::Publish() {
     if (!published_.empty()) {
       Log(spdlog::level::warn, "ElasticQuotaTree gone; keeping the last good tree",
           {{"name", tree_name_.empty() ? "(any)" : tree_name_}});
+    } else {
+      SetMissing(tree_name_.empty()
+                     ? std::string("no ElasticQuotaTree in kube-system")
+                     : fmt::format("no ElasticQuotaTree named {} in kube-system", tree_name_),
+                 "");
     }
     return;
   }
@@ -160,18 +165,43 @@ void QuotaTreeSink::Publish() {
   if (!Compile(*chosen, &tree, &errors)) {
     rejected_ = *chosen;
     metrics_->CountReload(std::string(kTreeSource), false, UnixNow());
-    Log(spdlog::level::err, "ElasticQuotaTree rejected; keeping the last good tree",
-        {{"name", chosen_name}, {"detail", errors}});
+    if (published_.empty()) {
+      const std::string_view first_error = std::string_view(errors).substr(0, errors.find('\n'));
+      SetMissing(fmt::format("ElasticQuotaTree {} is invalid: {}", chosen_name, first_error),
+                 errors);
+    } else {
+      Log(spdlog::level::err, "ElasticQuotaTree rejected; keeping the last good tree",
+          {{"name", chosen_name}, {"detail", errors}});
+    }
     return;
   }
   ledger_->Reload(tree, quota::Clock::now());
   published_ = *chosen;
   rejected_.clear();
+  {
+    std::lock_guard lock(missing_mu_);
+    missing_.clear();
+  }
   metrics_->CountReload(std::string(kTreeSource), true, UnixNow());
   Log(spdlog::level::info, "quota tree reloaded",
       {{"source", "ElasticQuotaTree"},
        {"name", chosen_name},
        {"quota_nodes", fmt::format_int(tree->size()).c_str()}});
+}
+
+std::string QuotaTreeSink::MissingTree() const {
+  std::lock_guard lock(missing_mu_);
+  return missing_;
+}
+
+void QuotaTreeSink::SetMissing(std::string why, const std::string& detail) {
+  {
+    std::lock_guard lock(missing_mu_);
+    if (why == missing_) return;
+    missing_ = why;
+  }
+  Log(spdlog::level::err, "no usable ElasticQuotaTree: not ready, no pod is admitted",
+      {{"reason", why}, {"detail", detail}});
 }
 
 }  // namespace quotient::extender::state

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "extender/kube/reflector.h"
@@ -98,6 +99,15 @@ class NodeSink : public kube::ObjectSink {
 // (quotient_config_reloads_total{source="elasticquotatree",result="failure"}) and the
 // last good tree keeps serving; so does a deleted one (with a warning): removing the
 // object does not lift every limit at once.
+//
+// Until a first tree is published (none in kube-system, none of that name, or the chosen
+// one invalid) the ledger holds the empty tree, under which no namespace has a quota:
+// MissingTree() then says why, and the live cluster is not ready (filter answers an error,
+// /readyz 503), so a start-up, a restart or an upgrade whose object cannot be used fails
+// closed instead of running without quota. Each such state is logged once at error.
+//
+// Thread safety: BeginList/Apply/EndList from the reflector (one at a time); MissingTree()
+// from any thread.
 class QuotaTreeSink : public kube::ObjectSink {
  public:
   QuotaTreeSink(quota::QuotaLedger* ledger, QuotaMetrics* metrics, std::string tree_name)
@@ -106,12 +116,19 @@ class QuotaTreeSink : public kube::ObjectSink {
   bool Apply(kube::EventType type, json::od::value& object, std::string* error) override;
   void EndList() override;
 
+  // Empty once a tree was published (it stays published: see above); else why there is
+  // none yet ("no ElasticQuotaTree named x in kube-system", "ElasticQuotaTree x is invalid:
+  // ...").
+  std::string MissingTree() const;
+
   // Compiles `object_json` (one ElasticQuotaTree as the API serves it). Exposed for tests.
   static bool Compile(std::string_view object_json, std::shared_ptr<const quota::QuotaTree>* tree,
                       std::string* errors);
 
  private:
   void Publish();
+  // Before the first tree: records why there is none, logging it when it changes.
+  void SetMissing(std::string why, const std::string& detail);
 
   quota::QuotaLedger* const ledger_;
   QuotaMetrics* const metrics_;
@@ -120,6 +137,8 @@ class QuotaTreeSink : public kube::ObjectSink {
   std::map<std::string, std::string> objects_;  // name -> object JSON
   std::string published_;                       // JSON of the tree in the ledger
   std::string rejected_;                        // last JSON refused (reported once)
+  mutable std::mutex missing_mu_;
+  std::string missing_ = "no ElasticQuotaTree listed yet";  // empty once a tree is published
 };
 
 }  // namespace quotient::extender::state

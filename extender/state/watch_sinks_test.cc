@@ -87,6 +87,51 @@ TEST_F(QuotaTreeSinkFlowTest, DeletingTheObjectKeepsTheLastTree) {
   EXPECT_EQ(TreeSize(), 2u);
 }
 
+TEST_F(QuotaTreeSinkFlowTest, UntilATreeIsPublishedItSaysWhyThereIsNone) {
+  EXPECT_EQ(sink_.MissingTree(), "no ElasticQuotaTree listed yet");
+  sink_.BeginList();
+  sink_.EndList();
+  EXPECT_EQ(sink_.MissingTree(), "no ElasticQuotaTree in kube-system");
+  ASSERT_TRUE(Apply(kube::EventType::kAdded, kTreeObject));
+  EXPECT_EQ(sink_.MissingTree(), "");
+  EXPECT_EQ(TreeSize(), 2u);
+  // Published once, a deleted or invalid object keeps the last good tree: nothing missing.
+  ASSERT_TRUE(Apply(kube::EventType::kDeleted, kTreeObject));
+  EXPECT_EQ(sink_.MissingTree(), "");
+}
+
+TEST_F(QuotaTreeSinkFlowTest, AnInvalidFirstTreeIsMissingWithItsFirstError) {
+  std::string bad(kTreeObject);
+  bad.replace(bad.find(R"("max": {"cpu": 20})"), 18, R"("max": {"cpu": 5})");
+  sink_.BeginList();
+  ASSERT_TRUE(Apply(kube::EventType::kAdded, bad));
+  sink_.EndList();
+  EXPECT_THAT(sink_.MissingTree(), HasSubstr("ElasticQuotaTree elasticquotatree is invalid: "));
+  EXPECT_THAT(sink_.MissingTree(), HasSubstr("spec.root.children[0]"));
+  EXPECT_EQ(sink_.MissingTree().find('\n'), std::string::npos);
+  EXPECT_EQ(TreeSize(), 1u);                                    // still the empty tree
+  ASSERT_TRUE(Apply(kube::EventType::kModified, kTreeObject));  // fixed
+  EXPECT_EQ(sink_.MissingTree(), "");
+  EXPECT_EQ(TreeSize(), 2u);
+}
+
+TEST(QuotaTreeSinkNamedTest, ATreeOfAnotherNameIsNotTheConfiguredOne) {
+  quota::QuotaLedger ledger{quota::testing::TreeBuilder().Build(), {}};
+  metrics::Registry registry;
+  QuotaMetrics metrics{&registry, &ledger};
+  QuotaTreeSink sink{&ledger, &metrics, "production"};
+  simdjson::padded_string padded(kTreeObject);
+  json::od::parser parser;
+  json::od::document doc = parser.iterate(padded);
+  json::od::value value = doc.get_value();
+  std::string error;
+  sink.BeginList();
+  ASSERT_TRUE(sink.Apply(kube::EventType::kAdded, value, &error));
+  sink.EndList();
+  EXPECT_EQ(sink.MissingTree(), "no ElasticQuotaTree named production in kube-system");
+  EXPECT_EQ(ledger.tree()->size(), 1u);
+}
+
 TEST_F(QuotaTreeSinkFlowTest, AnObjectWithoutANameIsSkipped) {
   EXPECT_FALSE(Apply(kube::EventType::kAdded, R"({"metadata": {}, "spec": {}})"));
 }

@@ -177,7 +177,16 @@ apiserver_ok() {
 etcd_ok() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 kcm_ok() { https_ok "https://127.0.0.1:$KCM_PORT/healthz"; }
 scheduler_ok() { https_ok "https://127.0.0.1:$SCHED_PORT/readyz"; }
-quotient_ok() { http_ok "http://127.0.0.1:$QUOTIENT_METRICS_PORT/readyz"; }
+# Ready, or synced but waiting for its ElasticQuotaTree object (quota.source: kubernetes
+# before one is created: Quotient admits nothing until then, and the caller creates it).
+quotient_ok() {
+  local body
+  body=$(curl -s --max-time 2 "http://127.0.0.1:$QUOTIENT_METRICS_PORT/readyz") || return 1
+  case $body in
+    ok*|"not ready: waiting for a usable ElasticQuotaTree"*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 kubelet_ok() { [ -e "$STATE/fake-kubelet.ready" ]; }
 
 health() {

@@ -3,6 +3,7 @@ quota file live, and the over-commit invariant checked from the API server (neve
 Quotient's own numbers)."""
 
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -50,11 +51,11 @@ class QuotaFile:
                    what="Quotient to reload the edited quota file")
 
     def use_kubernetes_source(self):
-        """Restarts Quotient with the ElasticQuotaTree object as its quota source."""
+        """Restarts Quotient with the ElasticQuotaTree object as its quota source. Without a
+        usable object in kube-system it does not become ready: the caller waits for it."""
         self.cluster.restart_quotient(QUOTIENT_QUOTA_FILE="",
                                       QUOTIENT_ARGS="--quota-source kubernetes")
         self.serving = False
-        wait_for_synced(self.cluster)
 
 
 def readyz(cluster):
@@ -64,6 +65,17 @@ def readyz(cluster):
             return r.read().decode() if r.status == 200 else ""
     except OSError:
         return ""
+
+
+def readyz_answer(cluster):
+    """Quotient's /readyz as (status, body); (0, "") when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{cluster.metrics_url}/readyz", timeout=2) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return 0, ""
 
 
 def wait_for_synced(cluster, timeout=30):

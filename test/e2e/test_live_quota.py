@@ -7,12 +7,14 @@ than its quota allows."""
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
 from harness import wait_until
-from quota_support import (EXAMPLES, CpuInvariant, QuotaFile, readyz,
+from quota_support import (EXAMPLES, CpuInvariant, QuotaFile, readyz, readyz_answer,
                            scenario1_quota, tree_only, wait_for_synced)
 
 CORES = 1000  # millis
+EQT = ("scheduling.sigs.k8s.io", "v1beta1", "kube-system", "elasticquotatrees")
 
 
 @pytest.fixture
@@ -81,18 +83,31 @@ def test_a_live_edit_of_the_quota_file_changes_the_next_decisions(cluster, kube,
 
 def test_a_live_edit_of_the_elasticquotatree_object_changes_the_next_decisions(
         cluster, kube, quota):
+    custom = client.CustomObjectsApi(cluster.api_client)
+    delete_tree_objects(custom)
     quota.use_kubernetes_source()
     try:
         kube.create_nodes(4, cpu=10, prefix="eqt-node-")
         kube.create_namespace("namespace1")
-        manifest = Path(cluster.state_dir) / "e2e-eqt.yaml"
-        manifest.write_text(tree_only(scenario1_quota()))
-        cluster.sh("apply", str(manifest))
-        wait_until(lambda: cluster.metric("quotient_quota_max", quota="root.a.1",
-                                          resource="cpu") == 20,
-                   what="Quotient to publish the ElasticQuotaTree object")
+        # No ElasticQuotaTree yet: Quotient is not ready and admits nothing (it used to run
+        # with no quota at all, binding all six pods past root.a.1's max).
+        wait_until(lambda: readyz_answer(cluster) == (
+            503, "not ready: waiting for a usable ElasticQuotaTree: "
+                 "no ElasticQuotaTree in kube-system\n"),
+            what="Quotient to wait for the ElasticQuotaTree object")
         with CpuInvariant(kube, {"namespace1": 25 * CORES}) as inv:
             kube.create_deployment("namespace1", "web", replicas=6, cpu=5)
+            wait_until(lambda: any("no usable ElasticQuotaTree" in message
+                                   for pod in kube.core.list_namespaced_pod("namespace1").items
+                                   for message in kube.failed_scheduling_events(
+                                       "namespace1", pod.metadata.name)),
+                       what="a FailedScheduling event naming the missing ElasticQuotaTree")
+            assert kube.pod_counts("namespace1").bound == 0
+            manifest = Path(cluster.state_dir) / "e2e-eqt.yaml"
+            manifest.write_text(tree_only(scenario1_quota()))
+            cluster.sh("apply", str(manifest))
+            wait_for_synced(cluster)
+            assert cluster.metric("quotient_quota_max", quota="root.a.1", resource="cpu") == 20
             kube.wait_for_pods("namespace1", bound=4, pending=2)
             manifest.write_text(tree_only(scenario1_quota(leaf_max_cpu=25)))
             cluster.sh("apply", str(manifest))
@@ -100,6 +115,14 @@ def test_a_live_edit_of_the_elasticquotatree_object_changes_the_next_decisions(
             inv.assert_held()
     finally:
         quota.serving = False  # the next test's apply() restarts Quotient on the file
+        delete_tree_objects(custom)
+
+
+def delete_tree_objects(custom):
+    """Deletes every ElasticQuotaTree of kube-system (an earlier run's included)."""
+    trees = custom.list_namespaced_custom_object(*EQT)
+    for item in trees.get("items", []):
+        custom.delete_namespaced_custom_object(*EQT, item["metadata"]["name"])
 
 
 def test_quotient_killed_and_restarted_mid_run_loses_nothing_and_overcommits_nothing(
