@@ -17,6 +17,7 @@ AdmitDecision QuotaLedger::Admit(QuotaUsage& usage, const PodDemand& pod, bool r
                                  Entry* entry) const {
   AdmitDecision decision;
   const QuotaTree& tree = usage.tree();
+  decision.tree = &tree;
   decision.leaf = tree.LeafForNamespace(pod.ns);
   entry->ns = pod.ns;
   entry->requests = pod.requests;
@@ -46,14 +47,17 @@ bool QuotaLedger::ExtendIfHeld(Shard& shard, const std::string& uid, TimePoint e
   auto it = shard.pods.find(uid);
   if (it == shard.pods.end()) return false;
   if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
-  *held = AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
+  *held = AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}, nullptr};
   return true;
 }
 
 AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
-  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
+  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) {
+    held.tree = &current_.load(std::memory_order_acquire)->tree();  // no reload under the lock
+    return held;
+  }
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   Entry entry;
   AdmitDecision decision = Admit(usage, pod, /*reserve=*/true, &entry);  // allocates, then charges
@@ -73,9 +77,13 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
 AdmitDecision QuotaLedger::ReserveReclaimed(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
-  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
+  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) {
+    held.tree = &current_.load(std::memory_order_acquire)->tree();  // no reload under the lock
+    return held;
+  }
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   AdmitDecision decision;
+  decision.tree = &usage.tree();
   decision.leaf = usage.tree().LeafForNamespace(pod.ns);
   if (decision.leaf == kNoQuota) {
     decision.code = AdmitCode::kUnquoted;

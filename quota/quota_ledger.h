@@ -70,6 +70,11 @@ struct AdmitDecision {
   AdmitCode code = AdmitCode::kAdmitted;
   QuotaId leaf = kNoQuota;
   ChargeRefusal refusal;  // kRejectedMax only
+  // The tree the decision was made on, whose IDs `leaf` and `refusal` are: name them with
+  // it, not with the ledger's tree of the moment, which a reload may have replaced since
+  // (its IDs index other quotas, or none). Valid for at least kRetireGrace after that
+  // reload (as usage()).
+  const QuotaTree* tree = nullptr;
   bool refused_by_min() const {
     return code == AdmitCode::kRejectedMax && refusal.crossed == ChargeBound::kMin;
   }

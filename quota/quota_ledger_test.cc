@@ -34,6 +34,32 @@ TEST_F(QuotaLedgerTest, ReservationsAreIdempotentPerUid) {
   EXPECT_EQ(ledger_.reserved_count(), 1u);
 }
 
+TEST_F(QuotaLedgerTest, ADecisionNamesTheTreeItsIdsAreOf) {
+  // A reload to another shape: root.a.1 is not the same ID, or not there at all.
+  const QuotaTree* first = &ledger_.usage().tree();
+  AdmitDecision admitted = ledger_.Reserve(Pod("u1", "namespace1", 5), now_ + seconds(30));
+  EXPECT_EQ(admitted.tree, first);
+  EXPECT_EQ(admitted.tree->name(admitted.leaf), "root.a.1");
+  AdmitDecision refused = ledger_.Check(Pod("u2", "namespace1", 500));
+  ASSERT_EQ(refused.code, AdmitCode::kRejectedMax);
+  EXPECT_EQ(refused.tree, first);
+  const ResourceList ten{{"cpu", 10'000}};
+  ledger_.Reload(
+      testing::TreeBuilder({ten, ten, {}})
+          .AddQuota("root.x", "root", {ResourceList{{"cpu", 1'000}}, ten, {"namespace1"}})
+          .Build(),
+      now_);
+  const QuotaTree* second = &ledger_.usage().tree();
+  ASSERT_NE(second, first);
+  EXPECT_EQ(first->name(admitted.leaf), "root.a.1");  // the old tree outlives the decision
+  AdmitDecision held = ledger_.Reserve(Pod("u1", "namespace1", 5), now_ + seconds(30));
+  EXPECT_EQ(held.code, AdmitCode::kAlreadyHeld);
+  EXPECT_EQ(held.tree, second);
+  EXPECT_EQ(held.tree->name(held.leaf), "root.x");
+  AdmitDecision reclaimed = ledger_.ReserveReclaimed(Pod("u3", "namespace1", 1), now_);
+  EXPECT_EQ(reclaimed.tree, second);
+}
+
 TEST_F(QuotaLedgerTest, RechargeReplacesAPodsChargeAndBindsIt) {
   ledger_.Bind(Pod("u1", "namespace1", 5));
   ledger_.Recharge(Pod("u1", "namespace1", 7));  // resized: the charge follows

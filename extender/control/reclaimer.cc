@@ -230,10 +230,12 @@ void Reclaimer::PlanNew(Clock::time_point now) {
                             [&](const std::string& uid) { return leaving.contains(uid); },
                             options_.devices};
   std::vector<std::pair<ReclaimCandidate, ReclaimChoice>> started;
+  const quota::QuotaTree* planned_on = nullptr;  // the tree the plans' IDs are of
   state_->ReadForReclaim([&](const NodeMap& nodes, const PodMap& pods, const auto& waiting) {
     // Forget failures of pods that are gone (bounded by the pod table).
     std::erase_if(failed_at_, [&](const auto& entry) { return !pods.contains(entry.first); });
     const quota::QuotaUsage& usage = ledger_->usage();
+    planned_on = &usage.tree();
     std::vector<ReclaimCandidate> candidates =
         FindReclaimCandidates(usage, pods, waiting, options_.scheduler_names, skip);
     size_t planned = 0;
@@ -253,21 +255,29 @@ void Reclaimer::PlanNew(Clock::time_point now) {
     }
     return 0;
   });
-  for (auto& [candidate, choice] : started) Start(candidate, choice, now);
+  for (auto& [candidate, choice] : started) Start(candidate, choice, *planned_on, now);
 }
 
 void Reclaimer::Start(const ReclaimCandidate& candidate, const ReclaimChoice& choice,
-                      Clock::time_point now) {
+                      const quota::QuotaTree& planned_on, Clock::time_point now) {
   const std::string& uid = candidate.pod.uid;
-  const quota::QuotaTree& tree = ledger_->usage().tree();
   // The claims' charge too: the reservation becomes the pod's charge when it binds.
   quota::PodDemand demand{uid, candidate.pod.ns, candidate.quota_requests()};
-  if (ledger_->ReserveReclaimed(demand, now + options_.deadline).code !=
-      quota::AdmitCode::kAdmitted) {
+  const quota::AdmitDecision reserved = ledger_->ReserveReclaimed(demand, now + options_.deadline);
+  if (reserved.code != quota::AdmitCode::kAdmitted) {
     // Filter admitted it since the plan (it is binding, its room found), or its namespace
     // left the tree: nothing to reclaim, and no reservation of ours to give back later.
     return;
   }
+  if (reserved.tree != &planned_on) {
+    // The tree was reloaded since the plan: its guarantee, its quotas and their IDs may
+    // have changed. Evict nothing on the old tree's word; the next pass plans again.
+    ledger_->CancelReservation(uid);
+    Log(spdlog::level::info, "reclaim not started: the quota tree was reloaded since its plan",
+        {{"pod", candidate.pod.ns + "/" + candidate.pod.name}});
+    return;
+  }
+  const quota::QuotaTree& tree = planned_on;
   state_->SetHold(choice.node, uid, candidate.requests);
   Reclaim reclaim;
   reclaim.pod = candidate.pod;

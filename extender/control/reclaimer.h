@@ -156,8 +156,10 @@ class Reclaimer {
   void Finish(const std::string& uid, Reclaim& reclaim, const char* event, const char* reason,
               bool give_back);          // REQUIRES: mu_ held
   void PlanNew(Clock::time_point now);  // REQUIRES: mu_ held
+  // `planned_on`: the tree the plan was made on (its IDs); nothing starts if the ledger's
+  // tree is another one by the time the reservation is made.
   void Start(const ReclaimCandidate& candidate, const ReclaimChoice& choice,
-             Clock::time_point now);  // REQUIRES: mu_ held
+             const quota::QuotaTree& planned_on, Clock::time_point now);  // REQUIRES: mu_ held
   boost::asio::awaitable<void> Evict(std::string uid);
   boost::asio::awaitable<void> Record(PodEvent event);
   void Post(PodEvent event);  // records the Event later, on the io_context

@@ -104,6 +104,56 @@ class ReclaimerTest : public ::testing::Test {
                        [this] { return now_; }};
 };
 
+// A device check that reloads the quota tree the first time the planner asks it: a reload
+// between a plan and its start, deterministically.
+class ReloadWhilePlanning : public DeviceFitCheck {
+ public:
+  explicit ReloadWhilePlanning(quota::QuotaLedger* ledger) : ledger_(ledger) {}
+  bool Applies(std::string_view) const override {
+    if (!reloaded_) ledger_->Reload(quota::testing::Scenario1Tree().Build(), quota::Clock::now());
+    reloaded_ = true;
+    return false;  // plan as without devices
+  }
+  bool DecidesResource(std::string_view) const override { return false; }
+  bool FitsAfter(std::string_view, std::string_view, const std::vector<std::string_view>&,
+                 const std::vector<std::string_view>&) const override {
+    return true;
+  }
+
+ private:
+  quota::QuotaLedger* const ledger_;
+  mutable bool reloaded_ = false;
+};
+
+TEST_F(ReclaimerTest, APlanMadeOnATreeReloadedSinceEvictsNothingAndIsMadeAgain) {
+  ReloadWhilePlanning reload(&ledger_);
+  ReclaimerOptions options;
+  options.devices = &reload;
+  Reclaimer reclaimer{ioc_,
+                      &ledger_,
+                      &state_,
+                      &evictor_,
+                      nullptr,
+                      nullptr,
+                      [] { return true; },
+                      options,
+                      [this] { return now_; }};
+  Waiting("p1", "namespace3");
+  const quota::QuotaTree* before = &ledger_.usage().tree();
+  boost::asio::post(ioc_, [&] { reclaimer.RunPass(); });
+  ioc_.restart();
+  ioc_.poll();
+  ASSERT_NE(&ledger_.usage().tree(), before);  // reloaded while the pass planned
+  EXPECT_THAT(evictor_.evicted, IsEmpty());    // the old tree's plan did not start
+  EXPECT_EQ(Charged("root.b.1"), 0);           // and its reservation was given back
+  EXPECT_FALSE(reclaimer.StatusOf("p1").active);
+  boost::asio::post(ioc_, [&] { reclaimer.RunPass(); });  // planned on the new tree
+  ioc_.restart();
+  ioc_.poll();
+  ASSERT_EQ(evictor_.evicted.size(), 1u);
+  EXPECT_EQ(Charged("root.b.1"), 5);
+}
+
 TEST_F(ReclaimerTest, APodBelowItsMinReclaimsOneBorrowerAndHoldsTheRoomForItself) {
   PodInfo p1 = Waiting("p1", "namespace3");
   Pass();

@@ -71,12 +71,15 @@ std::string QuotaDecider::Describe() const {
 }
 
 bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
-                              FilterDecision* decision, const PodInfo* pod) const {
+                              FilterDecision* decision, const PodInfo* pod,
+                              quota::AdmitDecision* result) const {
   quota::AdmitDecision admit = reserve ? ledger_->Reserve(demand, now_() + options_.reservation_ttl)
                                        : ledger_->Check(demand);
+  if (result != nullptr) *result = admit;
+  // The IDs of `admit` are of the tree it was made on, not of a tree reloaded since.
+  const quota::QuotaTree& tree = *admit.tree;
   // Counted once per decision: the reservation, or a refusal by the check before it.
   if (metrics_ != nullptr && (reserve || !admit.admitted())) {
-    const quota::QuotaTree& tree = ledger_->usage().tree();
     const quota::QuotaId leaf =
         admit.leaf != quota::kNoQuota ? admit.leaf : tree.LeafForNamespace(demand.ns);
     metrics_->CountAdmission(leaf != quota::kNoQuota ? tree.name(leaf) : "(unquoted)", admit.code);
@@ -88,9 +91,9 @@ bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
     case AdmitCode::kRejectedMax:
       decision->reason =
           admit.refused_by_min() ? DecisionReason::kQuotaMin : DecisionReason::kQuotaMax;
-      decision->message = QuotaRefusalText(ledger_->usage().tree(), admit.refusal);
+      decision->message = QuotaRefusalText(tree, admit.refusal);
       if (pod != nullptr && !admit.refused_by_min() &&
-          pod->claim_charge.Has(ledger_->usage().tree().resource_name(admit.refusal.resource))) {
+          pod->claim_charge.Has(tree.resource_name(admit.refusal.resource))) {
         // The pod's DRA claims are charged the refused resource: say which.
         decision->reason = DecisionReason::kQuotaMaxClaim;
         decision->message += fmt::format(" (DRA: {})", pod->claim_note);
@@ -124,10 +127,9 @@ bool QuotaDecider::RequestsFitResource(const PodInfo& pod) const {
   return false;
 }
 
-void QuotaDecider::CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf,
-                              FilterDecision* decision) const {
+void QuotaDecider::CheckNodes(const ExtenderArgs& args, const quota::QuotaTree* tree,
+                              quota::QuotaId leaf, FilterDecision* decision) const {
   static const std::vector<std::string> kNoSelector;
-  std::shared_ptr<const quota::QuotaTree> tree = ledger_ ? ledger_->tree() : nullptr;
   const std::vector<std::string>& selector =
       tree && leaf != quota::kNoQuota ? tree->node_selector(leaf) : kNoSelector;
   std::string pool_text;
@@ -221,17 +223,16 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
     return decision;
   }
   const quota::PodDemand demand = DemandOf(args.pod);
-  quota::QuotaId leaf = quota::kNoQuota;
+  quota::AdmitDecision check;  // its leaf (kNoQuota without a ledger) is of check.tree
   if (ledger_ != nullptr) {
-    if (!AdmitQuota(demand, /*reserve=*/false, &decision, &args.pod)) {
+    if (!AdmitQuota(demand, /*reserve=*/false, &decision, &args.pod, &check)) {
       RefuseForQuota(args, &decision);
       return decision;
     }
-    leaf = ledger_->tree()->LeafForNamespace(args.pod.ns);
   } else {
     decision.reason = DecisionReason::kNoPolicy;
   }
-  CheckNodes(args, leaf, &decision);
+  CheckNodes(args, check.tree, check.leaf, &decision);
   if (decision.answer.passed.empty()) {
     ReportOwnReclaim(args, &decision);
     return decision;

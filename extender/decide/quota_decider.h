@@ -100,9 +100,12 @@ class QuotaDecider : public Decider {
  private:
   // Quota verdict for a demand; fills reason and text on refusal. With `pod`, a max
   // refusal of a resource its DRA claims are charged names the claims (quota_max_claim).
+  // With `admit`, the ledger's decision (its leaf is of admit->tree).
   bool AdmitQuota(const quota::PodDemand& demand, bool reserve, FilterDecision* decision,
-                  const PodInfo* pod = nullptr) const;
-  void CheckNodes(const ExtenderArgs& args, quota::QuotaId leaf, FilterDecision* decision) const;
+                  const PodInfo* pod = nullptr, quota::AdmitDecision* admit = nullptr) const;
+  // `leaf` is of `tree` (null: no quota tree, no node pool).
+  void CheckNodes(const ExtenderArgs& args, const quota::QuotaTree* tree, quota::QuotaId leaf,
+                  FilterDecision* decision) const;
   // Whether the pod requests one of options_.fit_resources.
   bool RequestsFitResource(const PodInfo& pod) const;
   // Whether the pod's DRA claims fit `node` beside the devices held there for other
