@@ -33,6 +33,13 @@ std::string Replace(std::string text, std::string_view from, std::string_view to
 // ---------------------------------------------------------------------------------------
 // Bodies the decoder refuses: 400 with a Reason, and the connection stays usable.
 
+// `count` node names as a JSON array's elements: "n0","n1",...
+std::string ManyNames(int count) {
+  std::string names;
+  for (int i = 0; i < count; ++i) names += (i == 0 ? "\"n" : ",\"n") + std::to_string(i) + "\"";
+  return names;
+}
+
 struct BadBodyCase {
   const char* name;
   std::string body;
@@ -56,6 +63,8 @@ std::vector<BadBodyCase> BadBodyCases() {
        Replace(names, R"("requests":{"cpu":"7")", R"("requests":{"cpu":"seven")"),
        "invalid_quantity", "Pod.spec.containers[0].resources.requests"},
       {"EmptyBody", "", "malformed_json", "empty"},
+      {"TooManyNodeNames", R"({"Pod":)" + pod + R"(,"NodeNames":[)" + ManyNames(100'001) + "]}",
+       "too_many_nodes", "NodeNames: more than 100000 nodes"},
   };
 }
 

@@ -10,6 +10,7 @@ std::string_view RejectReasonName(RejectReason reason) {
     case RejectReason::kWrongType: return "wrong_type";
     case RejectReason::kMissingField: return "missing_field";
     case RejectReason::kInvalidQuantity: return "invalid_quantity";
+    case RejectReason::kTooManyNodes: return "too_many_nodes";
     case RejectReason::kBodyTooLarge: return "body_too_large";
     case RejectReason::kHeaderTooLarge: return "header_too_large";
     case RejectReason::kBadHttp: return "bad_http";
@@ -28,6 +29,7 @@ RejectReason RejectReasonFor(DecodeFailure failure) {
     case DecodeFailure::kWrongType: return RejectReason::kWrongType;
     case DecodeFailure::kMissingField: return RejectReason::kMissingField;
     case DecodeFailure::kInvalidQuantity: return RejectReason::kInvalidQuantity;
+    case DecodeFailure::kTooManyNodes: return RejectReason::kTooManyNodes;
   }
   return RejectReason::kMalformedJson;
 }

@@ -26,6 +26,7 @@ enum class RejectReason {
   kWrongType,
   kMissingField,
   kInvalidQuantity,
+  kTooManyNodes,
   kBodyTooLarge,
   kHeaderTooLarge,
   kBadHttp,
@@ -35,7 +36,7 @@ enum class RejectReason {
   kTlsHandshake,
   kInternalError,  // the handler failed inside Quotient (a bug): HTTP 500
 };
-inline constexpr int kRejectReasonCount = 12;
+inline constexpr int kRejectReasonCount = 13;
 std::string_view RejectReasonName(RejectReason reason);
 RejectReason RejectReasonFor(DecodeFailure failure);
 

@@ -15,6 +15,7 @@ enum class DecodeFailure {
   kWrongType,        // a known field holds the wrong JSON type
   kMissingField,     // e.g. no "Pod"
   kInvalidQuantity,  // a resource quantity that does not parse
+  kTooManyNodes,     // more nodes than one request may name (wire_codec.h)
 };
 std::string_view DecodeFailureName(DecodeFailure failure);
 

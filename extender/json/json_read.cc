@@ -58,9 +58,24 @@ bool FailJson(DecodeError* error, const Path* path, simdjson::error_code code) {
               fmt::format("malformed JSON: {}", simdjson::error_message(code)));
 }
 
-od::parser& ThreadParser() {
-  thread_local od::parser parser;
-  return parser;
+od::parser& ThreadParser(size_t bytes) {
+  return ThreadParser(bytes, std::chrono::steady_clock::now());
+}
+
+od::parser& ThreadParser(size_t bytes, std::chrono::steady_clock::time_point now) {
+  struct State {
+    od::parser parser;
+    std::chrono::steady_clock::time_point last_large{};  // a document of half its capacity
+  };
+  thread_local State state;
+  if (bytes * 2 >= state.parser.capacity()) {
+    state.last_large = now;
+  } else if (state.parser.capacity() > kThreadParserKeepBytes &&
+             now - state.last_large > kThreadParserShrinkAfter) {
+    state.parser = od::parser{};  // frees the buffers; the parse below allocates what it needs
+    state.last_large = now;
+  }
+  return state.parser;
 }
 
 bool Iterate(const RequestBody& body, od::document* doc, DecodeError* error) {
@@ -69,7 +84,7 @@ bool Iterate(const RequestBody& body, od::document* doc, DecodeError* error) {
   }
   static_assert(kBodyPaddingBytes >= simdjson::SIMDJSON_PADDING);
   simdjson::padded_string_view view(body.data(), body.size(), body.size() + kBodyPaddingBytes);
-  if (auto code = ThreadParser().iterate(view).get(*doc); code != simdjson::SUCCESS) {
+  if (auto code = ThreadParser(body.size()).iterate(view).get(*doc); code != simdjson::SUCCESS) {
     return FailJson(error, nullptr, code);
   }
   return true;
@@ -210,6 +225,7 @@ std::string_view DecodeFailureName(DecodeFailure failure) {
     case DecodeFailure::kWrongType: return "wrong_type";
     case DecodeFailure::kMissingField: return "missing_field";
     case DecodeFailure::kInvalidQuantity: return "invalid_quantity";
+    case DecodeFailure::kTooManyNodes: return "too_many_nodes";
   }
   return "unknown";
 }

@@ -12,6 +12,8 @@
 
 #include <simdjson.h>
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -42,8 +44,18 @@ bool Fail(DecodeError* error, DecodeFailure failure, const Path* path, std::stri
 bool FailType(DecodeError* error, const Path* path, std::string_view expected, od::json_type got);
 bool FailJson(DecodeError* error, const Path* path, simdjson::error_code code);
 
-// The thread's parser. Grows to the largest document it has seen.
-od::parser& ThreadParser();
+// The thread's parser, for a document of `bytes`. It grows to the largest document it
+// has parsed (simdjson keeps some 2-6 bytes per byte of it), and is dropped, to grow again
+// as needed, when it holds more than kThreadParserKeepBytes and nothing at least half its
+// capacity came for kThreadParserShrinkAfter: one large body (up to limits.maxBodyBytes)
+// does not pin its parser's memory on that io thread for the life of the process, and a
+// steady stream of large bodies (full Node objects) keeps its capacity. Invalidates every
+// document of this thread's parser, as a parse does.
+od::parser& ThreadParser(size_t bytes);
+// The same at `now` (tests).
+od::parser& ThreadParser(size_t bytes, std::chrono::steady_clock::time_point now);
+inline constexpr size_t kThreadParserKeepBytes = 8 << 20;
+inline constexpr std::chrono::seconds kThreadParserShrinkAfter{60};
 
 // Starts iterating `body` in place (its padding satisfies simdjson).
 bool Iterate(const RequestBody& body, od::document* doc, DecodeError* error);

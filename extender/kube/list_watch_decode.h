@@ -3,7 +3,7 @@
 // handed on as simdjson values, for an ObjectSink to decode.
 //
 // Thread safety: reentrant; each call parses with the calling thread's parser
-// (json::ThreadParser()), so a value handed out is valid only during the callback.
+// (json::ThreadParser), so a value handed out is valid only during the callback.
 #pragma once
 
 #include <cstdint>

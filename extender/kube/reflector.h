@@ -21,7 +21,7 @@
 // Stop() returns, except by a call already under way on another thread.
 // status() is thread-safe.
 //
-// Parsing: lists and events are parsed with the io thread's json::ThreadParser(); the
+// Parsing: lists and events are parsed with the io thread's json::ThreadParser; the
 // value handed to Apply() is valid during the call only.
 #pragma once
 

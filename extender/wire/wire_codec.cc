@@ -83,6 +83,14 @@ bool DecodeNodeItem(od::document* doc, od::value& value, const Path* path, WireN
   return true;
 }
 
+// Whether a request that named `count` nodes so far may name one more.
+bool RoomForNode(size_t count, const Path* path, DecodeError* error) {
+  if (count < kMaxNodesPerRequest) return true;
+  return json::Fail(
+      error, DecodeFailure::kTooManyNodes, path,
+      fmt::format("more than {} nodes, the most one request may name", kMaxNodesPerRequest));
+}
+
 bool DecodeNodeList(od::document* doc, od::value& value, const Path* path, ExtenderArgs* args,
                     DecodeError* error) {
   od::json_type type{};
@@ -92,7 +100,8 @@ bool DecodeNodeList(od::document* doc, od::value& value, const Path* path, Exten
   return ForEachField(value, path, error, [&](std::string_view key, od::value& v, const Path* p) {
     if (!KeyIs(key, "items")) return true;
     return ForEachElement(v, p, error, [&](od::value& item, const Path* ip) {
-      return DecodeNodeItem(doc, item, ip, &args->nodes.emplace_back(), error);
+      return RoomForNode(args->nodes.size(), p, error) &&
+             DecodeNodeItem(doc, item, ip, &args->nodes.emplace_back(), error);
     });
   });
 }
@@ -103,7 +112,8 @@ bool DecodeNodeNames(od::value& value, const Path* path, ExtenderArgs* args, Dec
   if (type == od::json_type::null) return true;
   args->has_node_names = true;
   return ForEachElement(value, path, error, [&](od::value& element, const Path* p) {
-    return json::ReadString(element, p, &args->nodes.emplace_back().name, error);
+    return RoomForNode(args->nodes.size(), path, error) &&
+           json::ReadString(element, p, &args->nodes.emplace_back().name, error);
   });
 }
 
@@ -132,6 +142,7 @@ bool DecodeVictimMap(od::value& value, const Path* path, bool full_pods,
                      std::vector<NodeVictims>* out, DecodeError* error) {
   out->clear();
   return ForEachField(value, path, error, [&](std::string_view node, od::value& v, const Path* p) {
+    if (!RoomForNode(out->size(), path, error)) return false;
     NodeVictims victims;
     victims.node = node;
     bool ok = ForEachField(v, p, error, [&](std::string_view key, od::value& fv, const Path* fp) {

@@ -20,6 +20,12 @@
 
 namespace quotient::extender {
 
+// The most nodes one request may name (Nodes.items, NodeNames, the victim maps' keys): far
+// above any cluster kube-scheduler supports, and a bound on what decoding a body allocates
+// (a node costs its entry and every decider's per-node answer; a 48 MiB body of empty names
+// would be 16 million of them). More: HTTP 400, reason too_many_nodes.
+inline constexpr size_t kMaxNodesPerRequest = 100'000;
+
 bool DecodeExtenderArgs(const RequestBody& body, ExtenderArgs* out, DecodeError* error);
 bool DecodePreemptionArgs(const RequestBody& body, PreemptionArgs* out, DecodeError* error);
 bool DecodeBindingArgs(const RequestBody& body, BindingArgs* out, DecodeError* error);

@@ -90,6 +90,54 @@ TEST(WireGoldenTest, BindArgsDecodeAndSuccessEncodesAsEmptyError) {
   EXPECT_EQ(out, ReadGolden("bind_response_ok.json"));
 }
 
+// A request of `count` nodes in the form `form` takes ("NodeNames", "Nodes", "Victims").
+std::string RequestOfNodes(std::string_view form, size_t count) {
+  std::string body = R"({"Pod":{"metadata":{"name":"p","uid":"u"}},)";
+  if (form == "NodeNames") body += R"("NodeNames":[)";
+  if (form == "Nodes") body += R"("Nodes":{"items":[)";
+  if (form == "Victims") body += R"("NodeNameToMetaVictims":{)";
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) body += ",";
+    const std::string name = "n" + std::to_string(i);
+    if (form == "NodeNames") body += "\"" + name + "\"";
+    if (form == "Nodes") body += R"({"metadata":{"name":")" + name + R"("}})";
+    if (form == "Victims") body += "\"" + name + R"(":{"Pods":[{"UID":"v"}]})";
+  }
+  body += form == "Nodes" ? "]}}" : form == "Victims" ? "}}" : "]}";
+  return body;
+}
+
+TEST(WireDecodeTest, ARequestMayNameAsManyNodesAsTheBoundAndNotOneMore) {
+  for (std::string_view form : {"NodeNames", "Nodes", "Victims"}) {
+    SCOPED_TRACE(form);
+    for (size_t count : {kMaxNodesPerRequest, kMaxNodesPerRequest + 1}) {
+      RequestBody body = RequestBody::Copy(RequestOfNodes(form, count));
+      DecodeError error;
+      bool ok = false;
+      size_t decoded = 0;
+      if (form == "Victims") {
+        PreemptionArgs args;
+        ok = DecodePreemptionArgs(body, &args, &error);
+        decoded = args.nodes.size();
+      } else {
+        ExtenderArgs args;
+        ok = DecodeExtenderArgs(body, &args, &error);
+        decoded = args.nodes.size();
+      }
+      if (count == kMaxNodesPerRequest) {
+        EXPECT_TRUE(ok) << error.message;
+        EXPECT_EQ(decoded, count);
+      } else {
+        EXPECT_FALSE(ok);
+        EXPECT_EQ(error.failure, DecodeFailure::kTooManyNodes);
+        EXPECT_NE(error.message.find("more than 100000 nodes, the most one request may name"),
+                  std::string::npos)
+            << error.message;
+      }
+    }
+  }
+}
+
 TEST(WireDecodeTest, KeysMatchCaseInsensitivelyLikeGo) {
   RequestBody body;
   ExtenderArgs args = DecodeArgsOrDie(
