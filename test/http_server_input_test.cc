@@ -2,6 +2,7 @@
 // refusals (limits, garbage), Expect: 100-continue and the read timeouts.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -169,6 +170,77 @@ INSTANTIATE_TEST_SUITE_P(BadHttp, HttpServerBadHttpTest, ::testing::ValuesIn(Bad
                          [](const ::testing::TestParamInfo<BadHttpCase>& p) {
                            return std::string(p.param.name);
                          });
+
+// ---------------------------------------------------------------------------------------
+// A chunked body whose chunk-size line or trailer never ends: Beast bounds neither (its
+// header limit covers the request header, its body limit the chunk data), so the server's
+// read buffer must: the request is refused (or closed) at once, not after the body timeout.
+
+struct EndlessChunkFramingCase {
+  const char* name;
+  std::string opening;  // then 'a' without end
+};
+
+void PrintTo(const EndlessChunkFramingCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class HttpServerEndlessChunkFramingTest : public ::testing::TestWithParam<EndlessChunkFramingCase> {
+};
+
+TEST_P(HttpServerEndlessChunkFramingTest, IsRefusedWithoutWaitingForTheBodyTimeout) {
+  const EndlessChunkFramingCase& c = GetParam();
+  TestServerConfig config;
+  config.http.body_timeout = std::chrono::minutes(10);  // far beyond kCloseWait
+  TestServer server(config);
+  ASSERT_TRUE(server.ok()) << server.error();
+  RawSocket raw(server.port());
+  ASSERT_TRUE(raw.connected()) << raw.error();
+  raw.Write("POST /filter HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            c.opening + std::string(1u << 20, 'a'));  // may fail once the server has refused
+
+  bool closed = false;
+  std::string bytes = raw.ReadUntilClosed(kCloseWait, &closed);
+  EXPECT_TRUE(closed) << "connection still open after " << kCloseWait.count() << " ms";
+  if (!bytes.empty()) {
+    EXPECT_EQ(bytes.rfind("HTTP/1.1 431", 0), 0u) << bytes;
+    EXPECT_NE(bytes.find("header_too_large"), std::string::npos) << bytes;
+  }
+  EXPECT_TRUE(WaitFor([&] { return server.Metric(RejectedSeries("header_too_large")) == 1.0; },
+                      kCloseWait));
+}
+
+INSTANTIATE_TEST_SUITE_P(EndlessChunkFraming, HttpServerEndlessChunkFramingTest,
+                         ::testing::Values(EndlessChunkFramingCase{"Trailer", "0\r\nX-A: "},
+                                           EndlessChunkFramingCase{"ChunkExtension", "1;a="}),
+                         [](const ::testing::TestParamInfo<EndlessChunkFramingCase>& p) {
+                           return std::string(p.param.name);
+                         });
+
+// The bound is on framing, not on bodies: a chunk larger than the read buffer, a
+// chunk extension and a trailer of ordinary size are read as before.
+TEST(HttpServerChunkedBodyTest, AChunkLargerThanTheReadBufferWithATrailerIsAnswered) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  const std::string leading(300u << 10, ' ');  // JSON allows leading whitespace
+  const std::string request = ReadGolden("filter_names_request.json");
+  const auto chunk = [](std::string_view data, std::string_view extension = "") {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx", data.size());
+    return std::string(size) + std::string(extension) + "\r\n" + std::string(data) + "\r\n";
+  };
+  RawSocket raw(server.port());
+  ASSERT_TRUE(raw.Write(
+      "POST /filter HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      chunk(leading, ";note=padding") + chunk(request.substr(0, 10)) + chunk(request.substr(10)) +
+      "0\r\nX-Trailer: " + std::string(1000, 't') + "\r\n\r\n"))
+      << raw.error();
+  HttpResult r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 200u) << r.error << r.body;
+  EXPECT_EQ(r.body, ReadGolden("filter_names_response_all.json"));
+  EXPECT_TRUE(r.keep_alive);
+}
 
 TEST(HttpServerExpectContinueTest, AnswersContinueThenOkOnceTheBodyArrives) {
   TestServer server;

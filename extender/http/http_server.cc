@@ -336,7 +336,11 @@ asio::awaitable<void> HttpServer::Impl::WriteRefusal(Stream& stream, const Refus
 template <class Stream>
 asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection& conn,
                                                       Listener* listener) {
-  beast::flat_buffer buffer;
+  // Bounded by one header plus one read: Beast's header limit covers the request header
+  // and its body limit the chunk data, but neither a chunk-size line (with its extensions)
+  // nor a trailer; without a bound, one that never ends would grow the buffer until the
+  // body timeout. A full buffer fails the read with buffer_overflow (ReadHeader, ReadBody).
+  beast::flat_buffer buffer(options.max_header_bytes + kReadChunkBytes);
   buffer.reserve(kReadChunkBytes);
   for (bool first_request = true;; first_request = false) {
     conn.idle = true;
@@ -397,7 +401,7 @@ asio::awaitable<ReadOutcome> HttpServer::Impl::ReadHeader(Stream& stream,
   if (!ec) co_return ReadOutcome::Ok();
   if (ec == beast::error::timeout) {
     ReadTimedOut(Route::kOther, "request header not received within the header timeout");
-  } else if (ec == http::error::header_limit) {
+  } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
     co_return ReadOutcome::Refuse(
         431, RejectReason::kHeaderTooLarge,
         fmt::format("request header exceeds {} bytes", options.max_header_bytes));
@@ -462,6 +466,12 @@ asio::awaitable<ReadOutcome> HttpServer::Impl::ReadBody(Stream& stream, beast::f
     co_return ReadOutcome::Refuse(
         413, RejectReason::kBodyTooLarge,
         fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes));
+  }
+  if (ec == http::error::buffer_overflow) {
+    co_return ReadOutcome::Refuse(
+        431, RejectReason::kHeaderTooLarge,
+        fmt::format("a chunk-size line or trailer of the chunked body exceeds {} bytes",
+                    options.max_header_bytes + kReadChunkBytes));
   }
   if (ec == beast::error::timeout) {
     ReadTimedOut(route, "request body not received within the body timeout");
