@@ -16,6 +16,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unordered_set>
 
@@ -48,6 +49,7 @@ struct Connection {
   beast::tcp_stream* lowest = nullptr;  // set while the session runs
   bool idle = true;                     // between requests
   bool closing = false;                 // server is draining: answer, then close
+  bool unread_request_bytes = false;    // an answer left a body unread: close after it
 };
 
 // A request refused before routing: status, reason and the message for the client.
@@ -122,8 +124,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> Drain(std::chrono::milliseconds grace, std::function<void()> done);
   asio::awaitable<void> RunSession(tcp::socket socket, Listener* listener);
   // The session loop, one step per function, as Beast's examples read: wait for a request,
-  // read its header, answer 100-continue, read its body, hand it to the router, write the
-  // answer; a step that fails either closes quietly or writes a refusal, then closes.
+  // read its header, let the router refuse it from the header alone (a body it would not
+  // use is never read), answer 100-continue, read its body, hand it to the router, write
+  // the answer; a step that fails either closes quietly or writes a refusal, then closes.
   template <class Stream>
   asio::awaitable<void> ServeRequests(Stream& stream, Connection& conn, Listener* listener);
   template <class Stream>
@@ -138,8 +141,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<ReadOutcome> ReadBody(Stream& stream, beast::flat_buffer& buffer,
                                         RequestParser& parser, Route route, RequestBody* body);
   template <class Stream>
-  asio::awaitable<bool> Respond(Stream& stream, Connection& conn, RequestParser& parser,
-                                RequestBody body, Listener* listener, Clock::time_point started);
+  asio::awaitable<bool> Respond(Stream& stream, Connection& conn, const RequestParser& parser,
+                                std::optional<HttpResponse> answer, RequestBody body,
+                                const std::string& request_id, Listener* listener,
+                                Clock::time_point started);
   // A read deadline passed: beast::tcp_stream has already closed the socket, so no 408
   // can be written; count it and let the session end.
   void ReadTimedOut(Route route, std::string_view what) {
@@ -356,19 +361,27 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
     }
     if (header.kind != ReadOutcome::Kind::kOk) co_return;
     const Clock::time_point started = Clock::now();
-    const Route route = router->Classify(parser.get().target());
-    const unsigned version = parser.get().version();
-    const bool continued = co_await AnswerExpectContinue(stream, parser);
-    if (!continued) co_return;
-
+    const auto& req = parser.get();
+    const Route route = router->Classify(req.target());
+    const std::string request_id = NextRequestId(req["X-Request-Id"]);
+    const bool has_body = !parser.is_done();
+    // A 404, 405 or 413 the router gives from the header alone: its body is never read.
+    std::optional<HttpResponse> answer = router->RefuseBeforeBody(
+        {req.method_string(), req.target(), has_body, request_id}, listener->options.webhooks);
     RequestBody body;
-    const ReadOutcome read = co_await ReadBody(stream, buffer, parser, route, &body);
-    if (read.kind == ReadOutcome::Kind::kRefuse) {
-      co_await WriteRefusal(stream, read.refusal, route, version);
+    if (answer) {
+      conn.unread_request_bytes = has_body;
+    } else {
+      const bool continued = co_await AnswerExpectContinue(stream, parser);
+      if (!continued) co_return;
+      const ReadOutcome read = co_await ReadBody(stream, buffer, parser, route, &body);
+      if (read.kind == ReadOutcome::Kind::kRefuse) {
+        co_await WriteRefusal(stream, read.refusal, route, req.version());
+      }
+      if (read.kind != ReadOutcome::Kind::kOk) co_return;
     }
-    if (read.kind != ReadOutcome::Kind::kOk) co_return;
-    const bool keep_alive =
-        co_await Respond(stream, conn, parser, std::move(body), listener, started);
+    const bool keep_alive = co_await Respond(stream, conn, parser, std::move(answer),
+                                             std::move(body), request_id, listener, started);
     if (!keep_alive) co_return;
   }
 }
@@ -482,13 +495,15 @@ asio::awaitable<ReadOutcome> HttpServer::Impl::ReadBody(Stream& stream, beast::f
   co_return ReadOutcome::Close();
 }
 
-// Routes the request, writes the answer and records it. Returns whether the connection
-// stays open for another request.
+// Routes the request (unless the router `answer`ed it from its header), writes the answer
+// and records it. Returns whether the connection stays open for another request.
 template <class Stream>
 asio::awaitable<bool> HttpServer::Impl::Respond(Stream& stream, Connection& conn,
-                                                RequestParser& parser, RequestBody body,
+                                                const RequestParser& parser,
+                                                std::optional<HttpResponse> answer,
+                                                RequestBody body, const std::string& request_id,
                                                 Listener* listener, Clock::time_point started) {
-  auto& req = parser.get();
+  const auto& req = parser.get();
   // Counted in flight until this frame ends, however it ends (a cancelled write included).
   struct InFlight {
     ServerMetrics* metrics;
@@ -497,19 +512,23 @@ asio::awaitable<bool> HttpServer::Impl::Respond(Stream& stream, Connection& conn
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
   } in_flight(metrics);
-  const std::string request_id = NextRequestId(req["X-Request-Id"]);
   const bool head = req.method() == http::verb::head;
-  // A named request, not a temporary in the co_await expression: GCC 12 destroys such
-  // temporaries twice (GCC bug 99576).
-  HttpRequest request{req.method_string(), req.target(), std::move(body), request_id};
-  HttpResponse response = co_await router->Handle(std::move(request), listener->options.webhooks);
+  HttpResponse response;
+  if (answer) {
+    response = std::move(*answer);
+  } else {
+    // A named request, not a temporary in the co_await expression: GCC 12 destroys such
+    // temporaries twice (GCC bug 99576).
+    HttpRequest request{req.method_string(), req.target(), std::move(body), request_id};
+    response = co_await router->Handle(std::move(request), listener->options.webhooks);
+  }
 
   http::response<http::string_body> res{static_cast<http::status>(response.status), req.version()};
   res.set(http::field::server, "quotient");
   res.set(http::field::content_type, response.content_type);
   res.set("X-Request-Id", request_id);
   if (!response.allow.empty()) res.set(http::field::allow, response.allow);
-  const bool keep_alive = req.keep_alive() && !conn.closing;
+  const bool keep_alive = req.keep_alive() && !conn.closing && !conn.unread_request_bytes;
   res.keep_alive(keep_alive);
   if (head) {
     res.content_length(response.body.size());

@@ -6,8 +6,10 @@
 //    state is touched by one thread at a time without locks;
 //  * keep-alive; every read and write has a deadline: an idle timeout between requests,
 //    a header timeout once a request starts, a body timeout, a write timeout;
-//  * explicit header and body limits; a body with Content-Length is read straight into
-//    one preallocated buffer (RequestBody) with large reads and parsed in place;
+//  * explicit header and body limits; a body is read only when the router needs it
+//    (Router::RefuseBeforeBody answers the rest from the header); a body with
+//    Content-Length is read straight into one preallocated buffer (RequestBody) with
+//    large reads and parsed in place;
 //  * Shutdown() stops accepting, closes idle connections at once, lets in-flight
 //    requests finish (answering them with Connection: close) and forces the rest
 //    closed at the grace deadline.

@@ -208,22 +208,43 @@ boost::asio::awaitable<HttpResponse> Router::Handle(HttpRequest request, bool we
                    request_id);
 }
 
-boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool webhooks) {
-  Route route = Classify(request.target);
+std::optional<HttpResponse> Router::RefuseBeforeBody(const HttpRequestHead& head, bool webhooks) {
+  const Route route = Classify(head.target);
+  const std::string_view path = PathOf(head.target);
   if (route == Route::kOther || (IsWebhook(route) && !webhooks)) {
-    co_return Refuse(Route::kOther, 404, RejectReason::kNotFound,
-                     fmt::format("no route for {} {}", request.method, PathOf(request.target)),
-                     request.request_id);
+    return Refuse(Route::kOther, 404, RejectReason::kNotFound,
+                  fmt::format("no route for {} {}", head.method, path), head.request_id);
+  }
+  if (IsWebhook(route)) {
+    if (head.method == "POST") return std::nullopt;
+    HttpResponse response =
+        Refuse(route, 405, RejectReason::kMethodNotAllowed,
+               fmt::format("{} does not accept {}; use POST", path, head.method), head.request_id);
+    response.allow = "POST";
+    return response;
+  }
+  if (head.method != "GET" && head.method != "HEAD") {
+    HttpResponse response =
+        Refuse(route, 405, RejectReason::kMethodNotAllowed,
+               fmt::format("{} does not accept {}; use GET", path, head.method), head.request_id);
+    response.allow = "GET, HEAD";
+    return response;
+  }
+  if (head.has_body) {
+    return Refuse(route, 413, RejectReason::kBodyTooLarge,
+                  fmt::format("{} {} takes no request body", head.method, path), head.request_id);
+  }
+  return std::nullopt;
+}
+
+boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool webhooks) {
+  const Route route = Classify(request.target);
+  const HttpRequestHead head{request.method, request.target, !request.body.empty(),
+                             request.request_id};
+  if (std::optional<HttpResponse> refused = RefuseBeforeBody(head, webhooks)) {
+    co_return std::move(*refused);
   }
   if (!IsWebhook(route)) {
-    if (request.method != "GET" && request.method != "HEAD") {
-      HttpResponse response = Refuse(
-          route, 405, RejectReason::kMethodNotAllowed,
-          fmt::format("{} does not accept {}; use GET", PathOf(request.target), request.method),
-          request.request_id);
-      response.allow = "GET, HEAD";
-      co_return response;
-    }
     if (route == Route::kDebug) {
       const size_t q = request.target.find('?');
       DebugResponse debug = debug_->Handle(
@@ -237,14 +258,6 @@ boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool 
       co_return response;
     }
     co_return Ops(route);
-  }
-  if (request.method != "POST") {
-    HttpResponse response = Refuse(
-        route, 405, RejectReason::kMethodNotAllowed,
-        fmt::format("{} does not accept {}; use POST", PathOf(request.target), request.method),
-        request.request_id);
-    response.allow = "POST";
-    co_return response;
   }
   Verb verb = VerbOf(route);
   if (verb != Verb::kBind) {

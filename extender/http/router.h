@@ -12,6 +12,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,14 @@ struct HttpRequest {
   std::string_view method;
   std::string_view target;
   RequestBody body;
+  std::string_view request_id;
+};
+
+// What is known of a request once its header is read, before its body.
+struct HttpRequestHead {
+  std::string_view method;
+  std::string_view target;
+  bool has_body = false;  // Content-Length > 0, or a chunked body
   std::string_view request_id;
 };
 
@@ -57,6 +66,14 @@ class Router {
 
   // Which route a target names (for metrics of requests that fail before Handle).
   Route Classify(std::string_view target) const;
+
+  // Answers a request whose answer does not depend on its body, so the server need not
+  // read the body: 404 (no such route on this listener), 405 (a method the route does not
+  // take, with Allow), 413 (a body sent to a route that takes none: the GET and HEAD of the
+  // operations and /debug endpoints). Counted and logged as Handle() counts its refusals.
+  // nullopt: the request (a webhook POST, or an operations GET without a body) must be read
+  // whole and given to Handle(). `webhooks` is false on the operations-only listener.
+  std::optional<HttpResponse> RefuseBeforeBody(const HttpRequestHead& head, bool webhooks);
 
   // `webhooks` is false on the operations-only listener. Never throws: a handler that fails
   // inside Quotient (a bug) is answered 500 {"Error","Reason":"internal_error"}, logged at

@@ -153,6 +153,36 @@ TEST_F(RouterTest, UnknownPathsAndWebhooksOnTheOpsListenerAre404) {
   EXPECT_EQ(metrics_.RejectedCount(RejectReason::kNotFound), 2u);
 }
 
+TEST_F(RouterTest, RefusesFromTheHeaderAloneWhatNoBodyCouldChange) {
+  struct Case {
+    std::string_view method, target;
+    bool has_body, webhooks;
+    std::optional<unsigned> status;  // nullopt: the body must be read and handed to Handle
+  };
+  const Case cases[] = {
+      {"POST", "/scheduler/filter", true, true, std::nullopt},
+      {"POST", "/scheduler/bind", false, true, std::nullopt},
+      {"GET", "/healthz", false, false, std::nullopt},
+      {"HEAD", "/metrics", false, true, std::nullopt},
+      {"POST", "/scheduler/filter", true, false, 404u},  // a webhook on the ops listener
+      {"POST", "/nope", true, true, 404u},
+      {"GET", "/scheduler/filter", true, true, 405u},
+      {"POST", "/healthz", true, false, 405u},
+      {"GET", "/version", true, true, 413u},  // the operations endpoints take no body
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + std::string(c.target));
+    std::optional<HttpResponse> r =
+        router_.RefuseBeforeBody({c.method, c.target, c.has_body, "test-1"}, c.webhooks);
+    ASSERT_EQ(r.has_value(), c.status.has_value());
+    if (r) {
+      EXPECT_EQ(r->status, *c.status) << r->body;
+    }
+  }
+  EXPECT_EQ(metrics_.RejectedCount(RejectReason::kBodyTooLarge), 1u);
+  EXPECT_EQ(Call("GET", "/version", "{}").status, 413u);  // Handle agrees
+}
+
 TEST_F(RouterTest, ReadyzFollowsReadinessAndSaysWhy) {
   HttpResponse r = Call("GET", "/readyz");
   EXPECT_EQ(r.status, 503u);
