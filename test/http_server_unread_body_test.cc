@@ -97,5 +97,45 @@ TEST(HttpServerUnreadBodyTest, ARefusalWithoutABodyKeepsTheConnection) {
   EXPECT_EQ(client.Get("/healthz").status, 200u);
 }
 
+// A client that asks before sending its body is told "no" before it sends it: the limit
+// and the route are checked before 100 Continue.
+TEST(HttpServerUnreadBodyTest, ExpectContinueAboveTheBodyLimitGets413InsteadOf100) {
+  TestServerConfig config;
+  config.http.max_body_bytes = 1024;
+  TestServer server(config);
+  ASSERT_TRUE(server.ok()) << server.error();
+  RawSocket raw(server.port(), kAnswerWait);
+  ASSERT_TRUE(
+      raw.Write("POST /filter HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Expect: 100-continue\r\nContent-Length: 2048\r\n\r\n"))
+      << raw.error();
+  HttpResult r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 413u) << r.error << r.body;
+  EXPECT_EQ(json::parse(r.body, nullptr, false).value("Reason", ""), "body_too_large") << r.body;
+  EXPECT_FALSE(r.keep_alive);
+}
+
+// A refusal that leaves a body unread does not reset the connection: the server reads and
+// drops what the client still sends (for a bounded time and size) before closing, so a
+// client still writing its body completes the write and reads the refusal and an orderly
+// close (without this, the closed socket answers the body with RST and the write fails).
+TEST(HttpServerUnreadBodyTest, AClientStillSendingTheRefusedBodyIsNotReset) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  RawSocket raw(server.port(), kAnswerWait);
+  const std::string body(2u << 20, 'x');  // far more than the socket buffers hold at first
+  ASSERT_TRUE(raw.Write("POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n"))
+      << raw.error();
+  HttpResult r = raw.ReadResponse();
+  ASSERT_EQ(r.status, 405u) << r.error << r.body;
+  EXPECT_TRUE(raw.Write(body)) << raw.error();
+  bool closed = false;
+  bool reset = false;
+  raw.ReadUntilClosed(kAnswerWait, &closed, &reset);
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(reset);
+}
+
 }  // namespace
 }  // namespace quotient::test

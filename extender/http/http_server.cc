@@ -42,6 +42,12 @@ constexpr size_t kReadChunkBytes = 64u << 10;
 constexpr size_t kMaxRequestIdBytes = 64;
 constexpr auto kTlsShutdownTimeout = std::chrono::seconds(1);
 constexpr auto kShutdownPollInterval = std::chrono::milliseconds(10);
+// After a refusal that left request bytes unread, what the server still reads and drops
+// before closing (see DiscardUnreadBytes): enough for a client to notice the refusal and
+// stop sending, little enough that a client who never stops costs one second of a slot.
+constexpr auto kDiscardTimeout = std::chrono::seconds(1);
+constexpr size_t kDiscardMaxBytes = 4u << 20;
+constexpr size_t kDiscardReadBytes = 16u << 10;
 
 // Per-connection state shared by the session and the server's registry (for shutdown).
 // All fields are confined to the connection's strand.
@@ -49,7 +55,8 @@ struct Connection {
   beast::tcp_stream* lowest = nullptr;  // set while the session runs
   bool idle = true;                     // between requests
   bool closing = false;                 // server is draining: answer, then close
-  bool unread_request_bytes = false;    // an answer left a body unread: close after it
+  bool unread_request_bytes = false;    // a refusal left request bytes unread: close after
+                                        // it, draining them first (DiscardUnreadBytes)
 };
 
 // A request refused before routing: status, reason and the message for the client.
@@ -135,6 +142,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   template <class Stream>
   asio::awaitable<ReadOutcome> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
                                           RequestParser& parser);
+  // A 413 for an announced Content-Length above the body limit; nullopt otherwise.
+  std::optional<Refusal> RefuseOversizedBody(const RequestParser& parser) const;
   template <class Stream>
   asio::awaitable<bool> AnswerExpectContinue(Stream& stream, const RequestParser& parser);
   template <class Stream>
@@ -152,6 +161,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     Log(spdlog::level::info, "connection closed: read timeout",
         {{"route", RouteName(route)}, {"error", what}});
   }
+
+  // Reads and drops what the client still sends after a refusal left request bytes
+  // unread, until it closes, kDiscardTimeout passes or kDiscardMaxBytes are read: a socket
+  // closed with unread bytes (or receiving more) makes the kernel reset the connection,
+  // and a client still sending its body then fails its write or loses the refusal.
+  asio::awaitable<void> DiscardUnreadBytes(beast::tcp_stream& lowest);
 
   template <class Stream>
   asio::awaitable<void> WriteRefusal(Stream& stream, const Refusal& refusal, Route route,
@@ -304,16 +319,33 @@ asio::awaitable<void> HttpServer::Impl::RunSession(tcp::socket socket, Listener*
       co_await ServeRequests(tls, *conn, listener);
       conn->lowest->expires_after(kTlsShutdownTimeout);
       co_await tls.async_shutdown(kUseTuple);
+      if (conn->unread_request_bytes) co_await DiscardUnreadBytes(*conn->lowest);
     }
   } else {
     conn->lowest = &plain;
     co_await ServeRequests(plain, *conn, listener);
-    boost::system::error_code ignored;
-    plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (conn->unread_request_bytes) {
+      co_await DiscardUnreadBytes(plain);
+    } else {
+      boost::system::error_code ignored;
+      plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
   conn->lowest = nullptr;
   metrics->AddConnections(-1);
   Unregister(conn);
+}
+
+asio::awaitable<void> HttpServer::Impl::DiscardUnreadBytes(beast::tcp_stream& lowest) {
+  boost::system::error_code ignored;
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);  // the answer ends here
+  lowest.expires_after(kDiscardTimeout);
+  std::vector<char> scratch(kDiscardReadBytes);
+  for (size_t discarded = 0; discarded < kDiscardMaxBytes;) {
+    auto [ec, n] = co_await lowest.async_read_some(asio::buffer(scratch), kUseTuple);
+    if (ec) break;  // the client closed, the time is up, or the server is shutting down
+    discarded += n;
+  }
 }
 
 template <class Stream>
@@ -357,6 +389,7 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
     RequestParser parser;
     const ReadOutcome header = co_await ReadHeader(stream, buffer, parser);
     if (header.kind == ReadOutcome::Kind::kRefuse) {
+      conn.unread_request_bytes = true;
       co_await WriteRefusal(stream, header.refusal, Route::kOther, 11);
     }
     if (header.kind != ReadOutcome::Kind::kOk) co_return;
@@ -372,10 +405,18 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
     if (answer) {
       conn.unread_request_bytes = has_body;
     } else {
+      // Checked before 100 Continue: a client is never invited to send a body it is refused.
+      const std::optional<Refusal> too_large = RefuseOversizedBody(parser);
+      if (too_large) {
+        conn.unread_request_bytes = true;
+        co_await WriteRefusal(stream, *too_large, route, req.version());
+        co_return;
+      }
       const bool continued = co_await AnswerExpectContinue(stream, parser);
       if (!continued) co_return;
       const ReadOutcome read = co_await ReadBody(stream, buffer, parser, route, &body);
       if (read.kind == ReadOutcome::Kind::kRefuse) {
+        conn.unread_request_bytes = true;
         co_await WriteRefusal(stream, read.refusal, route, req.version());
       }
       if (read.kind != ReadOutcome::Kind::kOk) co_return;
@@ -426,6 +467,15 @@ asio::awaitable<ReadOutcome> HttpServer::Impl::ReadHeader(Stream& stream,
   co_return ReadOutcome::Close();
 }
 
+std::optional<Refusal> HttpServer::Impl::RefuseOversizedBody(const RequestParser& parser) const {
+  const auto length = parser.content_length();
+  if (!length || *length <= options.max_body_bytes) return std::nullopt;
+  return Refusal{413, RejectReason::kBodyTooLarge,
+                 fmt::format("request body of {} bytes exceeds the limit of {} bytes "
+                             "(limits.maxBodyBytes)",
+                             *length, options.max_body_bytes)};
+}
+
 // "Expect: 100-continue": the client waits for this interim answer before the body.
 template <class Stream>
 asio::awaitable<bool> HttpServer::Impl::AnswerExpectContinue(Stream& stream,
@@ -446,12 +496,7 @@ asio::awaitable<ReadOutcome> HttpServer::Impl::ReadBody(Stream& stream, beast::f
                                                         RequestBody* body) {
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
   if (auto length = parser.content_length(); length) {
-    if (*length > options.max_body_bytes) {
-      co_return ReadOutcome::Refuse(413, RejectReason::kBodyTooLarge,
-                                    fmt::format("request body of {} bytes exceeds the limit of {} "
-                                                "bytes (limits.maxBodyBytes)",
-                                                *length, options.max_body_bytes));
-    }
+    // REQUIRES: RefuseOversizedBody(parser) was nullopt, so *length <= max_body_bytes.
     *body = RequestBody::Allocate(*length);
     size_t have = std::min<size_t>(buffer.size(), *length);
     if (have > 0) std::memcpy(body->data(), buffer.data().data(), have);

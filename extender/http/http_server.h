@@ -9,7 +9,10 @@
 //  * explicit header and body limits; a body is read only when the router needs it
 //    (Router::RefuseBeforeBody answers the rest from the header); a body with
 //    Content-Length is read straight into one preallocated buffer (RequestBody) with
-//    large reads and parsed in place;
+//    large reads and parsed in place; limits and routes are checked before 100 Continue;
+//  * a refusal that leaves request bytes unread closes gracefully: FIN, then what the
+//    client still sends is read and dropped (at most 1 s and 4 MiB), so the kernel does
+//    not reset the connection under the client's write or its unread answer;
 //  * Shutdown() stops accepting, closes idle connections at once, lets in-flight
 //    requests finish (answering them with Connection: close) and forces the rest
 //    closed at the grace deadline.

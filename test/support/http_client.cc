@@ -107,7 +107,7 @@ class Conn {
     return result;
   }
 
-  std::string ReadUntilClosed(std::chrono::milliseconds limit, bool* closed) {
+  std::string ReadUntilClosed(std::chrono::milliseconds limit, bool* closed, bool* reset) {
     std::string out = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
     const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -126,6 +126,7 @@ class Conn {
       out.append(chunk, n);
       if (ec) {
         *closed = ec != beast::error::timeout;
+        if (reset != nullptr) *reset = ec == asio::error::connection_reset;
         return out;
       }
     }
@@ -222,7 +223,7 @@ HttpResult HttpClient::Send(http::verb method, std::string_view target, std::str
 }
 
 std::string HttpClient::ReadUntilClosed(std::chrono::milliseconds limit, bool* closed) {
-  return conn_->ReadUntilClosed(limit, closed);
+  return conn_->ReadUntilClosed(limit, closed, nullptr);
 }
 
 RawSocket::RawSocket(uint16_t port, std::chrono::milliseconds timeout)
@@ -243,8 +244,8 @@ HttpResult RawSocket::ReadResponse() {
   return conn_->ReadResponse();
 }
 
-std::string RawSocket::ReadUntilClosed(std::chrono::milliseconds limit, bool* closed) {
-  return conn_->ReadUntilClosed(limit, closed);
+std::string RawSocket::ReadUntilClosed(std::chrono::milliseconds limit, bool* closed, bool* reset) {
+  return conn_->ReadUntilClosed(limit, closed, reset);
 }
 
 }  // namespace quotient::test

@@ -90,7 +90,8 @@ class RawSocket {
   // Reads one response; a 1xx interim response counts as one.
   HttpResult ReadResponse();
   // Reads until the server closes the connection or `limit` passes; returns the bytes.
-  std::string ReadUntilClosed(std::chrono::milliseconds limit, bool* closed);
+  // `reset` (optional): whether the close was a reset (RST) rather than an orderly FIN.
+  std::string ReadUntilClosed(std::chrono::milliseconds limit, bool* closed, bool* reset = nullptr);
 
  private:
   std::unique_ptr<detail::Conn> conn_;
