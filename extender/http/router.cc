@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include "extender/telemetry/logging.h"
 #include "extender/wire/wire_codec.h"
@@ -32,14 +34,14 @@ Verb VerbOf(Route route) {
 }
 
 // The scheduler rejects a preemption answer naming a node it did not offer; a decider
-// must never cause that, so such nodes are dropped here (and logged as a bug).
+// must never cause that, so such nodes are dropped here (and logged as a bug). Linear in
+// input + answer: a preempt call may offer thousands of nodes.
 void DropNodesNotIn(const std::vector<NodeVictims>& input, std::vector<NodeVictims>* answer) {
-  auto offered = [&](std::string_view node) {
-    return std::any_of(input.begin(), input.end(),
-                       [&](const NodeVictims& n) { return n.node == node; });
-  };
+  std::unordered_set<std::string_view> offered;
+  offered.reserve(input.size());
+  for (const NodeVictims& n : input) offered.insert(n.node);
   std::erase_if(*answer, [&](const NodeVictims& n) {
-    if (offered(n.node)) return false;
+    if (offered.contains(n.node)) return false;
     Log(spdlog::level::err, "decider named a node outside the preemption candidates",
         {{"node", n.node}});
     return true;

@@ -100,6 +100,21 @@ TEST_F(RouterTest, PreemptNeverNamesANodeThatWasNotOffered) {
             R"({"NodeNameToMetaVictims":{"a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":0}}})");
 }
 
+TEST_F(RouterTest, PreemptKeepsEveryOfferedNodeOfTheAnswerAndDropsEveryOther) {
+  decider_.victims = {
+      {"c", {"u3"}, 0}, {"x", {"u8"}, 0}, {"a", {"u1"}, 1}, {"y", {"u9"}, 0}, {"b", {"u2"}, 0}};
+  HttpResponse r = Call("POST", "/scheduler/preempt",
+                        R"({"Pod":{},"NodeNameToMetaVictims":{)"
+                        R"("a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":1},)"
+                        R"("b":{"Pods":[{"UID":"u2"}],"NumPDBViolations":0},)"
+                        R"("c":{"Pods":[{"UID":"u3"}],"NumPDBViolations":0}}})");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, R"({"NodeNameToMetaVictims":{)"
+                    R"("a":{"Pods":[{"UID":"u1"}],"NumPDBViolations":1},)"
+                    R"("b":{"Pods":[{"UID":"u2"}],"NumPDBViolations":0},)"
+                    R"("c":{"Pods":[{"UID":"u3"}],"NumPDBViolations":0}}})");
+}
+
 TEST_F(RouterTest, AFilterThatFailsInsideQuotientIsAnswered500WithAReason) {
   decider_.throw_in_filter = true;
   HttpResponse r = Call("POST", "/scheduler/filter", kArgs);
