@@ -55,8 +55,11 @@ struct Connection {
   beast::tcp_stream* lowest = nullptr;  // set while the session runs
   bool idle = true;                     // between requests
   bool closing = false;                 // server is draining: answer, then close
-  bool unread_request_bytes = false;    // a refusal left request bytes unread: close after
-                                        // it, draining them first (DiscardUnreadBytes)
+  // Accept + limits.headerTimeout: one deadline for the TLS handshake, the wait for the
+  // first request and that request's header (set by RunSession, then constant).
+  Clock::time_point first_header_deadline;
+  bool unread_request_bytes = false;  // a refusal left request bytes unread: close after
+                                      // it, draining them first (DiscardUnreadBytes)
 };
 
 // A request refused before routing: status, reason and the message for the client.
@@ -138,10 +141,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> ServeRequests(Stream& stream, Connection& conn, Listener* listener);
   template <class Stream>
   asio::awaitable<bool> AwaitRequest(Stream& stream, beast::flat_buffer& buffer,
-                                     bool first_request);
+                                     Clock::time_point deadline);
   template <class Stream>
   asio::awaitable<ReadOutcome> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
-                                          RequestParser& parser);
+                                          RequestParser& parser, Clock::time_point deadline);
   // A 413 for an announced Content-Length above the body limit; nullopt otherwise.
   std::optional<Refusal> RefuseOversizedBody(const RequestParser& parser) const;
   template <class Stream>
@@ -304,13 +307,14 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop(Listener* listener) {
 asio::awaitable<void> HttpServer::Impl::RunSession(tcp::socket socket, Listener* listener) {
   auto self = shared_from_this();
   auto conn = std::make_shared<Connection>();
+  conn->first_header_deadline = Clock::now() + options.header_timeout;
   Register(conn, socket.get_executor());
   metrics->AddConnections(1);
   beast::tcp_stream plain(std::move(socket));
   if (listener->tls) {
     beast::ssl_stream<beast::tcp_stream> tls(std::move(plain), *listener->tls);
     conn->lowest = &beast::get_lowest_layer(tls);
-    conn->lowest->expires_after(options.header_timeout);
+    conn->lowest->expires_at(conn->first_header_deadline);
     auto [ec] = co_await tls.async_handshake(ssl::stream_base::server, kUseTuple);
     if (ec) {
       metrics->CountRejected(RejectReason::kTlsHandshake);
@@ -382,12 +386,19 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
   for (bool first_request = true;; first_request = false) {
     conn.idle = true;
     if (conn.closing) co_return;
-    const bool arrived = co_await AwaitRequest(stream, buffer, first_request);
+    // A new connection has one header timeout from accept for its first request; a
+    // keep-alive one may idle for the idle timeout, then has a header timeout from the
+    // request's first bytes.
+    const bool arrived = co_await AwaitRequest(
+        stream, buffer,
+        first_request ? conn.first_header_deadline : Clock::now() + options.idle_timeout);
     if (!arrived) co_return;  // closed, idle timeout or shutdown: nothing to answer
     conn.idle = false;
 
     RequestParser parser;
-    const ReadOutcome header = co_await ReadHeader(stream, buffer, parser);
+    const ReadOutcome header = co_await ReadHeader(
+        stream, buffer, parser,
+        first_request ? conn.first_header_deadline : Clock::now() + options.header_timeout);
     if (header.kind == ReadOutcome::Kind::kRefuse) {
       conn.unread_request_bytes = true;
       co_await WriteRefusal(stream, header.refusal, Route::kOther, 11);
@@ -427,15 +438,13 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
   }
 }
 
-// Waits for the first bytes of the next request, unless some are buffered already. A new
-// connection must start its request within the header timeout; between keep-alive requests
-// it may idle for the idle timeout.
+// Waits until `deadline` for the first bytes of the next request, unless some are
+// buffered already.
 template <class Stream>
 asio::awaitable<bool> HttpServer::Impl::AwaitRequest(Stream& stream, beast::flat_buffer& buffer,
-                                                     bool first_request) {
+                                                     Clock::time_point deadline) {
   if (buffer.size() > 0) co_return true;
-  beast::get_lowest_layer(stream).expires_after(first_request ? options.header_timeout
-                                                              : options.idle_timeout);
+  beast::get_lowest_layer(stream).expires_at(deadline);
   auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunkBytes), kUseTuple);
   if (ec) co_return false;
   buffer.commit(n);
@@ -445,12 +454,13 @@ asio::awaitable<bool> HttpServer::Impl::AwaitRequest(Stream& stream, beast::flat
 template <class Stream>
 asio::awaitable<ReadOutcome> HttpServer::Impl::ReadHeader(Stream& stream,
                                                           beast::flat_buffer& buffer,
-                                                          RequestParser& parser) {
+                                                          RequestParser& parser,
+                                                          Clock::time_point deadline) {
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   // No body limit while reading the header: Beast would refuse an announced Content-Length
   // there as a parse error; ReadBody answers it with a 413 instead.
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+  beast::get_lowest_layer(stream).expires_at(deadline);
   auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
   if (!ec) co_return ReadOutcome::Ok();
   if (ec == beast::error::timeout) {

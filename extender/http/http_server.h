@@ -4,8 +4,9 @@
 //  * one io_context run by N threads (N = cores by default, see main);
 //  * C++20 coroutines; each connection runs on its own strand, so a connection's
 //    state is touched by one thread at a time without locks;
-//  * keep-alive; every read and write has a deadline: an idle timeout between requests,
-//    a header timeout once a request starts, a body timeout, a write timeout;
+//  * keep-alive; every read and write has a deadline: one header timeout from accept for
+//    the TLS handshake and the first request's header, an idle timeout between requests,
+//    a header timeout once a later request starts, a body timeout, a write timeout;
 //  * explicit header and body limits; a body is read only when the router needs it
 //    (Router::RefuseBeforeBody answers the rest from the header); a body with
 //    Content-Length is read straight into one preallocated buffer (RequestBody) with
