@@ -69,7 +69,15 @@ QuotaFileWatcher::Outcome QuotaFileWatcher::CheckNow() {
   // marker plus why, so that the next successful read is always re-examined.
   const std::string seen =
       readable ? text : std::string("\0unreadable", 11) + config::FormatErrors(errors);
-  if (seen == last_content_) return Outcome::kUnchanged;
+  if (seen == last_content_) {
+    settling_.reset();  // changed back, or a torn read that healed
+    return Outcome::kUnchanged;
+  }
+  if (settling_ != seen) {
+    settling_ = seen;  // acted on if the next poll reads the same
+    return Outcome::kSettling;
+  }
+  settling_.reset();
   last_content_ = seen;
 
   std::shared_ptr<const quota::QuotaTree> tree;

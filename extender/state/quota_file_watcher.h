@@ -2,8 +2,14 @@
 //
 // Each poll reads the file (a few KB) and compares its bytes with the last content seen,
 // so a ConfigMap's symlink swap, an editor's rename-and-replace and an in-place write
-// are all seen, and an unchanged file costs one read. A changed file is parsed and
-// validated (config/quota_yaml.h):
+// are all seen, and an unchanged file costs one read. A change is acted on once it has
+// settled: when the next poll reads the same bytes again. A write in place (truncate, then
+// the new text in chunks: `kubectl get ... > quota.yaml`) can be read half done, and a
+// prefix of a tree may well be a valid tree (a max cut from 20 to 2, the later quotas
+// missing, so their namespaces unquoted): one interval later it has changed again and is
+// not published. A writer stalled for a whole interval mid-write can still be read torn:
+// write a new file and rename it over the old one for certainty. A settled change is
+// parsed and validated (config/quota_yaml.h):
 //  * valid: QuotaLedger::Reload publishes the new tree with usage recomputed from the
 //    pods the ledger holds; logged at info; quotient_config_reloads_total{result="success"};
 //  * invalid, unreadable or larger than the cap (server.limits.maxFileBytes; refused
@@ -22,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config_error.h"
@@ -41,7 +48,8 @@ bool CompileQuotaText(std::string_view text, const std::string& source,
 
 class QuotaFileWatcher {
  public:
-  enum class Outcome { kUnchanged, kReloaded, kRejected };
+  // kSettling: changed since the last poll, acted on once the next reads the same bytes.
+  enum class Outcome { kUnchanged, kSettling, kReloaded, kRejected };
 
   // `initial_content` is the text the ledger's tree was built from; a file larger than
   // `max_file_bytes` is refused.
@@ -63,7 +71,8 @@ class QuotaFileWatcher {
   quota::QuotaLedger* const ledger_;
   QuotaMetrics* const metrics_;
   boost::asio::steady_timer timer_;
-  std::string last_content_;  // confined to the polling context
+  std::string last_content_;             // acted on last; confined to the polling context
+  std::optional<std::string> settling_;  // read once, differing from last_content_
 };
 
 }  // namespace quotient::extender

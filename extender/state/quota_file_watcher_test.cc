@@ -51,6 +51,11 @@ class QuotaFileWatcherTest : public ::testing::Test {
     return tree->Max(tree->Find("team-a"), tree->ResourceIndex("cpu"));
   }
   std::string Metrics() { return registry_.Render(); }
+  // Two polls of a changed file: the first sees it settling, the second acts on it.
+  static QuotaFileWatcher::Outcome Settled(QuotaFileWatcher& watcher) {
+    EXPECT_EQ(watcher.CheckNow(), QuotaFileWatcher::Outcome::kSettling);
+    return watcher.CheckNow();
+  }
 
   // One file per test: ctest runs each test as its own process, in parallel.
   std::string path_ = ::testing::TempDir() + "/quota_watcher_test_" +
@@ -68,7 +73,7 @@ TEST_F(QuotaFileWatcherTest, AnUnchangedFileIsNotReloaded) {
 
 TEST_F(QuotaFileWatcherTest, AValidEditIsPublished) {
   Write(Tree("30"));
-  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(Settled(*watcher_), QuotaFileWatcher::Outcome::kReloaded);
   EXPECT_EQ(MaxCpu(), 30000);
   EXPECT_NE(
       Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"success\"} 1"),
@@ -77,7 +82,7 @@ TEST_F(QuotaFileWatcherTest, AValidEditIsPublished) {
 
 TEST_F(QuotaFileWatcherTest, AnInvalidEditIsRejectedOnceAndTheLastGoodTreeKeepsServing) {
   Write(Tree("5"));  // min 10 > max 5
-  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(Settled(*watcher_), QuotaFileWatcher::Outcome::kRejected);
   EXPECT_EQ(MaxCpu(), 20000);
   EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);  // reported once
   std::string text = Metrics();
@@ -87,10 +92,41 @@ TEST_F(QuotaFileWatcherTest, AnInvalidEditIsRejectedOnceAndTheLastGoodTreeKeepsS
   EXPECT_NE(text.find("quotient_config_last_reload_successful{source=\"quota_file\"} 0"),
             std::string::npos);
   Write("{not: [yaml");
-  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(Settled(*watcher_), QuotaFileWatcher::Outcome::kRejected);
   Write(Tree("25"));
-  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(Settled(*watcher_), QuotaFileWatcher::Outcome::kReloaded);
   EXPECT_EQ(MaxCpu(), 25000);
+}
+
+// A write in place read half done: the prefix, a valid tree without the new quota, is seen once
+// and the next poll reads the whole file, so the prefix is never published.
+TEST_F(QuotaFileWatcherTest, AFileReadMidWriteIsNotPublishedUntilItReadsTheSameTwice) {
+  // The file gains a quota for namespace b; read half written, it has none (b unquoted).
+  const std::string whole = Tree("30") +
+                            "    - name: team-b\n"
+                            "      namespaces: [b]\n"
+                            "      max: {cpu: 10}\n";
+  const std::string torn = whole.substr(0, whole.find("    - name: team-b"));
+  std::shared_ptr<const quota::QuotaTree> tree;
+  config::ConfigErrors errors;
+  ASSERT_TRUE(CompileQuotaText(torn, path_, &tree, &errors)) << FormatErrors(errors);
+  Write(torn);
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kSettling);
+  Write(whole);  // the writer finishes
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kSettling);
+  EXPECT_EQ(MaxCpu(), 20000);  // neither published yet
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(MaxCpu(), 30000);
+  EXPECT_NE(ledger_->tree()->LeafForNamespace("b"), quota::kNoQuota);
+  EXPECT_NE(
+      Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"success\"} 1"),
+      std::string::npos);
+  // A torn read that heals back to what serves is no change at all.
+  Write(torn);
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kSettling);
+  Write(whole);
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);
+  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);
 }
 
 // Hostile edits (issue 18) take the same path as any bad edit: refused, counted, the last
@@ -99,12 +135,12 @@ TEST_F(QuotaFileWatcherTest, OversizedCyclicAndExplodingFilesAreRejectedAndCount
   QuotaFileWatcher small(ioc_, path_, std::chrono::milliseconds(100), Tree("20"), ledger_.get(),
                          metrics_.get(), /*max_file_bytes=*/4096);
   Write(Tree("30") + "#" + std::string(5000, 'x') + "\n");  // valid, but past the cap
-  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(Settled(small), QuotaFileWatcher::Outcome::kRejected);
   EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kUnchanged);  // reported once
   Write(
       "apiVersion: scheduling.sigs.k8s.io/v1beta1\nkind: ElasticQuotaTree\n"
       "spec:\n  root: &r {name: root, children: [*r]}\n");
-  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(Settled(small), QuotaFileWatcher::Outcome::kRejected);
   std::string list = "kind: List\nitems:\n- kind: List\n  items: &l0 [{kind: Namespace}]\n";
   for (int level = 1; level < 30; ++level) {
     list += "- kind: List\n  items: &l" + std::to_string(level) + " [{kind: List, items: *l" +
@@ -112,14 +148,14 @@ TEST_F(QuotaFileWatcherTest, OversizedCyclicAndExplodingFilesAreRejectedAndCount
             "}]\n";
   }
   Write(list);  // 2^29 objects
-  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(Settled(small), QuotaFileWatcher::Outcome::kRejected);
   EXPECT_EQ(MaxCpu(), 20000);
   EXPECT_NE(
       Metrics().find("quotient_config_reloads_total{source=\"quota_file\",result=\"failure\"} 3"),
       std::string::npos)
       << Metrics();
   Write(Tree("25"));
-  EXPECT_EQ(small.CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(Settled(small), QuotaFileWatcher::Outcome::kReloaded);
   EXPECT_EQ(MaxCpu(), 25000);
 }
 
@@ -135,10 +171,10 @@ TEST_F(QuotaFileWatcherTest, AFilePastTheCapIsRefusedNamingTheSettingThatSetsIt)
 
 TEST_F(QuotaFileWatcherTest, AMissingFileIsRejectedAndItsReturnReloads) {
   std::remove(path_.c_str());
-  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kRejected);
+  EXPECT_EQ(Settled(*watcher_), QuotaFileWatcher::Outcome::kRejected);
   EXPECT_EQ(MaxCpu(), 20000);
   Write(Tree("20"));
-  EXPECT_EQ(watcher_->CheckNow(), QuotaFileWatcher::Outcome::kReloaded);
+  EXPECT_EQ(Settled(*watcher_), QuotaFileWatcher::Outcome::kReloaded);
 }
 
 TEST_F(QuotaFileWatcherTest, QuotaGaugesFollowTheLedger) {
