@@ -16,11 +16,22 @@ double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// metadata.name (and uid) of an object, without decoding the rest.
-bool ReadName(json::od::value& object, std::string* name, std::string* error) {
+// metadata.name of an object (and, with `spec`, the JSON of its spec: empty if it has none
+// or it is no object), without decoding the rest.
+bool ReadName(json::od::value& object, std::string* name, std::string* error,
+              std::string* spec = nullptr) {
   DecodeError decode;
   bool ok = json::ForEachField(
       object, nullptr, &decode, [&](std::string_view key, json::od::value& v, const json::Path* p) {
+        if (spec != nullptr && json::KeyIs(key, "spec")) {
+          json::od::object as_object;
+          std::string_view raw;
+          if (v.get_object().get(as_object) == simdjson::SUCCESS &&
+              as_object.raw_json().get(raw) == simdjson::SUCCESS) {
+            spec->assign(raw);
+          }
+          return true;
+        }
         if (!json::KeyIs(key, "metadata")) return true;
         return json::ForEachField(
             v, p, &decode, [&](std::string_view k, json::od::value& m, const json::Path* mp) {
@@ -112,15 +123,16 @@ bool QuotaTreeSink::Apply(kube::EventType type, json::od::value& object, std::st
   json::od::document doc;
   json::od::value root;
   std::string name;
+  std::string spec;
   if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
-      doc.get_value().get(root) != simdjson::SUCCESS || !ReadName(root, &name, error)) {
+      doc.get_value().get(root) != simdjson::SUCCESS || !ReadName(root, &name, error, &spec)) {
     if (error->empty()) *error = "not a JSON object";
     return false;
   }
   if (type == kube::EventType::kDeleted) {
     objects_.erase(name);
   } else {
-    objects_[name] = std::move(text);
+    objects_[name] = TreeObject{std::move(text), std::move(spec)};
   }
   if (!listing_) Publish();
   return true;
@@ -132,7 +144,7 @@ void QuotaTreeSink::EndList() {
 }
 
 void QuotaTreeSink::Publish() {
-  const std::string* chosen = nullptr;
+  const TreeObject* chosen = nullptr;
   std::string chosen_name;
   if (!tree_name_.empty()) {
     if (auto it = objects_.find(tree_name_); it != objects_.end()) {
@@ -148,7 +160,7 @@ void QuotaTreeSink::Publish() {
     }
   }
   if (chosen == nullptr) {
-    if (!published_.empty()) {
+    if (published_) {
       Log(spdlog::level::warn, "ElasticQuotaTree gone; keeping the last good tree",
           {{"name", tree_name_.empty() ? "(any)" : tree_name_}});
     } else {
@@ -159,13 +171,13 @@ void QuotaTreeSink::Publish() {
     }
     return;
   }
-  if (*chosen == published_ || *chosen == rejected_) return;
+  if (chosen->spec == published_ || chosen->spec == rejected_) return;
   std::shared_ptr<const quota::QuotaTree> tree;
   std::string errors;
-  if (!Compile(*chosen, &tree, &errors)) {
-    rejected_ = *chosen;
+  if (!Compile(chosen->json, &tree, &errors)) {
+    rejected_ = chosen->spec;
     metrics_->CountReload(std::string(kTreeSource), false, UnixNow());
-    if (published_.empty()) {
+    if (!published_) {
       const std::string_view first_error = std::string_view(errors).substr(0, errors.find('\n'));
       SetMissing(fmt::format("ElasticQuotaTree {} is invalid: {}", chosen_name, first_error),
                  errors);
@@ -176,8 +188,8 @@ void QuotaTreeSink::Publish() {
     return;
   }
   ledger_->Reload(tree, quota::Clock::now());
-  published_ = *chosen;
-  rejected_.clear();
+  published_ = chosen->spec;
+  rejected_.reset();
   {
     std::lock_guard lock(missing_mu_);
     missing_.clear();

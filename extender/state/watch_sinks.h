@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "extender/kube/reflector.h"
@@ -98,7 +99,8 @@ class NodeSink : public kube::ObjectSink {
 // alphabetically first, with a warning). An invalid tree is logged and counted
 // (quotient_config_reloads_total{source="elasticquotatree",result="failure"}) and the
 // last good tree keeps serving; so does a deleted one (with a warning): removing the
-// object does not lift every limit at once.
+// object does not lift every limit at once. Only a change of the chosen object's spec
+// reloads the tree.
 //
 // Until a first tree is published (none in kube-system, none of that name, or the chosen
 // one invalid) the ledger holds the empty tree, under which no namespace has a quota:
@@ -134,9 +136,15 @@ class QuotaTreeSink : public kube::ObjectSink {
   QuotaMetrics* const metrics_;
   const std::string tree_name_;
   bool listing_ = false;
-  std::map<std::string, std::string> objects_;  // name -> object JSON
-  std::string published_;                       // JSON of the tree in the ledger
-  std::string rejected_;                        // last JSON refused (reported once)
+  struct TreeObject {
+    std::string json;  // the whole object, as compiled
+    std::string spec;  // its spec's JSON: what a change is judged by
+  };
+  std::map<std::string, TreeObject> objects_;  // by name
+  // The spec of the tree in the ledger, and of the last one refused (reported once): a
+  // change of anything else (labels, annotations, status, managedFields) is no change.
+  std::optional<std::string> published_;
+  std::optional<std::string> rejected_;
   mutable std::mutex missing_mu_;
   std::string missing_ = "no ElasticQuotaTree listed yet";  // empty once a tree is published
 };

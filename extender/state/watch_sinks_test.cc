@@ -132,6 +132,27 @@ TEST(QuotaTreeSinkNamedTest, ATreeOfAnotherNameIsNotTheConfiguredOne) {
   EXPECT_EQ(ledger.tree()->size(), 1u);
 }
 
+TEST_F(QuotaTreeSinkFlowTest, OnlyAChangeOfTheSpecReloadsTheTree) {
+  sink_.BeginList();
+  Apply(kube::EventType::kAdded, kTreeObject);
+  sink_.EndList();
+  const auto published = ledger_.tree();
+  // A label, a new resourceVersion and a status written by a controller: no reload.
+  std::string relabelled(kTreeObject);
+  relabelled.replace(relabelled.find(R"("resourceVersion": "812")"), 24,
+                     R"("resourceVersion": "813", "labels": {"team": "ml"})");
+  relabelled.insert(relabelled.rfind('}'), R"(, "status": {"observed": 2})");
+  ASSERT_TRUE(Apply(kube::EventType::kModified, relabelled));
+  EXPECT_EQ(ledger_.tree(), published);
+  std::string spec_changed(relabelled);
+  spec_changed.replace(spec_changed.find(R"("max": {"cpu": 20})"), 18, R"("max": {"cpu": 30})");
+  ASSERT_TRUE(Apply(kube::EventType::kModified, spec_changed));
+  EXPECT_NE(ledger_.tree(), published);
+  EXPECT_THAT(registry_.Render(),
+              HasSubstr(R"(quotient_config_reloads_total{source="elasticquotatree",)"
+                        R"(result="success"} 2)"));
+}
+
 TEST_F(QuotaTreeSinkFlowTest, AnObjectWithoutANameIsSkipped) {
   EXPECT_FALSE(Apply(kube::EventType::kAdded, R"({"metadata": {}, "spec": {}})"));
 }
