@@ -339,7 +339,8 @@ TEST(QuotaYamlTest, AMissingFileIsOneError) {
   ConfigErrors errors;
   EXPECT_FALSE(LoadQuotaTreeFile("/nonexistent/quota.yaml", &root, &errors));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].ToString(), "/nonexistent/quota.yaml: cannot read the file");
+  EXPECT_EQ(errors[0].ToString(),
+            "/nonexistent/quota.yaml: cannot read the file: No such file or directory");
 }
 
 TEST(QuotaYamlTest, EveryExampleQuotaFileLoads) {

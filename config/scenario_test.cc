@@ -159,7 +159,7 @@ TEST(ScenarioTest, AnUnreadableFileIsOneError) {
   ConfigErrors errors;
   EXPECT_FALSE(LoadScenarioFile("/nonexistent/scenario.yaml", &scenario, &errors));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].message, "cannot read the file");
+  EXPECT_EQ(errors[0].message, "cannot read the file: No such file or directory");
 }
 
 struct ErrorCase {

@@ -2,10 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <system_error>
 
 namespace quotient::config {
+namespace {
+
+// "cannot read the file: Permission denied": the operator's next step depends on why.
+std::string CannotRead(int error_number) {
+  if (error_number == 0) return "cannot read the file";
+  return fmt::format("cannot read the file: {}", std::generic_category().message(error_number));
+}
+
+}  // namespace
 
 bool ReadTextFile(const std::string& path, uint64_t max_bytes, std::string* text,
                   ConfigErrors* errors, std::string_view limit_setting) {
@@ -26,9 +37,10 @@ bool ReadTextFile(const std::string& path, uint64_t max_bytes, std::string* text
     const uintmax_t size = std::filesystem::file_size(path, ec);
     if (!ec && size > max_bytes) return too_large();
   }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    errors->push_back({path, 0, "", "cannot read the file"});
+    errors->push_back({path, 0, "", CannotRead(errno)});
     return false;
   }
   std::string out;
@@ -39,7 +51,7 @@ bool ReadTextFile(const std::string& path, uint64_t max_bytes, std::string* text
     if (out.size() > max_bytes) return too_large();
   }
   if (in.bad()) {
-    errors->push_back({path, 0, "", "cannot read the file"});
+    errors->push_back({path, 0, "", CannotRead(errno)});
     return false;
   }
   *text = std::move(out);

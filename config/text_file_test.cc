@@ -60,7 +60,7 @@ TEST_F(TextFileTest, MissingFilesAndDirectoriesAreOneErrorEach) {
   EXPECT_FALSE(ReadTextFile((dir_ / "none.yaml").string(), 4, &text, &errors));
   EXPECT_FALSE(ReadTextFile(dir_.string(), 4, &text, &errors));
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0].message, "cannot read the file");
+  EXPECT_EQ(errors[0].message, "cannot read the file: No such file or directory");
   EXPECT_EQ(errors[1].message, "cannot read the file: it is a directory");
 }
 
