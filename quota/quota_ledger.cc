@@ -42,22 +42,24 @@ AdmitDecision QuotaLedger::Admit(QuotaUsage& usage, const PodDemand& pod, bool r
 }
 
 // A pod already in the table keeps its entry; a pending reservation gets the later expiry.
+AdmitDecision QuotaLedger::Held(const Entry& entry) const {
+  return AdmitDecision{
+      AdmitCode::kAlreadyHeld, entry.leaf, {}, &current_.load(std::memory_order_acquire)->tree()};
+}
+
 bool QuotaLedger::ExtendIfHeld(Shard& shard, const std::string& uid, TimePoint expiry,
-                               AdmitDecision* held) {
+                               AdmitDecision* held) const {
   auto it = shard.pods.find(uid);
   if (it == shard.pods.end()) return false;
   if (!it->second.bound && it->second.expiry < expiry) it->second.expiry = expiry;
-  *held = AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}, nullptr};
+  *held = Held(it->second);
   return true;
 }
 
 AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
-  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) {
-    held.tree = &current_.load(std::memory_order_acquire)->tree();  // no reload under the lock
-    return held;
-  }
+  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   Entry entry;
   AdmitDecision decision = Admit(usage, pod, /*reserve=*/true, &entry);  // allocates, then charges
@@ -77,10 +79,7 @@ AdmitDecision QuotaLedger::Reserve(const PodDemand& pod, TimePoint expiry) {
 AdmitDecision QuotaLedger::ReserveReclaimed(const PodDemand& pod, TimePoint expiry) {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
-  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) {
-    held.tree = &current_.load(std::memory_order_acquire)->tree();  // no reload under the lock
-    return held;
-  }
+  if (AdmitDecision held; ExtendIfHeld(shard, pod.uid, expiry, &held)) return held;
   QuotaUsage& usage = *current_.load(std::memory_order_acquire);
   AdmitDecision decision;
   decision.tree = &usage.tree();
@@ -104,7 +103,7 @@ AdmitDecision QuotaLedger::Check(const PodDemand& pod) const {
   Shard& shard = ShardFor(pod.uid);
   std::lock_guard lock(shard.mu);
   if (auto it = shard.pods.find(pod.uid); it != shard.pods.end()) {
-    return AdmitDecision{AdmitCode::kAlreadyHeld, it->second.leaf, {}};
+    return Held(it->second);
   }
   Entry scratch;
   return Admit(*current_.load(std::memory_order_acquire), pod, /*reserve=*/false, &scratch);

@@ -157,9 +157,12 @@ class QuotaLedger {
     std::unordered_map<std::string, Entry, UidHash, std::equal_to<>> pods;  // guarded by mu
   };
   Shard& ShardFor(std::string_view uid) const;
+  // The decision for a pod the table holds (kAlreadyHeld, of the current tree).
+  // REQUIRES: its shard's lock held: no reload runs, so its leaf is of the current tree.
+  AdmitDecision Held(const Entry& entry) const;
   // REQUIRES: shard.mu held.
-  static bool ExtendIfHeld(Shard& shard, const std::string& uid, TimePoint expiry,
-                           AdmitDecision* held);
+  bool ExtendIfHeld(Shard& shard, const std::string& uid, TimePoint expiry,
+                    AdmitDecision* held) const;
   AdmitDecision Admit(QuotaUsage& usage, const PodDemand& pod, bool reserve, Entry* entry) const;
 
   const Options options_;

@@ -55,6 +55,9 @@ TEST_F(QuotaLedgerTest, ADecisionNamesTheTreeItsIdsAreOf) {
   AdmitDecision held = ledger_.Reserve(Pod("u1", "namespace1", 5), now_ + seconds(30));
   EXPECT_EQ(held.code, AdmitCode::kAlreadyHeld);
   EXPECT_EQ(held.tree, second);
+  AdmitDecision checked = ledger_.Check(Pod("u1", "namespace1", 5));
+  EXPECT_EQ(checked.code, AdmitCode::kAlreadyHeld);
+  EXPECT_EQ(checked.tree, second);
   EXPECT_EQ(held.tree->name(held.leaf), "root.x");
   AdmitDecision reclaimed = ledger_.ReserveReclaimed(Pod("u3", "namespace1", 1), now_);
   EXPECT_EQ(reclaimed.tree, second);

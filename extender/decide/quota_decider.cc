@@ -8,6 +8,7 @@
 #include "extender/objects/preemptible.h"
 #include "extender/telemetry/logging.h"
 #include "extender/wire/decision_text.h"
+#include "quota/dcheck.h"
 #include "quota/node_pool.h"
 
 namespace quotient::extender::state {
@@ -77,6 +78,7 @@ bool QuotaDecider::AdmitQuota(const quota::PodDemand& demand, bool reserve,
                                        : ledger_->Check(demand);
   if (result != nullptr) *result = admit;
   // The IDs of `admit` are of the tree it was made on, not of a tree reloaded since.
+  QUOTIENT_DCHECK(admit.tree != nullptr);
   const quota::QuotaTree& tree = *admit.tree;
   // Counted once per decision: the reservation, or a refusal by the check before it.
   if (metrics_ != nullptr && (reserve || !admit.admitted())) {

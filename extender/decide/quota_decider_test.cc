@@ -91,6 +91,17 @@ TEST_F(QuotaDeciderTest, FilteringTheSamePodTwiceReservesOnce) {
   EXPECT_EQ(ledger_.reserved_count(), 1u);
 }
 
+// A pod retried while it holds its reservation (its cycle failed after filter) is checked
+// as held: still within its node pool.
+TEST_F(QuotaDeciderTest, APodFilteredAgainWhileItHoldsItsReservationKeepsItsNodePool) {
+  auto args = Args(MakePod("u1", "b", 1));
+  ASSERT_EQ(Passed(args, decider_.Filter(args)), std::vector<std::string>{"n2"});
+  ASSERT_TRUE(ledger_.Holds("u1"));
+  FilterDecision again = decider_.Filter(args);
+  EXPECT_EQ(again.result, DecisionResult::kAccepted);
+  EXPECT_EQ(Passed(args, again), std::vector<std::string>{"n2"});
+}
+
 TEST_F(QuotaDeciderTest, ANodePoolKeepsAQuotasPodsOnItsNodes) {
   auto args = Args(MakePod("u1", "b", 1));
   FilterDecision d = decider_.Filter(args);
