@@ -160,6 +160,7 @@ void QuotaTreeSink::Publish() {
     }
   }
   if (chosen == nullptr) {
+    rejected_.reset();  // an object created again is examined (and reported) again
     if (published_) {
       Log(spdlog::level::warn, "ElasticQuotaTree gone; keeping the last good tree",
           {{"name", tree_name_.empty() ? "(any)" : tree_name_}});
@@ -171,7 +172,18 @@ void QuotaTreeSink::Publish() {
     }
     return;
   }
-  if (chosen->spec == published_ || chosen->spec == rejected_) return;
+  if (chosen->spec == published_) {
+    if (rejected_) {
+      // Put back to the tree in force after a refused edit: nothing to reload, but the
+      // object is good again (quotient_config_last_reload_successful returns to 1).
+      rejected_.reset();
+      metrics_->CountReload(std::string(kTreeSource), true, UnixNow());
+      Log(spdlog::level::info, "ElasticQuotaTree back to the tree in force",
+          {{"name", chosen_name}});
+    }
+    return;
+  }
+  if (chosen->spec == rejected_) return;
   std::shared_ptr<const quota::QuotaTree> tree;
   std::string errors;
   if (!Compile(chosen->json, &tree, &errors)) {

@@ -153,6 +153,37 @@ TEST_F(QuotaTreeSinkFlowTest, OnlyAChangeOfTheSpecReloadsTheTree) {
                         R"(result="success"} 2)"));
 }
 
+TEST_F(QuotaTreeSinkFlowTest, AnObjectPutBackAfterARefusedEditCountsAsGoodAgain) {
+  sink_.BeginList();
+  Apply(kube::EventType::kAdded, kTreeObject);
+  sink_.EndList();
+  const auto published = ledger_.tree();
+  std::string bad(kTreeObject);
+  bad.replace(bad.find(R"("max": {"cpu": 20})"), 18, R"("max": {"cpu": 5})");
+  ASSERT_TRUE(Apply(kube::EventType::kModified, bad));
+  EXPECT_THAT(registry_.Render(),
+              HasSubstr(R"(quotient_config_last_reload_successful{source="elasticquotatree"} 0)"));
+  ASSERT_TRUE(Apply(kube::EventType::kModified, kTreeObject));  // the edit undone
+  EXPECT_EQ(ledger_.tree(), published);                         // nothing to reload
+  EXPECT_THAT(registry_.Render(),
+              HasSubstr(R"(quotient_config_last_reload_successful{source="elasticquotatree"} 1)"));
+}
+
+TEST_F(QuotaTreeSinkFlowTest, AnInvalidObjectDeletedAndCreatedAgainIsReportedAgain) {
+  std::string bad(kTreeObject);
+  bad.replace(bad.find(R"("max": {"cpu": 20})"), 18, R"("max": {"cpu": 5})");
+  sink_.BeginList();
+  Apply(kube::EventType::kAdded, bad);
+  sink_.EndList();
+  ASSERT_TRUE(Apply(kube::EventType::kDeleted, bad));
+  EXPECT_EQ(sink_.MissingTree(), "no ElasticQuotaTree in kube-system");
+  ASSERT_TRUE(Apply(kube::EventType::kAdded, bad));
+  EXPECT_THAT(sink_.MissingTree(), HasSubstr("is invalid"));
+  EXPECT_THAT(registry_.Render(),
+              HasSubstr(R"(quotient_config_reloads_total{source="elasticquotatree",)"
+                        R"(result="failure"} 2)"));
+}
+
 TEST_F(QuotaTreeSinkFlowTest, AnObjectWithoutANameIsSkipped) {
   EXPECT_FALSE(Apply(kube::EventType::kAdded, R"({"metadata": {}, "spec": {}})"));
 }
