@@ -181,6 +181,15 @@ LiveCluster::LiveCluster(boost::asio::io_context& ioc, kube::ClientConfig config
           [](const kube::ReflectorStatus& s) { return s.loop_restarts; });
   counter("quotient_watch_failures_total", "Failed list or watch attempts (then backoff).",
           [](const kube::ReflectorStatus& s) { return s.failures; });
+  if (tree_sink_) {
+    registry->AddCollectedGauge(
+        "quotient_quota_tree_missing",
+        "1 while the ElasticQuotaTree source has no usable tree yet (none in kube-system, "
+        "none of quota.treeName, or an invalid one): Quotient is not ready and admits no pod.",
+        {}, [this](const metrics::Emit& emit) {
+          emit({}, tree_sink_->MissingTree().empty() ? 0.0 : 1.0);
+        });
+  }
   if (leadership_) {
     registry->AddCollectedGauge(
         "quotient_leader",

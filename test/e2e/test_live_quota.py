@@ -95,6 +95,7 @@ def test_a_live_edit_of_the_elasticquotatree_object_changes_the_next_decisions(
             503, "not ready: waiting for a usable ElasticQuotaTree: "
                  "no ElasticQuotaTree in kube-system\n"),
             what="Quotient to wait for the ElasticQuotaTree object")
+        assert cluster.metric("quotient_quota_tree_missing") == 1
         with CpuInvariant(kube, {"namespace1": 25 * CORES}) as inv:
             kube.create_deployment("namespace1", "web", replicas=6, cpu=5)
             wait_until(lambda: any("no usable ElasticQuotaTree" in message
@@ -108,6 +109,7 @@ def test_a_live_edit_of_the_elasticquotatree_object_changes_the_next_decisions(
             cluster.sh("apply", str(manifest))
             wait_for_synced(cluster)
             assert cluster.metric("quotient_quota_max", quota="root.a.1", resource="cpu") == 20
+            assert cluster.metric("quotient_quota_tree_missing") == 0
             kube.wait_for_pods("namespace1", bound=4, pending=2)
             manifest.write_text(tree_only(scenario1_quota(leaf_max_cpu=25)))
             cluster.sh("apply", str(manifest))
