@@ -493,11 +493,12 @@ bool LoadScenario(std::string_view text, std::string_view source, Scenario* scen
     std::vector<YamlDocument> found;
     if (!ParseYamlDocuments(text, source, &found, errors)) return false;
     const std::vector<const YamlDocument*> docs = ContentDocuments(found);
-    if (docs.size() != 1) {
-      errors->push_back(
-          {std::string(source), docs.size() > 1 ? YamlLine(docs[1]->node, docs[1]->first_line) : 0,
-           "",
-           docs.empty() ? "the file is empty" : "a scenario file holds exactly one YAML document"});
+    if (docs.empty()) {
+      errors->push_back({std::string(source), 0, "", "the file is empty"});
+      return false;
+    }
+    if (docs.size() > 1) {
+      errors->push_back(SecondDocumentError(source, docs));  // as the settings file's
       return false;
     }
     Scenario loaded;

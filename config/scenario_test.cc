@@ -180,7 +180,8 @@ const std::vector<ErrorCase> kCases = {
     {"AYamlSyntaxErrorIsReportedAloneWithItsLine", WithSteps("- expect: {running: {a: 1}\n"), "",
      10, "invalid YAML"},
     {"TwoDocumentsAreAnError", WithSteps("- expect: {running: {}}\n---\nnodes: []\n"), "", 11,
-     "exactly one YAML document"},
+     "a second YAML document (the first starts at line 1): this file is one mapping; merge the "
+     "two"},
     {"ADocumentThatIsNotAMappingIsReported", "- a\n- b\n", "", 1, "expected a mapping"},
     {"MissingSectionsAreEachReported", "quotaFile: q.yaml\n", "nodes", 1, "required", 3},
     {"QuotaAndQuotaFileTogetherAreReported",

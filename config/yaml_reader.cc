@@ -263,16 +263,20 @@ std::vector<const YamlDocument*> ContentDocuments(const std::vector<YamlDocument
   return content;
 }
 
+ConfigError SecondDocumentError(std::string_view source,
+                                const std::vector<const YamlDocument*>& content) {
+  return {std::string(source), YamlLine(content[1]->node, content[1]->first_line), "",
+          fmt::format("a second YAML document (the first starts at line {}): this file is one "
+                      "mapping; merge the two",
+                      YamlLine(content[0]->node, content[0]->first_line))};
+}
+
 bool YamlReader::Parse(std::string_view text, YAML::Node* root) {
   std::vector<YamlDocument> documents;
   if (!ParseYamlDocuments(text, source_, &documents, errors_)) return false;
   const std::vector<const YamlDocument*> content = ContentDocuments(documents);
   if (content.size() > 1) {
-    errors_->push_back(
-        {source_, YamlLine(content[1]->node, content[1]->first_line), "",
-         fmt::format("a second YAML document (the first starts at line {}): this file is one "
-                     "mapping; merge the two",
-                     YamlLine(content[0]->node, content[0]->first_line))});
+    errors_->push_back(SecondDocumentError(source_, content));
     return false;
   }
   if (content.empty()) {

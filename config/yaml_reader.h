@@ -88,6 +88,11 @@ bool ParseYamlDocuments(std::string_view text, std::string_view source,
 // markers) are left out. For the files that are one document (settings, GPU catalog,
 // scenario). The pointers point into `documents`.
 std::vector<const YamlDocument*> ContentDocuments(const std::vector<YamlDocument>& documents);
+// The error of a file that must be one mapping and holds a second content document, on that
+// document's line: "a second YAML document (the first starts at line 1): this file is one
+// mapping; merge the two". REQUIRES: content.size() > 1.
+ConfigError SecondDocumentError(std::string_view source,
+                                const std::vector<const YamlDocument*>& content);
 
 class YamlReader {
  public:
