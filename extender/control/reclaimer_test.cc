@@ -62,8 +62,9 @@ class ReclaimerTest : public ::testing::Test {
     return pod;
   }
   // Runs a pass on the io_context, as the service does, and the evictions it started.
-  void Pass() {
-    boost::asio::post(ioc_, [this] { reclaimer_.RunPass(); });
+  void Pass() { Pass(reclaimer_); }
+  void Pass(Reclaimer& reclaimer) {
+    boost::asio::post(ioc_, [&reclaimer] { reclaimer.RunPass(); });
     ioc_.restart();
     ioc_.poll();
   }
@@ -140,16 +141,12 @@ TEST_F(ReclaimerTest, APlanMadeOnATreeReloadedSinceEvictsNothingAndIsMadeAgain) 
                       [this] { return now_; }};
   Waiting("p1", "namespace3");
   const quota::QuotaTree* before = &ledger_.usage().tree();
-  boost::asio::post(ioc_, [&] { reclaimer.RunPass(); });
-  ioc_.restart();
-  ioc_.poll();
+  Pass(reclaimer);
   ASSERT_NE(&ledger_.usage().tree(), before);  // reloaded while the pass planned
   EXPECT_THAT(evictor_.evicted, IsEmpty());    // the old tree's plan did not start
   EXPECT_EQ(Charged("root.b.1"), 0);           // and its reservation was given back
   EXPECT_FALSE(reclaimer.StatusOf("p1").active);
-  boost::asio::post(ioc_, [&] { reclaimer.RunPass(); });  // planned on the new tree
-  ioc_.restart();
-  ioc_.poll();
+  Pass(reclaimer);  // planned on the new tree
   ASSERT_EQ(evictor_.evicted.size(), 1u);
   EXPECT_EQ(Charged("root.b.1"), 5);
 }

@@ -240,15 +240,15 @@ void LiveCluster::Stop(std::function<void()> done) {
 }
 
 bool LiveCluster::synced() const {
-  for (const auto& r : reflectors_) {
-    if (!r->status().synced) return false;
-  }
-  return tree_sink_ == nullptr || tree_sink_->MissingTree().empty();
+  return NotSyncedReason().empty();
 }
 
 std::string LiveCluster::NotSyncedReason() const {
-  for (const auto& r : reflectors_) {
-    if (!r->status().synced) return "it has not finished its first sync with the API server";
+  if (!watches_synced_.load(std::memory_order_acquire)) {
+    for (const auto& r : reflectors_) {
+      if (!r->status().synced) return "it has not finished its first sync with the API server";
+    }
+    watches_synced_.store(true, std::memory_order_release);
   }
   if (tree_sink_ != nullptr) {
     if (std::string why = tree_sink_->MissingTree(); !why.empty()) {

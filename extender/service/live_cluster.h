@@ -19,6 +19,7 @@
 // accessors are thread-safe. Reflectors run on the io_context.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
@@ -119,6 +120,9 @@ class LiveCluster {
   std::unique_ptr<SliceSink> slice_sink_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
   std::unique_ptr<LeaderPodLabeler> labeler_;  // null without options.leader_label
+  // Every watch has listed once (never false again): every filter asks NotSyncedReason(),
+  // which then skips reading each reflector's status.
+  mutable std::atomic<bool> watches_synced_{false};
 };
 
 }  // namespace quotient::extender::state

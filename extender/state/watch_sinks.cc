@@ -206,6 +206,7 @@ void QuotaTreeSink::Publish() {
     std::lock_guard lock(missing_mu_);
     missing_.clear();
   }
+  has_tree_.store(true, std::memory_order_release);
   metrics_->CountReload(std::string(kTreeSource), true, UnixNow());
   Log(spdlog::level::info, "quota tree reloaded",
       {{"source", "ElasticQuotaTree"},
@@ -214,6 +215,7 @@ void QuotaTreeSink::Publish() {
 }
 
 std::string QuotaTreeSink::MissingTree() const {
+  if (has_tree_.load(std::memory_order_acquire)) return {};  // every filter asks
   std::lock_guard lock(missing_mu_);
   return missing_;
 }

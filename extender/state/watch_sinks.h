@@ -15,6 +15,7 @@
 // the state they write is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -145,6 +146,7 @@ class QuotaTreeSink : public kube::ObjectSink {
   // change of anything else (labels, annotations, status, managedFields) is no change.
   std::optional<std::string> published_;
   std::optional<std::string> rejected_;
+  std::atomic<bool> has_tree_{false};  // a tree was published: MissingTree() without the lock
   mutable std::mutex missing_mu_;
   std::string missing_ = "no ElasticQuotaTree listed yet";  // empty once a tree is published
 };
