@@ -22,14 +22,12 @@ void PreemptionsInFlight::Record(std::string_view preemptor_uid, const PreemptDe
   entries_[std::string(preemptor_uid)] = std::move(entry);
 }
 
-std::vector<std::string> PreemptionsInFlight::VictimsOn(std::string_view preemptor_uid,
-                                                        std::string_view node) const {
+PreemptionsInFlight::NodeVictimUids PreemptionsInFlight::Approved(
+    std::string_view preemptor_uid) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(std::string(preemptor_uid));
   if (it == entries_.end() || now_() - it->second.at >= ttl_) return {};
-  auto victims = it->second.victims.find(node);
-  if (victims == it->second.victims.end()) return {};
-  return victims->second;
+  return it->second.victims;
 }
 
 size_t PreemptionsInFlight::size() const {

@@ -6,11 +6,13 @@
 // victims gone before Quotient's watch does: Quotient's filter then still counts their quota
 // and refuses the pod, and kube-scheduler, seeing no victim terminating on the nominated
 // node, preempts again elsewhere: one set of victims too many (seen on the real control
-// plane: test_reclaim.py's priority preemption evicted two pods for one). So while the
-// preemptor is nominated to a node where this verb approved victims for it less than `ttl`
-// ago, and some of those victims are still in Quotient's cache, the verb approves no victim
-// at all (reason preempt_victims_leaving). The pod waits; when the victims' deletions reach
-// Quotient's watch, the Requeuer has kube-scheduler retry it (requeuer.h), and it fits.
+// plane: test_reclaim.py's priority preemption evicted two pods for one). So for `ttl`
+// after this verb approved victims for a preemptor, on the node the scheduler chose, it
+// approves no victim at all (reason preempt_victims_leaving) while some of them are still in
+// Quotient's cache, or once they have left if the pod fits there and within its quota (the
+// refusal read the cache a moment before they left). The pod waits; when the victims'
+// deletions reach Quotient's watch, the Requeuer has kube-scheduler retry it (requeuer.h),
+// and it fits. The rules are QuotaPreemptor's (quota_preemptor.cc); this class remembers.
 // After `ttl` (victims that never leave) preemption goes on as usual.
 //
 // Bounded: entries older than `ttl` are dropped at each Record; at most kMaxEntries
@@ -45,15 +47,17 @@ class PreemptionsInFlight {
   // A decision without victims records nothing.
   void Record(std::string_view preemptor_uid, const PreemptDecision& decision);
 
-  // The victim UIDs approved for the preemptor on `node` less than ttl ago; empty if none.
-  std::vector<std::string> VictimsOn(std::string_view preemptor_uid, std::string_view node) const;
+  // Every node's victims approved for the preemptor less than ttl ago (node -> UIDs);
+  // empty if none.
+  using NodeVictimUids = std::map<std::string, std::vector<std::string>, std::less<>>;
+  NodeVictimUids Approved(std::string_view preemptor_uid) const;
 
   size_t size() const;
 
  private:
   struct Entry {
     Clock::time_point at;
-    std::map<std::string, std::vector<std::string>, std::less<>> victims;  // node -> UIDs
+    NodeVictimUids victims;  // node -> UIDs
   };
   void Prune(Clock::time_point now);  // REQUIRES: mu_ held
 

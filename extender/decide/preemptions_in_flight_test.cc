@@ -17,22 +17,31 @@ PreemptDecision Decision(std::string_view node, std::vector<std::string_view> vi
   return d;
 }
 
+// The victims approved for `preemptor` on `node` (empty if none).
+std::vector<std::string> VictimsOn(const PreemptionsInFlight& memory, std::string_view preemptor,
+                                   std::string_view node) {
+  const PreemptionsInFlight::NodeVictimUids approved = memory.Approved(preemptor);
+  auto it = approved.find(node);
+  return it == approved.end() ? std::vector<std::string>{} : it->second;
+}
+
 TEST(PreemptionsInFlightTest, RemembersVictimsPerNodeForTheTtl) {
   auto now = PreemptionsInFlight::Clock::time_point{} + std::chrono::hours(1);
   PreemptionsInFlight memory(std::chrono::seconds(30), [&] { return now; });
   PreemptDecision d = Decision("n1", {"a", "b"});
   d.nodes.push_back(NodeVictims{"n2", {"c"}, 0});
   memory.Record("p", d);
-  EXPECT_THAT(memory.VictimsOn("p", "n1"), ElementsAre("a", "b"));
-  EXPECT_THAT(memory.VictimsOn("p", "n2"), ElementsAre("c"));
-  EXPECT_THAT(memory.VictimsOn("p", "n3"), IsEmpty());
-  EXPECT_THAT(memory.VictimsOn("q", "n1"), IsEmpty());
+  EXPECT_THAT(VictimsOn(memory, "p", "n1"), ElementsAre("a", "b"));
+  EXPECT_THAT(VictimsOn(memory, "p", "n2"), ElementsAre("c"));
+  EXPECT_THAT(VictimsOn(memory, "p", "n3"), IsEmpty());
+  EXPECT_EQ(memory.Approved("p").size(), 2u);
+  EXPECT_THAT(VictimsOn(memory, "q", "n1"), IsEmpty());
   memory.Record("p", PreemptDecision{});  // no victims: the earlier record stands
-  EXPECT_THAT(memory.VictimsOn("p", "n1"), ElementsAre("a", "b"));
+  EXPECT_THAT(VictimsOn(memory, "p", "n1"), ElementsAre("a", "b"));
   memory.Record("p", Decision("n2", {"d"}));  // a new answer replaces it
-  EXPECT_THAT(memory.VictimsOn("p", "n1"), IsEmpty());
+  EXPECT_THAT(VictimsOn(memory, "p", "n1"), IsEmpty());
   now += std::chrono::seconds(30);
-  EXPECT_THAT(memory.VictimsOn("p", "n2"), IsEmpty());
+  EXPECT_THAT(VictimsOn(memory, "p", "n2"), IsEmpty());
   memory.Record("q", Decision("n1", {"e"}));  // prunes the expired record
   EXPECT_EQ(memory.size(), 1u);
 }
@@ -45,8 +54,8 @@ TEST(PreemptionsInFlightTest, IsBoundedDroppingTheOldest) {
     memory.Record("p" + std::to_string(i), Decision("n1", {"v"}));
   }
   EXPECT_EQ(memory.size(), PreemptionsInFlight::kMaxEntries);
-  EXPECT_THAT(memory.VictimsOn("p0", "n1"), IsEmpty());
-  EXPECT_THAT(memory.VictimsOn("p" + std::to_string(PreemptionsInFlight::kMaxEntries + 9), "n1"),
+  EXPECT_THAT(VictimsOn(memory, "p0", "n1"), IsEmpty());
+  EXPECT_THAT(VictimsOn(memory, "p" + std::to_string(PreemptionsInFlight::kMaxEntries + 9), "n1"),
               ElementsAre("v"));
 }
 

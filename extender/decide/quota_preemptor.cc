@@ -263,6 +263,77 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
   return decision;
 }
 
+// The victims approved for the preemptor by an earlier call (less than the memory's ttl
+// ago), and what the preemptor requests of a node (`request[i]` of resource `dims[i]`).
+struct EarlierVictims {
+  PreemptionsInFlight::NodeVictimUids approved;  // node -> victim UIDs
+  const std::vector<std::string>& dims;
+  const std::vector<int64_t>& request;
+};
+
+bool Fits(const EarlierVictims& earlier, std::string_view pod_uid, const NodeMap& node_map,
+          std::string_view node) {
+  auto it = node_map.find(node);
+  if (it == node_map.end() || !it->second.known) return false;
+  for (size_t d = 0; d < earlier.dims.size(); ++d) {
+    if (it->second.FreeFor(earlier.dims[d], pod_uid) < earlier.request[d]) return false;
+  }
+  return true;
+}
+
+// Why kube-scheduler should get no new victims for this preemptor now (empty: none). It
+// deleted the victims of the node it chose among those approved earlier, nominated the pod
+// there and retried it; a preempt call now comes from a filter that refused the pod from a
+// cache that had not seen them leave (preemptions_in_flight.h). The chosen node is the
+// pod's nominated node; without one (the scheduler's status write has not reached its own
+// informer yet), every node where an approved victim is terminating or gone. While a
+// victim of a chosen node is still in the cache, it is leaving; once all have left, the pod
+// fits a chosen node and its quota admits it (`quota_admits`), the refusal was stale and
+// the retry (the Requeuer's, requeuer.h) places it. Otherwise (the room was taken by
+// another pod meanwhile) preemption goes on. REQUIRES: the cluster state's shared lock.
+std::string WaitForEarlierVictims(const PreemptionArgs& args, const EarlierVictims& earlier,
+                                  bool quota_admits, const NodeMap& node_map,
+                                  const PodMap& pod_map) {
+  std::vector<std::string_view> chosen;
+  if (!args.pod.nominated_node.empty()) {
+    if (earlier.approved.contains(args.pod.nominated_node)) {
+      chosen.push_back(args.pod.nominated_node);
+    }
+  } else {
+    for (const auto& [node, uids] : earlier.approved) {
+      if (std::any_of(uids.begin(), uids.end(), [&](const std::string& uid) {
+            auto it = pod_map.find(uid);
+            return it == pod_map.end() || it->second.terminating;
+          })) {
+        chosen.push_back(node);
+      }
+    }
+  }
+  std::vector<std::string> leaving;
+  for (std::string_view node : chosen) {
+    for (const std::string& uid : earlier.approved.find(node)->second) {
+      if (auto it = pod_map.find(uid); it != pod_map.end()) {
+        leaving.push_back(it->second.ns + "/" + it->second.name);
+      }
+    }
+  }
+  if (!leaving.empty()) {
+    return fmt::format("preempt {}/{}: no more victims while {} chosen for it on {} still leave",
+                       args.pod.ns, args.pod.name, fmt::join(leaving, ", "),
+                       fmt::join(chosen, ", "));
+  }
+  for (std::string_view node : chosen) {
+    if (quota_admits && Fits(earlier, args.pod.uid, node_map, node)) {
+      return fmt::format(
+          "preempt {}/{}: no more victims: those chosen for it on {} have left, and it fits "
+          "there and within its quota now (the scheduler's refusal read the cache before they "
+          "left; its retry places the pod)",
+          args.pod.ns, args.pod.name, node);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 QuotaPreemptor::QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterState* state,
@@ -273,25 +344,6 @@ QuotaPreemptor::QuotaPreemptor(const quota::QuotaLedger* ledger, const ClusterSt
       in_flight_(std::chrono::seconds(30), std::move(now)) {}
 
 PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string* message) const {
-  if (!args.pod.nominated_node.empty()) {
-    std::vector<std::string> leaving;
-    for (const std::string& uid : in_flight_.VictimsOn(args.pod.uid, args.pod.nominated_node)) {
-      if (PodRecord victim; state_->FindPod(uid, &victim)) {
-        leaving.push_back(victim.ns + "/" + victim.name);
-      }
-    }
-    if (!leaving.empty()) {
-      PreemptDecision wait;
-      wait.result = DecisionResult::kRejected;
-      wait.reason = DecisionReason::kPreemptVictimsLeaving;
-      if (message != nullptr) {
-        *message = fmt::format(
-            "preempt {}/{}: no more victims while {} chosen for it on {} still leave", args.pod.ns,
-            args.pod.name, fmt::join(leaving, ", "), args.pod.nominated_node);
-      }
-      return wait;
-    }
-  }
   const quota::QuotaUsage* usage = ledger_ != nullptr ? &ledger_->usage() : nullptr;
   const quota::QuotaTree* tree = usage != nullptr ? &usage->tree() : nullptr;
   // The preemptor, over the resources it requests (the node dims, in name order).
@@ -309,11 +361,27 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
     request.quota_amounts = tree->ToSparse(QuotaRequests(args.pod));
     request.already_charged = ledger_->Holds(args.pod.uid);
   }
+  const EarlierVictims earlier{in_flight_.Approved(args.pod.uid), dims, request.node_request};
+  const bool quota_admits =
+      earlier.approved.empty() || ledger_ == nullptr ||
+      ledger_->Check({args.pod.uid, args.pod.ns, QuotaRequests(args.pod), request.preemptible})
+          .admitted();
 
   // Everything below reads the cluster under one shared lock, without copying records.
+  std::string wait;
   PreemptDecision decision = state_->ReadAll([&](const NodeMap& node_map, const PodMap& pod_map) {
+    if (!earlier.approved.empty()) {
+      wait = WaitForEarlierVictims(args, earlier, quota_admits, node_map, pod_map);
+      if (!wait.empty()) return PreemptDecision{};
+    }
     return Decide(args, usage, request, dims, node_map, pod_map, devices_, message);
   });
+  if (!wait.empty()) {
+    decision.result = DecisionResult::kRejected;
+    decision.reason = DecisionReason::kPreemptVictimsLeaving;
+    if (message != nullptr) *message = std::move(wait);
+    return decision;  // the earlier record stands
+  }
   in_flight_.Record(args.pod.uid, decision);
   return decision;
 }

@@ -14,8 +14,9 @@
 //   "preempt namespace3/web-0: kept 1 of 2 nodes; victim namespace1/web-3 on node-1:
 //    quota root.a.1 would fall below its min cpu 10 (cpu 10 - 5 < 10); node node-2
 //    dropped: no victim left"
-// A preemptor nominated to a node where victims approved for it earlier are still in the
-// cache gets no victim at all (kPreemptVictimsLeaving, kRejected; preemptions_in_flight.h).
+// A preemptor whose victims approved earlier, on the node the scheduler chose, are still in
+// the cache, or have left and it fits that node and its quota now, gets no victim at all
+// (kPreemptVictimsLeaving, kRejected; preemptions_in_flight.h, docs/quota.md rule 7).
 // Victims come back in the scheduler's order. A node whose proposed victims all break the
 // rules (or no longer make room) gets other victims of that node when the reclaim
 // planner finds a set under the same rules (quota/reclaim.h) that frees as much of every

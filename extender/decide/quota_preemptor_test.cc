@@ -118,8 +118,18 @@ TEST_F(QuotaPreemptorTest, NoSecondSetOfVictimsWhileTheFirstIsStillLeaving) {
   other.nominated_node = "n1";
   EXPECT_EQ(preemptor.Preempt(Args(other, {{"n2", {"namespace2-3"}}})).reason,
             DecisionReason::kPreemptPassed);
-  // Once the watch sees the victim gone, preemption goes on as usual.
+  // The watch sees the victim gone and the pod fits n1 now: the call came from a refusal
+  // that read the cache before (its retry places the pod), so still no victim.
   state_.DeletePod("namespace1-3");
+  d = preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}}), &message);
+  EXPECT_EQ(d.result, DecisionResult::kRejected);
+  EXPECT_EQ(d.reason, DecisionReason::kPreemptVictimsLeaving);
+  EXPECT_EQ(message,
+            "preempt namespace3/web-0: no more victims: those chosen for it on n1 have left, and "
+            "it fits there and within its quota now (the scheduler's refusal read the cache "
+            "before they left; its retry places the pod)");
+  // Another pod took the room meanwhile: preemption goes on as usual.
+  Run("namespace1", 1, "n1");
   EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}})).reason,
             DecisionReason::kPreemptPassed);
   // A victim that never leaves holds the pod back for 30 s at most.
@@ -129,6 +139,52 @@ TEST_F(QuotaPreemptorTest, NoSecondSetOfVictimsWhileTheFirstIsStillLeaving) {
   now += std::chrono::seconds(30);
   EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-2"}}})).reason,
             DecisionReason::kPreemptPassed);
+}
+
+// The room the victims left is free on the node, but the preemptor's quota is full again
+// (another pod of the quota was admitted meanwhile): preemption goes on.
+TEST_F(QuotaPreemptorTest, VictimsGoneButTheQuotaFullAgainLetsPreemptionGoOn) {
+  Run("namespace1", 4, "n1");
+  Run("namespace2", 4, "n2");
+  QuotaPreemptor preemptor(&ledger_, &state_);
+  PodInfo pod = Preemptor("namespace1");  // beyond its min: only its own pods
+  pod.priority = 1000;
+  ASSERT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}})).result,
+            DecisionResult::kAccepted);
+  pod.nominated_node = "n1";
+  state_.DeletePod("namespace1-3");
+  ASSERT_EQ(ledger_
+                .Reserve({"late", "namespace1", quota::ResourceList{{"cpu", 5000}}, true},
+                         quota::TimePoint::max())
+                .code,
+            quota::AdmitCode::kAdmitted);
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-2"}}})).result,
+            DecisionResult::kAccepted);
+}
+
+// kube-scheduler's status write (the nomination) has not reached the pod it passes yet:
+// the node it chose is the one whose approved victim is terminating.
+TEST_F(QuotaPreemptorTest, WithoutANominationTheNodeWhoseVictimIsTerminatingHoldsThePodBack) {
+  Run("namespace1", 4, "n1");
+  Run("namespace2", 4, "n2");
+  QuotaPreemptor preemptor(&ledger_, &state_);
+  PodInfo pod = Preemptor("namespace3");
+  ASSERT_EQ(
+      preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}, {"n2", {"namespace2-3"}}})).reason,
+      DecisionReason::kPreemptPassed);
+  // Nothing terminating yet: the scheduler did not act on the answer (or not yet).
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}})).reason,
+            DecisionReason::kPreemptPassed);
+  PodInfo victim = MakePod("namespace2-3", "namespace2", 5, "n2");
+  victim.phase = "Running";
+  victim.terminating = true;
+  state_.UpsertPod(victim);
+  std::string message;
+  const PreemptDecision d = preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}}), &message);
+  EXPECT_EQ(d.reason, DecisionReason::kPreemptVictimsLeaving);
+  EXPECT_EQ(message,
+            "preempt namespace3/web-0: no more victims while namespace2/pod-namespace2-3 chosen "
+            "for it on n2 still leave");
 }
 
 TEST_F(QuotaPreemptorTest, AVictimWhoseQuotaWouldFallBelowItsMinIsDroppedWithItsNode) {

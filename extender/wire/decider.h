@@ -51,7 +51,7 @@ enum class DecisionReason {
   kClaimPending,           // a DRA claim of the pod does not exist yet: its charge is unknown
   kClaimRefused,           // a DRA claim's quota charge is refused (e.g. too many devices)
   kQuotaMaxClaim,          // quota max exceeded on a resource the pod's DRA claims are charged
-  kPreemptVictimsLeaving,  // preempt: victims chosen for this pod earlier are still leaving
+  kPreemptVictimsLeaving,  // preempt: victims chosen for this pod earlier are leaving or just left
 };
 inline constexpr int kDecisionReasonCount = 25;
 std::string_view DecisionReasonName(DecisionReason reason);
