@@ -51,6 +51,21 @@ int64_t NodeGpus::StaticMigTotal(std::string_view profile) const {
   return 0;
 }
 
+int64_t NodeGpus::DynamicMigAssigned(std::string_view profile) const {
+  const GpuModel* model = inventory_.model;
+  if (model == nullptr) return 0;
+  int64_t held = 0;
+  for (const auto& [owner, assignment] : assignments_) {
+    for (const MigSlot& slot : assignment.instances) {
+      if (slot.profile >= 0 && static_cast<size_t>(slot.profile) < model->profiles.size() &&
+          SameProfile(model->profiles[static_cast<size_t>(slot.profile)].name, profile)) {
+        ++held;
+      }
+    }
+  }
+  return held;
+}
+
 bool NodeGpus::Assign(std::string_view owner, const GpuAssignment& assignment) {
   // Everything that allocates comes first (the counter of a static profile, the copy or
   // the map node); what follows does not allocate: the strong guarantee.

@@ -85,6 +85,10 @@ class NodeGpus {
   int64_t StaticMigUsed(std::string_view profile) const;
   // Allocatable static devices of `profile`, 0 when the node lists none.
   int64_t StaticMigTotal(std::string_view profile) const;
+  // Dynamic MIG instances of `profile` that assignments hold (resource spelling accepted).
+  // Once created, the device plugin advertises them like static devices: a mig-dynamic
+  // node's allocatable counts them in StaticMigTotal. O(assignments on the node).
+  int64_t DynamicMigAssigned(std::string_view profile) const;
 
   // Records `assignment` for `owner`, replacing an earlier one of the same owner. Returns
   // false (and records it anyway: the pod runs whatever we think) when it overlaps what

@@ -263,9 +263,14 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
     fit.profile_name = request.profile;
     if (model != nullptr) fit.profile = model->FindProfile(request.profile);
   }
-  // A device that already exists first: nothing has to be created.
+  // A device that already exists first: nothing has to be created. The devices a
+  // mig-dynamic node advertises include the instances created for the dynamic assignments
+  // it holds: those are taken (the instances not created yet count too, so the free count
+  // may be low for a moment, never high).
+  const int dynamic = inv.CountMode(GpuMode::kMigDynamic);
   const int64_t total = node.StaticMigTotal(fit.profile_name);
-  const int64_t used = node.StaticMigUsed(fit.profile_name);
+  int64_t used = node.StaticMigUsed(fit.profile_name);
+  if (total > 0 && dynamic > 0) used += node.DynamicMigAssigned(fit.profile_name);
   if (total - used >= request.count) {
     fit.assignment.kind = GpuRequestKind::kMig;
     fit.assignment.static_profile = fit.profile_name;
@@ -273,7 +278,6 @@ GpuFit FitMig(const NodeGpus& node, const GpuRequest& request, const FitOptions&
     fit.score = Clamp10(10.0 * static_cast<double>(used + request.count) / total);
     return fit;
   }
-  const int dynamic = inv.CountMode(GpuMode::kMigDynamic);
   if (dynamic == 0) {
     fit.have = total - used;
     fit.code = total > 0 ? FitCode::kStaticMig

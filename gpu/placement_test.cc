@@ -196,6 +196,37 @@ TEST(PlacementTest, StaticMigDevicesAreCountedPerProfile) {
   EXPECT_TRUE(FitGpuRequest(node, half, FitOptions{}).fits());
 }
 
+// The node agent created pod-0's 3g.20gb instance and the device plugin advertises it:
+// that device is pod-0's, not a free one. The next 3g pod gets an instance of its own.
+TEST(PlacementTest, AMigDynamicNodesAdvertisedInstancesOfItsOwnPodsAreNotFreeDevices) {
+  const StringPairs labels = {{"nvidia.com/gpu.product", "NVIDIA-A100-SXM4-40GB"},
+                              {"nvidia.com/gpu.count", "1"},
+                              {"cdmo.clear.ml/gpu-partitioning", "mig"}};
+  NodeGpus node(testing::Inventory(labels, {}));
+  const GpuRequest three = testing::Mig("3g.20gb");
+  const GpuFit first = FitGpuRequest(node, three, FitOptions{});
+  ASSERT_TRUE(first.fits());
+  ASSERT_TRUE(first.assignment.dynamic_mig());
+  EXPECT_EQ(first.assignment.instances[0].start, 4);
+  ASSERT_TRUE(node.Assign("pod-0", first.assignment));
+  node.SetInventory(testing::Inventory(labels, Resources({{"nvidia.com/mig-3g.20gb", 1}})));
+  EXPECT_EQ(node.DynamicMigAssigned("3g.20gb"), 1);
+  const GpuFit second = FitGpuRequest(node, three, FitOptions{});
+  ASSERT_TRUE(second.fits());
+  ASSERT_TRUE(second.assignment.dynamic_mig()) << "counted pod-0's instance as a free device";
+  EXPECT_EQ(second.assignment.instances[0].start, 0);
+  ASSERT_TRUE(node.Assign("pod-1", second.assignment));
+  // Both instances exist now; a third 3g pod fits nowhere.
+  node.SetInventory(testing::Inventory(labels, Resources({{"nvidia.com/mig-3g.20gb", 2}})));
+  EXPECT_FALSE(FitGpuRequest(node, three, FitOptions{}).fits());
+  // An instance nobody placed (created by hand, listed in the layout) is a free device.
+  NodeGpus by_hand(testing::Inventory(labels, Resources({{"nvidia.com/mig-3g.20gb", 1}}),
+                                      {{"quotient.io/gpu-layout", "0:mig-dynamic:3g.20gb@4"}}));
+  const GpuFit existing = FitGpuRequest(by_hand, three, FitOptions{});
+  ASSERT_TRUE(existing.fits());
+  EXPECT_EQ(existing.assignment.static_profile, "3g.20gb");
+}
+
 TEST(PlacementTest, AFractionNeedsAPartitionableModel) {
   const NodeGpus t4 = ExclusiveNode(1, "T4");
   const GpuFit fit = FitGpuRequest(t4, testing::Fraction("0.5"), FitOptions{});
