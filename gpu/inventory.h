@@ -51,6 +51,7 @@ std::string_view GpuModeName(GpuMode mode);
 struct MigInstance {
   int profile = -1;  // index into the model's profiles
   int start = 0;
+  bool operator==(const MigInstance&) const = default;
 };
 
 struct GpuDevice {
@@ -58,6 +59,7 @@ struct GpuDevice {
   GpuMode mode = GpuMode::kExclusive;
   int64_t share_units = 0;            // aliyun.com/gpu-mem units it offers (shared mode)
   std::vector<MigInstance> existing;  // instances not owned by Quotient's pods
+  bool operator==(const GpuDevice&) const = default;
 };
 
 // How GPUs are chosen among (gpu/placement.h): binpack fills the GPUs and nodes already in
@@ -98,6 +100,7 @@ struct NodeGpuInventory {
   PackPolicy pack = PackPolicy::kBinpack;  // the node pool's policy (placement label)
 
   bool has_gpus() const { return !gpus.empty() || !static_mig.empty(); }
+  bool operator==(const NodeGpuInventory&) const = default;
   int CountMode(GpuMode mode) const;
   uint16_t Link(int a, int b) const;
 };

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "extender/devices/gpu_annotations.h"
@@ -158,13 +159,52 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
   return d;
 }
 
+namespace {
+
+// Ends a kReserved bind exactly once (GpuState::FinishBind), also when the coroutine is
+// destroyed before it finishes.
+class BindInFlight {
+ public:
+  BindInFlight(GpuState* state, std::string uid) : state_(state), uid_(std::move(uid)) {}
+  BindInFlight(const BindInFlight&) = delete;
+  BindInFlight& operator=(const BindInFlight&) = delete;
+  ~BindInFlight() { Finish(false); }
+  void Finish(bool bound) {
+    if (state_ != nullptr) state_->FinishBind(uid_, bound);
+    state_ = nullptr;
+  }
+
+ private:
+  GpuState* state_;
+  const std::string uid_;
+};
+
+BindDecision BindRefused(DecisionResult result, DecisionReason reason, std::string error) {
+  BindDecision refused;
+  refused.result = result;
+  refused.reason = reason;
+  refused.error = std::move(error);
+  return refused;
+}
+
+}  // namespace
+
 boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   gpu::GpuRequest request;
+  const bool known = state_->FindRequest(args.pod_uid, &request);
+  if (!known && !state_->PodsListed()) {
+    // Started since the pod's filter and before the pod watch's first list: whether the
+    // pod asks for devices is unknown, and binding a GPU pod without its placement would
+    // leave its devices uncounted. kube-scheduler retries the pod.
+    co_return BindRefused(DecisionResult::kError, DecisionReason::kNotSynced,
+                          "gpu: the pod watch has not completed its first list, so the pod's "
+                          "GPU request is unknown; retry");
+  }
   // Whole GPUs on a node without a device plugin for them are a DRA claim's (KEP-5004),
   // written by kube-scheduler before this bind: nothing to place or count here.
-  const bool placed_here = state_->FindRequest(args.pod_uid, &request) && request.any() &&
-                           !LeftToDeviceClasses(args.node, request);
+  const bool placed_here = known && request.any() && !LeftToDeviceClasses(args.node, request);
   StringPairs annotations;
+  std::optional<BindInFlight> in_flight;
   if (placed_here) {
     gpu::GpuAssignment assignment;
     std::string why;
@@ -173,32 +213,30 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
                                .count();
     // Chosen and counted at once: binds run concurrently, and the next one must not
     // choose the same devices while this one talks to the API.
-    if (!state_->Reserve(args.pod_uid, args.node, request, options_, now_ns, &assignment,
-                         &annotations, &why)) {
-      BindDecision refused;
-      refused.error = why;
-      refused.result = DecisionResult::kRejected;
-      refused.reason = DecisionReason::kNodeFit;
-      co_return refused;
+    switch (state_->Reserve(args.pod_uid, args.node, request, options_, now_ns, &assignment,
+                            &annotations, &why)) {
+      case GpuState::ReserveResult::kReserved: in_flight.emplace(state_, args.pod_uid); break;
+      case GpuState::ReserveResult::kNoFit:
+        co_return BindRefused(DecisionResult::kRejected, DecisionReason::kNodeFit, why);
+      case GpuState::ReserveResult::kDuplicate:
+        co_return BindRefused(DecisionResult::kError, DecisionReason::kBindDuplicate, why);
     }
   }
   if (!annotations.empty()) {
+    // The pod's UID in the patch is a precondition: a pod of the same name created since
+    // (a StatefulSet's) is not annotated (the API server refuses the UID change).
     // Named values, not temporaries, inside co_await (GCC 12 bug 99576).
-    auto patch = patcher_->Patch(args.pod_namespace, args.pod_name, AnnotationPatch(annotations));
+    auto patch = patcher_->Patch(args.pod_namespace, args.pod_name,
+                                 AnnotationPatch(annotations, args.pod_uid));
     std::string failed = co_await std::move(patch);
     if (!failed.empty()) {
-      state_->Unreserve(args.pod_uid);
-      BindDecision refused;
-      refused.error = "gpu: writing the device placement failed: " + failed;
-      refused.result = DecisionResult::kError;
-      refused.reason = DecisionReason::kApiUnavailable;
-      co_return refused;
+      co_return BindRefused(DecisionResult::kError, DecisionReason::kApiUnavailable,
+                            "gpu: writing the device placement failed: " + failed);
     }
   }
-  const std::string uid = args.pod_uid;
   auto inner = inner_->Bind(std::move(args));
   BindDecision decision = co_await std::move(inner);
-  if (placed_here && !decision.error.empty()) state_->Unreserve(uid);
+  if (in_flight) in_flight->Finish(decision.error.empty());
   co_return decision;
 }
 

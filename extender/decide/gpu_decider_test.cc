@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "extender/control/control_test_util.h"
 #include "extender/devices/gpu_annotations.h"
 #include "extender/devices/gpu_metrics.h"
@@ -45,9 +47,19 @@ class FakeInner : public Decider {
     return d;
   }
   boost::asio::awaitable<BindDecision> Bind(BindingArgs args) override {
+    if (on_bind) on_bind();
+    BindDecision d;
+    d.error = bind_error;
+    if (!d.error.empty()) {
+      d.result = DecisionResult::kError;
+      d.reason = DecisionReason::kBindRefused;
+      co_return d;
+    }
     bound.push_back(args.pod_namespace + "/" + args.pod_name + "@" + args.node);
-    co_return BindDecision{};
+    co_return d;
   }
+  std::function<void()> on_bind;  // runs while the Binding is "in flight"
+  std::string bind_error;         // the Binding fails with this
   int filters = 0;
   bool refuse_first = false;      // fail the first node it is given
   std::vector<std::string> seen;  // node names of every filter call
@@ -195,9 +207,12 @@ TEST_F(GpuDeciderTest, BindWritesTheMigPlacementThenBindsAndCountsIt) {
   const PodInfo half = Pod("half", {}, {{"required-resources", "0.5"}});
   const BindDecision d = Bind(half, "mig-1");
   EXPECT_EQ(d.error, "");
-  EXPECT_THAT(patcher_.patches,
-              ElementsAre("a/half {\"metadata\":{\"annotations\":{\"quotient.io/mig-placement\":"
-                          "\"gpu=0,profile=3g.20gb,start=4,size=4\"}}}"));
+  EXPECT_THAT(
+      patcher_.patches,
+      ElementsAre(
+          "a/half "
+          "{\"metadata\":{\"uid\":\"uid-half\",\"annotations\":{\"quotient.io/mig-placement\":"
+          "\"gpu=0,profile=3g.20gb,start=4,size=4\"}}}"));
   EXPECT_THAT(inner_->bound, ElementsAre("a/half@mig-1"));
   // Counted at once: the next half goes to slice 0, a third does not fit.
   const PodInfo second = Pod("second", {}, {{"required-resources", "0.5"}});
@@ -223,10 +238,11 @@ TEST_F(GpuDeciderTest, APodOfSeveralMigInstancesIsPlacedCountedAndAnnotatedAsALi
         fmt::format("gpu: the pod asks for {} 3g.20gb instances; the node holds at most 2", count));
   }
   EXPECT_EQ(Bind(Pod("two", {{"nvidia.com/mig-1g.5gb", 2}}), "mig-1").error, "");
-  EXPECT_THAT(patcher_.patches, ElementsAre("a/two {\"metadata\":{\"annotations\":{"
-                                            "\"quotient.io/mig-placement\":"
-                                            "\"gpu=0,profile=1g.5gb,start=4,size=1;"
-                                            "gpu=0,profile=1g.5gb,start=5,size=1\"}}}"));
+  EXPECT_THAT(patcher_.patches,
+              ElementsAre("a/two {\"metadata\":{\"uid\":\"uid-two\",\"annotations\":{"
+                          "\"quotient.io/mig-placement\":"
+                          "\"gpu=0,profile=1g.5gb,start=4,size=1;"
+                          "gpu=0,profile=1g.5gb,start=5,size=1\"}}}"));
   metrics::Registry registry;
   RegisterGpuMetrics(&registry, &state_);
   EXPECT_THAT(
@@ -247,9 +263,12 @@ TEST_F(GpuDeciderTest, APodTheWatchHasNotSeenYetIsBoundWithItsPlacementAfterFilt
   const BindDecision d =
       testing::RunAwaitable(decider_->Bind(BindingArgs{half.name, half.ns, half.uid, "mig-1"}));
   EXPECT_EQ(d.error, "");
-  EXPECT_THAT(patcher_.patches,
-              ElementsAre("a/early {\"metadata\":{\"annotations\":{\"quotient.io/mig-placement\":"
-                          "\"gpu=0,profile=3g.20gb,start=4,size=4\"}}}"));
+  EXPECT_THAT(
+      patcher_.patches,
+      ElementsAre(
+          "a/early "
+          "{\"metadata\":{\"uid\":\"uid-early\",\"annotations\":{\"quotient.io/mig-placement\":"
+          "\"gpu=0,profile=3g.20gb,start=4,size=4\"}}}"));
   // The watch's view, when it comes, is the same pod: counted once.
   PodInfo seen = half;
   seen.node_name = "mig-1";
@@ -263,7 +282,7 @@ TEST_F(GpuDeciderTest, BindWritesTheGpushareAnnotations) {
   EXPECT_EQ(d.error, "");
   ASSERT_EQ(patcher_.patches.size(), 1u);
   EXPECT_THAT(patcher_.patches[0],
-              ::testing::StartsWith("a/mem {\"metadata\":{\"annotations\":{"
+              ::testing::StartsWith("a/mem {\"metadata\":{\"uid\":\"uid-mem\",\"annotations\":{"
                                     "\"ALIYUN_COM_GPU_MEM_IDX\":\"0\",\"ALIYUN_COM_GPU_MEM_POD\":"
                                     "\"3\",\"ALIYUN_COM_GPU_MEM_DEV\":\"8\","
                                     "\"ALIYUN_COM_GPU_MEM_ASSIGNED\":\"false\","
@@ -281,6 +300,62 @@ TEST_F(GpuDeciderTest, AFailedPatchDoesNotBindAndReleasesTheDevices) {
   });
 }
 
+// Quotient restarted between the pod's filter and its bind, and its pod watch has not
+// listed yet: whether the pod asks for devices is unknown, so it is not bound blind.
+TEST_F(GpuDeciderTest, ABindBeforeThePodWatchHasListedIsRefusedNotBoundWithoutItsPlacement) {
+  const BindingArgs args{"half", "a", "uid-half", "mig-1"};
+  BindDecision d = testing::RunAwaitable(decider_->Bind(args));
+  EXPECT_EQ(d.result, DecisionResult::kError);
+  EXPECT_EQ(d.reason, DecisionReason::kNotSynced);
+  EXPECT_EQ(d.error,
+            "gpu: the pod watch has not completed its first list, so the pod's GPU request is "
+            "unknown; retry");
+  EXPECT_TRUE(inner_->bound.empty());
+  state_.ObservePodList(true);
+  state_.UpsertPod(Pod("half", {}, {{"required-resources", "0.5"}}));
+  state_.ObservePodList(false);
+  d = testing::RunAwaitable(decider_->Bind(args));
+  EXPECT_EQ(d.error, "");
+  EXPECT_THAT(patcher_.patches, ElementsAre(::testing::HasSubstr("start=4,size=4")));
+  // Once listed, a pod the state does not know asks for no device.
+  EXPECT_EQ(testing::RunAwaitable(decider_->Bind({"web", "a", "uid-web", "t4-1"})).error, "");
+  EXPECT_THAT(inner_->bound, ElementsAre("a/half@mig-1", "a/web@t4-1"));
+}
+
+// kube-scheduler's bind call timed out (httpTimeout) and it bound the pod again: the
+// second bind neither chooses devices again nor, when its Binding is refused, releases the
+// devices of the pod the first one bound.
+TEST_F(GpuDeciderTest, ARetriedBindOfABoundPodChoosesAndReleasesNothing) {
+  const PodInfo pod = Pod("half", {}, {{"required-resources", "0.5"}});
+  ASSERT_EQ(Bind(pod, "mig-1").error, "");
+  const BindDecision again =
+      testing::RunAwaitable(decider_->Bind({pod.name, pod.ns, pod.uid, "mig-1"}));
+  EXPECT_EQ(again.result, DecisionResult::kError);
+  EXPECT_EQ(again.reason, DecisionReason::kBindDuplicate);
+  EXPECT_EQ(again.error,
+            "gpu: the pod is bound already to mig-1; its devices are not chosen again");
+  EXPECT_EQ(patcher_.patches.size(), 1u);
+  // A retry while the first bind is in flight: the first Binding lands (the watch shows
+  // it) and the retry's is refused (409); the running pod keeps its devices.
+  PodInfo other = Pod("other", {}, {{"required-resources", "0.5"}});
+  inner_->on_bind = [&] {
+    inner_->on_bind = nullptr;
+    const BindDecision during =
+        testing::RunAwaitable(decider_->Bind({other.name, other.ns, other.uid, "mig-1"}));
+    EXPECT_EQ(during.reason, DecisionReason::kBindDuplicate);
+    other.node_name = "mig-1";
+    other.annotations = {{"quotient.io/mig-placement", "gpu=0,profile=3g.20gb,start=0,size=4"}};
+    state_.UpsertPod(other);
+    inner_->bind_error = "409 Conflict: pod a/other is already assigned to node mig-1";
+  };
+  EXPECT_FALSE(Bind(other, "mig-1").error.empty());
+  state_.Read([](auto lookup) {
+    EXPECT_EQ(lookup("mig-1")->assignments().size(), 2u);
+    EXPECT_EQ(lookup("mig-1")->use()[0].mask, 0xFF);
+    return 0;
+  });
+}
+
 TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
   // Two binds in flight at once: the second reservation sees the first.
   gpu::GpuRequest half;
@@ -291,13 +366,17 @@ TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
   gpu::GpuAssignment b;
   StringPairs annotations;
   std::string why;
-  ASSERT_TRUE(state_.Reserve("p1", "mig-1", half, {}, 0, &a, &annotations, &why));
-  ASSERT_TRUE(state_.Reserve("p2", "mig-1", half, {}, 0, &b, &annotations, &why));
+  ASSERT_EQ(state_.Reserve("p1", "mig-1", half, {}, 0, &a, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
+  ASSERT_EQ(state_.Reserve("p2", "mig-1", half, {}, 0, &b, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
   EXPECT_EQ(a.instances.at(0).start, 4);
   EXPECT_EQ(b.instances.at(0).start, 0);
-  EXPECT_FALSE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
-  state_.Unreserve("p1");
-  ASSERT_TRUE(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why));
+  EXPECT_EQ(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why),
+            GpuState::ReserveResult::kNoFit);
+  state_.FinishBind("p1", false);
+  ASSERT_EQ(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
   EXPECT_EQ(b.instances.at(0).start, 4);
 }
 

@@ -150,8 +150,14 @@ StringPairs BindAnnotations(const gpu::GpuAssignment& assignment, const gpu::Nod
   return out;
 }
 
-std::string AnnotationPatch(const StringPairs& annotations) {
-  std::string out = R"({"metadata":{"annotations":{)";
+std::string AnnotationPatch(const StringPairs& annotations, std::string_view uid) {
+  std::string out = R"({"metadata":{)";
+  if (!uid.empty()) {
+    out += R"("uid":)";
+    AppendJsonString(uid, &out);
+    out.push_back(',');
+  }
+  out += R"("annotations":{)";
   for (size_t i = 0; i < annotations.size(); ++i) {
     if (i > 0) out.push_back(',');
     AppendJsonString(annotations[i].first, &out);

@@ -37,8 +37,11 @@ inline constexpr std::string_view kMigPlacement = "quotient.io/mig-placement";
 StringPairs BindAnnotations(const gpu::GpuAssignment& assignment, const gpu::NodeGpus& node,
                             int64_t now_ns);
 
-// A JSON merge patch setting `annotations` on a pod: {"metadata":{"annotations":{...}}}.
-std::string AnnotationPatch(const StringPairs& annotations);
+// A JSON merge patch setting `annotations` on a pod:
+// {"metadata":{"uid":"<uid>","annotations":{...}}}. A non-empty `uid` is a precondition:
+// the API server refuses the patch if the pod of that name has another UID (metadata.uid
+// is immutable), so a pod recreated under the same name is not annotated.
+std::string AnnotationPatch(const StringPairs& annotations, std::string_view uid = {});
 
 // The assignment of a pod bound to `node`, from its annotations when it has them, else
 // (whole GPUs, static MIG, or memory without gpushare annotations) the placement

@@ -105,6 +105,7 @@ void GpuState::ObservePodList(bool begin) {
     return;
   }
   pod_listing_ = false;
+  pods_listed_ = true;
   for (auto it = pods_.begin(); it != pods_.end();) {
     auto next = std::next(it);
     if (it->second.seen != pod_list_) Forget(it);
@@ -206,7 +207,11 @@ void GpuState::UpsertNode(const NodeInfo& node) {
   try {
     std::tie(it, added) = nodes_.try_emplace(node.name);
     auto pods = by_node_.find(node.name);
-    if (pods != by_node_.end() && (added || pods->second.retry)) {
+    // Waiting pods are tried again when the node arrives, when memory ran short, and when
+    // its inventory changed (a device plugin registered, a layout was written); not on
+    // every status heartbeat, which would repeat each unplaceable pod's warning.
+    if (pods != by_node_.end() && !pods->second.waiting.empty() &&
+        (added || pods->second.retry || !(it->second.inventory() == inventory))) {
       waiting.assign(pods->second.waiting.begin(), pods->second.waiting.end());
     }
     it->second.SetInventory(std::move(inventory));  // strong
@@ -294,8 +299,9 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   auto [it, added] = pods_.try_emplace(pod.uid);
   const std::string& uid = it->first;
   PodGpu& entry = it->second;
+  if (!pod.node_name.empty()) entry.bound = true;  // cannot fail; never undone
   if (!entry.node.empty() && entry.node == pod.node_name) {
-    // Already counted (assumed at bind or seen before); annotations written at bind are
+    // Already counted (reserved at bind or seen before); annotations written at bind are
     // the same placement.
     entry.request = std::move(request);
     entry.seen = pod_list_;
@@ -377,14 +383,31 @@ void GpuState::Assume(std::string_view uid, std::string_view node,
   }
 }
 
-bool GpuState::Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
-                       const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
-                       StringPairs* annotations, std::string* why) {
+GpuState::ReserveResult GpuState::Reserve(std::string_view uid, std::string_view node,
+                                          const gpu::GpuRequest& request,
+                                          const gpu::FitOptions& options, int64_t now_ns,
+                                          gpu::GpuAssignment* out, StringPairs* annotations,
+                                          std::string* why) {
   std::unique_lock lock(mu_);
+  if (auto known = pods_.find(uid); known != pods_.end()) {
+    if (known->second.bound) {
+      const std::string& on =
+          known->second.node.empty() ? known->second.pod.node_name : known->second.node;
+      *why = "gpu: the pod is bound already" + (on.empty() ? std::string() : " to " + on) +
+             "; its devices are not chosen again";
+      return ReserveResult::kDuplicate;
+    }
+    if (known->second.binding) {
+      *why =
+          "gpu: another bind of the pod is in flight (kube-scheduler retried a bind that "
+          "outlived its timeout); its devices are not chosen twice";
+      return ReserveResult::kDuplicate;
+    }
+  }
   auto n = nodes_.find(node);
   if (n == nodes_.end()) {
     *why = "gpu: node " + std::string(node) + " is not in Quotient's GPU cache";
-    return false;
+    return ReserveResult::kNoFit;
   }
   auto [it, added] = pods_.try_emplace(std::string(uid));
   PodGpu& entry = it->second;
@@ -409,7 +432,7 @@ bool GpuState::Reserve(std::string_view uid, std::string_view node, const gpu::G
         Index(&slot, /*counted=*/false);
       }
       PruneIndex(old);
-      return false;
+      return ReserveResult::kNoFit;
     }
     // Allocation first: the outputs, the copies, the index entry.
     *out = fit.assignment;
@@ -425,23 +448,36 @@ bool GpuState::Reserve(std::string_view uid, std::string_view node, const gpu::G
     entry.seen = pod_list_;
     entry.node = std::move(counted_on);
     entry.pod.node_name = std::move(bound_to);
+    entry.binding = true;
     Index(&slot, /*counted=*/true);
     PruneIndex(old);
-    return true;
+    return ReserveResult::kReserved;
   } catch (...) {
     if (added) pods_.erase(it);
     throw;
   }
 }
 
-void GpuState::Unreserve(std::string_view uid) {
+void GpuState::FinishBind(std::string_view uid, bool bound) {
   std::unique_lock lock(mu_);
   auto it = pods_.find(uid);
-  if (it == pods_.end() || it->second.node.empty()) return;
-  const std::string_view old = Unindex(it->first, it->second);
-  Uncount(uid, &it->second);
-  it->second.pod.node_name.clear();
+  if (it == pods_.end()) return;  // deleted meanwhile
+  PodGpu& entry = it->second;
+  entry.binding = false;
+  if (bound) {
+    entry.bound = true;
+    return;
+  }
+  if (entry.bound || entry.node.empty()) return;
+  const std::string_view old = Unindex(it->first, entry);
+  Uncount(uid, &entry);
+  entry.pod.node_name.clear();
   PruneIndex(old);
+}
+
+bool GpuState::PodsListed() const {
+  std::shared_lock lock(mu_);
+  return pods_listed_;
 }
 
 void GpuState::NoteRequest(std::string_view uid, const gpu::GpuRequest& request) {

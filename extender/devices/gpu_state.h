@@ -3,10 +3,12 @@
 // (from the pods' annotations, gpu_annotations.h), plus the GPU request of every pod seen,
 // so bind can find it by UID.
 //
-// Fed by the pod and node watches (UpsertPod/UpsertNode/Delete*) and by binds (Assume).
+// Fed by the pod and node watches (UpsertPod/UpsertNode/Delete*) and by binds
+// (Reserve/FinishBind).
 // A pod bound to a node that has not arrived yet is placed when the node does (pods
-// waiting for one node are placed in UID order). A pod whose whole GPUs a DRA claim holds
-// (KEP-5004: kube-scheduler wrote status.extendedResourceClaimStatus) is not kept: the
+// waiting for one node are placed in UID order), or when that node's inventory changes
+// (its device plugin re-registered, its layout annotation changed). A pod whose whole GPUs a DRA
+// claim holds (KEP-5004: kube-scheduler wrote status.extendedResourceClaimStatus) is not kept: the
 // claim's devices are not modelled here.
 //
 // Cost (P pods with GPUs, k of them on or waiting for the node in question): UpsertPod
@@ -70,12 +72,26 @@ class GpuState : public DecodedObjectObserver {
 
   // Bind: chooses the placement of `uid` on `node` and counts it at once, under one
   // exclusive lock, so that concurrent binds never choose the same devices. Fills
-  // *annotations (gpu_annotations.h) with what to write on the pod. On refusal returns
-  // false with *why. Unreserve undoes it (the patch or the Binding failed).
-  bool Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
-               const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
-               StringPairs* annotations, std::string* why);
-  void Unreserve(std::string_view uid);
+  // *annotations (gpu_annotations.h) with what to write on the pod. Every kReserved is
+  // followed by one FinishBind. On refusal, *why says why:
+  //  * kNoFit: the request does not fit the node (an earlier placement of the pod there
+  //    is released: the pod is not bound);
+  //  * kDuplicate: the pod is bound already, or another bind of it is in flight (the
+  //    scheduler retried a bind that outlived its timeout); nothing changes, so a
+  //    running pod's devices are never chosen again or released.
+  enum class ReserveResult { kReserved, kNoFit, kDuplicate };
+  ReserveResult Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
+                        const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
+                        StringPairs* annotations, std::string* why);
+  // The bind of a kReserved pod ended: `bound` (the Binding succeeded) keeps the placement
+  // and marks the pod bound; otherwise (the patch or the Binding failed) the placement is
+  // released, unless the pod is bound by then (the watch saw it: a Binding that landed
+  // although its answer was lost), whose devices stay counted.
+  void FinishBind(std::string_view uid, bool bound);
+
+  // True once the pod watch has completed a list: from then on a GPU pod unknown here is
+  // one the watch has not delivered yet (bind: gpu_decider.h).
+  bool PodsListed() const;
 
   // Filter saw `uid` ask for `request`: kept unless the watch already knows the pod, so
   // that bind finds it when the watch lags behind the scheduler (an unknown pod would be
@@ -121,6 +137,10 @@ class GpuState : public DecodedObjectObserver {
     std::string node;   // where its devices are counted; empty while pending
     PodInfo pod;        // kept while its node is unknown, to place it later
     uint64_t seen = 0;  // pod-list generation that last saw it
+    // The API has it bound: the watch showed it with spec.nodeName, or a Binding of
+    // Quotient's succeeded. Its devices are no longer a bind's to choose or undo.
+    bool bound = false;
+    bool binding = false;  // a bind holds a Reserve for it (Reserve .. FinishBind)
   };
   // The pods related to one node name, as views of pods_ keys (a pod leaves the index
   // before its entry is erased): `counted`, those whose devices are counted on it
@@ -177,6 +197,7 @@ class GpuState : public DecodedObjectObserver {
   uint64_t node_list_ = 0;
   bool pod_listing_ = false;
   bool node_listing_ = false;
+  bool pods_listed_ = false;  // a pod list has completed
   ClusterState::NameMap<uint64_t> node_seen_;
 };
 

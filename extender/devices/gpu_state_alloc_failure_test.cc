@@ -32,7 +32,8 @@ gpu::GpuRequest Memory(int64_t units) {
   return request;
 }
 
-bool Reserve(GpuState& state, const std::string& uid, const std::string& node, int64_t units) {
+GpuState::ReserveResult Reserve(GpuState& state, const std::string& uid, const std::string& node,
+                                int64_t units) {
   gpu::GpuAssignment assignment;
   StringPairs annotations;
   std::string why;
@@ -109,14 +110,19 @@ TEST(GpuStateAllocFailureTest, PodUpdatesAreAllOrNothing) {
 }
 
 TEST(GpuStateAllocFailureTest, BindsAreAllOrNothing) {
-  auto reserve = [](const std::string& node, int64_t units, bool fits) {
+  using Result = GpuState::ReserveResult;
+  auto reserve = [](const std::string& node, int64_t units, Result want) {
     return [=](GpuState& state) {
-      EXPECT_EQ(Reserve(state, Pod("p1", "", 0, 3).uid, node, units), fits);
+      EXPECT_EQ(Reserve(state, Pod("p1", "", 0, 3).uid, node, units), want);
     };
   };
   auto reserved_on_n1 = [](GpuState& state) {
     Cluster(state);
-    ASSERT_TRUE(Reserve(state, Pod("p1", "", 0, 3).uid, "n1", 3));
+    ASSERT_EQ(Reserve(state, Pod("p1", "", 0, 3).uid, "n1", 3), Result::kReserved);
+  };
+  auto failed_on_n1 = [&](GpuState& state) {
+    reserved_on_n1(state);
+    state.FinishBind(Pod("p1", "", 0, 3).uid, false);
   };
   auto counted = [](size_t n1, size_t n2) {
     return [=](GpuState& state) {
@@ -125,13 +131,15 @@ TEST(GpuStateAllocFailureTest, BindsAreAllOrNothing) {
     };
   };
   SCOPED_TRACE("a first bind");
-  EXPECT_GT(ExpectStrong(Cluster, reserve("n1", 3, true), counted(2, 1)), 0u);
-  SCOPED_TRACE("a bind retried on the same node");
-  EXPECT_GT(ExpectStrong(reserved_on_n1, reserve("n1", 4, true), counted(2, 1)), 0u);
+  EXPECT_GT(ExpectStrong(Cluster, reserve("n1", 3, Result::kReserved), counted(2, 1)), 0u);
+  SCOPED_TRACE("a bind retried while the first is in flight changes nothing");
+  EXPECT_GT(ExpectStrong(reserved_on_n1, reserve("n2", 3, Result::kDuplicate), counted(2, 1)), 0u);
+  SCOPED_TRACE("a bind retried on the same node after a failed one");
+  EXPECT_GT(ExpectStrong(failed_on_n1, reserve("n1", 4, Result::kReserved), counted(2, 1)), 0u);
   SCOPED_TRACE("a bind retried on another node");
-  EXPECT_GT(ExpectStrong(reserved_on_n1, reserve("n2", 3, true), counted(1, 2)), 0u);
-  SCOPED_TRACE("a retried bind that no longer fits drops the earlier placement");
-  EXPECT_GT(ExpectStrong(reserved_on_n1, reserve("n1", 64, false), counted(1, 1)), 0u);
+  EXPECT_GT(ExpectStrong(failed_on_n1, reserve("n2", 3, Result::kReserved), counted(1, 2)), 0u);
+  SCOPED_TRACE("a retried bind that does not fit");
+  EXPECT_GT(ExpectStrong(failed_on_n1, reserve("n1", 64, Result::kNoFit), counted(1, 1)), 0u);
   SCOPED_TRACE("a bind assumed on the other node");
   gpu::GpuAssignment on_gpu1;
   on_gpu1.kind = gpu::GpuRequestKind::kMemory;
@@ -187,7 +195,7 @@ TEST(GpuStateAllocFailureTest, NodeUpdatesAreAllOrNothingAndWaitingPodsArePlaced
 TEST(GpuStateAllocFailureTest, RemovalsAllocateNothing) {
   auto reserved = [](GpuState& state) {
     Cluster(state);
-    ASSERT_TRUE(Reserve(state, Pod("p1", "", 0, 3).uid, "n2", 3));
+    ASSERT_EQ(Reserve(state, Pod("p1", "", 0, 3).uid, "n2", 3), GpuState::ReserveResult::kReserved);
   };
   const std::string a1 = Pod("a1", "", 0, 0).uid;
   const std::string p1 = Pod("p1", "", 0, 0).uid;
@@ -196,7 +204,7 @@ TEST(GpuStateAllocFailureTest, RemovalsAllocateNothing) {
                 [](GpuState& state) { EXPECT_EQ(Assignments(state, "n1"), 0u); }),
             0u);
   EXPECT_EQ(ExpectStrong(
-                reserved, [&](GpuState& state) { state.Unreserve(p1); },
+                reserved, [&](GpuState& state) { state.FinishBind(p1, false); },
                 [](GpuState& state) { EXPECT_EQ(Assignments(state, "n2"), 1u); }),
             0u);
   EXPECT_EQ(ExpectStrong(

@@ -69,10 +69,25 @@ TEST_F(GpuStateTest, APodCountedOnOneNodeAndBoundToAnotherIsCountedOnlyOnTheSeco
   gpu::GpuAssignment assignment;
   StringPairs annotations;
   std::string why;
-  // A bind reserved on n1, then retried on n2 (the first failed without its Unreserve).
-  ASSERT_TRUE(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why));
+  // A bind reserved on n1; the scheduler's retry (its first call timed out) while it is in
+  // flight changes nothing; once it failed, the retry places the pod on n2.
+  ASSERT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
-  ASSERT_TRUE(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kDuplicate);
+  EXPECT_EQ(why,
+            "gpu: another bind of the pod is in flight (kube-scheduler retried a bind that "
+            "outlived its timeout); its devices are not chosen twice");
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
+  state_.FinishBind(pod.uid, false);
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
+  ASSERT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
+  state_.FinishBind(pod.uid, false);
+  ASSERT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
 
@@ -98,9 +113,47 @@ TEST_F(GpuStateTest, ARefusedReserveOfAnUnknownPodLeavesNoEntry) {
   gpu::GpuAssignment assignment;
   StringPairs annotations;
   std::string why;
-  EXPECT_FALSE(state_.Reserve("uid-x", "n1", request, {}, 0, &assignment, &annotations, &why));
+  EXPECT_EQ(state_.Reserve("uid-x", "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kNoFit);
   EXPECT_FALSE(why.empty());
   EXPECT_FALSE(state_.FindRequest("uid-x", &request));
+}
+
+// kube-scheduler's bind timed out and it bound the pod again: the first Binding landed, the
+// second is refused (409). The failed bind releases nothing of the running pod, and no later
+// bind chooses its devices again.
+TEST_F(GpuStateTest, AFailedBindOfAPodBoundMeanwhileReleasesNothing) {
+  state_.UpsertNode(SharedNode("n1"));
+  PodInfo pod = SharePod("a1", "", 0, 4);
+  state_.UpsertPod(pod);
+  gpu::GpuRequest request;
+  ASSERT_TRUE(state_.FindRequest(pod.uid, &request));
+  gpu::GpuAssignment assignment;
+  StringPairs annotations;
+  std::string why;
+  ASSERT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
+  pod.node_name = "n1";
+  pod.annotations = annotations;
+  state_.UpsertPod(pod);  // the watch: the first Binding landed, its answer was lost
+  state_.FinishBind(pod.uid, false);
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  EXPECT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kDuplicate);
+  EXPECT_EQ(why, "gpu: the pod is bound already to n1; its devices are not chosen again");
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
+  // A Binding that succeeded marks the pod bound before the watch says so.
+  PodInfo other = SharePod("a2", "", 0, 4);
+  state_.UpsertPod(other);
+  ASSERT_TRUE(state_.FindRequest(other.uid, &request));
+  ASSERT_EQ(state_.Reserve(other.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
+  state_.FinishBind(other.uid, true);
+  EXPECT_EQ(state_.Reserve(other.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kDuplicate);
+  state_.FinishBind(other.uid, false);  // a stray end changes nothing either
+  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 8);
+  EXPECT_EQ(state_.CheckIndex(), "");
 }
 
 TEST_F(GpuStateTest, ARelabelledNodeKeepsItsPodsCounted) {
@@ -155,8 +208,9 @@ TEST_F(GpuStateTest, AnUnreservedPodIsNotCountedWhenItsNodeReturns) {
   gpu::GpuAssignment assignment;
   StringPairs annotations;
   std::string why;
-  ASSERT_TRUE(state_.Reserve("p1", "n1", request, {}, 0, &assignment, &annotations, &why));
-  state_.Unreserve("p1");
+  ASSERT_EQ(state_.Reserve("p1", "n1", request, {}, 0, &assignment, &annotations, &why),
+            GpuState::ReserveResult::kReserved);
+  state_.FinishBind("p1", false);
   state_.DeleteNode("n1");
   state_.UpsertNode(SharedNode("n1"));
   EXPECT_EQ(Assignments("n1"), 0u);
@@ -173,6 +227,24 @@ TEST_F(GpuStateTest, APodWhoseDevicesCannotBeCountedWaitsAndIsTriedAgainOnItsNex
   state_.DeleteNode("n1");
   state_.UpsertNode(bigger);
   EXPECT_EQ(Used("n1", 5), 4);
+}
+
+// The device plugin re-registered: the node's GPUs were gone from its allocatable for a
+// moment, and a pod bound to it then could not be counted. An update that changes the
+// inventory places it; one that does not (a status heartbeat) tries nothing again.
+TEST_F(GpuStateTest, AWaitingPodIsTriedAgainWhenItsNodesInventoryChanges) {
+  NodeInfo empty = SharedNode("n1");
+  empty.allocatable = {};
+  state_.UpsertNode(empty);
+  state_.UpsertPod(SharePod("p", "n1", 1, 4));
+  EXPECT_EQ(Assignments("n1"), 0u);
+  const size_t warned = state_.warnings().size();
+  ASSERT_GT(warned, 0u);
+  state_.UpsertNode(empty);  // the same inventory
+  EXPECT_EQ(state_.warnings().size(), warned);
+  state_.UpsertNode(SharedNode("n1"));
+  EXPECT_EQ(Used("n1", 1), 4);
+  EXPECT_EQ(state_.CheckIndex(), "");
 }
 
 // Issue 18: a pod asking for "2P" MIG devices, bound to a dynamic-MIG node, made FitMig

@@ -38,6 +38,7 @@ std::string_view DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kClaimRefused: return "claim_refused";
     case DecisionReason::kQuotaMaxClaim: return "quota_max_claim";
     case DecisionReason::kPreemptVictimsLeaving: return "preempt_victims_leaving";
+    case DecisionReason::kBindDuplicate: return "bind_duplicate";
   }
   return "unknown";
 }

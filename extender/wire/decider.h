@@ -52,8 +52,9 @@ enum class DecisionReason {
   kClaimRefused,           // a DRA claim's quota charge is refused (e.g. too many devices)
   kQuotaMaxClaim,          // quota max exceeded on a resource the pod's DRA claims are charged
   kPreemptVictimsLeaving,  // preempt: victims chosen for this pod earlier are leaving or just left
+  kBindDuplicate,          // bind: the pod is bound already, or another bind of it is in flight
 };
-inline constexpr int kDecisionReasonCount = 25;
+inline constexpr int kDecisionReasonCount = 26;
 std::string_view DecisionReasonName(DecisionReason reason);
 
 struct FilterDecision {
