@@ -328,18 +328,6 @@ PreemptDecision QuotaDecider::Preempt(const PreemptionArgs& args) {
   std::string message;
   PreemptDecision decision = preemptor_.Preempt(args, &message);
   if (!message.empty()) Log(spdlog::level::info, "preempt filtered", {{"detail", message}});
-  if (ledger_ != nullptr && decision.result == DecisionResult::kAccepted &&
-      !decision.nodes.empty()) {
-    // The scheduler evicts the victims of one of these nodes and retries the pod. Its quota
-    // is held for it meanwhile, as the reclaimer holds it for its own reclaims: without
-    // the hold, a pod of the same quota (a victim's replacement) could be admitted into the
-    // room the victims leave while the preemptor waits (its nomination can be lost on a
-    // failed retry), and the preemptor would take a second set of victims. No max check:
-    // every node kept frees enough for the preemptor once its victims leave; until then
-    // both are charged (others see less room, never more). It lapses after the reservation
-    // TTL unless the pod is filtered again (the retry extends it) or binds.
-    ledger_->ReserveReclaimed(DemandOf(args.pod), now_() + options_.reservation_ttl);
-  }
   return decision;
 }
 

@@ -29,10 +29,7 @@
 //            pod (bin-packing); 0 for all when no fit resource is requested.
 // preempt    the scheduler's priority-preemption proposal minus the nodes and victims
 //            that break the quota rules (QuotaPreemptor, quota/preempt_check.h); before
-//            the first sync an Error (every victim would be unknown). When victims are
-//            approved, the preemptor's quota is reserved for it (without the max check,
-//            until the reservation TTL; the victims still count until they leave), so that
-//            no other pod of the quota takes the room they leave.
+//            the first sync an Error (every victim would be unknown).
 // bind       the pod's reservation (or, if Quotient holds none, e.g. after a restart,
 //            a fresh quota check from the pod read through the API), then the Binding;
 //            accepted -> the pod counts on its node and quota at once; refused -> its

@@ -267,36 +267,5 @@ TEST_F(QuotaDeciderTest, PreemptBeforeTheFirstSyncAnswersAnErrorAndNoVictims) {
   EXPECT_TRUE(d.nodes.empty());
 }
 
-// kube-scheduler's preemption evicts v2 for p and retries p. Meanwhile r, a pod of the same
-// quota (v2's replacement), must not be admitted into the room v2 leaves: p's quota is held
-// for it from the preempt answer on.
-TEST_F(QuotaDeciderTest, APreemptorsQuotaIsHeldForItWhileItsVictimsLeave) {
-  for (const char* uid : {"v1", "v2"}) {
-    PodInfo victim = MakePod(uid, "a", 5, "n1");
-    victim.phase = "Running";
-    state_.UpsertPod(victim);
-  }
-  PodInfo preemptor = MakePod("p", "a", 5);
-  preemptor.priority = 100;
-  PreemptionArgs args;
-  args.pod = preemptor;
-  args.nodes.push_back(NodeVictims{"n1", {"v2"}, 0});
-  const PreemptDecision d = decider_.Preempt(args);
-  ASSERT_EQ(d.result, DecisionResult::kAccepted);
-  EXPECT_TRUE(ledger_.Holds("p"));
-  state_.DeletePod("v2");
-  const FilterDecision replacement = decider_.Filter(Args(MakePod("r", "a", 5)));
-  EXPECT_EQ(replacement.reason, DecisionReason::kQuotaMax);
-  EXPECT_EQ(replacement.answer.failed_unresolvable.at(0).second,
-            "quota team-a: cpu used 5 + reserved 5 + request 5 > max 10");
-  EXPECT_EQ(decider_.Filter(Args(preemptor)).reason, DecisionReason::kQuotaAdmitted);
-  // An answer without victims holds nothing.
-  PreemptionArgs none;
-  none.pod = MakePod("q", "a", 5);
-  none.pod.priority = 100;
-  EXPECT_EQ(decider_.Preempt(none).result, DecisionResult::kAccepted);
-  EXPECT_FALSE(ledger_.Holds("q"));
-}
-
 }  // namespace
 }  // namespace quotient::extender::state
