@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
-#include <optional>
 #include <utility>
 
 #include "extender/devices/gpu_annotations.h"
@@ -162,21 +161,24 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
 namespace {
 
 // Ends a kReserved bind exactly once (GpuState::FinishBind), also when the coroutine is
-// destroyed before it finishes.
+// destroyed before it finishes. Made before Reserve and armed after it without allocating,
+// so that no throw can come between a Reserve and its guard.
 class BindInFlight {
  public:
   BindInFlight(GpuState* state, std::string uid) : state_(state), uid_(std::move(uid)) {}
   BindInFlight(const BindInFlight&) = delete;
   BindInFlight& operator=(const BindInFlight&) = delete;
   ~BindInFlight() { Finish(false); }
+  void Arm() noexcept { armed_ = true; }
   void Finish(bool bound) {
-    if (state_ != nullptr) state_->FinishBind(uid_, bound);
-    state_ = nullptr;
+    if (armed_) state_->FinishBind(uid_, bound);
+    armed_ = false;
   }
 
  private:
-  GpuState* state_;
+  GpuState* const state_;
   const std::string uid_;
+  bool armed_ = false;
 };
 
 BindDecision BindRefused(DecisionResult result, DecisionReason reason, std::string error) {
@@ -204,7 +206,7 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   // written by kube-scheduler before this bind: nothing to place or count here.
   const bool placed_here = known && request.any() && !LeftToDeviceClasses(args.node, request);
   StringPairs annotations;
-  std::optional<BindInFlight> in_flight;
+  BindInFlight in_flight(state_, args.pod_uid);
   if (placed_here) {
     gpu::GpuAssignment assignment;
     std::string why;
@@ -215,7 +217,7 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
     // choose the same devices while this one talks to the API.
     switch (state_->Reserve(args.pod_uid, args.node, request, options_, now_ns, &assignment,
                             &annotations, &why)) {
-      case GpuState::ReserveResult::kReserved: in_flight.emplace(state_, args.pod_uid); break;
+      case GpuState::ReserveResult::kReserved: in_flight.Arm(); break;
       case GpuState::ReserveResult::kNoFit:
         co_return BindRefused(DecisionResult::kRejected, DecisionReason::kNodeFit, why);
       case GpuState::ReserveResult::kDuplicate:
@@ -236,7 +238,7 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   }
   auto inner = inner_->Bind(std::move(args));
   BindDecision decision = co_await std::move(inner);
-  if (in_flight) in_flight->Finish(decision.error.empty());
+  in_flight.Finish(decision.error.empty());
   co_return decision;
 }
 

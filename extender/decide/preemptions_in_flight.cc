@@ -22,12 +22,19 @@ void PreemptionsInFlight::Record(std::string_view preemptor_uid, const PreemptDe
   entries_[std::string(preemptor_uid)] = std::move(entry);
 }
 
-PreemptionsInFlight::NodeVictimUids PreemptionsInFlight::Approved(
-    std::string_view preemptor_uid) const {
+void PreemptionsInFlight::NoteRefusal(std::string_view preemptor_uid) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(std::string(preemptor_uid));
-  if (it == entries_.end() || now_() - it->second.at >= ttl_) return {};
-  return it->second.victims;
+  if (it != entries_.end()) it->second.refused_at = now_();
+}
+
+PreemptionsInFlight::Approval PreemptionsInFlight::Approved(std::string_view preemptor_uid) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(std::string(preemptor_uid));
+  const Clock::time_point now = now_();
+  if (it == entries_.end() || now - it->second.at >= ttl_) return {};
+  const std::optional<Clock::time_point>& refused = it->second.refused_at;
+  return {it->second.victims, refused.has_value() && now - *refused < kRecentRefusal};
 }
 
 size_t PreemptionsInFlight::size() const {

@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,17 +48,28 @@ class PreemptionsInFlight {
   // A decision without victims records nothing.
   void Record(std::string_view preemptor_uid, const PreemptDecision& decision);
 
-  // Every node's victims approved for the preemptor less than ttl ago (node -> UIDs);
-  // empty if none.
+  // Quotient's filter refused the preemptor just now. Remembered only for a preemptor with
+  // a record (its refusals before its first preemption do not matter).
+  void NoteRefusal(std::string_view preemptor_uid);
+
+  // How recent a refusal must be to be the one behind a preempt call: kube-scheduler runs
+  // preemption right after the filters of the same cycle (milliseconds), this is generous.
+  static constexpr std::chrono::seconds kRecentRefusal{3};
   using NodeVictimUids = std::map<std::string, std::vector<std::string>, std::less<>>;
-  NodeVictimUids Approved(std::string_view preemptor_uid) const;
+  struct Approval {
+    NodeVictimUids victims;         // node -> UIDs; empty if none less than ttl ago
+    bool refused_recently = false;  // NoteRefusal less than kRecentRefusal ago
+  };
+  // What was approved for the preemptor less than ttl ago.
+  Approval Approved(std::string_view preemptor_uid) const;
 
   size_t size() const;
 
  private:
   struct Entry {
     Clock::time_point at;
-    NodeVictimUids victims;  // node -> UIDs
+    NodeVictimUids victims;                       // node -> UIDs
+    std::optional<Clock::time_point> refused_at;  // the last NoteRefusal
   };
   void Prune(Clock::time_point now);  // REQUIRES: mu_ held
 

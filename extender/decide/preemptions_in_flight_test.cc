@@ -20,7 +20,7 @@ PreemptDecision Decision(std::string_view node, std::vector<std::string_view> vi
 // The victims approved for `preemptor` on `node` (empty if none).
 std::vector<std::string> VictimsOn(const PreemptionsInFlight& memory, std::string_view preemptor,
                                    std::string_view node) {
-  const PreemptionsInFlight::NodeVictimUids approved = memory.Approved(preemptor);
+  const PreemptionsInFlight::NodeVictimUids approved = memory.Approved(preemptor).victims;
   auto it = approved.find(node);
   return it == approved.end() ? std::vector<std::string>{} : it->second;
 }
@@ -34,7 +34,8 @@ TEST(PreemptionsInFlightTest, RemembersVictimsPerNodeForTheTtl) {
   EXPECT_THAT(VictimsOn(memory, "p", "n1"), ElementsAre("a", "b"));
   EXPECT_THAT(VictimsOn(memory, "p", "n2"), ElementsAre("c"));
   EXPECT_THAT(VictimsOn(memory, "p", "n3"), IsEmpty());
-  EXPECT_EQ(memory.Approved("p").size(), 2u);
+  EXPECT_EQ(memory.Approved("p").victims.size(), 2u);
+  EXPECT_FALSE(memory.Approved("p").refused_recently);
   EXPECT_THAT(VictimsOn(memory, "q", "n1"), IsEmpty());
   memory.Record("p", PreemptDecision{});  // no victims: the earlier record stands
   EXPECT_THAT(VictimsOn(memory, "p", "n1"), ElementsAre("a", "b"));
@@ -43,6 +44,22 @@ TEST(PreemptionsInFlightTest, RemembersVictimsPerNodeForTheTtl) {
   now += std::chrono::seconds(30);
   EXPECT_THAT(VictimsOn(memory, "p", "n2"), IsEmpty());
   memory.Record("q", Decision("n1", {"e"}));  // prunes the expired record
+  EXPECT_EQ(memory.size(), 1u);
+}
+
+TEST(PreemptionsInFlightTest, RemembersARecentFilterRefusalOfAPreemptor) {
+  auto now = PreemptionsInFlight::Clock::time_point{} + std::chrono::hours(1);
+  PreemptionsInFlight memory(std::chrono::seconds(30), [&] { return now; });
+  memory.NoteRefusal("p");  // no record yet: not kept
+  memory.Record("p", Decision("n1", {"a"}));
+  EXPECT_FALSE(memory.Approved("p").refused_recently);
+  memory.NoteRefusal("p");
+  EXPECT_TRUE(memory.Approved("p").refused_recently);
+  now += PreemptionsInFlight::kRecentRefusal;
+  EXPECT_FALSE(memory.Approved("p").refused_recently);
+  memory.NoteRefusal("p");
+  memory.Record("p", Decision("n2", {"b"}));  // a new answer starts afresh
+  EXPECT_FALSE(memory.Approved("p").refused_recently);
   EXPECT_EQ(memory.size(), 1u);
 }
 

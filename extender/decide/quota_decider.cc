@@ -236,6 +236,7 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   }
   CheckNodes(args, check.tree, check.leaf, &decision);
   if (decision.answer.passed.empty()) {
+    preemptor_.NoteFilterRefusal(args.pod.uid);
     ReportOwnReclaim(args, &decision);
     return decision;
   }
@@ -251,6 +252,7 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
 }
 
 void QuotaDecider::RefuseForQuota(const ExtenderArgs& args, FilterDecision* decision) const {
+  preemptor_.NoteFilterRefusal(args.pod.uid);
   decision->result = DecisionResult::kRejected;
   const quota::QuotaTree& tree = ledger_->usage().tree();
   const quota::QuotaId leaf = tree.LeafForNamespace(args.pod.ns);

@@ -267,6 +267,7 @@ PreemptDecision Decide(const PreemptionArgs& args, const quota::QuotaUsage* usag
 // ago), and what the preemptor requests of a node (`request[i]` of resource `dims[i]`).
 struct EarlierVictims {
   PreemptionsInFlight::NodeVictimUids approved;  // node -> victim UIDs
+  bool refused_recently;  // Quotient's filter refused the pod just before this call
   const std::vector<std::string>& dims;
   const std::vector<int64_t>& request;
 };
@@ -283,22 +284,23 @@ bool Fits(const EarlierVictims& earlier, std::string_view pod_uid, const NodeMap
 
 // Why kube-scheduler should get no new victims for this preemptor now (empty: none). It
 // deleted the victims of the node it chose among those approved earlier, nominated the pod
-// there and retried it; a preempt call now comes from a filter that refused the pod from a
-// cache that had not seen them leave (preemptions_in_flight.h). The chosen node is the
-// pod's nominated node; without one (the scheduler's status write has not reached its own
-// informer yet), every node where an approved victim is terminating or gone. While a
-// victim of a chosen node is still in the cache, it is leaving; once all have left, the pod
-// fits a chosen node and its quota admits it (`quota_admits`), the refusal was stale and
-// the retry (the Requeuer's, requeuer.h) places it. Otherwise (the room was taken by
-// another pod meanwhile) preemption goes on. REQUIRES: the cluster state's shared lock.
+// there and retried it; a preempt call now may come from a filter that refused the pod
+// from a cache that had not seen them leave (preemptions_in_flight.h). The chosen node is
+// the pod's nominated node if victims were approved there; otherwise (the scheduler's
+// status write has not reached its own informer, or names an older nomination) every node
+// where an approved victim is terminating or gone. While a victim of a chosen node is still
+// in the cache, it is leaving. Once all have left: if Quotient's filter refused the pod
+// just before this call and the pod now fits a chosen node within its quota
+// (`quota_admits`), that refusal read the cache before they left, and the Requeuer's retry
+// (requeuer.h) places the pod. Otherwise (the room was taken meanwhile, or something
+// Quotient does not model refused the pod) preemption goes on. REQUIRES: the cluster
+// state's shared lock.
 std::string WaitForEarlierVictims(const PreemptionArgs& args, const EarlierVictims& earlier,
                                   bool quota_admits, const NodeMap& node_map,
                                   const PodMap& pod_map) {
   std::vector<std::string_view> chosen;
-  if (!args.pod.nominated_node.empty()) {
-    if (earlier.approved.contains(args.pod.nominated_node)) {
-      chosen.push_back(args.pod.nominated_node);
-    }
+  if (earlier.approved.contains(args.pod.nominated_node)) {
+    chosen.push_back(args.pod.nominated_node);
   } else {
     for (const auto& [node, uids] : earlier.approved) {
       if (std::any_of(uids.begin(), uids.end(), [&](const std::string& uid) {
@@ -322,11 +324,12 @@ std::string WaitForEarlierVictims(const PreemptionArgs& args, const EarlierVicti
                        args.pod.ns, args.pod.name, fmt::join(leaving, ", "),
                        fmt::join(chosen, ", "));
   }
+  if (!earlier.refused_recently || !quota_admits) return {};
   for (std::string_view node : chosen) {
-    if (quota_admits && Fits(earlier, args.pod.uid, node_map, node)) {
+    if (Fits(earlier, args.pod.uid, node_map, node)) {
       return fmt::format(
           "preempt {}/{}: no more victims: those chosen for it on {} have left, and it fits "
-          "there and within its quota now (the scheduler's refusal read the cache before they "
+          "there and within its quota now (Quotient's refusal read its cache before they "
           "left; its retry places the pod)",
           args.pod.ns, args.pod.name, node);
     }
@@ -361,9 +364,11 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
     request.quota_amounts = tree->ToSparse(QuotaRequests(args.pod));
     request.already_charged = ledger_->Holds(args.pod.uid);
   }
-  const EarlierVictims earlier{in_flight_.Approved(args.pod.uid), dims, request.node_request};
+  PreemptionsInFlight::Approval approval = in_flight_.Approved(args.pod.uid);
+  const EarlierVictims earlier{std::move(approval.victims), approval.refused_recently, dims,
+                               request.node_request};
   const bool quota_admits =
-      earlier.approved.empty() || ledger_ == nullptr ||
+      !earlier.refused_recently || ledger_ == nullptr ||
       ledger_->Check({args.pod.uid, args.pod.ns, QuotaRequests(args.pod), request.preemptible})
           .admitted();
 
@@ -384,6 +389,10 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
   }
   in_flight_.Record(args.pod.uid, decision);
   return decision;
+}
+
+void QuotaPreemptor::NoteFilterRefusal(std::string_view pod_uid) const {
+  in_flight_.NoteRefusal(pod_uid);
 }
 
 }  // namespace quotient::extender::state

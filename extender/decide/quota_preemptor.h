@@ -15,8 +15,9 @@
 //    quota root.a.1 would fall below its min cpu 10 (cpu 10 - 5 < 10); node node-2
 //    dropped: no victim left"
 // A preemptor whose victims approved earlier, on the node the scheduler chose, are still in
-// the cache, or have left and it fits that node and its quota now, gets no victim at all
-// (kPreemptVictimsLeaving, kRejected; preemptions_in_flight.h, docs/quota.md rule 7).
+// the cache, or have left while Quotient's filter refused it from a cache that still had
+// them (it fits that node and its quota now), gets no victim at all (kPreemptVictimsLeaving,
+// kRejected; preemptions_in_flight.h, docs/quota.md rule 7).
 // Victims come back in the scheduler's order. A node whose proposed victims all break the
 // rules (or no longer make room) gets other victims of that node when the reclaim
 // planner finds a set under the same rules (quota/reclaim.h) that frees as much of every
@@ -27,6 +28,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "extender/decide/preemptions_in_flight.h"
 #include "extender/state/cluster_state.h"
@@ -49,6 +51,11 @@ class QuotaPreemptor {
   // The scheduler's proposal minus what the quota rules forbid. If `message` is not
   // null it receives the log line above (empty when nothing was dropped).
   PreemptDecision Preempt(const PreemptionArgs& args, std::string* message = nullptr) const;
+
+  // Quotient's filter refused the pod (quota or node fit): a preempt call for it that
+  // follows at once may come from a refusal that read the cache before its earlier
+  // victims left (docs/quota.md rule 7). Cheap for a pod that was never a preemptor.
+  void NoteFilterRefusal(std::string_view pod_uid) const;
 
  private:
   const quota::QuotaLedger* const ledger_;

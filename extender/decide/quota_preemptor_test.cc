@@ -118,18 +118,21 @@ TEST_F(QuotaPreemptorTest, NoSecondSetOfVictimsWhileTheFirstIsStillLeaving) {
   other.nominated_node = "n1";
   EXPECT_EQ(preemptor.Preempt(Args(other, {{"n2", {"namespace2-3"}}})).reason,
             DecisionReason::kPreemptPassed);
-  // The watch sees the victim gone and the pod fits n1 now: the call came from a refusal
-  // that read the cache before (its retry places the pod), so still no victim.
+  // The watch sees the victim gone and the pod fits n1 now. Quotient's filter refused the
+  // pod just before the call, from the cache before (its retry places the pod): still no
+  // victim.
   state_.DeletePod("namespace1-3");
+  preemptor.NoteFilterRefusal(pod.uid);
   d = preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}}), &message);
   EXPECT_EQ(d.result, DecisionResult::kRejected);
   EXPECT_EQ(d.reason, DecisionReason::kPreemptVictimsLeaving);
   EXPECT_EQ(message,
             "preempt namespace3/web-0: no more victims: those chosen for it on n1 have left, and "
-            "it fits there and within its quota now (the scheduler's refusal read the cache "
-            "before they left; its retry places the pod)");
-  // Another pod took the room meanwhile: preemption goes on as usual.
-  Run("namespace1", 1, "n1");
+            "it fits there and within its quota now (Quotient's refusal read its cache before "
+            "they left; its retry places the pod)");
+  // Once that refusal is not recent (something Quotient does not model refused the pod
+  // since), preemption goes on.
+  now += PreemptionsInFlight::kRecentRefusal;
   EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}})).reason,
             DecisionReason::kPreemptPassed);
   // A victim that never leaves holds the pod back for 30 s at most.
@@ -153,6 +156,7 @@ TEST_F(QuotaPreemptorTest, VictimsGoneButTheQuotaFullAgainLetsPreemptionGoOn) {
             DecisionResult::kAccepted);
   pod.nominated_node = "n1";
   state_.DeletePod("namespace1-3");
+  preemptor.NoteFilterRefusal(pod.uid);
   ASSERT_EQ(ledger_
                 .Reserve({"late", "namespace1", quota::ResourceList{{"cpu", 5000}}, true},
                          quota::TimePoint::max())
@@ -160,6 +164,22 @@ TEST_F(QuotaPreemptorTest, VictimsGoneButTheQuotaFullAgainLetsPreemptionGoOn) {
             quota::AdmitCode::kAdmitted);
   EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-2"}}})).result,
             DecisionResult::kAccepted);
+}
+
+// The victims left n1, but a pod took the room there meanwhile: preemption goes on.
+TEST_F(QuotaPreemptorTest, VictimsGoneButTheRoomTakenLetsPreemptionGoOn) {
+  Run("namespace1", 4, "n1");
+  Run("namespace2", 4, "n2");
+  QuotaPreemptor preemptor(&ledger_, &state_);
+  PodInfo pod = Preemptor("namespace3");
+  ASSERT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}})).result,
+            DecisionResult::kAccepted);
+  pod.nominated_node = "n1";
+  state_.DeletePod("namespace1-3");
+  Run("namespace4", 1, "n1");
+  preemptor.NoteFilterRefusal(pod.uid);
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}})).reason,
+            DecisionReason::kPreemptPassed);
 }
 
 // kube-scheduler's status write (the nomination) has not reached the pod it passes yet:
@@ -185,6 +205,11 @@ TEST_F(QuotaPreemptorTest, WithoutANominationTheNodeWhoseVictimIsTerminatingHold
   EXPECT_EQ(message,
             "preempt namespace3/web-0: no more victims while namespace2/pod-namespace2-3 chosen "
             "for it on n2 still leave");
+  // A nomination to a node no approval names (an older one the informer still shows):
+  // the same.
+  pod.nominated_node = "n9";
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}})).reason,
+            DecisionReason::kPreemptVictimsLeaving);
 }
 
 TEST_F(QuotaPreemptorTest, AVictimWhoseQuotaWouldFallBelowItsMinIsDroppedWithItsNode) {

@@ -299,12 +299,12 @@ void GpuState::UpsertPod(const PodInfo& pod) {
   auto [it, added] = pods_.try_emplace(pod.uid);
   const std::string& uid = it->first;
   PodGpu& entry = it->second;
-  if (!pod.node_name.empty()) entry.bound = true;  // cannot fail; never undone
   if (!entry.node.empty() && entry.node == pod.node_name) {
     // Already counted (reserved at bind or seen before); annotations written at bind are
     // the same placement.
     entry.request = std::move(request);
     entry.seen = pod_list_;
+    entry.bound = true;
     return;
   }
   // Counted on another node than the API now says (a bind assumed elsewhere): the API's
@@ -336,6 +336,7 @@ void GpuState::UpsertPod(const PodInfo& pod) {
     entry.request = std::move(request);
     if (target != nullptr) entry.node = std::move(counted_on);
     entry.seen = pod_list_;
+    if (!entry.pod.node_name.empty()) entry.bound = true;  // never undone
     Index(&slot, counted);
     PruneIndex(old);
   } catch (...) {
