@@ -181,7 +181,12 @@ bool NodeGpus::Apply(const GpuAssignment& a) {
         QUOTIENT_DCHECK(entry != nullptr);
         if (entry == nullptr) entry = &static_used_.emplace_back(a.static_profile, 0);
         entry->second += a.count;
-        return entry->second <= StaticMigTotal(a.static_profile);
+        // A mig-dynamic node advertises the instances of its dynamic assignments too: those
+        // are not free devices (FitMig). Allocates nothing.
+        const int64_t dynamic = inventory_.CountMode(GpuMode::kMigDynamic) > 0
+                                    ? DynamicMigAssigned(a.static_profile)
+                                    : 0;
+        return entry->second + dynamic <= StaticMigTotal(a.static_profile);
       }
       // Instance by instance on the use left by the earlier ones: instances of one pod
       // must not overlap each other either.

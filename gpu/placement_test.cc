@@ -216,9 +216,15 @@ TEST(PlacementTest, AMigDynamicNodesAdvertisedInstancesOfItsOwnPodsAreNotFreeDev
   ASSERT_TRUE(second.assignment.dynamic_mig()) << "counted pod-0's instance as a free device";
   EXPECT_EQ(second.assignment.instances[0].start, 0);
   ASSERT_TRUE(node.Assign("pod-1", second.assignment));
-  // Both instances exist now; a third 3g pod fits nowhere.
+  // Both instances exist now; a third 3g pod fits nowhere, and one recorded on an
+  // existing device (from its annotations) is an overlap.
   node.SetInventory(testing::Inventory(labels, Resources({{"nvidia.com/mig-3g.20gb", 2}})));
   EXPECT_FALSE(FitGpuRequest(node, three, FitOptions{}).fits());
+  GpuAssignment on_a_held_device;
+  on_a_held_device.kind = GpuRequestKind::kMig;
+  on_a_held_device.static_profile = "3g.20gb";
+  on_a_held_device.count = 1;
+  EXPECT_FALSE(node.Assign("pod-2", on_a_held_device));
   // An instance nobody placed (created by hand, listed in the layout) is a free device.
   NodeGpus by_hand(testing::Inventory(labels, Resources({{"nvidia.com/mig-3g.20gb", 1}}),
                                       {{"quotient.io/gpu-layout", "0:mig-dynamic:3g.20gb@4"}}));
