@@ -145,6 +145,16 @@ class Cluster:
         """Sum of the samples of `name` whose labels include `labels` (0 if none)."""
         return metric_sum(self.metrics(), name, **labels)
 
+    def log_lines(self, component, *contains, last=40):
+        """The last `last` lines of a component's log (quotient, kube-scheduler, ...) that
+        contain one of `contains`, for failure messages."""
+        path = self.state_dir / "logs" / f"{component}.log"
+        if not path.exists():
+            return []
+        lines = [line for line in path.read_text(errors="replace").splitlines()
+                 if any(c in line for c in contains)]
+        return lines[-last:]
+
     def audit_events(self):
         """The API server's audit log (cluster.sh up with QUOTIENT_AUDIT=1: every write), as
         dicts; None when the cluster runs without one."""
