@@ -160,13 +160,6 @@ PreemptDecision GpuDecider::Preempt(const PreemptionArgs& args) {
 
 namespace {
 
-// Nanoseconds since the epoch: the annotations' assume time, and GpuState's bind clock.
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Ends a kReserved bind exactly once (GpuState::FinishBind), also when the coroutine is
 // destroyed before it finishes. Made before Reserve and armed after it without allocating,
 // so that no throw can come between a Reserve and its guard.
@@ -175,10 +168,10 @@ class BindInFlight {
   BindInFlight(GpuState* state, std::string uid) : state_(state), uid_(std::move(uid)) {}
   BindInFlight(const BindInFlight&) = delete;
   BindInFlight& operator=(const BindInFlight&) = delete;
-  ~BindInFlight() { Finish(GpuState::BindOutcome::kRefused); }
+  ~BindInFlight() { Finish(false); }
   void Arm() noexcept { armed_ = true; }
-  void Finish(GpuState::BindOutcome outcome) {
-    if (armed_) state_->FinishBind(uid_, outcome, NowNs());
+  void Finish(bool bound) {
+    if (armed_) state_->FinishBind(uid_, bound);
     armed_ = false;
   }
 
@@ -187,13 +180,6 @@ class BindInFlight {
   const std::string uid_;
   bool armed_ = false;
 };
-
-// How the inner bind ended, for the placement: a Binding without an answer may have landed.
-GpuState::BindOutcome OutcomeOf(const BindDecision& decision) {
-  if (decision.error.empty()) return GpuState::BindOutcome::kBound;
-  return decision.reason == DecisionReason::kApiUnavailable ? GpuState::BindOutcome::kUnknown
-                                                            : GpuState::BindOutcome::kRefused;
-}
 
 BindDecision BindRefused(DecisionResult result, DecisionReason reason, std::string error) {
   BindDecision refused;
@@ -224,7 +210,9 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   if (placed_here) {
     gpu::GpuAssignment assignment;
     std::string why;
-    const int64_t now_ns = NowNs();
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     // Chosen and counted at once: binds run concurrently, and the next one must not
     // choose the same devices while this one talks to the API.
     switch (state_->Reserve(args.pod_uid, args.node, request, options_, now_ns, &assignment,
@@ -250,7 +238,7 @@ boost::asio::awaitable<BindDecision> GpuDecider::Bind(BindingArgs args) {
   }
   auto inner = inner_->Bind(std::move(args));
   BindDecision decision = co_await std::move(inner);
-  in_flight.Finish(OutcomeOf(decision));
+  in_flight.Finish(decision.error.empty());
   co_return decision;
 }
 

@@ -18,13 +18,13 @@
 //  * bind: for a pod with GPUs, the placement is chosen again on the target node and
 //    counted at once (GpuState::Reserve); for memory shares and dynamic MIG it is written
 //    to the pod (gpu_annotations.h; a JSON merge patch carrying the pod's UID as a
-//    precondition) before the inner bind is delegated; a failed patch or refused Binding
-//    releases it, a Binding without an answer holds it (GpuState::FinishBind). A pod bound
-//    already, or with another bind of it in flight (kube-scheduler retried a bind that
-//    outlived its httpTimeout), gets an error (bind_duplicate) and changes nothing. Before the pod
-//    watch's first list, a pod the state does not know gets an error (not_synced): it may ask for
-//    devices. Whole GPUs and static MIG devices write nothing (their device plugins choose the
-//    device); whole GPUs a DRA claim holds are neither placed nor counted. Preempt keeps such nodes
+//    precondition) before the inner bind is delegated; a failed patch or Binding releases
+//    it (GpuState::FinishBind). A pod bound already, or with another bind of it in flight
+//    (kube-scheduler retried a bind that outlived its httpTimeout), gets an error
+//    (bind_duplicate) and changes nothing. Before the pod watch's first list, a pod the
+//    state does not know gets an error (not_synced): it may ask for devices. Whole GPUs
+//    and static MIG devices write nothing (their device plugins choose the device); whole
+//    GPUs a DRA claim holds are neither placed nor counted. Preempt keeps such nodes
 //    (their devices are not modelled).
 //
 // Thread safety: thread-safe when the inner decider is; the state is GpuState's.

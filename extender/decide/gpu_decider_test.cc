@@ -52,7 +52,7 @@ class FakeInner : public Decider {
     d.error = bind_error;
     if (!d.error.empty()) {
       d.result = DecisionResult::kError;
-      d.reason = bind_error_reason;
+      d.reason = DecisionReason::kBindRefused;
       co_return d;
     }
     bound.push_back(args.pod_namespace + "/" + args.pod_name + "@" + args.node);
@@ -60,7 +60,6 @@ class FakeInner : public Decider {
   }
   std::function<void()> on_bind;  // runs while the Binding is "in flight"
   std::string bind_error;         // the Binding fails with this
-  DecisionReason bind_error_reason = DecisionReason::kBindRefused;
   int filters = 0;
   bool refuse_first = false;      // fail the first node it is given
   std::vector<std::string> seen;  // node names of every filter call
@@ -357,30 +356,6 @@ TEST_F(GpuDeciderTest, ARetriedBindOfABoundPodChoosesAndReleasesNothing) {
   });
 }
 
-// The Binding got no answer: it may have landed, so the devices stay counted and the
-// scheduler's retry chooses nothing (GpuState holds them until the watch tells).
-TEST_F(GpuDeciderTest, ABindingWithoutAnAnswerKeepsTheDevicesAndHoldsTheRetry) {
-  inner_->bind_error = "Post https://api/binding: connection reset";
-  inner_->bind_error_reason = DecisionReason::kApiUnavailable;
-  const PodInfo pod = Pod("half", {}, {{"required-resources", "0.5"}});
-  EXPECT_FALSE(Bind(pod, "mig-1").error.empty());
-  state_.Read([](auto lookup) {
-    EXPECT_EQ(lookup("mig-1")->use()[0].mask, 0xF0);
-    return 0;
-  });
-  const BindDecision retry =
-      testing::RunAwaitable(decider_->Bind({pod.name, pod.ns, pod.uid, "mig-1"}));
-  EXPECT_EQ(retry.reason, DecisionReason::kBindDuplicate);
-  EXPECT_EQ(patcher_.patches.size(), 1u);
-  // A refused Binding (4xx) releases them.
-  inner_->bind_error_reason = DecisionReason::kBindRefused;
-  EXPECT_FALSE(Bind(Pod("other", {}, {{"required-resources", "0.5"}}), "mig-1").error.empty());
-  state_.Read([](auto lookup) {
-    EXPECT_EQ(lookup("mig-1")->use()[0].mask, 0xF0);
-    return 0;
-  });
-}
-
 TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
   // Two binds in flight at once: the second reservation sees the first.
   gpu::GpuRequest half;
@@ -399,7 +374,7 @@ TEST_F(GpuDeciderTest, PlacementsReservedAtBindAreNeverChosenTwice) {
   EXPECT_EQ(b.instances.at(0).start, 0);
   EXPECT_EQ(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why),
             GpuState::ReserveResult::kNoFit);
-  state_.FinishBind("p1", GpuState::BindOutcome::kRefused, 0);
+  state_.FinishBind("p1", false);
   ASSERT_EQ(state_.Reserve("p3", "mig-1", half, {}, 0, &b, &annotations, &why),
             GpuState::ReserveResult::kReserved);
   EXPECT_EQ(b.instances.at(0).start, 4);

@@ -1,7 +1,5 @@
 #include "extender/devices/gpu_state.h"
 
-#include <fmt/format.h>
-
 #include <tuple>
 #include <type_traits>
 
@@ -406,13 +404,6 @@ GpuState::ReserveResult GpuState::Reserve(std::string_view uid, std::string_view
           "outlived its timeout); its devices are not chosen twice";
       return ReserveResult::kDuplicate;
     }
-    if (known->second.unsure_until_ns > now_ns) {
-      *why = fmt::format(
-          "gpu: the pod's last Binding got no answer and may have landed; its devices stay "
-          "held until the watch shows the pod, or for {} s more",
-          (known->second.unsure_until_ns - now_ns + 999'999'999) / 1'000'000'000);
-      return ReserveResult::kDuplicate;
-    }
   }
   auto n = nodes_.find(node);
   if (n == nodes_.end()) {
@@ -468,22 +459,17 @@ GpuState::ReserveResult GpuState::Reserve(std::string_view uid, std::string_view
   }
 }
 
-void GpuState::FinishBind(std::string_view uid, BindOutcome outcome, int64_t now_ns) {
+void GpuState::FinishBind(std::string_view uid, bool bound) {
   std::unique_lock lock(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end()) return;  // deleted meanwhile
   PodGpu& entry = it->second;
   entry.binding = false;
-  entry.unsure_until_ns = 0;
-  if (outcome == BindOutcome::kBound) {
+  if (bound) {
     entry.bound = true;
     return;
   }
   if (entry.bound || entry.node.empty()) return;
-  if (outcome == BindOutcome::kUnknown) {
-    entry.unsure_until_ns = now_ns + kUnsureHoldNs;
-    return;
-  }
   const std::string_view old = Unindex(it->first, entry);
   Uncount(uid, &entry);
   entry.pod.node_name.clear();

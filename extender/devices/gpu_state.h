@@ -76,26 +76,18 @@ class GpuState : public DecodedObjectObserver {
   // followed by one FinishBind. On refusal, *why says why:
   //  * kNoFit: the request does not fit the node (an earlier placement of the pod there
   //    is released: the pod is not bound);
-  //  * kDuplicate: the pod is bound already, another bind of it is in flight (the
-  //    scheduler retried a bind that outlived its timeout), or its last Binding's outcome
-  //    is unknown for less than kUnsureHold; nothing changes, so a running pod's devices
-  //    are never chosen again or released.
+  //  * kDuplicate: the pod is bound already, or another bind of it is in flight (the
+  //    scheduler retried a bind that outlived its timeout); nothing changes, so a
+  //    running pod's devices are never chosen again or released.
   enum class ReserveResult { kReserved, kNoFit, kDuplicate };
   ReserveResult Reserve(std::string_view uid, std::string_view node, const gpu::GpuRequest& request,
                         const gpu::FitOptions& options, int64_t now_ns, gpu::GpuAssignment* out,
                         StringPairs* annotations, std::string* why);
-  // How the bind of a kReserved pod ended.
-  enum class BindOutcome {
-    kBound,    // the Binding succeeded: the placement stays, the pod is bound
-    kRefused,  // the patch or the Binding was refused: the placement is released, unless
-               // the watch shows the pod bound by then (its devices stay counted)
-    kUnknown,  // no answer (transport failure, 5xx, timeout): the Binding may have landed.
-               // The placement stays counted, and a retry is kDuplicate, for kUnsureHold;
-               // then a retry of a pod the watch still shows unbound places it afresh.
-  };
-  static constexpr int64_t kUnsureHoldNs = 10'000'000'000;  // 10 s: beyond a watch's lag
-  // `now_ns` as Reserve's.
-  void FinishBind(std::string_view uid, BindOutcome outcome, int64_t now_ns);
+  // The bind of a kReserved pod ended: `bound` (the Binding succeeded) keeps the placement
+  // and marks the pod bound; otherwise (the patch or the Binding failed) the placement is
+  // released, unless the pod is bound by then (the watch saw it: a Binding that landed
+  // although its answer was lost), whose devices stay counted.
+  void FinishBind(std::string_view uid, bool bound);
 
   // True once the pod watch has completed a list: from then on a GPU pod unknown here is
   // one the watch has not delivered yet (bind: gpu_decider.h).
@@ -148,8 +140,7 @@ class GpuState : public DecodedObjectObserver {
     // The API has it bound: the watch showed it with spec.nodeName, or a Binding of
     // Quotient's succeeded. Its devices are no longer a bind's to choose or undo.
     bool bound = false;
-    bool binding = false;         // a bind holds a Reserve for it (Reserve .. FinishBind)
-    int64_t unsure_until_ns = 0;  // a kUnknown bind outcome holds its placement until then
+    bool binding = false;  // a bind holds a Reserve for it (Reserve .. FinishBind)
   };
   // The pods related to one node name, as views of pods_ keys (a pod leaves the index
   // before its entry is erased): `counted`, those whose devices are counted on it

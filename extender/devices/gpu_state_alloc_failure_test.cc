@@ -122,7 +122,7 @@ TEST(GpuStateAllocFailureTest, BindsAreAllOrNothing) {
   };
   auto failed_on_n1 = [&](GpuState& state) {
     reserved_on_n1(state);
-    state.FinishBind(Pod("p1", "", 0, 3).uid, GpuState::BindOutcome::kRefused, 0);
+    state.FinishBind(Pod("p1", "", 0, 3).uid, false);
   };
   auto counted = [](size_t n1, size_t n2) {
     return [=](GpuState& state) {
@@ -204,8 +204,7 @@ TEST(GpuStateAllocFailureTest, RemovalsAllocateNothing) {
                 [](GpuState& state) { EXPECT_EQ(Assignments(state, "n1"), 0u); }),
             0u);
   EXPECT_EQ(ExpectStrong(
-                reserved,
-                [&](GpuState& state) { state.FinishBind(p1, GpuState::BindOutcome::kRefused, 0); },
+                reserved, [&](GpuState& state) { state.FinishBind(p1, false); },
                 [](GpuState& state) { EXPECT_EQ(Assignments(state, "n2"), 1u); }),
             0u);
   EXPECT_EQ(ExpectStrong(

@@ -81,11 +81,11 @@ TEST_F(GpuStateTest, APodCountedOnOneNodeAndBoundToAnotherIsCountedOnlyOnTheSeco
             "outlived its timeout); its devices are not chosen twice");
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
-  state_.FinishBind(pod.uid, GpuState::BindOutcome::kRefused, 0);
+  state_.FinishBind(pod.uid, false);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
   ASSERT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
             GpuState::ReserveResult::kReserved);
-  state_.FinishBind(pod.uid, GpuState::BindOutcome::kRefused, 0);
+  state_.FinishBind(pod.uid, false);
   ASSERT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
             GpuState::ReserveResult::kReserved);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
@@ -136,7 +136,7 @@ TEST_F(GpuStateTest, AFailedBindOfAPodBoundMeanwhileReleasesNothing) {
   pod.node_name = "n1";
   pod.annotations = annotations;
   state_.UpsertPod(pod);  // the watch: the first Binding landed, its answer was lost
-  state_.FinishBind(pod.uid, GpuState::BindOutcome::kRefused, 0);
+  state_.FinishBind(pod.uid, false);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
   EXPECT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
             GpuState::ReserveResult::kDuplicate);
@@ -148,53 +148,11 @@ TEST_F(GpuStateTest, AFailedBindOfAPodBoundMeanwhileReleasesNothing) {
   ASSERT_TRUE(state_.FindRequest(other.uid, &request));
   ASSERT_EQ(state_.Reserve(other.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
             GpuState::ReserveResult::kReserved);
-  state_.FinishBind(other.uid, GpuState::BindOutcome::kBound, 0);
+  state_.FinishBind(other.uid, true);
   EXPECT_EQ(state_.Reserve(other.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
             GpuState::ReserveResult::kDuplicate);
-  state_.FinishBind(other.uid, GpuState::BindOutcome::kRefused,
-                    0);  // a stray end changes nothing either
+  state_.FinishBind(other.uid, false);  // a stray end changes nothing either
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 8);
-  EXPECT_EQ(state_.CheckIndex(), "");
-}
-
-// A Binding without an answer (a timeout, a 5xx) may have landed: its placement stays
-// held, and a retry chooses nothing, until the watch shows the pod or the hold lapses.
-TEST_F(GpuStateTest, ABindWhoseOutcomeIsUnknownHoldsItsDevicesUntilTheWatchTellsOrTheHoldLapses) {
-  state_.UpsertNode(SharedNode("n1"));
-  state_.UpsertNode(SharedNode("n2"));
-  PodInfo pod = SharePod("a1", "", 0, 4);
-  state_.UpsertPod(pod);
-  gpu::GpuRequest request;
-  ASSERT_TRUE(state_.FindRequest(pod.uid, &request));
-  gpu::GpuAssignment assignment;
-  StringPairs annotations;
-  std::string why;
-  constexpr int64_t kSecond = 1'000'000'000;
-  ASSERT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kReserved);
-  state_.FinishBind(pod.uid, GpuState::BindOutcome::kUnknown, 100 * kSecond);
-  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
-  EXPECT_EQ(
-      state_.Reserve(pod.uid, "n2", request, {}, 104 * kSecond, &assignment, &annotations, &why),
-      GpuState::ReserveResult::kDuplicate);
-  EXPECT_EQ(why,
-            "gpu: the pod's last Binding got no answer and may have landed; its devices stay "
-            "held until the watch shows the pod, or for 6 s more");
-  // The hold lapsed and the watch still shows the pod unbound: it did not land.
-  ASSERT_EQ(
-      state_.Reserve(pod.uid, "n2", request, {}, 110 * kSecond, &assignment, &annotations, &why),
-      GpuState::ReserveResult::kReserved);
-  EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
-  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
-  // Again without an answer, and this time the watch shows it bound: it stays counted.
-  state_.FinishBind(pod.uid, GpuState::BindOutcome::kUnknown, 111 * kSecond);
-  pod.node_name = "n2";
-  pod.annotations = annotations;
-  state_.UpsertPod(pod);
-  EXPECT_EQ(
-      state_.Reserve(pod.uid, "n2", request, {}, 200 * kSecond, &assignment, &annotations, &why),
-      GpuState::ReserveResult::kDuplicate);
-  EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
   EXPECT_EQ(state_.CheckIndex(), "");
 }
 
@@ -252,7 +210,7 @@ TEST_F(GpuStateTest, AnUnreservedPodIsNotCountedWhenItsNodeReturns) {
   std::string why;
   ASSERT_EQ(state_.Reserve("p1", "n1", request, {}, 0, &assignment, &annotations, &why),
             GpuState::ReserveResult::kReserved);
-  state_.FinishBind("p1", GpuState::BindOutcome::kRefused, 0);
+  state_.FinishBind("p1", false);
   state_.DeleteNode("n1");
   state_.UpsertNode(SharedNode("n1"));
   EXPECT_EQ(Assignments("n1"), 0u);
