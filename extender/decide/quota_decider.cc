@@ -236,7 +236,8 @@ FilterDecision QuotaDecider::Filter(const ExtenderArgs& args) {
   }
   CheckNodes(args, check.tree, check.leaf, &decision);
   if (decision.answer.passed.empty()) {
-    preemptor_.NoteFilterRefusal(args.pod.uid);
+    // Room on the node that a victim's departure frees (not a pool, a hold, a cache miss).
+    if (decision.reason == DecisionReason::kNodeFit) preemptor_.NoteFilterRefusal(args.pod.uid);
     ReportOwnReclaim(args, &decision);
     return decision;
   }

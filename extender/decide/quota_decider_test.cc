@@ -267,5 +267,31 @@ TEST_F(QuotaDeciderTest, PreemptBeforeTheFirstSyncAnswersAnErrorAndNoVictims) {
   EXPECT_TRUE(d.nodes.empty());
 }
 
+// Rule 7 through the decider: kube-scheduler evicted v2 for p and retried p; Quotient's
+// filter refused p (quota) from a cache that still had v2, and the watch removed v2 before
+// the preempt call that refusal led to: no second set of victims.
+TEST_F(QuotaDeciderTest, APreemptCallAfterAStaleQuotaRefusalTakesNoSecondVictim) {
+  for (const char* uid : {"v1", "v2"}) {
+    PodInfo victim = MakePod(uid, "a", 5, "n1");
+    victim.phase = "Running";
+    state_.UpsertPod(victim);
+  }
+  PodInfo p = MakePod("p", "a", 5);
+  p.priority = 100;
+  PreemptionArgs args;
+  args.pod = p;
+  args.nodes.push_back(NodeVictims{"n1", {"v2"}, 0});
+  ASSERT_EQ(decider_.Preempt(args).result, DecisionResult::kAccepted);
+  args.pod.nominated_node = "n1";
+  EXPECT_EQ(decider_.Filter(Args(args.pod)).reason, DecisionReason::kQuotaMax);
+  state_.DeletePod("v2");
+  args.nodes = {NodeVictims{"n1", {"v1"}, 0}};
+  const PreemptDecision again = decider_.Preempt(args);
+  EXPECT_EQ(again.result, DecisionResult::kRejected);
+  EXPECT_EQ(again.reason, DecisionReason::kPreemptVictimsLeaving);
+  // The retry the Requeuer sends is admitted.
+  EXPECT_EQ(decider_.Filter(Args(args.pod)).reason, DecisionReason::kQuotaAdmitted);
+}
+
 }  // namespace
 }  // namespace quotient::extender::state

@@ -52,7 +52,8 @@ class QuotaPreemptor {
   // null it receives the log line above (empty when nothing was dropped).
   PreemptDecision Preempt(const PreemptionArgs& args, std::string* message = nullptr) const;
 
-  // Quotient's filter refused the pod (quota or node fit): a preempt call for it that
+  // Quotient's filter refused the pod for quota or for room on the nodes (node_fit), which
+  // the departure of victims frees: a preempt call for it that
   // follows at once may come from a refusal that read the cache before its earlier
   // victims left (docs/quota.md rule 7). Cheap for a pod that was never a preemptor.
   void NoteFilterRefusal(std::string_view pod_uid) const;
