@@ -28,7 +28,18 @@ class GpuStateTest : public ::testing::Test {
     });
   }
 
+  // Bind's Reserve of a pod the state knows (its request as the watch or filter gave it);
+  // the outputs land in assignment_, annotations_ and why_.
+  GpuState::ReserveResult ReserveOn(const PodInfo& pod, const std::string& node) {
+    gpu::GpuRequest request;
+    EXPECT_TRUE(state_.FindRequest(pod.uid, &request));
+    return state_.Reserve(pod.uid, node, request, {}, 0, &assignment_, &annotations_, &why_);
+  }
+
   GpuState state_{&gpu::BuiltinMigCatalog(), gpu::InventoryOptions{}};
+  gpu::GpuAssignment assignment_;
+  StringPairs annotations_;
+  std::string why_;
 };
 
 TEST_F(GpuStateTest, PodsListedBeforeTheirNodesAreCountedWhenEachNodeArrives) {
@@ -64,35 +75,26 @@ TEST_F(GpuStateTest, APodCountedOnOneNodeAndBoundToAnotherIsCountedOnlyOnTheSeco
   state_.UpsertNode(SharedNode("n2"));
   PodInfo pod = SharePod("a1", "", 0, 4);
   state_.UpsertPod(pod);  // pending
-  gpu::GpuRequest request;
-  ASSERT_TRUE(state_.FindRequest(pod.uid, &request));
-  gpu::GpuAssignment assignment;
-  StringPairs annotations;
-  std::string why;
   // A bind reserved on n1; the scheduler's retry (its first call timed out) while it is in
   // flight changes nothing; once it failed, the retry places the pod on n2.
-  ASSERT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kReserved);
+  ASSERT_EQ(ReserveOn(pod, "n1"), GpuState::ReserveResult::kReserved);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
-  EXPECT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kDuplicate);
-  EXPECT_EQ(why,
+  EXPECT_EQ(ReserveOn(pod, "n2"), GpuState::ReserveResult::kDuplicate);
+  EXPECT_EQ(why_,
             "gpu: another bind of the pod is in flight (kube-scheduler retried a bind that "
             "outlived its timeout); its devices are not chosen twice");
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
   state_.FinishBind(pod.uid, false);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
-  ASSERT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kReserved);
+  ASSERT_EQ(ReserveOn(pod, "n2"), GpuState::ReserveResult::kReserved);
   state_.FinishBind(pod.uid, false);
-  ASSERT_EQ(state_.Reserve(pod.uid, "n2", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kReserved);
+  ASSERT_EQ(ReserveOn(pod, "n2"), GpuState::ReserveResult::kReserved);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
 
   // Assumed on n1, then the watch says n2: the API's word wins.
-  state_.Assume(pod.uid, "n1", assignment);
+  state_.Assume(pod.uid, "n1", assignment_);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
   pod.node_name = "n2";
@@ -126,31 +128,21 @@ TEST_F(GpuStateTest, AFailedBindOfAPodBoundMeanwhileReleasesNothing) {
   state_.UpsertNode(SharedNode("n1"));
   PodInfo pod = SharePod("a1", "", 0, 4);
   state_.UpsertPod(pod);
-  gpu::GpuRequest request;
-  ASSERT_TRUE(state_.FindRequest(pod.uid, &request));
-  gpu::GpuAssignment assignment;
-  StringPairs annotations;
-  std::string why;
-  ASSERT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kReserved);
+  ASSERT_EQ(ReserveOn(pod, "n1"), GpuState::ReserveResult::kReserved);
   pod.node_name = "n1";
-  pod.annotations = annotations;
+  pod.annotations = annotations_;
   state_.UpsertPod(pod);  // the watch: the first Binding landed, its answer was lost
   state_.FinishBind(pod.uid, false);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
-  EXPECT_EQ(state_.Reserve(pod.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kDuplicate);
-  EXPECT_EQ(why, "gpu: the pod is bound already to n1; its devices are not chosen again");
+  EXPECT_EQ(ReserveOn(pod, "n1"), GpuState::ReserveResult::kDuplicate);
+  EXPECT_EQ(why_, "gpu: the pod is bound already to n1; its devices are not chosen again");
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
   // A Binding that succeeded marks the pod bound before the watch says so.
-  PodInfo other = SharePod("a2", "", 0, 4);
+  const PodInfo other = SharePod("a2", "", 0, 4);
   state_.UpsertPod(other);
-  ASSERT_TRUE(state_.FindRequest(other.uid, &request));
-  ASSERT_EQ(state_.Reserve(other.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kReserved);
+  ASSERT_EQ(ReserveOn(other, "n1"), GpuState::ReserveResult::kReserved);
   state_.FinishBind(other.uid, true);
-  EXPECT_EQ(state_.Reserve(other.uid, "n1", request, {}, 0, &assignment, &annotations, &why),
-            GpuState::ReserveResult::kDuplicate);
+  EXPECT_EQ(ReserveOn(other, "n1"), GpuState::ReserveResult::kDuplicate);
   state_.FinishBind(other.uid, false);  // a stray end changes nothing either
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 8);
   EXPECT_EQ(state_.CheckIndex(), "");
