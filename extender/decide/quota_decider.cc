@@ -404,9 +404,14 @@ boost::asio::awaitable<BindDecision> QuotaDecider::Bind(BindingArgs args) {
     decision.reason = DecisionReason::kBound;
     co_return decision;
   }
-  // Refused or unknown: forget the reservation. If the binding did land after all, the
-  // watch charges the pod when it sees it bound.
-  if (ledger_ != nullptr) ledger_->CancelReservation(args.pod_uid);
+  // Refused: forget the reservation. Without an answer (a timeout, a reset, a 5xx), or
+  // refused because the pod is bound already (409: an earlier Binding of it landed although
+  // its answer was lost), the Binding may have taken effect: the reservation stays, so that
+  // no other pod is admitted into the pod's room before the watch shows it bound (the
+  // ledger then charges it in place of the reservation). One that did not land lapses
+  // after the reservation TTL, or is extended by the pod's next filter.
+  const bool maybe_bound = outcome.kind == ApiOutcome::Kind::kUnavailable || outcome.status == 409;
+  if (ledger_ != nullptr && !maybe_bound) ledger_->CancelReservation(args.pod_uid);
   decision.result = DecisionResult::kError;
   decision.reason = outcome.kind == ApiOutcome::Kind::kRefused ? DecisionReason::kBindRefused
                                                                : DecisionReason::kApiUnavailable;

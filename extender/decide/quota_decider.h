@@ -33,7 +33,9 @@
 // bind       the pod's reservation (or, if Quotient holds none, e.g. after a restart,
 //            a fresh quota check from the pod read through the API), then the Binding;
 //            accepted -> the pod counts on its node and quota at once; refused -> its
-//            reservation is dropped and the API's reason is answered.
+//            reservation is dropped and the API's reason is answered; no answer, or 409
+//            (the pod is bound already) -> the reservation stays until the watch shows
+//            the pod bound or the TTL lapses (the Binding may have landed).
 //
 // Thread safety: thread-safe; all state lives in the ledger and the cluster state.
 #pragma once

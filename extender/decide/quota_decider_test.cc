@@ -194,12 +194,32 @@ TEST_F(QuotaDeciderTest, BindingChargesTheNodeAndQuotaAtOnce) {
 TEST_F(QuotaDeciderTest, ARefusedBindingForgetsTheReservationAndSaysWhy) {
   PodInfo pod = MakePod("u1", "a", 4);
   decider_.Filter(Args(pod));
-  binder_.bind_outcome = {ApiOutcome::Kind::kRefused, 409,
-                          "API server answered 409: pod pod-u1 is already assigned"};
+  binder_.bind_outcome = {ApiOutcome::Kind::kRefused, 403, "API server answered 403: forbidden"};
   BindDecision d = Bind(pod, "n1");
   EXPECT_EQ(d.reason, DecisionReason::kBindRefused);
-  EXPECT_THAT(d.error, HasSubstr("already assigned"));
+  EXPECT_THAT(d.error, HasSubstr("forbidden"));
   EXPECT_FALSE(ledger_.Holds("u1"));
+}
+
+// A Binding that may have landed (no answer; or 409: the pod is bound already, by an
+// earlier Binding whose answer was lost) keeps the reservation: the room is not handed to
+// another pod before the watch shows this one bound.
+TEST_F(QuotaDeciderTest, ABindingThatMayHaveLandedKeepsTheReservation) {
+  const PodInfo lost = MakePod("u1", "a", 6);
+  decider_.Filter(Args(lost));
+  binder_.bind_outcome = {ApiOutcome::Kind::kUnavailable, 0, "connection reset by peer"};
+  BindDecision d = Bind(lost, "n1");
+  EXPECT_EQ(d.reason, DecisionReason::kApiUnavailable);
+  EXPECT_TRUE(ledger_.Holds("u1"));
+  const PodInfo already = MakePod("u2", "a", 4);
+  decider_.Filter(Args(already));
+  binder_.bind_outcome = {ApiOutcome::Kind::kRefused, 409,
+                          "API server answered 409: pod pod-u2 is already assigned"};
+  d = Bind(already, "n1");
+  EXPECT_EQ(d.reason, DecisionReason::kBindRefused);
+  EXPECT_TRUE(ledger_.Holds("u2"));
+  // team-a's max 10 is held whole: another pod of it is refused.
+  EXPECT_EQ(decider_.Filter(Args(MakePod("u3", "a", 1))).reason, DecisionReason::kQuotaMax);
 }
 
 TEST_F(QuotaDeciderTest, BindingWithoutAReservationChecksTheQuotaFirst) {
