@@ -359,31 +359,6 @@ void GpuState::Uncount(std::string_view uid, PodGpu* entry) {
   entry->node.clear();
 }
 
-void GpuState::Assume(std::string_view uid, std::string_view node,
-                      const gpu::GpuAssignment& assignment) {
-  std::unique_lock lock(mu_);
-  auto n = nodes_.find(node);
-  if (n == nodes_.end()) return;
-  auto [it, added] = pods_.try_emplace(std::string(uid));
-  PodGpu& entry = it->second;
-  try {
-    std::string counted_on = n->first;
-    std::string bound_to = n->first;
-    IndexSlot slot = PrepareIndex(it->first, n->first);
-    n->second.Assign(uid, assignment);  // strong; replaces a placement held there
-    const std::string_view old = Unindex(it->first, entry);
-    if (entry.node != n->first) Uncount(uid, &entry);
-    entry.seen = pod_list_;  // survives a relist that started before the bind
-    entry.node = std::move(counted_on);
-    entry.pod.node_name = std::move(bound_to);
-    Index(&slot, /*counted=*/true);
-    PruneIndex(old);
-  } catch (...) {
-    if (added) pods_.erase(it);
-    throw;
-  }
-}
-
 GpuState::ReserveResult GpuState::Reserve(std::string_view uid, std::string_view node,
                                           const gpu::GpuRequest& request,
                                           const gpu::FitOptions& options, int64_t now_ns,

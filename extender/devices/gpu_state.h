@@ -67,9 +67,6 @@ class GpuState : public DecodedObjectObserver {
   void UpsertPod(const PodInfo& pod);
   void DeletePod(std::string_view uid);
 
-  // Quotient bound `uid` to `node` with `assignment` (before the watch confirms it).
-  void Assume(std::string_view uid, std::string_view node, const gpu::GpuAssignment& assignment);
-
   // Bind: chooses the placement of `uid` on `node` and counts it at once, under one
   // exclusive lock, so that concurrent binds never choose the same devices. Fills
   // *annotations (gpu_annotations.h) with what to write on the pod. Every kReserved is

@@ -140,16 +140,6 @@ TEST(GpuStateAllocFailureTest, BindsAreAllOrNothing) {
   EXPECT_GT(ExpectStrong(failed_on_n1, reserve("n2", 3, Result::kReserved), counted(1, 2)), 0u);
   SCOPED_TRACE("a retried bind that does not fit");
   EXPECT_GT(ExpectStrong(failed_on_n1, reserve("n1", 64, Result::kNoFit), counted(1, 1)), 0u);
-  SCOPED_TRACE("a bind assumed on the other node");
-  gpu::GpuAssignment on_gpu1;
-  on_gpu1.kind = gpu::GpuRequestKind::kMemory;
-  on_gpu1.gpus = 0b10;
-  on_gpu1.share_units = 3;
-  EXPECT_GT(ExpectStrong(
-                reserved_on_n1,
-                [&](GpuState& state) { state.Assume(Pod("p1", "", 0, 3).uid, "n2", on_gpu1); },
-                counted(1, 2)),
-            0u);
   SCOPED_TRACE("a request noted at filter");
   EXPECT_GT(
       ExpectStrong(

@@ -93,8 +93,9 @@ TEST_F(GpuStateTest, APodCountedOnOneNodeAndBoundToAnotherIsCountedOnlyOnTheSeco
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 0);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 4);
 
-  // Assumed on n1, then the watch says n2: the API's word wins.
-  state_.Assume(pod.uid, "n1", assignment_);
+  // Reserved on n1 by a bind, then the watch says n2: the API's word wins.
+  state_.FinishBind(pod.uid, false);
+  ASSERT_EQ(ReserveOn(pod, "n1"), GpuState::ReserveResult::kReserved);
   EXPECT_EQ(Used("n1", 0) + Used("n1", 1), 4);
   EXPECT_EQ(Used("n2", 0) + Used("n2", 1), 0);
   pod.node_name = "n2";
