@@ -296,8 +296,8 @@ bool Fits(const EarlierVictims& earlier, std::string_view pod_uid, const NodeMap
 // Quotient does not model refused the pod) preemption goes on. REQUIRES: the cluster
 // state's shared lock.
 std::string WaitForEarlierVictims(const PreemptionArgs& args, const EarlierVictims& earlier,
-                                  bool quota_admits, const NodeMap& node_map,
-                                  const PodMap& pod_map) {
+                                  bool quota_admits, const NodeMap& node_map, const PodMap& pod_map,
+                                  PreemptDecision* same) {
   std::vector<std::string_view> chosen;
   if (earlier.approved.contains(args.pod.nominated_node)) {
     chosen.push_back(args.pod.nominated_node);
@@ -320,6 +320,29 @@ std::string WaitForEarlierVictims(const PreemptionArgs& args, const EarlierVicti
     }
   }
   if (!leaving.empty()) {
+    // The scheduler proposing a chosen node with no victim but those approved there (its
+    // dry run counts them, terminating, still on the node) gets that node back alone: it
+    // deletes nothing more (a victim being deleted is skipped) and nominates the pod there
+    // again, which also restores a nomination a failed retry dropped (kube-scheduler keeps
+    // no nomination its informer has not seen yet when a cycle fails without one).
+    for (const NodeVictims& proposed : args.nodes) {
+      auto approved = earlier.approved.find(proposed.node);
+      if (approved == earlier.approved.end() || proposed.victim_uids.empty() ||
+          std::find(chosen.begin(), chosen.end(), proposed.node) == chosen.end()) {
+        continue;
+      }
+      const std::vector<std::string>& uids = approved->second;
+      if (std::all_of(proposed.victim_uids.begin(), proposed.victim_uids.end(),
+                      [&](std::string_view uid) {
+                        return std::find(uids.begin(), uids.end(), uid) != uids.end();
+                      })) {
+        same->nodes.push_back(proposed);
+        return fmt::format(
+            "preempt {}/{}: no new victims: kept node {} alone, whose victims {} chosen for it "
+            "earlier still leave",
+            args.pod.ns, args.pod.name, proposed.node, fmt::join(leaving, ", "));
+      }
+    }
     return fmt::format("preempt {}/{}: no more victims while {} chosen for it on {} still leave",
                        args.pod.ns, args.pod.name, fmt::join(leaving, ", "),
                        fmt::join(chosen, ", "));
@@ -376,13 +399,15 @@ PreemptDecision QuotaPreemptor::Preempt(const PreemptionArgs& args, std::string*
   std::string wait;
   PreemptDecision decision = state_->ReadAll([&](const NodeMap& node_map, const PodMap& pod_map) {
     if (!earlier.approved.empty()) {
-      wait = WaitForEarlierVictims(args, earlier, quota_admits, node_map, pod_map);
-      if (!wait.empty()) return PreemptDecision{};
+      PreemptDecision same;
+      wait = WaitForEarlierVictims(args, earlier, quota_admits, node_map, pod_map, &same);
+      if (!wait.empty()) return same;
     }
     return Decide(args, usage, request, dims, node_map, pod_map, devices_, message);
   });
   if (!wait.empty()) {
-    decision.result = DecisionResult::kRejected;
+    decision.result =
+        decision.nodes.empty() ? DecisionResult::kRejected : DecisionResult::kAccepted;
     decision.reason = DecisionReason::kPreemptVictimsLeaving;
     if (message != nullptr) *message = std::move(wait);
     return decision;  // the earlier record stands

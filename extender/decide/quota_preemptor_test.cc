@@ -205,6 +205,19 @@ TEST_F(QuotaPreemptorTest, WithoutANominationTheNodeWhoseVictimIsTerminatingHold
   EXPECT_EQ(message,
             "preempt namespace3/web-0: no more victims while namespace2/pod-namespace2-3 chosen "
             "for it on n2 still leave");
+  // The dry run still counts the terminating victim on n2 and proposes it again: n2 alone
+  // comes back (the scheduler deletes nothing more and nominates the pod to n2 again).
+  const PreemptDecision same =
+      preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}, {"n2", {"namespace2-3"}}}), &message);
+  EXPECT_EQ(same.result, DecisionResult::kAccepted);
+  EXPECT_EQ(same.reason, DecisionReason::kPreemptVictimsLeaving);
+  EXPECT_THAT(Answer(same), ElementsAre("n2: namespace2-3 pdb=1"));
+  EXPECT_EQ(message,
+            "preempt namespace3/web-0: no new victims: kept node n2 alone, whose victims "
+            "namespace2/pod-namespace2-3 chosen for it earlier still leave");
+  // ... but not with a victim that was not approved there.
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3", "namespace2-2"}}})).result,
+            DecisionResult::kRejected);
   // A nomination to a node no approval names (an older one the informer still shows):
   // the same.
   pod.nominated_node = "n9";
