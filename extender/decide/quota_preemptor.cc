@@ -320,21 +320,26 @@ std::string WaitForEarlierVictims(const PreemptionArgs& args, const EarlierVicti
     }
   }
   if (!leaving.empty()) {
-    // The scheduler proposing a chosen node with no victim but those approved there (its
-    // dry run counts them, terminating, still on the node) gets that node back alone: it
-    // deletes nothing more (a victim being deleted is skipped) and nominates the pod there
-    // again, which also restores a nomination a failed retry dropped (kube-scheduler keeps
-    // no nomination its informer has not seen yet when a cycle fails without one).
+    // The scheduler proposing a chosen node with no victim but those approved there and
+    // being deleted (its dry run counts them, terminating, still on the node) gets that
+    // node back alone: it deletes nothing (it skips victims with a deletionTimestamp) and
+    // nominates the pod there again, which also restores a nomination a failed retry
+    // dropped (kube-scheduler keeps no nomination its informer has not seen yet when a
+    // cycle fails without one).
     for (const NodeVictims& proposed : args.nodes) {
       auto approved = earlier.approved.find(proposed.node);
       if (approved == earlier.approved.end() || proposed.victim_uids.empty() ||
           std::find(chosen.begin(), chosen.end(), proposed.node) == chosen.end()) {
         continue;
       }
+      // Each one approved there and being deleted (Quotient sees its deletionTimestamp):
+      // the answer then makes the scheduler delete nothing.
       const std::vector<std::string>& uids = approved->second;
       if (std::all_of(proposed.victim_uids.begin(), proposed.victim_uids.end(),
                       [&](std::string_view uid) {
-                        return std::find(uids.begin(), uids.end(), uid) != uids.end();
+                        auto it = pod_map.find(uid);
+                        return it != pod_map.end() && it->second.terminating &&
+                               std::find(uids.begin(), uids.end(), uid) != uids.end();
                       })) {
         same->nodes.push_back(proposed);
         return fmt::format(

@@ -17,8 +17,8 @@
 // A preemptor whose victims approved earlier, on the node the scheduler chose, are still in
 // the cache, or have left while Quotient's filter refused it from a cache that still had
 // them (it fits that node and its quota now), gets no new victim (kPreemptVictimsLeaving):
-// kRejected, or, when the proposal names that node with only those victims (still leaving),
-// that node alone, kAccepted (preemptions_in_flight.h, docs/quota.md rule 7).
+// kRejected, or, when the proposal names that node with only those victims, each being
+// deleted, that node alone, kAccepted (preemptions_in_flight.h, docs/quota.md rule 7).
 // Victims come back in the scheduler's order. A node whose proposed victims all break the
 // rules (or no longer make room) gets other victims of that node when the reclaim
 // planner finds a set under the same rules (quota/reclaim.h) that frees as much of every

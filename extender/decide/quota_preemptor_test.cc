@@ -193,7 +193,7 @@ TEST_F(QuotaPreemptorTest, WithoutANominationTheNodeWhoseVictimIsTerminatingHold
       preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}, {"n2", {"namespace2-3"}}})).reason,
       DecisionReason::kPreemptPassed);
   // Nothing terminating yet: the scheduler did not act on the answer (or not yet).
-  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3"}}})).reason,
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3", "namespace2-2"}}})).reason,
             DecisionReason::kPreemptPassed);
   PodInfo victim = MakePod("namespace2-3", "namespace2", 5, "n2");
   victim.phase = "Running";
@@ -203,10 +203,14 @@ TEST_F(QuotaPreemptorTest, WithoutANominationTheNodeWhoseVictimIsTerminatingHold
   const PreemptDecision d = preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}}), &message);
   EXPECT_EQ(d.reason, DecisionReason::kPreemptVictimsLeaving);
   EXPECT_EQ(message,
-            "preempt namespace3/web-0: no more victims while namespace2/pod-namespace2-3 chosen "
-            "for it on n2 still leave");
+            "preempt namespace3/web-0: no more victims while namespace2/pod-namespace2-3, "
+            "namespace2/pod-namespace2-2 chosen for it on n2 still leave");
+  // An approved victim the scheduler has not deleted (its delete failed, say) is not
+  // handed back: the answer must make it delete nothing.
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-2"}}})).result,
+            DecisionResult::kRejected);
   // The dry run still counts the terminating victim on n2 and proposes it again: n2 alone
-  // comes back (the scheduler deletes nothing more and nominates the pod to n2 again).
+  // comes back (the scheduler deletes nothing and nominates the pod to n2 again).
   const PreemptDecision same =
       preemptor.Preempt(Args(pod, {{"n1", {"namespace1-3"}}, {"n2", {"namespace2-3"}}}), &message);
   EXPECT_EQ(same.result, DecisionResult::kAccepted);
@@ -214,9 +218,10 @@ TEST_F(QuotaPreemptorTest, WithoutANominationTheNodeWhoseVictimIsTerminatingHold
   EXPECT_THAT(Answer(same), ElementsAre("n2: namespace2-3 pdb=1"));
   EXPECT_EQ(message,
             "preempt namespace3/web-0: no new victims: kept node n2 alone, whose victims "
-            "namespace2/pod-namespace2-3 chosen for it earlier still leave");
+            "namespace2/pod-namespace2-3, namespace2/pod-namespace2-2 chosen for it earlier "
+            "still leave");
   // ... but not with a victim that was not approved there.
-  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3", "namespace2-2"}}})).result,
+  EXPECT_EQ(preemptor.Preempt(Args(pod, {{"n2", {"namespace2-3", "namespace2-1"}}})).result,
             DecisionResult::kRejected);
   // A nomination to a node no approval names (an older one the informer still shows):
   // the same.
