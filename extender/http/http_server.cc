@@ -410,8 +410,9 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Stream& stream, Connection
     const std::string request_id = NextRequestId(req["X-Request-Id"]);
     const bool has_body = !parser.is_done();
     // A 404, 405 or 413 the router gives from the header alone: its body is never read.
-    std::optional<HttpResponse> answer = router->RefuseBeforeBody(
-        {req.method_string(), req.target(), has_body, request_id}, listener->options.webhooks);
+    std::optional<HttpResponse> answer =
+        router->RefuseBeforeBody(route, {req.method_string(), req.target(), has_body, request_id},
+                                 listener->options.webhooks);
     RequestBody body;
     if (answer) {
       conn.unread_request_bytes = has_body;

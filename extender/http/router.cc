@@ -201,7 +201,7 @@ boost::asio::awaitable<HttpResponse> Router::Handle(HttpRequest request, bool we
   const std::string request_id(request.request_id);
   std::string failure;
   try {
-    co_return co_await Dispatch(std::move(request), webhooks);
+    co_return co_await Dispatch(route, std::move(request), webhooks);
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -210,8 +210,8 @@ boost::asio::awaitable<HttpResponse> Router::Handle(HttpRequest request, bool we
                    request_id);
 }
 
-std::optional<HttpResponse> Router::RefuseBeforeBody(const HttpRequestHead& head, bool webhooks) {
-  const Route route = Classify(head.target);
+std::optional<HttpResponse> Router::RefuseBeforeBody(Route route, const HttpRequestHead& head,
+                                                     bool webhooks) {
   const std::string_view path = PathOf(head.target);
   if (route == Route::kOther || (IsWebhook(route) && !webhooks)) {
     return Refuse(Route::kOther, 404, RejectReason::kNotFound,
@@ -239,11 +239,12 @@ std::optional<HttpResponse> Router::RefuseBeforeBody(const HttpRequestHead& head
   return std::nullopt;
 }
 
-boost::asio::awaitable<HttpResponse> Router::Dispatch(HttpRequest request, bool webhooks) {
-  const Route route = Classify(request.target);
+boost::asio::awaitable<HttpResponse> Router::Dispatch(Route route, HttpRequest request,
+                                                      bool webhooks) {
+  // The server asked already, but Handle() must refuse on its own for other callers.
   const HttpRequestHead head{request.method, request.target, !request.body.empty(),
                              request.request_id};
-  if (std::optional<HttpResponse> refused = RefuseBeforeBody(head, webhooks)) {
+  if (std::optional<HttpResponse> refused = RefuseBeforeBody(route, head, webhooks)) {
     co_return std::move(*refused);
   }
   if (!IsWebhook(route)) {

@@ -72,8 +72,10 @@ class Router {
   // take, with Allow), 413 (a body sent to a route that takes none: the GET and HEAD of the
   // operations and /debug endpoints). Counted and logged as Handle() counts its refusals.
   // nullopt: the request (a webhook POST, or an operations GET without a body) must be read
-  // whole and given to Handle(). `webhooks` is false on the operations-only listener.
-  std::optional<HttpResponse> RefuseBeforeBody(const HttpRequestHead& head, bool webhooks);
+  // whole and given to Handle(). `route` is Classify(head.target), which the caller has
+  // already; `webhooks` is false on the operations-only listener.
+  std::optional<HttpResponse> RefuseBeforeBody(Route route, const HttpRequestHead& head,
+                                               bool webhooks);
 
   // `webhooks` is false on the operations-only listener. Never throws: a handler that fails
   // inside Quotient (a bug) is answered 500 {"Error","Reason":"internal_error"}, logged at
@@ -87,7 +89,8 @@ class Router {
   HttpResponse Refuse(Route route, unsigned status, RejectReason reason, std::string message,
                       std::string_view request_id);
   HttpResponse Ops(Route route) const;
-  boost::asio::awaitable<HttpResponse> Dispatch(HttpRequest request, bool webhooks);
+  // `route` is Classify(request.target).
+  boost::asio::awaitable<HttpResponse> Dispatch(Route route, HttpRequest request, bool webhooks);
 
   // Constant after construction.
   const std::string prefix_;

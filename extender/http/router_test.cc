@@ -187,8 +187,8 @@ TEST_F(RouterTest, RefusesFromTheHeaderAloneWhatNoBodyCouldChange) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + std::string(c.target));
-    std::optional<HttpResponse> r =
-        router_.RefuseBeforeBody({c.method, c.target, c.has_body, "test-1"}, c.webhooks);
+    std::optional<HttpResponse> r = router_.RefuseBeforeBody(
+        router_.Classify(c.target), {c.method, c.target, c.has_body, "test-1"}, c.webhooks);
     ASSERT_EQ(r.has_value(), c.status.has_value());
     if (r) {
       EXPECT_EQ(r->status, *c.status) << r->body;
